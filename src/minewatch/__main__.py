@@ -1,0 +1,3 @@
+from minewatch.cli.main import app
+
+app()

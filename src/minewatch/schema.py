@@ -1,0 +1,237 @@
+"""The one column registry: every table's columns, declared once.
+
+Each column has a name, an Arrow type and a description. DuckDB DDL, Arrow schemas and the
+docs table of columns (docs/schema.md) are generated from here, so a column cannot drift
+between the decoders, the store and the documentation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    type: pa.DataType
+    description: str
+
+
+TS = pa.float64()  # seconds since the Unix epoch, UTC; float keeps microseconds exactly enough
+STR = pa.string()
+I64 = pa.int64()
+F64 = pa.float64()
+BOOL = pa.bool_()
+
+
+def _cols(*rows: tuple[str, pa.DataType, str]) -> tuple[Column, ...]:
+    return tuple(Column(*row) for row in rows)
+
+
+FLOWS = _cols(
+    ("ts_start", TS, "first packet of the flow record, s since epoch (UTC)"),
+    ("ts_end", TS, "last packet of the flow record, s since epoch (UTC)"),
+    ("src_ip", STR, "source address (IPv4 dotted quad or IPv6 text)"),
+    ("src_port", I64, "source port (0 for non-TCP/UDP)"),
+    ("dst_ip", STR, "destination address"),
+    ("dst_port", I64, "destination port (0 for non-TCP/UDP)"),
+    ("proto", I64, "IP protocol number (6 TCP, 17 UDP)"),
+    ("packets", I64, "packets in this direction, sampling already applied"),
+    ("bytes", I64, "IP-layer bytes in this direction (IP header included), sampling applied"),
+    ("tcp_flags", I64, "OR of TCP flags seen"),
+    ("sampling_rate", I64, "1-in-N packet sampling the exporter reported (1 = unsampled)"),
+    ("exporter", STR, "exporter address and observation domain, or the capture file for packets"),
+    ("source", STR, "how the record was obtained: pcap, netflow-v5, netflow-v9, ipfix"),
+    ("input_id", STR, "sha256 of the input file the record came from"),
+)
+
+STRATUM_EVENTS = _cols(
+    ("ts", TS, "time of the message, s since epoch"),
+    ("client_ip", STR, "miner address"),
+    ("client_port", I64, "miner port"),
+    ("server_ip", STR, "pool address"),
+    ("server_port", I64, "pool port"),
+    ("dialect", STR, "stratum-v1, ethereumstratum-1.0, ethproxy, ethproxy-http, getwork-http, "
+     "getblocktemplate-http, cryptonote, stratum-v2"),
+    ("direction", STR, "up (miner to pool) or down (pool to miner)"),
+    ("method", STR, "JSON-RPC method, or 'result' / 'error' for replies"),
+    ("msg_id", STR, "JSON-RPC id as text"),
+    ("job_id", STR, "job the message refers to"),
+    ("difficulty", F64, "hashes per share in force (H or Sol), when the message sets or uses one"),
+    ("accepted", BOOL, "for share replies: accepted by the pool"),
+    ("wallet", STR, "wallet or login seen in the message"),
+    ("worker", STR, "worker name seen in the message"),
+    ("agent", STR, "miner software and version"),
+    ("algorithm_hint", STR, "algorithm named by the message (algo field, job shape)"),
+    ("input_id", STR, "sha256 of the input file"),
+)
+
+SESSIONS = _cols(
+    ("session_id", STR, "stable id: hash of client/server address, port and start time"),
+    ("client_ip", STR, "miner address"),
+    ("client_port", I64, "miner port"),
+    ("server_ip", STR, "pool address"),
+    ("server_port", I64, "pool port"),
+    ("dialect", STR, "protocol dialect (see stratum_events.dialect); 'tls' or 'flow' when unseen"),
+    ("coin", STR, "ticker symbol (BTC, ETH, XMR, LTC, ZEC, ...) or empty when unknown"),
+    ("algorithm", STR, "sha256d, scrypt, ethash, randomx, equihash, kawpow, ... or empty"),
+    ("pool_host", STR, "pool host name from the login, HTTP Host, TLS SNI or DNS"),
+    ("wallet", STR, "wallet address or pool login"),
+    ("worker", STR, "worker name"),
+    ("agent", STR, "miner software and version"),
+    ("tls", BOOL, "the session is encrypted (TLS)"),
+    ("shares", I64, "shares submitted"),
+    ("shares_accepted", I64, "shares the pool accepted"),
+    ("shares_rejected", I64, "shares the pool rejected"),
+    ("hashes", F64, "hashes credited: sum of hashes per share over accepted shares (H or Sol)"),
+    ("hashes_sq", F64, "sum of squared hashes per share (for the variance of the estimate)"),
+    ("ts_start", TS, "first packet or record of the session"),
+    ("ts_end", TS, "last packet or record of the session"),
+    ("window_s", F64, "observation window used for the hashrate, s"),
+    ("hashrate_hs", F64, "estimated hashrate, H/s (Sol/s for Equihash); null when not measurable"),
+    ("hashrate_low_hs", F64, "lower end of the 95% interval, H/s"),
+    ("hashrate_high_hs", F64, "upper end of the 95% interval, H/s"),
+    ("hashrate_method", STR, "shares (payload), flow-estimated, or none"),
+    ("reported_hashrate_hs", F64, "self-reported hashrate (eth_submitHashrate), a cross-check only"),
+    ("bytes_up", I64, "IP bytes miner to pool"),
+    ("bytes_down", I64, "IP bytes pool to miner"),
+    ("packets_up", I64, "packets miner to pool"),
+    ("packets_down", I64, "packets pool to miner"),
+    ("detection", STR, "payload, sni, dns-intel, ip-intel"),
+    ("evidence", STR, "JSON list of the facts behind the detection"),
+    ("input_id", STR, "sha256 of the input file that produced the session"),
+)
+
+MINERS = _cols(
+    ("ip", STR, "internal miner address"),
+    ("period_start", TS, "start of the period, s since epoch"),
+    ("period_end", TS, "end of the period, s since epoch"),
+    ("coin", STR, "main coin (by hashes, else by sessions); several are listed in coins"),
+    ("coins", STR, "all coins seen, comma separated"),
+    ("algorithm", STR, "main algorithm"),
+    ("pools", STR, "pool endpoints host:port, comma separated"),
+    ("wallets", STR, "wallets or logins, comma separated"),
+    ("workers", STR, "worker names, comma separated"),
+    ("agents", STR, "miner software, comma separated"),
+    ("sessions", I64, "pool sessions in the period"),
+    ("visibility", STR, "plaintext (payload seen), tls, or flow-only"),
+    ("hashrate_hs", F64, "hashrate of the main algorithm, H/s (Sol/s for Equihash); null if unknown"),
+    ("hashrate_low_hs", F64, "95% interval lower end, H/s"),
+    ("hashrate_high_hs", F64, "95% interval upper end, H/s"),
+    ("hashrate_method", STR, "shares, flow-estimated or none"),
+    ("power_low_w", F64, "power at best-hardware efficiency, W"),
+    ("power_typical_w", F64, "power at typical efficiency, W"),
+    ("power_high_w", F64, "power at worst-hardware efficiency, W"),
+    ("energy_low_kwh_day", F64, "energy per day, low, kWh/day"),
+    ("energy_typical_kwh_day", F64, "energy per day, typical, kWh/day"),
+    ("energy_high_kwh_day", F64, "energy per day, high, kWh/day"),
+    ("egress_bps", F64, "miner-to-pool traffic averaged over the period, bit/s"),
+    ("bytes_up", I64, "IP bytes miner to pool in the period"),
+    ("bytes_down", I64, "IP bytes pool to miner in the period"),
+    ("country", STR, "country from ip2region"),
+    ("province", STR, "province from ip2region"),
+    ("city", STR, "city from ip2region (register city when the register names one)"),
+    ("isp", STR, "ISP from ip2region"),
+    ("owner_org", STR, "owner organisation from the IP register"),
+    ("owner_type", STR, "government, education, enterprise, hospital, idc, internet_cafe, "
+     "residential or unknown"),
+    ("owner_contact", STR, "contact for notices, from the register"),
+    ("verdict", STR, "compromised, deliberate or unknown"),
+    ("verdict_score", F64, "compromise score in [0, 1]; > 0.6 compromised, < 0.4 deliberate"),
+    ("verdict_evidence", STR, "JSON list of the signals behind the verdict"),
+    ("confidence", F64, "confidence that this IP mines, in [0, 1]"),
+    ("evidence", STR, "JSON list of the detection facts"),
+)
+
+DNS_MAP = _cols(
+    ("ts", TS, "time of the answer"),
+    ("client_ip", STR, "resolver client"),
+    ("query", STR, "name asked, lower case, no trailing dot"),
+    ("answer", STR, "address in the answer"),
+    ("ttl", I64, "TTL of the answer, s"),
+    ("input_id", STR, "sha256 of the input file"),
+)
+
+TLS_HELLOS = _cols(
+    ("ts", TS, "time of the ClientHello"),
+    ("client_ip", STR, "client address"),
+    ("client_port", I64, "client port"),
+    ("server_ip", STR, "server address"),
+    ("server_port", I64, "server port"),
+    ("sni", STR, "server name indication, lower case"),
+    ("input_id", STR, "sha256 of the input file"),
+)
+
+POOLS = _cols(
+    ("host", STR, "pool host name (or address when only an address is known)"),
+    ("port", I64, "port (0 = any)"),
+    ("coin", STR, "ticker symbol"),
+    ("algorithm", STR, "algorithm"),
+    ("tls", BOOL, "the port speaks TLS"),
+    ("source", STR, "where the entry comes from (builtin, file name)"),
+)
+
+INGEST_LOG = _cols(
+    ("input_id", STR, "sha256 of the input file"),
+    ("path", STR, "path as given on the command line"),
+    ("format", STR, "detected format"),
+    ("status", STR, "ok, partial or failed"),
+    ("size_bytes", I64, "input size"),
+    ("records", I64, "records decoded (packets, flow records, log lines)"),
+    ("skipped", I64, "records that could not be decoded and were skipped"),
+    ("message", STR, "first error or warning, if any"),
+    ("ingested_at", TS, "when the input was ingested"),
+)
+
+TABLES: dict[str, tuple[Column, ...]] = {
+    "flows": FLOWS,
+    "stratum_events": STRATUM_EVENTS,
+    "sessions": SESSIONS,
+    "miners": MINERS,
+    "dns_map": DNS_MAP,
+    "tls_hellos": TLS_HELLOS,
+    "pools": POOLS,
+    "ingest_log": INGEST_LOG,
+}
+
+_DUCK = {
+    pa.float64(): "DOUBLE",
+    pa.string(): "VARCHAR",
+    pa.int64(): "BIGINT",
+    pa.bool_(): "BOOLEAN",
+}
+
+
+def arrow_schema(table: str) -> pa.Schema:
+    """Arrow schema of a table."""
+    return pa.schema([pa.field(c.name, c.type) for c in TABLES[table]])
+
+
+def column_names(table: str) -> list[str]:
+    return [c.name for c in TABLES[table]]
+
+
+def duckdb_ddl(table: str) -> str:
+    """CREATE TABLE IF NOT EXISTS statement for DuckDB."""
+    cols = ",\n  ".join(f'"{c.name}" {_DUCK[c.type]}' for c in TABLES[table])
+    return f'CREATE TABLE IF NOT EXISTS "{table}" (\n  {cols}\n)'
+
+
+def empty_table(table: str) -> pa.Table:
+    return arrow_schema(table).empty_table()
+
+
+def to_table(table: str, rows: list[dict]) -> pa.Table:
+    """Rows (dicts; missing keys become null) to an Arrow table of the registered schema."""
+    schema = arrow_schema(table)
+    cols = {c: [r.get(c) for r in rows] for c in schema.names}
+    return pa.table(cols, schema=schema)
+
+
+def markdown_table(table: str) -> str:
+    """The docs table of a table's columns (docs/schema.md is generated from this)."""
+    lines = ["| column | type | description |", "|---|---|---|"]
+    lines += [f"| `{c.name}` | {_DUCK[c.type]} | {c.description} |" for c in TABLES[table]]
+    return "\n".join(lines)
