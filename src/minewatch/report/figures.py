@@ -1,0 +1,121 @@
+"""The situation figures: miner rows in, the report dict (docs/report-schema.md) out.
+
+Pure: the same function turns the analyser's miners into the report and the simulator's true
+miners into truth.json, so both carry the same keys. Hashrate is summed per algorithm only;
+counts, bytes, power and energy are summed across everything (measurement.md §4).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from datetime import datetime, timezone
+
+LEVELS = ("low", "typical", "high")
+OWNER_TYPES = ("government", "education", "enterprise", "hospital", "idc", "internet_cafe",
+               "residential", "unknown")
+UNITS = {"equihash": "Sol/s"}
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _num(x) -> float:
+    return 0.0 if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+
+def situation(miners: list[dict], period_start: float, period_end: float, bytes_up: int,
+              bytes_down: int, sessions: int = 0, inputs: list[dict] | None = None) -> dict:
+    """The report dict for `miners` (rows with the `miners` table columns) over the period."""
+    period_s = max(period_end - period_start, 1e-9)
+    compromised = sum(1 for m in miners if m.get("verdict") == "compromised")
+    return {
+        "generated_at": iso(datetime.now(timezone.utc).timestamp()),
+        "period_start": iso(period_start),
+        "period_end": iso(period_end),
+        "period_s": period_s,
+        "pool_egress_mbps": 8 * bytes_up / period_s / 1e6,
+        "pool_ingress_mbps": 8 * bytes_down / period_s / 1e6,
+        "miner_ips": len(miners),
+        "sessions": sessions,
+        "visibility": dict(Counter(m.get("visibility") or "flow-only" for m in miners)),
+        "hashrate": hashrate_by_algorithm(miners),
+        "power_kw": {lv: sum(_num(m.get(f"power_{lv}_w")) for m in miners) / 1000 for lv in LEVELS},
+        "energy_kwh_day": {lv: sum(_num(m.get(f"energy_{lv}_kwh_day")) for m in miners)
+                           for lv in LEVELS},
+        "by_city": by_city(miners),
+        "by_coin": by_coin(miners, period_s),
+        "owner_types": dict(Counter(m.get("owner_type") or "unknown" for m in miners)),
+        "by_owner_type": by_owner_type(miners),
+        "compromised_ips": compromised,
+        "compromised_share": compromised / len(miners) if miners else 0.0,
+        "unmeasured_miner_ips": sum(1 for m in miners if m.get("hashrate_hs") is None),
+        "inputs": inputs or [],
+    }
+
+
+def hashrate_by_algorithm(miners: list[dict]) -> dict:
+    """Per algorithm: total and 95% interval (variances of the per-miner estimates added)."""
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for m in miners:
+        if m.get("algorithm"):
+            groups[m["algorithm"]].append(m)
+    return {alg: _algorithm_total(alg, rows) for alg, rows in sorted(groups.items())}
+
+
+def _algorithm_total(alg: str, rows: list[dict]) -> dict:
+    measured = [r for r in rows if r.get("hashrate_hs") is not None]
+    value = sum(_num(r["hashrate_hs"]) for r in measured) if measured else None
+    low, high = _sum_interval(measured) if measured else (None, None)
+    return {"value_hs": value, "low_hs": low, "high_hs": high, "unit": UNITS.get(alg, "H/s"),
+            "miner_ips": len(rows), "measured_ips": len(measured)}
+
+
+def _sum_interval(rows: list[dict]) -> tuple[float, float]:
+    """95% interval of a sum of independent estimates: normal approximation on the summed
+    variances, each variance recovered from its own (asymmetric) interval's half-widths."""
+    value = sum(_num(r["hashrate_hs"]) for r in rows)
+    var_lo = sum(((_num(r["hashrate_hs"]) - _num(r.get("hashrate_low_hs", r["hashrate_hs"]))) / 1.96) ** 2
+                 for r in rows)
+    var_hi = sum(((_num(r.get("hashrate_high_hs", r["hashrate_hs"])) - _num(r["hashrate_hs"])) / 1.96) ** 2
+                 for r in rows)
+    return max(value - 1.96 * math.sqrt(var_lo), 0.0), value + 1.96 * math.sqrt(var_hi)
+
+
+def by_city(miners: list[dict]) -> list[dict]:
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for m in miners:
+        groups[(m.get("city") or "", m.get("coin") or "", m.get("algorithm") or "")].append(m)
+    rows = [{"city": c, "coin": coin, "algorithm": alg, "miner_ips": len(g),
+             "hashrate_hs": sum(_num(m.get("hashrate_hs")) for m in g),
+             "energy_kwh_day": sum(_num(m.get("energy_typical_kwh_day")) for m in g)}
+            for (c, coin, alg), g in groups.items()]
+    return sorted(rows, key=lambda r: (-r["miner_ips"], r["city"], r["coin"]))
+
+
+def by_coin(miners: list[dict], period_s: float) -> list[dict]:
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for m in miners:
+        groups[(m.get("coin") or "", m.get("algorithm") or "")].append(m)
+    rows = []
+    for (coin, alg), g in groups.items():
+        measured = [m for m in g if m.get("hashrate_hs") is not None]
+        low, high = _sum_interval(measured)
+        rows.append({"coin": coin, "algorithm": alg, "miner_ips": len(g),
+                     "hashrate_hs": sum(_num(m["hashrate_hs"]) for m in measured),
+                     "low_hs": low, "high_hs": high,
+                     "energy_kwh_day": {lv: sum(_num(m.get(f"energy_{lv}_kwh_day")) for m in g)
+                                        for lv in LEVELS},
+                     "egress_mbps": 8 * sum(_num(m.get("bytes_up")) for m in g) / period_s / 1e6})
+    return sorted(rows, key=lambda r: -r["miner_ips"])
+
+
+def by_owner_type(miners: list[dict]) -> list[dict]:
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for m in miners:
+        counts[m.get("owner_type") or "unknown"][m.get("verdict") or "unknown"] += 1
+    return [{"owner_type": t, "miner_ips": sum(c.values()), "compromised": c["compromised"],
+             "deliberate": c["deliberate"], "unknown": c["unknown"]}
+            for t, c in sorted(counts.items(), key=lambda kv: -sum(kv[1].values()))]
+
