@@ -1,0 +1,136 @@
+"""Owner type of an organisation from its name (Chinese or English), by ordered keyword rules.
+
+The register's ``owner_type`` column may be empty; reports still need to say whether a mining IP
+belongs to a government body, a school, a hospital, a data centre, an internet café, a home line
+or a company, because the follow-up differs (§6 of docs/measurement.md).
+
+Precedence, first match wins, and why:
+
+1. **Internet café** words (网吧, 网咖, 网络会所): a café is usually registered as a company
+   ("某某网络会所有限公司"), and the café is what matters for the follow-up.
+2. **Government, compound words** that contain another type's word: 教育局/教育厅 (not
+   education), 卫生健康委员会/卫健委 (not hospital), 公安局, 人民法院, 党委, 街道办事处,
+   委员会... A city's education bureau is a government office, not a school.
+3. **Hospital** before education: "某某大学附属医院" is a hospital. Affiliated hospitals run their
+   own networks under the health system, and a miner there touches medical systems; the
+   university owns the name, not the network. 医科大学 / 医学院 stay education (no 医院).
+   Health-sector bodies (疾控中心, 妇幼保健院, 卫生院, 社区卫生服务中心, 血液中心) are hospital.
+4. **Education**: 大学, 学院, 学校, 中学, 小学, 幼儿园, 职业技术, CERNET/教育网. Academies of
+   sciences (科学院 contains 学院) count as education: research networks sit with CERNET/CSTNET.
+5. **IDC / cloud** before enterprise: "某某云计算有限公司" is a data centre. A bare 云 counts only
+   after place names containing it (云南, 连云港, 云龙区, 白云区...) are masked.
+6. **Residential, strong** (家庭宽带, residential broadband) before enterprise: an ISP's name
+   followed by 家庭宽带 is a home line, not the ISP.
+7. **Enterprise markers** (有限公司, 股份, 集团, 公司, 厂, 银行, Co., Ltd, Inc) before the weak
+   government words: "中国铁路上海局集团有限公司" and "中建八局" are companies despite 局.
+8. **Government, weak** single characters and words (局, 厅, 办公室, 政府, 部, 海关, ministry...).
+9. **Residential, weak** (小区, 居民, 公寓) and a bare 电竞 (café-like) last.
+
+Confidence: the rule's own weight (0.95 for unambiguous compounds, down to 0.6 for weak words),
+times 0.85 when rules of another type also matched (the name is genuinely mixed). Unmatched names
+are ("unknown", 0.0).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+OWNER_TYPES = (
+    "government",
+    "education",
+    "enterprise",
+    "hospital",
+    "idc",
+    "internet_cafe",
+    "residential",
+    "unknown",
+)
+MIXED_NAME_FACTOR = 0.85
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerRule:
+    """Names matching `pattern` (regex on the NFKC, lower-cased name) are `owner_type`."""
+
+    owner_type: str
+    confidence: float
+    pattern: re.Pattern[str]
+
+
+def _rule(owner_type: str, confidence: float, zh: str, en: str = "") -> OwnerRule:
+    """A rule from space-separated Chinese fragments and ';'-separated English words.
+
+    English words get ASCII word boundaries written out, because next to Chinese characters
+    (which are word characters too) ``\\b`` would not fire: '南京idc机房'.
+    """
+    words = [f"(?<![a-z0-9]){w}(?![a-z0-9])" for w in en.split(";") if w]
+    return OwnerRule(owner_type, confidence, re.compile("|".join(zh.split() + words)))
+
+
+# Place names with 云 that are not clouds (Yunnan, Lianyungang, Yunlong district, Baiyun...).
+_CLOUDLESS_PLACES = re.compile(
+    "云南|连云港|云龙|白云|云阳|云浮|云岩|云梦|云和|云县|云霄|密云|云城|彩云|青云谱|云台"
+)
+
+RULES: tuple[OwnerRule, ...] = (
+    _rule("internet_cafe", 0.95, "网吧 网咖 网络会所 电竞馆 电竞酒店 电竞网",
+          r"internet ?caf[eé];cyber ?caf[eé];net ?bar;e-?sports? (?:hotel|arena)"),
+    _rule("government", 0.95,
+          "人民政府 教育局 教育厅 教育委员会 卫生健康委 卫健委 卫生健康局 卫生局 公安局 公安厅 "
+          "公安分局 公安部 派出所 法院 检察院 税务局 税务总局 街道办事处 委员会 党委 纪委 中共 "
+          "党校 人民银行 人大常委 政协",
+          r"ministry;bureau;government;police;court;procuratorate;commission;committee;"
+          r"people'?s congress"),
+    _rule("hospital", 0.95,
+          "医院 卫生院 卫生服务中心 卫生服务站 疾病预防控制 疾控 妇幼保健 保健院 急救中心 "
+          "血液中心 中心血站 卫生健康",
+          r"hospital;clinic;medical cent(?:er|re);cdc"),
+    _rule("education", 0.95,
+          "大学 学院 学校 中学 小学 幼儿园 职业技术 教育网 教育和科研 中国科技网 研究生院",
+          r"university;college;school;academy;cernet;cstnet;institute of technology;kindergarten"),
+    _rule("idc", 0.9,
+          "数据中心 云计算 云服务 云科技 云网络 云数据 云平台 云主机 云端 阿里云 腾讯云 华为云 "
+          "天翼云 移动云 联通云 沃云 京东云 金山云 百度智能云 优刻得 青云 七牛 网宿 蓝汛 "
+          "世纪互联 万国数据 秦淮数据 光环新网 数据港 首都在线 机房 主机托管",
+          r"idc;cloud;ucloud;qingcloud;aliyun;hosting;data ?cent(?:er|re)s?;colocation;cdn;vps;"
+          r"amazon (?:web|data) services;digitalocean;linode;ovh;hetzner;vultr;leaseweb;contabo"),
+    _rule("residential", 0.9, "家庭宽带 家庭用户 住宅宽带 居民宽带 个人宽带 个人用户",
+          r"residential;home broadband;household"),
+    _rule("enterprise", 0.85,
+          "有限公司 有限责任公司 股份 集团 公司 厂 银行 商行 事务所 酒店 宾馆 商场 超市 "
+          "工作室 合作社",
+          r"co\.;ltd;inc;corp;corporation;company;llc;gmbh;plc;bank;group;limited"),
+    # Weak single characters, with their common false friends excluded: 邮局/书局 (companies),
+    # 餐厅/营业厅/大厅 (halls), 俱乐部 (clubs).
+    _rule("government", 0.7,
+          "(?<![邮书])局 (?<![餐业大歌舞])厅 办公室 政府 (?<!乐)部 署 海关 监狱 管委会 消防 "
+          "市委 省委 区委 县委 社区 村委",
+          r"department;municipal;customs;agency;gov"),
+    _rule("residential", 0.7, "小区 居民 公寓 住宅 花园 宿舍"),
+    _rule("internet_cafe", 0.6, "电竞"),
+)
+
+
+def normalise_name(name: str) -> str:
+    """NFKC (full-width to half-width), lower case, single spaces; 云 place names masked."""
+    text = unicodedata.normalize("NFKC", name or "").lower()
+    text = " ".join(text.split())
+    return _CLOUDLESS_PLACES.sub("□", text)
+
+
+def matching_rules(name: str) -> list[OwnerRule]:
+    """Every rule matching `name`, in precedence order."""
+    text = normalise_name(name)
+    return [rule for rule in RULES if rule.pattern.search(text)]
+
+
+def classify(name: str) -> tuple[str, float]:
+    """(owner type, confidence in [0, 1]) for an organisation name; ('unknown', 0.0) if none."""
+    rules = matching_rules(name)
+    if not rules:
+        return "unknown", 0.0
+    best = rules[0]
+    mixed = any(rule.owner_type != best.owner_type for rule in rules[1:])
+    return best.owner_type, round(best.confidence * (MIXED_NAME_FACTOR if mixed else 1.0), 3)

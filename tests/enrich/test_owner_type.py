@@ -1,0 +1,90 @@
+"""The owner-type rules on a labelled list of real organisation names (tests/data/org_names.tsv)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from minewatch.enrich.owner_type import OWNER_TYPES, classify, matching_rules, normalise_name
+
+LABELLED = Path(__file__).resolve().parents[1] / "data" / "org_names.tsv"
+
+
+def labelled_names() -> list[tuple[str, str]]:
+    """(name, type) pairs, skipping '#' comment lines."""
+    rows = []
+    for line in LABELLED.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, owner_type = line.split("\t")
+            rows.append((name, owner_type))
+    return rows
+
+
+def test_labelled_list_is_large_and_well_formed():
+    rows = labelled_names()
+    assert len(rows) >= 150
+    assert {t for _, t in rows} <= set(OWNER_TYPES)
+    assert len({n for n, _ in rows}) == len(rows), "duplicate names"
+
+
+def test_accuracy_on_labelled_names():
+    rows = labelled_names()
+    misses = [(name, want, classify(name)[0]) for name, want in rows if classify(name)[0] != want]
+    accuracy = 1 - len(misses) / len(rows)
+    per_type = Counter(want for _, want, _ in misses)
+    print(f"\nowner-type accuracy: {accuracy:.3f} on {len(rows)} names; misses {dict(per_type)}")
+    for name, want, got in misses:
+        print(f"  miss: {name!r} labelled {want}, classified {got}")
+    assert accuracy >= 0.95
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("南京市教育局", "government"),
+        ("XX云计算有限公司", "idc"),
+        ("江苏省人民医院", "hospital"),
+        ("南京大学医学院附属鼓楼医院", "hospital"),
+        ("南京医科大学", "education"),
+        ("江苏省卫生健康委员会", "government"),
+        ("中国铁路上海局集团有限公司", "enterprise"),
+        ("连云港市人民政府", "government"),
+        ("云南白药集团股份有限公司", "enterprise"),
+        ("中国电信股份有限公司南京分公司家庭宽带", "residential"),
+        ("某某网络会所有限公司", "internet_cafe"),
+        ("XX电竞俱乐部", "internet_cafe"),
+        ("南京某某餐厅", "unknown"),
+    ],
+)
+def test_precedence_decisions(name, expected):
+    assert classify(name)[0] == expected
+
+
+def test_confidence_is_lower_for_mixed_names():
+    pure_type, pure = classify("南京大学")
+    mixed_type, mixed = classify("腾讯云计算（北京）有限责任公司")
+    assert (pure_type, mixed_type) == ("education", "idc")
+    assert 0 < mixed < pure <= 1
+
+
+def test_unknown_and_empty_names():
+    assert classify("") == ("unknown", 0.0)
+    assert classify("张三") == ("unknown", 0.0)
+    assert classify(None) == ("unknown", 0.0)  # type: ignore[arg-type]
+
+
+def test_english_words_need_word_boundaries():
+    assert classify("Cisco Systems") == ("unknown", 0.0)  # 'co' inside a word is no company
+    assert classify("南京IDC机房")[0] == "idc"
+
+
+def test_full_width_text_is_normalised():
+    assert normalise_name("ＡＢＣ　Ｃｏ．，Ｌｔｄ．") == "abc co.,ltd."
+    assert classify("ＡＢＣ　Ｃｏ．，Ｌｔｄ．")[0] == "enterprise"
+
+
+def test_matching_rules_are_in_precedence_order():
+    kinds = [rule.owner_type for rule in matching_rules("南京大学附属医院有限公司")]
+    assert kinds[:3] == ["hospital", "education", "enterprise"]
