@@ -1,0 +1,367 @@
+"""Link-layer frames to TCP/UDP segments, and the encoders the simulator uses.
+
+`decode_frame` peels the link layer (Ethernet with VLAN tags and PPPoE, Linux SLL/SLL2, raw IP,
+BSD null/loopback), then IPv4 or IPv6 (extension headers skipped), then TCP or UDP. Checksums are
+not verified: captures taken on the sending host carry unfinished checksums (NIC offload).
+
+Link types: https://www.tcpdump.org/linktypes.html
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import struct
+from dataclasses import dataclass
+from functools import lru_cache
+
+from minewatch.decode.pcap import Fields, field_struct
+from minewatch.errors import DecodeError
+
+FIN, SYN, RST, PSH, ACK, URG, ECE, CWR = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80
+TCP_PROTO, UDP_PROTO = 6, 17
+
+ETHERNET: Fields = (("dst", "6s"), ("src", "6s"), ("ethertype", "H"))
+VLAN: Fields = (("tci", "H"), ("ethertype", "H"))
+PPPOE: Fields = (("ver_type", "B"), ("code", "B"), ("session", "H"), ("length", "H"),
+                 ("ppp_protocol", "H"))
+SLL: Fields = (("pkttype", "H"), ("hatype", "H"), ("halen", "H"), ("addr", "8s"),
+               ("protocol", "H"))
+SLL2: Fields = (("protocol", "H"), ("reserved", "H"), ("ifindex", "I"), ("hatype", "H"),
+                ("pkttype", "B"), ("halen", "B"), ("addr", "8s"))
+IPV4: Fields = (("ver_ihl", "B"), ("tos", "B"), ("total_len", "H"), ("ident", "H"),
+                ("flags_frag", "H"), ("ttl", "B"), ("proto", "B"), ("checksum", "H"),
+                ("src", "4s"), ("dst", "4s"))
+IPV6: Fields = (("ver_tc_flow", "I"), ("payload_len", "H"), ("next_header", "B"),
+                ("hop_limit", "B"), ("src", "16s"), ("dst", "16s"))
+TCP: Fields = (("sport", "H"), ("dport", "H"), ("seq", "I"), ("ack", "I"),
+               ("offset_flags", "H"), ("window", "H"), ("checksum", "H"), ("urgent", "H"))
+UDP: Fields = (("sport", "H"), ("dport", "H"), ("length", "H"), ("checksum", "H"))
+
+_ETH_LEN, _SLL_LEN, _SLL2_LEN, _V4_LEN, _V6_LEN, _TCP_LEN, _UDP_LEN = 14, 16, 20, 20, 40, 20, 8
+_U16, _U32_LE, _U32_BE = struct.Struct("!H"), struct.Struct("<I"), struct.Struct("!I")
+_V4, _V6 = field_struct(IPV4, "!"), field_struct(IPV6, "!")
+_TCP, _UDP = field_struct(TCP, "!"), field_struct(UDP, "!")
+
+ETH_IPV4, ETH_IPV6 = 0x0800, 0x86DD
+_IP_TYPES = frozenset({ETH_IPV4, ETH_IPV6})
+_VLAN_TYPES = frozenset({0x8100, 0x88A8, 0x9100, 0x9200})  # 802.1Q, 802.1ad, old QinQ
+_PPPOE_SESSION = 0x8864
+_PPP_IP = {0x0021: ETH_IPV4, 0x0057: ETH_IPV6}
+_AF_INET6 = frozenset({10, 23, 24, 28, 30})  # Linux, Windows, NetBSD/OpenBSD, FreeBSD, macOS
+_V6_EXTENSIONS = frozenset({0, 43, 60, 135, 139, 140})  # (len + 1) * 8 bytes each
+_V6_FRAGMENT, _V6_AH, _V6_NONE = 44, 51, 59
+_V6_SKIPPED = _V6_EXTENSIONS | {_V6_FRAGMENT, _V6_AH}
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One IP packet seen as a transport segment (ports 0 when there is no TCP/UDP header)."""
+
+    ts: float  # s since epoch
+    src: str
+    dst: str
+    proto: int
+    sport: int
+    dport: int
+    flags: int  # TCP flags (FIN..CWR), 0 for UDP and others
+    seq: int
+    ack: int
+    payload: bytes  # transport payload as captured (may be cut short by snaplen)
+    ip_len: int  # IP total length incl. the IP header, from the header: the byte count of flows
+
+
+# -- decoding -----------------------------------------------------------------------------------
+
+def decode_frame(linktype: int, data: bytes, ts: float) -> Segment | None:
+    """The segment in one captured frame; None for non-IP frames (ARP, LLDP, pause frames...).
+
+    Raises DecodeError for an unsupported link type and for malformed or truncated headers.
+    """
+    link = _LINKS.get(linktype)
+    if link is None:
+        raise DecodeError(f"unsupported link type {linktype}")
+    found = link(data)
+    if found is None:
+        return None
+    ethertype, offset = found
+    if ethertype == ETH_IPV4:
+        return _ipv4(data, offset, ts)
+    return _ipv6(data, offset, ts)
+
+
+def _ethernet(data: bytes) -> tuple[int, int] | None:
+    if len(data) < _ETH_LEN:
+        raise DecodeError("Ethernet frame shorter than its header")
+    return _ethertype(data, _ETH_LEN, _U16.unpack_from(data, 12)[0])
+
+
+def _ethertype(data: bytes, offset: int, ethertype: int) -> tuple[int, int] | None:
+    """(IP ethertype, offset of the IP header) after VLAN tags and PPPoE, or None if not IP."""
+    while ethertype in _VLAN_TYPES:
+        if len(data) < offset + 4:
+            raise DecodeError("VLAN tag cut short")
+        ethertype = _U16.unpack_from(data, offset + 2)[0]
+        offset += 4
+    if ethertype == _PPPOE_SESSION:
+        if len(data) < offset + 8:
+            raise DecodeError("PPPoE header cut short")
+        ethertype = _PPP_IP.get(_U16.unpack_from(data, offset + 6)[0], 0)
+        offset += 8
+    if ethertype in _IP_TYPES:
+        return ethertype, offset
+    return None
+
+
+def _sll(data: bytes) -> tuple[int, int] | None:
+    if len(data) < _SLL_LEN:
+        raise DecodeError("Linux cooked header cut short")
+    return _ethertype(data, _SLL_LEN, _U16.unpack_from(data, 14)[0])
+
+
+def _sll2(data: bytes) -> tuple[int, int] | None:
+    if len(data) < _SLL2_LEN:
+        raise DecodeError("Linux cooked v2 header cut short")
+    return _ethertype(data, _SLL2_LEN, _U16.unpack_from(data, 0)[0])
+
+
+def _raw(data: bytes, offset: int = 0) -> tuple[int, int]:
+    """Raw IP: the version nibble says which."""
+    if len(data) <= offset:
+        raise DecodeError("empty raw IP frame")
+    version = data[offset] >> 4
+    if version == 4:
+        return ETH_IPV4, offset
+    if version == 6:
+        return ETH_IPV6, offset
+    raise DecodeError(f"raw IP frame of version {version}")
+
+
+def _null(data: bytes) -> tuple[int, int] | None:
+    """BSD loopback: a 4-byte address family in the byte order of the capturing host."""
+    if len(data) < 4:
+        raise DecodeError("loopback header cut short")
+    family = _U32_LE.unpack_from(data)[0]
+    if family > 0xFFFF:  # written big-endian
+        family = _U32_BE.unpack_from(data)[0]
+    return _family(data, family)
+
+
+def _loop(data: bytes) -> tuple[int, int] | None:
+    """OpenBSD loopback: like null, always network byte order."""
+    if len(data) < 4:
+        raise DecodeError("loopback header cut short")
+    return _family(data, _U32_BE.unpack_from(data)[0])
+
+
+def _family(data: bytes, family: int) -> tuple[int, int] | None:
+    if family == 2:
+        return ETH_IPV4, 4
+    return (ETH_IPV6, 4) if family in _AF_INET6 else None
+
+
+_LINKS = {
+    0: _null, 1: _ethernet, 12: _raw, 14: _raw, 101: _raw, 108: _loop, 113: _sll, 228: _raw,
+    229: _raw, 276: _sll2,
+}
+
+
+def _ipv4(data: bytes, offset: int, ts: float) -> Segment:
+    if len(data) < offset + _V4_LEN:
+        raise DecodeError("IPv4 header cut short")
+    ver_ihl, _, total, _, frag, _, proto, _, src, dst = _V4.unpack_from(data, offset)
+    hlen = (ver_ihl & 15) * 4
+    if ver_ihl >> 4 != 4 or hlen < _V4_LEN or len(data) < offset + hlen:
+        raise DecodeError(f"bad IPv4 header (version/length byte {ver_ihl:#x})")
+    if total == 0:  # captured before TCP segmentation offload filled it in
+        total = len(data) - offset
+    elif total < hlen:
+        raise DecodeError(f"IPv4 total length {total} below header length {hlen}")
+    if frag & 0x1FFF:  # a later fragment: no transport header in it
+        transport = _NO_PORTS
+    else:
+        end = min(offset + total, len(data))  # drop Ethernet padding; snaplen may cut shorter
+        transport = _transport(proto, data, offset + hlen, end)
+    src = _v4_cache.get(src) or _v4_text(src)
+    dst = _v4_cache.get(dst) or _v4_text(dst)
+    return Segment(ts, src, dst, proto, *transport, total)
+
+
+def _ipv6(data: bytes, offset: int, ts: float) -> Segment:
+    if len(data) < offset + _V6_LEN:
+        raise DecodeError("IPv6 header cut short")
+    ver, plen, proto, _, src, dst = _V6.unpack_from(data, offset)
+    if ver >> 28 != 6:
+        raise DecodeError(f"bad IPv6 version {ver >> 28}")
+    total = _V6_LEN + plen if plen else len(data) - offset  # 0: jumbogram or offload
+    end = min(offset + total, len(data))
+    proto, start = _skip_extensions(data, offset + _V6_LEN, end, proto)
+    transport = _transport(proto, data, start, end) if start >= 0 else _NO_PORTS
+    src = _v6_cache.get(src) or _v6_text(src)
+    dst = _v6_cache.get(dst) or _v6_text(dst)
+    return Segment(ts, src, dst, proto, *transport, total)
+
+
+def _skip_extensions(data: bytes, pos: int, end: int, proto: int) -> tuple[int, int]:
+    """(upper-layer protocol, its offset); offset -1 for a fragment other than the first."""
+    while proto in _V6_SKIPPED:
+        if pos + 8 > end:
+            raise DecodeError(f"IPv6 extension header {proto} cut short")
+        if proto == _V6_FRAGMENT:
+            if _U16.unpack_from(data, pos + 2)[0] >> 3:
+                return data[pos], -1
+            proto, pos = data[pos], pos + 8
+        elif proto == _V6_AH:
+            proto, pos = data[pos], pos + (data[pos + 1] + 2) * 4
+        else:
+            proto, pos = data[pos], pos + (data[pos + 1] + 1) * 8
+    return proto, (pos if proto != _V6_NONE else -1)
+
+
+# (sport, dport, flags, seq, ack, payload) for protocols without ports
+_NO_PORTS = (0, 0, 0, 0, 0, b"")
+
+
+def _transport(proto: int, data: bytes, start: int, end: int) -> tuple:
+    """(sport, dport, flags, seq, ack, payload) of the transport header at data[start:end]."""
+    if proto == TCP_PROTO:
+        if start + _TCP_LEN > end:
+            raise DecodeError("TCP header cut short")
+        sport, dport, seq, ack, off_flags, _, _, _ = _TCP.unpack_from(data, start)
+        hlen = (off_flags >> 12) * 4
+        if hlen < _TCP_LEN or start + hlen > end:
+            raise DecodeError(f"bad TCP data offset {hlen}")
+        return sport, dport, off_flags & 0xFF, seq, ack, data[start + hlen:end]
+    if proto == UDP_PROTO:
+        if start + _UDP_LEN > end:
+            raise DecodeError("UDP header cut short")
+        sport, dport, length, _ = _UDP.unpack_from(data, start)
+        if length >= _UDP_LEN:  # 0 in IPv6 jumbograms: the IP length rules
+            end = min(end, start + length)
+        return sport, dport, 0, 0, 0, data[start + _UDP_LEN:end]
+    return _NO_PORTS
+
+
+# Address text is cached so that repeated addresses share one str (whose hash is then cached
+# too, which the flow tables look up on every packet); the caches are cleared when full.
+# IPv6 text is ipaddress's compressed form, not inet_ntop's, whose output varies by platform.
+_TEXT_CACHE_MAX = 1 << 16
+_v4_cache: dict[bytes, str] = {}
+_v6_cache: dict[bytes, str] = {}
+
+
+def _v4_text(packed: bytes) -> str:
+    """Cache miss: format and remember."""
+    if len(_v4_cache) >= _TEXT_CACHE_MAX:
+        _v4_cache.clear()
+    text = _v4_cache[packed] = socket.inet_ntoa(packed)
+    return text
+
+
+def _v6_text(packed: bytes) -> str:
+    """Cache miss: format and remember."""
+    if len(_v6_cache) >= _TEXT_CACHE_MAX:
+        _v6_cache.clear()
+    text = _v6_cache[packed] = ipaddress.IPv6Address(packed).compressed
+    return text
+
+
+# -- encoding -----------------------------------------------------------------------------------
+# One struct per whole header stack, so a frame is one pack() plus the payload.
+
+MAC_SRC, MAC_DST = bytes.fromhex("020000000001"), bytes.fromhex("020000000002")
+_TTL, _WINDOW, _DONT_FRAGMENT = 64, 65535, 0x4000
+_ETH_V4_TCP = field_struct(ETHERNET + IPV4 + TCP, "!")
+_ETH_V6_TCP = field_struct(ETHERNET + IPV6 + TCP, "!")
+_ETH_V4_UDP = field_struct(ETHERNET + IPV4 + UDP, "!")
+_ETH_V6_UDP = field_struct(ETHERNET + IPV6 + UDP, "!")
+_ETH_V4 = field_struct(ETHERNET + IPV4, "!")
+_ETH_V6 = field_struct(ETHERNET + IPV6, "!")
+_MASK32 = 0xFFFFFFFF
+
+
+@lru_cache(maxsize=1 << 16)
+def _route(src: str, dst: str, proto: int) -> tuple[int, bytes, bytes, int]:
+    """(IP version, packed src, packed dst, IPv4 checksum sum of everything but the length)."""
+    family = socket.AF_INET6 if ":" in src else socket.AF_INET
+    if (":" in dst) != (family == socket.AF_INET6):
+        raise ValueError(f"addresses of different families: {src} {dst}")
+    try:
+        s, d = socket.inet_pton(family, src), socket.inet_pton(family, dst)
+    except OSError as exc:
+        raise ValueError(f"bad address {src!r} or {dst!r}") from exc
+    if family == socket.AF_INET6:
+        return 6, s, d, 0
+    # header words: 0x4500, length, ident 0, flags, ttl/proto, checksum 0, addresses
+    words = 0x4500 + _DONT_FRAGMENT + (_TTL << 8 | proto) + sum(struct.unpack("!4H", s + d))
+    return 4, s, d, words
+
+
+def _checksum(words: int) -> int:
+    """IPv4 header checksum from the sum of the header's 16-bit words."""
+    words = (words & 0xFFFF) + (words >> 16)
+    words = (words & 0xFFFF) + (words >> 16)
+    return ~words & 0xFFFF
+
+
+def encode_tcp(src: str, dst: str, sport: int, dport: int, seq: int, ack: int, flags: int,
+               payload: bytes = b"") -> bytes:
+    """An Ethernet II frame carrying one TCP segment (IPv4 or IPv6 from the address text).
+
+    The IPv4 header checksum is correct; the TCP checksum is left 0 (as offloading NICs do).
+    """
+    version, s, d, words = _route(src, dst, TCP_PROTO)
+    seq, ack, flags = seq & _MASK32, ack & _MASK32, 0x5000 | flags
+    if version == 4:
+        total = _V4_LEN + _TCP_LEN + len(payload)
+        return _ETH_V4_TCP.pack(
+            MAC_DST, MAC_SRC, ETH_IPV4, 0x45, 0, total, 0, _DONT_FRAGMENT, _TTL, TCP_PROTO,
+            _checksum(words + total), s, d, sport, dport, seq, ack, flags, _WINDOW, 0, 0,
+        ) + payload
+    return _ETH_V6_TCP.pack(
+        MAC_DST, MAC_SRC, ETH_IPV6, 0x60000000, _TCP_LEN + len(payload), TCP_PROTO, _TTL, s, d,
+        sport, dport, seq, ack, flags, _WINDOW, 0, 0,
+    ) + payload
+
+
+def encode_udp(src: str, dst: str, sport: int, dport: int, payload: bytes = b"") -> bytes:
+    """An Ethernet II frame carrying one UDP datagram (UDP checksum 0)."""
+    version, s, d, words = _route(src, dst, UDP_PROTO)
+    length = _UDP_LEN + len(payload)
+    if version == 4:
+        total = _V4_LEN + length
+        return _ETH_V4_UDP.pack(
+            MAC_DST, MAC_SRC, ETH_IPV4, 0x45, 0, total, 0, _DONT_FRAGMENT, _TTL, UDP_PROTO,
+            _checksum(words + total), s, d, sport, dport, length, 0,
+        ) + payload
+    return _ETH_V6_UDP.pack(
+        MAC_DST, MAC_SRC, ETH_IPV6, 0x60000000, length, UDP_PROTO, _TTL, s, d,
+        sport, dport, length, 0,
+    ) + payload
+
+
+def encode_ip(src: str, dst: str, proto: int, body: bytes = b"") -> bytes:
+    """An Ethernet II frame carrying an IP packet of any protocol with body as its payload."""
+    version, s, d, words = _route(src, dst, proto)
+    if version == 4:
+        total = _V4_LEN + len(body)
+        return _ETH_V4.pack(
+            MAC_DST, MAC_SRC, ETH_IPV4, 0x45, 0, total, 0, _DONT_FRAGMENT, _TTL, proto,
+            _checksum(words + total), s, d,
+        ) + body
+    return _ETH_V6.pack(
+        MAC_DST, MAC_SRC, ETH_IPV6, 0x60000000, len(body), proto, _TTL, s, d,
+    ) + body
+
+
+def encode_segment(seg: Segment) -> bytes:
+    """The Ethernet frame that decode_frame(1, frame, seg.ts) turns back into seg.
+
+    ip_len is implied by the headers and payload (it is not read from seg).
+    """
+    if seg.proto == TCP_PROTO:
+        return encode_tcp(seg.src, seg.dst, seg.sport, seg.dport, seg.seq, seg.ack, seg.flags,
+                          seg.payload)
+    if seg.proto == UDP_PROTO:
+        return encode_udp(seg.src, seg.dst, seg.sport, seg.dport, seg.payload)
+    return encode_ip(seg.src, seg.dst, seg.proto)

@@ -1,0 +1,320 @@
+"""TCP reassembly that survives real captures: loss, reordering, retransmission, overlap,
+sequence wraparound, captures that start mid-session, and capture drops that never heal.
+
+`StreamReassembler` orders one direction's bytes. `TcpConnectionTable` pairs directions into
+connections, decides which side is the client, and turns Segments into events: data chunks
+`(ConnKey, 'up' | 'down', ts, bytes)` ('up' = sent by the client) and `ConnClosed` when a
+connection ends (FIN both ways, RST, idle timeout, eviction, port reuse, flush).
+
+Which side is the client:
+1. a SYN without ACK was sent by the client; a SYN+ACK was sent to it;
+2. without a SYN seen, the side on the more "service-like" port is the server: ports below 1024
+   first, then the well-known service and mining-pool ports of SERVICE_PORTS, then any other;
+3. between two ports of the same kind, the higher (ephemeral) port is the client's;
+4. equal ports: the sender of the first segment seen is taken as the client.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import NamedTuple
+
+from minewatch.decode.packet import ACK, FIN, RST, SYN, TCP_PROTO, Segment
+
+_MOD, _HALF = 1 << 32, 1 << 31
+_START = itemgetter(0)
+
+# Registered ports that are almost always the server side: proxies, databases, P2P and the
+# usual mining-pool ports. A tie between two such ports falls back to the higher-port rule.
+SERVICE_PORTS = frozenset({
+    1080, 1433, 1521, 2375, 3128, 3306, 3333, 3334, 3335, 3336, 3389, 4444, 5432, 5555, 5900,
+    6379, 6666, 7777, 8000, 8008, 8080, 8332, 8333, 8443, 8888, 9000, 9050, 9332, 9333, 9999,
+    14433, 14444, 20535, 20580, 45560, 45700,
+})
+
+
+class StreamReassembler:
+    """One direction of a TCP connection: segments in any order, contiguous bytes out once.
+
+    The first data-bearing segment (or SYN) seen anchors the stream: bytes before it are never
+    delivered. Overlapping data keeps the bytes seen first. Out-of-order data waits in a buffer
+    of at most `limit` bytes; when that overflows, or the oldest waiting data is older than
+    `max_wait` s of capture time, or on flush(), the hole before it is given up on: counted in
+    `.gaps` / `.gap_bytes`, and delivery continues after it. Chunks returned by one call are
+    contiguous with each other unless `.gaps` grew during that call.
+    """
+
+    __slots__ = ("limit", "max_wait", "gaps", "gap_bytes", "delivered", "fin_at", "_next",
+                 "_pending", "_buffered", "_waiting_since")
+
+    def __init__(self, limit: int = 1 << 20, max_wait: float | None = None):
+        self.limit, self.max_wait = limit, max_wait
+        self.gaps = self.gap_bytes = self.delivered = 0
+        self.fin_at: int | None = None  # stream offset of the FIN, once seen
+        self._next: int | None = None  # next byte expected, in unwrapped sequence space
+        self._pending: list[tuple[int, bytes, float]] = []  # (start, data, ts), disjoint, sorted
+        self._buffered = 0
+        self._waiting_since = 0.0
+
+    @property
+    def finished(self) -> bool:
+        """A FIN was seen and every byte before it has been delivered."""
+        return self.fin_at is not None and self._next is not None and self._next >= self.fin_at
+
+    def add(self, seq: int, payload: bytes, ts: float, syn: bool = False,
+            fin: bool = False) -> list[tuple[float, bytes]]:
+        """(ts, bytes) chunks this segment made contiguous; ts is this segment's."""
+        if syn:
+            seq += 1  # the SYN itself takes one sequence number
+        if self._next is None:
+            # pure ACKs do not anchor: a keep-alive sits one byte before the stream position
+            if not (payload or syn or fin):
+                return []
+            self._next = seq & (_MOD - 1)
+        start = self._unwrap(seq)
+        if fin:
+            self.fin_at = start + len(payload)
+        out = self._accept(start, payload, ts) if payload else []
+        if self._pending and self.max_wait is not None and ts - self._waiting_since > self.max_wait:
+            out += self._skip_gap(ts)
+        return out
+
+    def flush(self) -> list[tuple[float, bytes]]:
+        """Deliver everything buffered, skipping the holes; ts = when a chunk's last part came."""
+        out = []
+        while self._pending:
+            out += self._skip_gap(None)
+        return out
+
+    def _unwrap(self, seq: int) -> int:
+        """The 32-bit seq as the nearest position to the next expected byte (wraparound)."""
+        delta = (seq - self._next) % _MOD
+        return self._next + (delta - _MOD if delta >= _HALF else delta)
+
+    def _accept(self, start: int, data: bytes, ts: float) -> list[tuple[float, bytes]]:
+        nxt = self._next
+        if start + len(data) <= nxt:
+            return []  # a retransmission of delivered bytes
+        if start < nxt:
+            data, start = data[nxt - start:], nxt
+        if start == nxt and not self._pending:  # the common case: in order, nothing waiting
+            self._next, self.delivered = nxt + len(data), self.delivered + len(data)
+            return [(ts, data)]
+        if not self._pending:
+            self._waiting_since = ts
+        self._insert(start, data, ts)
+        out = self._drain(ts)
+        while self._buffered > self.limit:
+            out += self._skip_gap(ts)
+        return out
+
+    def _insert(self, start: int, data: bytes, ts: float) -> None:
+        """Buffer the parts of data that no buffered piece covers yet (first seen wins)."""
+        pieces, base, end = self._pending, start, start + len(data)
+        i = bisect_left(pieces, start, key=_START)
+        if i and pieces[i - 1][0] + len(pieces[i - 1][1]) > start:
+            start = pieces[i - 1][0] + len(pieces[i - 1][1])
+        fresh = []
+        while start < end:
+            if i < len(pieces) and pieces[i][0] <= start:  # covered: hop over that piece
+                start, i = max(start, pieces[i][0] + len(pieces[i][1])), i + 1
+                continue
+            cut = min(pieces[i][0], end) if i < len(pieces) else end
+            fresh.append((start, data[start - base:cut - base], ts))
+            start = cut
+        for piece in fresh:
+            insort(pieces, piece, key=_START)
+            self._buffered += len(piece[1])
+
+    def _drain(self, ts: float | None) -> list[tuple[float, bytes]]:
+        """Deliver the buffered pieces that now follow on; ts None: each run's latest arrival."""
+        pieces, nxt, taken = self._pending, self._next, 0
+        while taken < len(pieces) and pieces[taken][0] == nxt:
+            nxt += len(pieces[taken][1])
+            taken += 1
+        if not taken:
+            return []
+        run = pieces[:taken]
+        del pieces[:taken]
+        size = nxt - self._next
+        self._next, self._buffered = nxt, self._buffered - size
+        self.delivered += size
+        when = ts if ts is not None else max(p[2] for p in run)
+        return [(when, b"".join(p[1] for p in run))]
+
+    def _skip_gap(self, ts: float | None) -> list[tuple[float, bytes]]:
+        """Give up on the hole before the first buffered piece and deliver what follows it."""
+        gap = self._pending[0][0] - self._next
+        self.gaps, self.gap_bytes = self.gaps + 1, self.gap_bytes + gap
+        self._next = self._pending[0][0]
+        out = self._drain(ts)
+        if ts is not None:
+            self._waiting_since = ts
+        return out
+
+
+class ConnKey(NamedTuple):
+    """A connection, client side first. A NamedTuple, not a dataclass, because it is hashed on
+    every packet and must equal the plain (ip, port, ip, port) tuple it is looked up with."""
+
+    client_ip: str
+    client_port: int
+    server_ip: str
+    server_port: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConnClosed:
+    key: ConnKey
+    ts: float  # the segment that closed it, or the last one seen (idle, evicted, flush)
+    reason: str  # fin, rst, idle, evicted, reused, flush
+    bytes_up: int  # payload bytes delivered client -> server
+    bytes_down: int
+    gaps: int  # holes given up on, both directions
+    gap_bytes: int
+
+
+StreamData = tuple[ConnKey, str, float, bytes]  # (key, 'up' | 'down', ts, payload bytes)
+Event = StreamData | ConnClosed
+
+
+@dataclass(frozen=True, slots=True)
+class TcpConfig:
+    idle_timeout: float = 300.0  # s of capture time without a segment before a connection ends
+    buffer_limit: int = 1 << 20  # out-of-order bytes buffered per direction
+    max_wait: float = 30.0  # s out-of-order data waits for a hole to fill (capture drops)
+    max_connections: int = 500_000  # the least recently active one is evicted beyond this
+    sweep_interval: float = 1.0  # s of capture time between idle sweeps
+
+
+class _Connection:
+    __slots__ = ("key", "up", "down", "last_ts", "isn", "closed")
+
+    def __init__(self, key: ConnKey, config: TcpConfig, isn: int | None):
+        self.key, self.last_ts, self.isn, self.closed = key, 0.0, isn, False
+        self.up = StreamReassembler(config.buffer_limit, config.max_wait)
+        self.down = StreamReassembler(config.buffer_limit, config.max_wait)
+
+
+def client_is_source(seg: Segment) -> bool:
+    """Whether seg was sent by its connection's client (see the module docstring)."""
+    if seg.flags & SYN:
+        return not seg.flags & ACK
+    src_rank, dst_rank = _port_rank(seg.sport), _port_rank(seg.dport)
+    if src_rank != dst_rank:
+        return src_rank > dst_rank
+    return seg.sport >= seg.dport
+
+
+def _port_rank(port: int) -> int:
+    """0 for well-known ports, 1 for registered service ports, 2 for anything else."""
+    if port < 1024:
+        return 0
+    return 1 if port in SERVICE_PORTS else 2
+
+
+class TcpConnectionTable:
+    """Every TCP connection of a capture, in least-recently-active order (for cheap expiry).
+
+    A connection closed by FIN or RST stays in the table, closed, until it has been idle for
+    idle_timeout: the retransmissions and late ACKs that follow a close are absorbed there
+    instead of opening a phantom connection. A SYN with a new initial sequence number on the
+    same ports starts a new connection.
+    """
+
+    def __init__(self, config: TcpConfig = TcpConfig()):
+        self.config = config
+        self._conns: dict[ConnKey, _Connection] = {}
+        self._next_sweep = float("-inf")
+        self.opened = self.closed = 0
+        self.strays = 0  # segments of no open connection: after a close, or ACKs never paired
+
+    def __len__(self) -> int:
+        return len(self._conns)
+
+    def add(self, seg: Segment) -> list[Event]:
+        """Events caused by one segment (and by idle connections it shows have expired)."""
+        if seg.proto != TCP_PROTO:
+            return []
+        events = self.expire(seg.ts) if seg.ts >= self._next_sweep else []
+        conn, up = self._find(seg)
+        if conn is not None and seg.flags & SYN and not seg.flags & ACK and conn.isn != seg.seq:
+            if not conn.closed:
+                events += self._close(conn, "reused", conn.last_ts)
+            conn = None  # the ports were reused by a new connection
+        if conn is None:
+            conn = self._open(seg)
+            if conn is None:
+                self.strays += 1
+                return events
+            up = conn.key.client_ip == seg.src and conn.key.client_port == seg.sport
+            if len(self._conns) >= self.config.max_connections:
+                events += self._remove_oldest("evicted")
+        conn.last_ts = seg.ts
+        self._conns[conn.key] = conn  # (re)inserted last: the dict stays in activity order
+        if conn.closed:
+            self.strays += 1
+            return events
+        return events + self._feed(conn, up, seg)
+
+    def expire(self, now: float) -> list[Event]:
+        """Close connections idle for more than idle_timeout s before now (capture time)."""
+        self._next_sweep = now + self.config.sweep_interval
+        events, limit = [], now - self.config.idle_timeout
+        while self._conns and next(iter(self._conns.values())).last_ts < limit:
+            events += self._remove_oldest("idle")
+        return events
+
+    def flush(self) -> list[Event]:
+        """Close every connection (end of input)."""
+        events = []
+        while self._conns:
+            events += self._remove_oldest("flush")
+        return events
+
+    def _remove_oldest(self, reason: str) -> list[Event]:
+        conn = self._conns.pop(next(iter(self._conns)))
+        return [] if conn.closed else self._close(conn, reason, conn.last_ts)
+
+    def _find(self, seg: Segment) -> tuple[_Connection | None, bool]:
+        """The segment's connection (popped from the table) and whether it travels up."""
+        conn = self._conns.pop((seg.src, seg.sport, seg.dst, seg.dport), None)
+        if conn is not None:
+            return conn, True
+        return self._conns.pop((seg.dst, seg.dport, seg.src, seg.sport), None), False
+
+    def _open(self, seg: Segment) -> _Connection | None:
+        """A new connection for seg, or None for a stray segment."""
+        syn = seg.flags & SYN
+        if not (syn or seg.payload) or seg.flags & RST:
+            return None  # a stray ACK/FIN/RST of a connection never seen
+        if client_is_source(seg):
+            key, isn = ConnKey(seg.src, seg.sport, seg.dst, seg.dport), seg.seq if syn else None
+        else:
+            key, isn = ConnKey(seg.dst, seg.dport, seg.src, seg.sport), None
+        self.opened += 1
+        return _Connection(key, self.config, isn)
+
+    def _feed(self, conn: _Connection, up: bool, seg: Segment) -> list[Event]:
+        flags = seg.flags
+        stream, direction = (conn.up, "up") if up else (conn.down, "down")
+        chunks = stream.add(seg.seq, seg.payload, seg.ts, bool(flags & SYN), bool(flags & FIN))
+        events: list[Event] = [(conn.key, direction, ts, data) for ts, data in chunks]
+        if flags & RST:
+            events += self._close(conn, "rst", seg.ts)
+        elif conn.up.finished and conn.down.finished:
+            events += self._close(conn, "fin", seg.ts)
+        return events
+
+    def _close(self, conn: _Connection, reason: str, ts: float) -> list[Event]:
+        """Deliver what is buffered, then the ConnClosed."""
+        conn.closed = True
+        self.closed += 1
+        events: list[Event] = [(conn.key, "up", t, d) for t, d in conn.up.flush()]
+        events += [(conn.key, "down", t, d) for t, d in conn.down.flush()]
+        up, down = conn.up, conn.down
+        events.append(ConnClosed(conn.key, ts, reason, up.delivered, down.delivered,
+                                 up.gaps + down.gaps, up.gap_bytes + down.gap_bytes))
+        return events
