@@ -1,3 +1,3 @@
-from minewatch.cli.main import app
+from minewatch.cli.main import main
 
-app()
+main()

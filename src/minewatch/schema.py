@@ -188,6 +188,9 @@ INGEST_LOG = _cols(
 TABLES: dict[str, tuple[Column, ...]] = {
     "flows": FLOWS,
     "stratum_events": STRATUM_EVENTS,
+    # Sessions as the payload decoder saw them, one input at a time (raw, never rewritten);
+    # `sessions` is derived from them and from flows after every ingest.
+    "payload_sessions": SESSIONS,
     "sessions": SESSIONS,
     "miners": MINERS,
     "dns_map": DNS_MAP,
@@ -202,6 +205,10 @@ _DUCK = {
     pa.int64(): "BIGINT",
     pa.bool_(): "BOOLEAN",
 }
+
+
+def duckdb_type(column: Column) -> str:
+    return _DUCK[column.type]
 
 
 def arrow_schema(table: str) -> pa.Schema:
@@ -235,3 +242,13 @@ def markdown_table(table: str) -> str:
     lines = ["| column | type | description |", "|---|---|---|"]
     lines += [f"| `{c.name}` | {_DUCK[c.type]} | {c.description} |" for c in TABLES[table]]
     return "\n".join(lines)
+
+
+def docs_markdown() -> str:
+    """docs/schema.md, generated; a test keeps the file equal to this."""
+    parts = ["# Tables and columns\n",
+             "Generated from `src/minewatch/schema.py` (the one column registry); do not edit by hand.",
+             "Regenerate with `python -c 'from minewatch.schema import docs_markdown as d; print(d(), end=\"\")' > docs/schema.md`.\n"]
+    for name in TABLES:
+        parts += [f"## `{name}`\n", markdown_table(name), ""]
+    return "\n".join(parts)

@@ -1,0 +1,214 @@
+"""Derived tables, rebuilt from the raw ones after every ingest: pools, flow sessions, miners.
+
+Rebuilding from everything stored (instead of updating incrementally) makes the result the
+same whatever the order of the inputs and however often one is fed.
+
+Counting once: the same traffic can reach us several times (packets of a probe AND the
+exporters' flow records of the same links; NetFlow v9 and IPFIX from one exporter). For each
+directional 5-tuple we keep the records of one origin only: packets first (exact), else the
+origin (source, exporter, input) with the most bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import pyarrow as pa
+
+from minewatch import schema
+from minewatch.detect.intel import PoolIntel
+from minewatch.detect.verdict import MinerFacts, judge
+from minewatch.enrich.geo import GeoDB
+from minewatch.estimate.combine import combine_estimates, session_hashrate
+from minewatch.estimate.hashrate import share_multiplier
+from minewatch.estimate.energy import energy_kwh_day, power_w
+from minewatch.store.duck import Store
+
+FLOWS_ONCE = """
+CREATE OR REPLACE TEMP TABLE flows_once AS
+WITH origins AS (
+  SELECT src_ip, src_port, dst_ip, dst_port, proto, source, exporter, input_id,
+         CASE WHEN source = 'pcap' THEN 0 ELSE 1 END AS pri, sum(bytes) AS b
+  FROM flows GROUP BY ALL),
+ranked AS (
+  SELECT *, row_number() OVER (PARTITION BY src_ip, src_port, dst_ip, dst_port, proto
+                               ORDER BY pri, b DESC, source, exporter, input_id) AS rn
+  FROM origins)
+SELECT f.* FROM flows f
+JOIN ranked r USING (src_ip, src_port, dst_ip, dst_port, proto, source, exporter, input_id)
+WHERE r.rn = 1
+"""
+
+CONN_BYTES = """
+SELECT src_ip, src_port, dst_ip, dst_port, sum(bytes)::BIGINT AS bytes, sum(packets)::BIGINT AS packets,
+       min(ts_start) AS ts_start, max(ts_end) AS ts_end
+FROM flows_once WHERE proto = 6 GROUP BY ALL ORDER BY ALL
+"""
+
+CONFIDENCE = {"payload": 0.99, "sni": 0.9, "dns-intel": 0.8, "ip-intel": 0.6}
+
+
+def rebuild(store: Store, intel: PoolIntel, geo: GeoDB, register=None) -> None:
+    """Recompute pools, flow-derived sessions and miners from the raw tables."""
+    store.replace("pools", intel.table())
+    store.db.execute(FLOWS_ONCE)
+    period = _period(store)
+    store.db.execute("INSERT OR REPLACE INTO meta VALUES ('period', ?)", [json.dumps(period)])
+    endpoints = intel.endpoints(store.rows("SELECT DISTINCT query, answer FROM dns_map"),
+                                store.rows("SELECT DISTINCT server_ip, server_port, sni FROM tls_hellos"))
+    conn = {(r["src_ip"], r["src_port"], r["dst_ip"], r["dst_port"]): r
+            for r in store.rows(CONN_BYTES)}
+    payload = store.rows("SELECT * FROM payload_sessions ORDER BY session_id")
+    sessions = [_finish_payload(s, conn, endpoints) for s in payload]
+    sessions += _flow_sessions(conn, endpoints, {_key4(s) for s in payload}, store)
+    store.replace("sessions", schema.to_table("sessions", sessions))
+    store.replace("miners", schema.to_table("miners", build_miners(sessions, period, geo, register)))
+
+
+def _period(store: Store) -> tuple[float, float]:
+    row = store.db.execute("SELECT min(ts_start), max(ts_end) FROM flows_once").fetchall()[0]
+    if row[0] is None:
+        row = store.db.execute("SELECT min(ts_start), max(ts_end) FROM payload_sessions").fetchall()[0]
+    return (float(row[0] or 0.0), float(row[1] or 0.0))
+
+
+def _key4(s: dict) -> tuple:
+    return (s["client_ip"], s["client_port"], s["server_ip"], s["server_port"])
+
+
+def _bytes(s: dict, conn: dict) -> None:
+    up = conn.get(_key4(s), {})
+    down = conn.get((s["server_ip"], s["server_port"], s["client_ip"], s["client_port"]), {})
+    s["bytes_up"], s["packets_up"] = up.get("bytes") or 0, up.get("packets") or 0
+    s["bytes_down"], s["packets_down"] = down.get("bytes") or 0, down.get("packets") or 0
+
+
+def _finish_payload(s: dict, conn: dict, endpoints: dict) -> dict:
+    """A payload session with its bytes, pool intel filled in, and its hashrate."""
+    s = dict(s)
+    _bytes(s, conn)
+    pool = endpoints.get(s["server_ip"])
+    multiplier = 1.0
+    if pool is not None:
+        if not s.get("algorithm"):  # the payload did not tell: the tracker priced at m = 1
+            s["algorithm"] = pool.algorithm
+            multiplier = share_multiplier(pool.algorithm) if s.get("dialect") == "stratum-v1" else 1.0
+        s["pool_host"] = s.get("pool_host") or pool.host
+        s["coin"] = s.get("coin") or pool.coin
+    s.update(session_hashrate(s, multiplier))
+    return s
+
+
+def _flow_sessions(conn: dict, endpoints: dict, seen: set, store: Store) -> list[dict]:
+    """Connections to known pool endpoints that no payload session already explains."""
+    sni = {(r["client_ip"], r["client_port"], r["server_ip"], r["server_port"]): r["sni"]
+           for r in store.rows("SELECT * FROM tls_hellos ORDER BY ALL")}
+    out = []
+    for key, up in conn.items():
+        pool = endpoints.get(key[2])
+        if pool is None or key in seen or not pool.serves(key[3], key in sni):
+            continue
+        out.append(_flow_session(key, up, conn, pool, sni.get(key)))
+    return out
+
+
+def _flow_session(key: tuple, up: dict, conn: dict, pool, sni: str | None) -> dict:
+    s = {"client_ip": key[0], "client_port": key[1], "server_ip": key[2], "server_port": key[3],
+         "ts_start": up["ts_start"], "ts_end": up["ts_end"], "coin": pool.coin,
+         "algorithm": pool.algorithm, "pool_host": sni or pool.host, "tls": bool(sni) or pool.tls,
+         "dialect": "tls" if sni else "flow",
+         "detection": "sni" if sni else "dns-intel" if pool.via == "dns-intel" else "ip-intel",
+         "hashrate_method": "none", "shares": None}
+    _bytes(s, conn)
+    facts = [f"connection to {pool.host} ({pool.coin} {pool.algorithm} pool) at {key[2]}:{key[3]}",
+             f"pool address learned from {'TLS SNI ' + sni if sni else pool.evidence}"]
+    s["evidence"] = json.dumps(facts, ensure_ascii=False)
+    s["session_id"] = f"flow:{key[0]}:{key[1]}:{key[2]}:{key[3]}:{up['ts_start']:.3f}"
+    s["input_id"] = ""
+    return s
+
+
+def build_miners(sessions: list[dict], period: tuple[float, float], geo: GeoDB,
+                 register=None) -> list[dict]:
+    """One row per client IP: the `miners` table."""
+    by_ip: dict[str, list[dict]] = defaultdict(list)
+    for s in sessions:
+        by_ip[s["client_ip"]].append(s)
+    rows = [_miner(ip, group, period) for ip, group in sorted(by_ip.items())]
+    _attribute(rows, geo, register)
+    _judge(rows)
+    return rows
+
+
+def _main(group: list[dict]) -> tuple[str, str]:
+    """Main coin and algorithm: by hashes credited, else by number of sessions."""
+    score: dict[tuple, float] = defaultdict(float)
+    for s in group:
+        score[(s.get("coin") or "", s.get("algorithm") or "")] += 1 + (s.get("hashrate_hs") or 0) * 1e-30
+    known = {k: v for k, v in score.items() if k[1]} or score
+    return max(known, key=lambda k: (known[k], k))
+
+
+def _join(values) -> str:
+    return ",".join(sorted({v for v in values if v}))
+
+
+def _miner(ip: str, group: list[dict], period: tuple[float, float]) -> dict:
+    coin, alg = _main(group)
+    est = combine_estimates([s for s in group if s.get("algorithm") == alg])
+    vis = ("plaintext" if any(s["detection"] == "payload" for s in group) else
+           "tls" if any(s["detection"] == "sni" for s in group) else "flow-only")
+    span = max(period[1] - period[0], 1e-9)
+    row = {"ip": ip, "period_start": period[0], "period_end": period[1], "coin": coin,
+           "coins": _join(s.get("coin") for s in group), "algorithm": alg,
+           "pools": _join(f"{s.get('pool_host') or s['server_ip']}:{s['server_port']}" for s in group),
+           "wallets": _join(s.get("wallet") for s in group),
+           "workers": _join(s.get("worker") for s in group),
+           "agents": _join(s.get("agent") for s in group), "sessions": len(group),
+           "visibility": vis, "bytes_up": sum(s.get("bytes_up") or 0 for s in group),
+           "bytes_down": sum(s.get("bytes_down") or 0 for s in group),
+           "confidence": max(CONFIDENCE.get(s["detection"], 0.5) for s in group),
+           "evidence": json.dumps(sum((json.loads(s.get("evidence") or "[]") for s in group), [])[:20],
+                                  ensure_ascii=False)}
+    row["egress_bps"] = 8 * row["bytes_up"] / span
+    row.update(est)
+    _power(row)
+    return row
+
+
+def _power(row: dict) -> None:
+    h = row.get("hashrate_hs")
+    watts = power_w(row["algorithm"], h) if h is not None else None
+    for i, level in enumerate(("low", "typical", "high")):
+        row[f"power_{level}_w"] = watts[i] if watts else None
+        row[f"energy_{level}_kwh_day"] = energy_kwh_day(watts[i]) if watts else None
+
+
+def _attribute(rows: list[dict], geo: GeoDB, register) -> None:
+    if not rows:
+        return
+    ips = pa.array([r["ip"] for r in rows])
+    places = geo.lookup(ips).to_pylist()
+    owners = register.lookup(ips).to_pylist() if register is not None else [{}] * len(rows)
+    for row, place, owner in zip(rows, places, owners):
+        row.update(country=place["country"], province=place["province"],
+                   city=owner.get("owner_city") or place["city"], isp=place["isp"],
+                   owner_org=owner.get("owner_org") or "",
+                   owner_type=owner.get("owner_type") or "unknown",
+                   owner_contact=owner.get("owner_contact") or "")
+
+
+def _judge(rows: list[dict]) -> None:
+    owners_per_wallet: dict[str, set] = defaultdict(set)
+    for r in rows:
+        for w in filter(None, (r["wallets"] or "").split(",")):
+            owners_per_wallet[w].add(r["owner_org"] or r["ip"])
+    for r in rows:
+        wallets = [w for w in (r["wallets"] or "").split(",") if w]
+        facts = MinerFacts(r["owner_type"], r["algorithm"], r.get("hashrate_hs"),
+                           tuple((r["pools"] or "").split(",")), tuple((r["workers"] or "").split(",")),
+                           tuple((r["agents"] or "").split(",")), r["visibility"] == "tls",
+                           max((len(owners_per_wallet[w]) for w in wallets), default=0))
+        v = judge(facts)
+        r.update(verdict=v.verdict, verdict_score=v.score, verdict_evidence=v.evidence)

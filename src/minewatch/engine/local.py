@@ -1,0 +1,219 @@
+"""The local engine: each input decoded in one streaming pass, stored, then derived tables rebuilt.
+
+An input is identified by the sha256 of its bytes. One already in the ingest_log is skipped,
+so feeding a file twice (or re-running after a crash: an input's rows and its log row commit
+together) changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import pyarrow as pa
+
+from minewatch import schema
+from minewatch.decode import ipfix, pcap
+from minewatch.detect.intel import PoolIntel
+from minewatch.engine.derive import rebuild
+from minewatch.enrich.geo import GeoDB
+from minewatch.errors import DecodeError, InputError
+from minewatch.ingest import dnslog
+from minewatch.ingest.exports import ExportDecoder
+from minewatch.ingest.packets import PacketIngest
+
+HEAD = 4096
+CHUNK = 1 << 20
+
+
+@dataclass(slots=True)
+class InputResult:
+    path: str
+    format: str = ""
+    status: str = "ok"  # ok, partial, failed, duplicate
+    records: int = 0
+    skipped: int = 0
+    message: str = ""
+
+    def line(self) -> str:
+        if self.status == "duplicate":
+            return f"{self.path}: already ingested (same sha256), nothing changed"
+        if self.status == "failed":
+            return f"{self.path}: cannot read: {self.message}"
+        text = f"{self.path}: {self.format}, {self.records:,} records"
+        if self.skipped:
+            text += f", {self.skipped:,} skipped"
+        return text + (f" ({self.message})" if self.message else "")
+
+
+@dataclass(slots=True)
+class AnalysisResult:
+    inputs: list[InputResult] = field(default_factory=list)
+    miners: int = 0
+    sessions: int = 0
+
+    @property
+    def unreadable(self) -> bool:
+        return any(r.status == "failed" for r in self.inputs)
+
+    def lines(self) -> list[str]:
+        return [r.line() for r in self.inputs] + [
+            f"{self.miners:,} miner IPs, {self.sessions:,} pool sessions in the database"]
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def sniff(head: bytes) -> str | None:
+    """The format of an input from its first bytes."""
+    kind = pcap.sniff(head)
+    if kind:
+        return kind
+    if ipfix.sniff(head):
+        return "ipfix"
+    if dnslog.sniff_dnslog(head):
+        return "dnslog"
+    return None
+
+
+def analyze(paths: list[str], db: Path, registry: Path | None, progress) -> AnalysisResult:
+    """Ingest every input, then rebuild the derived tables once."""
+    from minewatch.enrich.registry import OwnerRegister
+    from minewatch.store.duck import Store
+
+    result = AnalysisResult()
+    with Store(db) as store:
+        for path in paths:
+            result.inputs.append(ingest_one(path, store, progress))
+        register = None
+        if registry is not None:
+            register, errors = OwnerRegister.from_csv(registry)
+            for e in errors[:5]:
+                print(f"{registry}: line {e.line}: {e.message}", file=sys.stderr)
+        progress.start("deriving sessions and miners", None)
+        rebuild(store, PoolIntel.builtin(), GeoDB.load(), register)
+        progress.done()
+        result.miners = store.scalar("SELECT count(*) FROM miners")
+        result.sessions = store.scalar("SELECT count(*) FROM sessions")
+    return result
+
+
+def ingest_one(path: str, store, progress) -> InputResult:
+    res = InputResult(path)
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read()  # stdin cannot be read twice: hash what we keep
+            return _ingest_bytes(res, data, store, progress)
+        p = Path(path)
+        if not p.is_file():
+            raise InputError("no such file")
+        if p.stat().st_size == 0:
+            raise InputError("empty file")
+        input_id = sha256_file(p)
+        if store.has_input(input_id):
+            res.status = "duplicate"
+            return res
+        with p.open("rb") as f:
+            _ingest_stream(res, f, p.stat().st_size, input_id, store, progress)
+    except InputError as exc:
+        res.status, res.message = "failed", str(exc)
+    except OSError as exc:
+        res.status, res.message = "failed", exc.strerror or str(exc)
+    return res
+
+
+def _ingest_bytes(res: InputResult, data: bytes, store, progress) -> InputResult:
+    import io
+
+    if not data:
+        raise InputError("empty input")
+    input_id = hashlib.sha256(data).hexdigest()
+    if store.has_input(input_id):
+        res.status = "duplicate"
+        return res
+    _ingest_stream(res, io.BytesIO(data), len(data), input_id, store, progress)
+    return res
+
+
+def _ingest_stream(res: InputResult, f: BinaryIO, size: int, input_id: str, store, progress) -> None:
+    head = f.read(HEAD)
+    f.seek(0)
+    fmt = sniff(head)
+    if fmt is None:
+        raise InputError("not a pcap, pcapng, IPFIX file or DNS log (unrecognised content)")
+    res.format = fmt
+    progress.start(f"reading {Path(res.path).name}", size)
+    if fmt in ("pcap", "pcapng"):
+        tables = _read_pcap(res, f, input_id, progress)
+    elif fmt == "ipfix":
+        tables = _read_ipfix(res, f, input_id, progress)
+    else:
+        tables = _read_dnslog(res, f, input_id)
+    progress.done()
+    res.status = "partial" if res.message else "ok"
+    store.ingest(tables, {"input_id": input_id, "path": res.path, "format": res.format,
+                          "status": res.status, "size_bytes": size, "records": res.records,
+                          "skipped": res.skipped, "message": res.message,
+                          "ingested_at": time.time()})
+
+
+def _read_pcap(res: InputResult, f: BinaryIO, input_id: str, progress) -> dict[str, pa.Table]:
+    try:
+        reader = pcap.PcapReader(f)
+    except DecodeError as exc:
+        raise InputError(f"bad capture header: {exc}") from None
+    state = PacketIngest(input_id, exporter=Path(res.path).name)
+    last = 0
+    for raw in reader:
+        state.add(raw)
+        if state.counters.packets % 8192 == 0:
+            pos = f.tell()
+            progress.advance(pos - last)
+            last = pos
+    tables = state.finish()
+    c = state.counters
+    res.records = c.packets
+    res.skipped = c.skipped + reader.skipped + state.exports.skipped
+    if c.export_datagrams > c.packets / 2:
+        res.format = f"{res.format} of flow exports"
+    if reader.truncated:
+        res.message = f"truncated after {c.packets:,} packets; the rest was not read"
+    elif c.first_error:
+        res.message = c.first_error
+    if c.packets == 0 and not reader.truncated:
+        raise InputError("capture holds no packets")
+    return tables
+
+
+def _read_ipfix(res: InputResult, f: BinaryIO, input_id: str, progress) -> dict[str, pa.Table]:
+    exports = ExportDecoder(input_id)
+    try:
+        for msg in ipfix.iter_ipfix_file(f):
+            exports.add_payload(msg, "file")
+            progress.advance(len(msg))
+    except DecodeError as exc:
+        res.message = f"stopped at a broken message: {exc}"
+    flows = exports.table()
+    res.records, res.skipped = flows.num_rows, exports.skipped
+    if exports.skipped and not res.message:
+        res.message = f"{exports.skipped:,} messages skipped"
+    return {"flows": flows}
+
+
+def _read_dnslog(res: InputResult, f: BinaryIO, input_id: str) -> dict[str, pa.Table]:
+    rows, skipped = dnslog.read_dnslog(f)
+    for r in rows:
+        r["input_id"] = input_id
+    res.records, res.skipped = len(rows), skipped
+    if skipped:
+        res.message = f"{skipped:,} lines skipped"
+    return {"dns_map": schema.to_table("dns_map", rows)}

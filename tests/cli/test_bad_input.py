@@ -1,0 +1,89 @@
+"""Bad input gets one clear line and a documented exit status, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from minewatch.decode.packet import encode_tcp
+from minewatch.decode.pcap import PcapWriter
+
+
+def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "minewatch", *args], capture_output=True,
+                          input=stdin, timeout=120)
+
+
+def _pcap(path, n: int = 50) -> None:
+    with path.open("wb") as f:
+        w = PcapWriter(f)
+        for i in range(n):
+            w.write(1.6e9 + i, encode_tcp("10.1.1.1", "10.2.2.2", 40000, 3333, i * 10, 0, 0x18,
+                                          b'{"id":1,"method":"mining.subscribe","params":[]}\n'))
+
+
+def _no_traceback(p: subprocess.CompletedProcess) -> str:
+    err = p.stderr.decode()
+    assert "Traceback" not in err, err
+    return err
+
+
+def test_empty_file_exits_65_with_one_line(tmp_path):
+    (tmp_path / "empty.pcap").write_bytes(b"")
+    p = run("analyze", str(tmp_path / "empty.pcap"), "--db", str(tmp_path / "db.duckdb"))
+    err = _no_traceback(p)
+    assert p.returncode == 65
+    assert "empty" in (p.stdout.decode() + err)
+
+
+def test_text_file_exits_65(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello, this is not a capture\n" * 20)
+    p = run("analyze", str(tmp_path / "notes.txt"), "--db", str(tmp_path / "db.duckdb"))
+    _no_traceback(p)
+    assert p.returncode == 65
+    assert "unrecognised" in p.stdout.decode()
+
+
+def test_truncated_pcap_is_read_up_to_the_break(tmp_path):
+    _pcap(tmp_path / "full.pcap")
+    data = (tmp_path / "full.pcap").read_bytes()
+    (tmp_path / "cut.pcap").write_bytes(data[: len(data) - 37])
+    p = run("analyze", str(tmp_path / "cut.pcap"), "--db", str(tmp_path / "db.duckdb"))
+    _no_traceback(p)
+    assert p.returncode == 0
+    assert "truncated after 49 packets" in p.stdout.decode()
+
+
+def test_missing_file_and_good_file_together(tmp_path):
+    _pcap(tmp_path / "ok.pcap")
+    p = run("analyze", str(tmp_path / "nope.pcap"), str(tmp_path / "ok.pcap"), "--db",
+            str(tmp_path / "db.duckdb"))
+    _no_traceback(p)
+    assert p.returncode == 65
+    out = p.stdout.decode()
+    assert "nope.pcap: cannot read: no such file" in out
+    assert "ok.pcap: pcap, 50 records" in out
+
+
+def test_pcap_on_stdin(tmp_path):
+    _pcap(tmp_path / "ok.pcap")
+    p = run("analyze", "-", "--db", str(tmp_path / "db.duckdb"),
+            stdin=(tmp_path / "ok.pcap").read_bytes())
+    _no_traceback(p)
+    assert p.returncode == 0
+
+
+@pytest.mark.parametrize("args", [["analyze"], ["report", "--format", "pdfx", "--db", "x"],
+                                  ["nonsense"]])
+def test_usage_errors_exit_2(args):
+    p = run(*args)
+    _no_traceback(p)
+    assert p.returncode == 2
+
+
+def test_report_on_missing_database_exits_65(tmp_path):
+    p = run("report", "--db", str(tmp_path / "none.duckdb"))
+    _no_traceback(p)
+    assert p.returncode == 65
