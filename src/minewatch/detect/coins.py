@@ -1,0 +1,353 @@
+"""Which coin a pool login is for, from the format of the wallet address in it.
+
+Checksums are verified wherever hashlib allows: base58check (double SHA-256) for BTC, BCH,
+LTC, DOGE, RVN, DASH and Zcash transparent addresses, bech32/bech32m (BIP 173/350) for bc1,
+ltc1 and zs1, cashaddr for BCH. Ethereum (EIP-55) and Monero checksums need Keccak, which
+hashlib lacks: those formats are recognised by shape only, and the evidence says so.
+`make_address` writes valid addresses of the same formats for the simulator.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from minewatch.errors import UsageError
+
+B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_B58_INDEX = {c: i for i, c in enumerate(B58)}
+BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+_BECH32_INDEX = {c: i for i, c in enumerate(BECH32)}
+_BECH32M_CONST = 0x2BC830A3
+
+# base58check version prefix -> (coins, format); testnets give no coin (shared by forks)
+B58_VERSIONS: dict[bytes, tuple[tuple[str, ...], str]] = {
+    b"\x00": (("BTC", "BCH"), "P2PKH base58check"),
+    b"\x05": (("BTC", "BCH", "LTC"), "P2SH base58check"),
+    b"\x30": (("LTC",), "P2PKH base58check"),
+    b"\x32": (("LTC",), "P2SH base58check"),
+    b"\x1e": (("DOGE",), "P2PKH base58check"),
+    b"\x16": (("DOGE",), "P2SH base58check"),
+    b"\x3c": (("RVN",), "P2PKH base58check"),
+    b"\x7a": (("RVN",), "P2SH base58check"),
+    b"\x4c": (("DASH",), "P2PKH base58check"),
+    b"\x10": (("DASH",), "P2SH base58check"),
+    b"\x1c\xb8": (("ZEC",), "t1 base58check"),
+    b"\x1c\xbd": (("ZEC",), "t3 base58check"),
+    b"\x6f": ((), "testnet P2PKH base58check"),
+    b"\xc4": ((), "testnet P2SH base58check"),
+}
+BECH32_HRPS = {"bc": ("BTC",), "ltc": ("LTC",), "zs": ("ZEC",), "tb": (), "tltc": ()}
+_ETH = re.compile(r"0x[0-9a-fA-F]{40}")
+# Monero: network byte -> kind; the encoded length tells integrated addresses apart
+_XMR_PREFIX = {0x12: "standard", 0x2A: "subaddress", 0x13: "integrated"}
+_XMR_BLOCK_CHARS = (0, 2, 3, 5, 6, 7, 9, 10, 11)  # encoded chars for a block of n bytes
+
+# xmrig-style algorithm names and families -> (algorithm family, coin it implies)
+ALGORITHM_COINS = {
+    "rx/0": ("randomx", "XMR"), "randomx": ("randomx", "XMR"), "rx/wow": ("randomx", "WOW"),
+    "rx/arq": ("randomx", "ARQ"), "rx/sfx": ("randomx", "SFX"), "rx/loki": ("randomx", "LOKI"),
+    "cn/r": ("cryptonight", "XMR"), "kawpow": ("kawpow", "RVN"), "ethash": ("ethash", "ETH"),
+    "etchash": ("etchash", "ETC"), "argon2/chukwa": ("argon2", "TRTL"),
+    "astrobwt": ("astrobwt", "DERO"), "ghostrider": ("ghostrider", "RTM"),
+}
+COIN_ALGORITHMS = {"BTC": "sha256d", "BCH": "sha256d", "LTC": "scrypt", "DOGE": "scrypt",
+                   "DASH": "x11", "ZEC": "equihash", "RVN": "kawpow", "ETH": "ethash",
+                   "ETC": "etchash", "XMR": "randomx"}
+
+
+def algorithm_family(name: str) -> tuple[str, str | None]:
+    """(family, implied coin or None) for an algorithm name as miners and pools write it."""
+    key = name.strip().lower()
+    if key in ALGORITHM_COINS:
+        return ALGORITHM_COINS[key]
+    for prefix, family in (("rx/", "randomx"), ("cn", "cryptonight"), ("argon2", "argon2")):
+        if key.startswith(prefix):
+            return family, None
+    return key, None
+
+
+FAMILY_COINS = {"ethash": "ETH", "etchash": "ETC", "kawpow": "RVN"}  # one main coin each
+
+
+def pick_algorithm(names, wallet_coins: tuple[str, ...]) -> str:
+    """The algorithm family: the first non-empty of `names` (ordered by trust), else the
+    likeliest wallet coin's algorithm, else ""."""
+    for name in names:
+        if name:
+            return algorithm_family(name)[0]
+    return COIN_ALGORITHMS.get(wallet_coins[0], "") if wallet_coins else ""
+
+
+def pick_coin(algorithm: str, wallet_coins: tuple[str, ...], names=()) -> str:
+    """The first wallet candidate mined with `algorithm`, else a coin one of the algorithm
+    `names` implies (rx/0 -> XMR), else the algorithm family's main coin, else ""."""
+    fits = [c for c in wallet_coins if not algorithm or COIN_ALGORITHMS.get(c) == algorithm]
+    if fits:
+        return fits[0]
+    implied = [algorithm_family(n)[1] for n in names if n]
+    return next((c for c in implied if c), FAMILY_COINS.get(algorithm, ""))
+
+
+def b58decode(text: str) -> bytes | None:
+    """Bitcoin base58 to bytes (leading '1's are zero bytes); None on a foreign character."""
+    num = 0
+    for c in text:
+        if c not in _B58_INDEX:
+            return None
+        num = num * 58 + _B58_INDEX[c]
+    body = num.to_bytes((num.bit_length() + 7) // 8, "big")
+    return b"\x00" * (len(text) - len(text.lstrip("1"))) + body
+
+
+def b58encode(data: bytes) -> str:
+    num, out = int.from_bytes(data, "big"), ""
+    while num:
+        num, rem = divmod(num, 58)
+        out = B58[rem] + out
+    return "1" * (len(data) - len(data.lstrip(b"\x00"))) + out
+
+
+def _checksum(payload: bytes) -> bytes:
+    return hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4]
+
+
+def b58check_decode(text: str) -> bytes | None:
+    """The payload (version included) when the 4-byte double-SHA-256 checksum holds."""
+    raw = b58decode(text)
+    if raw is None or len(raw) < 5 or _checksum(raw[:-4]) != raw[-4:]:
+        return None
+    return raw[:-4]
+
+
+def b58check_encode(payload: bytes) -> str:
+    return b58encode(payload + _checksum(payload))
+
+
+def _bech32_polymod(values: list[int]) -> int:
+    gen = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+    chk = 1
+    for v in values:
+        top = chk >> 25
+        chk = (chk & 0x1FFFFFF) << 5 ^ v
+        for i, g in enumerate(gen):
+            chk ^= g if (top >> i) & 1 else 0
+    return chk
+
+
+def _hrp_expand(hrp: str) -> list[int]:
+    return [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
+
+
+def bech32_decode(text: str) -> tuple[str, list[int], str] | None:
+    """(hrp, 5-bit data without checksum, "bech32"|"bech32m") when the checksum holds."""
+    if text.lower() != text and text.upper() != text:
+        return None
+    hrp, sep, rest = text.lower().rpartition("1")
+    if not sep or not hrp or len(rest) < 6 or any(c not in _BECH32_INDEX for c in rest):
+        return None
+    data = [_BECH32_INDEX[c] for c in rest]
+    const = _bech32_polymod(_hrp_expand(hrp) + data)
+    spec = {1: "bech32", _BECH32M_CONST: "bech32m"}.get(const)
+    return (hrp, data[:-6], spec) if spec else None
+
+
+def bech32_encode(hrp: str, data: list[int], spec: str = "bech32") -> str:
+    const = _BECH32M_CONST if spec == "bech32m" else 1
+    poly = _bech32_polymod(_hrp_expand(hrp) + data + [0] * 6) ^ const
+    check = [(poly >> 5 * (5 - i)) & 31 for i in range(6)]
+    return hrp + "1" + "".join(BECH32[d] for d in data + check)
+
+
+def convertbits(data, frombits: int, tobits: int, pad: bool = True) -> list[int] | None:
+    acc, bits, out, maxv = 0, 0, [], (1 << tobits) - 1
+    for value in data:
+        acc, bits = (acc << frombits) | value, bits + frombits
+        while bits >= tobits:
+            bits -= tobits
+            out.append((acc >> bits) & maxv)
+    if pad and bits:
+        out.append((acc << (tobits - bits)) & maxv)
+    elif not pad and (bits >= frombits or (acc << (tobits - bits)) & maxv):
+        return None
+    return out
+
+
+def _segwit_ok(data: list[int], spec: str) -> bool:
+    if not data or data[0] > 16:
+        return False
+    prog = convertbits(data[1:], 5, 8, False)
+    if prog is None or not 2 <= len(prog) <= 40:
+        return False
+    if data[0] == 0:
+        return spec == "bech32" and len(prog) in (20, 32)
+    return spec == "bech32m"
+
+
+def _cashaddr_polymod(values: list[int]) -> int:
+    gen = (0x98F2BC8E61, 0x79B76D99E2, 0xF33E5FB3C4, 0xAE2EABE2A8, 0x1E4F43E470)
+    chk = 1
+    for v in values:
+        top = chk >> 35
+        chk = ((chk & 0x07FFFFFFFF) << 5) ^ v
+        for i, g in enumerate(gen):
+            chk ^= g if (top >> i) & 1 else 0
+    return chk ^ 1
+
+
+def _cashaddr_prefix(prefix: str) -> list[int]:
+    return [ord(c) & 31 for c in prefix] + [0]
+
+
+def cashaddr_ok(text: str) -> bool:
+    """A Bitcoin Cash cashaddr ("bitcoincash:q..." or the bare "q.../p..." form)."""
+    prefix, _, body = text.lower().rpartition(":")
+    prefix = prefix or "bitcoincash"
+    if prefix != "bitcoincash" or len(body) != 42 or body[0] not in "qp":
+        return False
+    if any(c not in _BECH32_INDEX for c in body):
+        return False
+    return _cashaddr_polymod(_cashaddr_prefix(prefix) + [_BECH32_INDEX[c] for c in body]) == 0
+
+
+def cashaddr_encode(version: int, hash160: bytes, prefix: str = "bitcoincash") -> str:
+    data = convertbits(bytes([version]) + hash160, 8, 5) or []
+    poly = _cashaddr_polymod(_cashaddr_prefix(prefix) + data + [0] * 8)
+    check = [(poly >> 5 * (7 - i)) & 31 for i in range(8)]
+    return prefix + ":" + "".join(BECH32[d] for d in data + check)
+
+
+def xmr_decode(text: str) -> bytes | None:
+    """Monero's block base58 (8 bytes per 11 chars) to bytes; None when malformed."""
+    out = b""
+    for start in range(0, len(text), 11):
+        block = text[start:start + 11]
+        if len(block) not in _XMR_BLOCK_CHARS:
+            return None
+        size, num = _XMR_BLOCK_CHARS.index(len(block)), 0
+        for c in block:
+            if c not in _B58_INDEX:
+                return None
+            num = num * 58 + _B58_INDEX[c]
+        if num >= 1 << (8 * size):
+            return None
+        out += num.to_bytes(size, "big")
+    return out
+
+
+def xmr_encode(data: bytes) -> str:
+    out = ""
+    for start in range(0, len(data), 8):
+        block = data[start:start + 8]
+        num, chars = int.from_bytes(block, "big"), ""
+        for _ in range(_XMR_BLOCK_CHARS[len(block)]):
+            num, rem = divmod(num, 58)
+            chars = B58[rem] + chars
+        out += chars
+    return out
+
+
+def _identify_xmr(text: str) -> tuple[tuple[str, ...], str] | None:
+    if len(text) not in (95, 106) or text[0] not in "48":
+        return None
+    raw = xmr_decode(text)
+    if raw is None or raw[0] not in _XMR_PREFIX:
+        return None
+    kind = _XMR_PREFIX[raw[0]]
+    if (kind == "integrated") != (len(text) == 106):
+        return None
+    return ("XMR",), f"Monero {kind} address (shape; checksum needs Keccak)"
+
+
+def _identify_b58(text: str) -> tuple[tuple[str, ...], str] | None:
+    payload = b58check_decode(text)
+    if payload is None:
+        return None
+    for version, (coins, fmt) in B58_VERSIONS.items():
+        if payload.startswith(version) and len(payload) == len(version) + 20:
+            return coins, fmt
+    return None
+
+
+def _identify_bech32(text: str) -> tuple[tuple[str, ...], str] | None:
+    got = bech32_decode(text)
+    if got is None or got[0] not in BECH32_HRPS:
+        return None
+    hrp, data, spec = got
+    if hrp == "zs":
+        ok = spec == "bech32" and len(convertbits(data, 5, 8, False) or ()) == 43
+        return (("ZEC",), "Zcash Sapling bech32") if ok else None
+    return (BECH32_HRPS[hrp], f"{hrp}1 {spec}") if _segwit_ok(data, spec) else None
+
+
+def identify_address(text: str) -> tuple[tuple[str, ...], str]:
+    """(coin candidates, evidence) for a wallet address; ((), "") when it is none we know.
+    Candidates come most likely first (a legacy 1... address is BTC before BCH)."""
+    text = text.strip()
+    if _ETH.fullmatch(text):
+        return ("ETH", "ETC"), "0x + 40 hex (Ethereum-style, no EIP-55 check)"
+    if cashaddr_ok(text):
+        return ("BCH",), "cashaddr"
+    for identify in (_identify_bech32, _identify_xmr, _identify_b58):
+        found = identify(text)
+        if found:
+            return found
+    return (), ""
+
+
+def split_login(login: str) -> tuple[str, str | None]:
+    """(wallet or account, worker) from a pool login: 'wallet.worker', 'wallet/worker',
+    'wallet+diff' (a fixed-difficulty suffix, dropped). An e-mail login is kept whole."""
+    base = login.split("+", 1)[0].strip()
+    if "@" in base:
+        return base, None
+    cut = min((i for i in (base.find("."), base.find("/")) if i > 0), default=-1)
+    if cut < 0:
+        return base, None
+    worker = re.split(r"[./]", base[cut + 1:], maxsplit=1)[0]
+    return base[:cut], worker or None
+
+
+def _rand_bytes(rng, n: int) -> bytes:
+    """n random bytes from a random.Random or a numpy Generator."""
+    return rng.randbytes(n) if hasattr(rng, "randbytes") else bytes(rng.bytes(n))
+
+
+def _pick(rng, options: tuple):
+    if hasattr(rng, "randrange"):
+        return options[rng.randrange(len(options))]
+    return options[int(rng.integers(len(options)))]
+
+
+def _segwit(rng, hrp: str) -> str:
+    return bech32_encode(hrp, [0] + (convertbits(_rand_bytes(rng, 20), 8, 5) or []))
+
+
+_MAKERS = {
+    "BTC": lambda rng: _pick(rng, (
+        lambda: b58check_encode(b"\x00" + _rand_bytes(rng, 20)),
+        lambda: b58check_encode(b"\x05" + _rand_bytes(rng, 20)),
+        lambda: _segwit(rng, "bc")))(),
+    "BCH": lambda rng: cashaddr_encode(0, _rand_bytes(rng, 20)),
+    "LTC": lambda rng: _pick(rng, (
+        lambda: b58check_encode(b"\x30" + _rand_bytes(rng, 20)),
+        lambda: b58check_encode(b"\x32" + _rand_bytes(rng, 20)),
+        lambda: _segwit(rng, "ltc")))(),
+    "DOGE": lambda rng: b58check_encode(b"\x1e" + _rand_bytes(rng, 20)),
+    "RVN": lambda rng: b58check_encode(b"\x3c" + _rand_bytes(rng, 20)),
+    "DASH": lambda rng: b58check_encode(b"\x4c" + _rand_bytes(rng, 20)),
+    "ZEC": lambda rng: b58check_encode(b"\x1c\xb8" + _rand_bytes(rng, 20)),
+    "ETH": lambda rng: "0x" + _rand_bytes(rng, 20).hex(),
+    "ETC": lambda rng: "0x" + _rand_bytes(rng, 20).hex(),
+    # network byte, spend and view keys, then 4 checksum bytes (random: no Keccak in hashlib)
+    "XMR": lambda rng: xmr_encode(b"\x12" + _rand_bytes(rng, 68)),
+}
+
+
+def make_address(coin: str, rng) -> str:
+    """A valid-format address for `coin` (BTC, BCH, LTC, DOGE, RVN, DASH, ZEC, ETH, ETC, XMR),
+    drawn from `rng` (random.Random or numpy Generator). Checksums are real except Monero's."""
+    maker = _MAKERS.get(coin.upper())
+    if maker is None:
+        raise UsageError(f"no address format for coin {coin!r}")
+    return maker(rng)

@@ -1,0 +1,500 @@
+"""One TCP connection's pool conversation: dialect, shares, hashes, wallet, agent.
+
+`StratumSession.feed(direction, ts, data)` takes reassembled payload in any chunking; each
+direction is sniffed once (JSON lines, HTTP, TLS, binary), framed, and decoded by its dialect.
+
+Hash accounting follows measurement.md §1.3: a difficulty/target message sets the price (hashes
+per share) of jobs notified AFTER it; each job keeps its price; a submit is priced by its job
+(ETHProxy: by the job whose header it carries, else the most recent boundary; getwork and
+getblocktemplate: the most recent target); a share counts when its reply, matched by JSON-RPC
+id, accepts it. Prices are kept raw (difficulty or target) and converted at `summary()`, so a
+Scrypt multiplier learnt late (from the wallet) still applies. A share whose job has no known
+price (capture started mid-session) takes the latest job's price, else the announced one, else
+it stays unpriced (counters["shares_unpriced"]).
+
+A stream is mining only after a mining-specific message (mining.*, eth_submitLogin/getWork/
+submitWork, XMRig login/job/submit, miner getwork/getblocktemplate); a coin-daemon RPC client
+(see `decode.getwork.classify`) is not. Malformed input is counted in `counters`, never raised.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import json
+from collections import Counter, OrderedDict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from minewatch import schema
+from minewatch.decode import cryptonote, ethstratum, getwork, stratum_v1
+from minewatch.decode.http import HttpFramer, HttpMessage, is_http_start
+from minewatch.decode.tls import looks_like_tls
+from minewatch.decode.jsonrpc import LineFramer, RpcMessage, id_text, parse_message
+from minewatch.detect.coins import identify_address, pick_algorithm, pick_coin, split_login
+from minewatch.errors import DecodeError
+from minewatch.estimate.hashrate import (hps_from_cryptonote_target, hps_from_difficulty,
+                                         hps_from_target256, share_multiplier)
+
+SNIFF_BYTES = 8  # enough to tell "OPTIONS " / "HTTP/1." / a TLS header from JSON
+GIVE_UP_LINES = 64  # undecodable lines, with nothing decoded yet, before a stream is ignored
+MAX_TRACKED = 4096  # jobs and unanswered requests remembered (oldest dropped)
+MAX_EVIDENCE = 24
+OPAQUE_MAGIC = (b"\xf9\xbe\xb4\xd9", b"\x0b\x11\x09\x07", b"\xfa\xbf\xb5\xda", b"\xfb\xc0\xb6\xdb",
+                b"\xc0\xc0\xc0\xc0", b"SSH-")  # Bitcoin/Litecoin/Dogecoin P2P, SSH
+HTTP_RPC = "bitcoin-http"  # provisional until getwork.classify decides
+BITCOIN_HTTP = (HTTP_RPC, "daemon-rpc", "getwork-http", "getblocktemplate-http")
+RPC_METHODS = getwork.MINING_METHODS | getwork.NODE_ONLY_METHODS
+ETH_DIALECTS = ("ethereumstratum-1.0", "ethproxy", "ethproxy-http")
+DECODERS = {"stratum-v1": stratum_v1.decode, "ethereumstratum-1.0": ethstratum.decode,
+            "ethproxy": ethstratum.decode, "ethproxy-http": ethstratum.decode,
+            "cryptonote": cryptonote.decode}
+EVENT_COLUMNS = schema.column_names("stratum_events")
+STALE_WORDS = ("stale", "job not found", "duplicate", "expired")
+Price = tuple[str, Any]  # ("diff", D) | ("t256", big-endian hex) | ("cn", little-endian hex)
+
+
+def hashes_per_share(price: Price | None, multiplier: float = 1) -> float | None:
+    """Hashes (Sol for Equihash) one share at `price` stands for; None when unknowable."""
+    if price is None:
+        return None
+    kind, value = price
+    convert = {"t256": hps_from_target256, "cn": hps_from_cryptonote_target}.get(kind)
+    try:
+        return hps_from_difficulty(value, multiplier) if kind == "diff" else convert(value)
+    except (DecodeError, ValueError, ZeroDivisionError, OverflowError):
+        return None
+
+
+@dataclass(slots=True)
+class _Stream:
+    """One direction: sniffed once, then framed as JSON lines or HTTP, or ignored (TLS, binary)."""
+
+    mode: str = ""
+    head: bytearray = field(default_factory=bytearray)
+    lines: LineFramer = field(default_factory=LineFramer)
+    http: HttpFramer = field(default_factory=HttpFramer)
+    decoded: int = 0
+    junk: int = 0
+
+    def feed(self, data: bytes) -> tuple[str, list]:
+        if not self.mode:
+            self.head += data
+            if len(self.head) < SNIFF_BYTES and b"\n" not in self.head:
+                return "", []
+            data, self.head = bytes(self.head), bytearray()
+            self.mode = ("tls" if looks_like_tls(data) else "http" if is_http_start(data)
+                         else "opaque" if data.startswith(OPAQUE_MAGIC) else "json")
+        if self.mode == "json":
+            return "json", self.lines.feed(data)
+        if self.mode == "http":
+            return "http", self.http.feed(data)
+        return self.mode, []  # tls (the ClientHello is the ingest's: tls_hellos) or opaque
+
+
+class StratumSession:
+    """Pool conversation of one connection; `client`/`server` are (ip, port) or None.
+    `algorithm_hint` (e.g. from pool intel) overrides what the payload suggests."""
+
+    def __init__(self, client: tuple[str, int] | None = None,
+                 server: tuple[str, int] | None = None, input_id: str | None = None,
+                 algorithm_hint: str = "") -> None:
+        self.client, self.server, self.input_id = client, server, input_id
+        self.algorithm_hint = algorithm_hint
+        self.events, self.counters = [], Counter()  # stratum_events rows; named drop counts
+        self.dialect: str | None = None
+        self.wallet = self.worker = self.agent = self.pool_host = None
+        self.shares = self.accepted = self.rejected = 0
+        self.reported_hashrate_hs: float | None = None
+        self.ts_start = self.ts_end = None  # s since epoch
+        self.tls = self._mining = False
+        self._streams = {"up": _Stream(), "down": _Stream()}
+        self._pending: OrderedDict[tuple[str, str | None], tuple] = OrderedDict()
+        self._http_ids: deque = deque(maxlen=MAX_TRACKED)
+        self._jobs: OrderedDict[str, Price | None] = OrderedDict()
+        self._next_price = self._last_price = None  # Price for jobs to come / the latest job
+        self._paid: Counter = Counter()  # price -> accepted shares
+        self._coins: tuple[str, ...] = ()
+        self._algo = {"job": "", "shape": "", "login": ""}
+        self._rpc = getwork.HttpRpcContext(server_port=server[1] if server else 0)
+        self._evidence: list[str] = []
+
+    # --- input ------------------------------------------------------------------------------
+
+    def feed(self, direction: str, ts: float, data: bytes) -> None:
+        """Take the next bytes of one direction ('up' = miner to pool). Never raises on data."""
+        stream = self._streams.get(direction)
+        if stream is None:
+            self.counters["bad_direction"] += 1
+            return
+        self.ts_start = ts if self.ts_start is None else min(self.ts_start, ts)
+        self.ts_end = ts if self.ts_end is None else max(self.ts_end, ts)
+        try:
+            mode, items = stream.feed(data)
+            self.tls = self.tls or mode == "tls"
+            for item in items:
+                self._item(direction, ts, mode, item, stream)
+        except Exception as exc:  # a bug must not stop the capture; the tests assert none
+            self.counters["internal_errors"] += 1
+            self.counters[f"internal:{type(exc).__name__}"] += 1
+
+    def take_events(self) -> list[dict]:
+        """The event rows so far, handed over once (for long sessions)."""
+        out, self.events = self.events, []
+        return out
+
+    def _item(self, direction: str, ts: float, mode: str, item, stream: _Stream) -> None:
+        if mode == "http":
+            self._http_message(direction, ts, item)
+        elif stream.mode == "json":
+            self._line(direction, ts, item, stream)
+
+    def _line(self, direction: str, ts: float, line: bytes, stream: _Stream) -> None:
+        try:
+            msg = parse_message(line)
+        except DecodeError:
+            self.counters["garbage_lines"] += 1
+            stream.junk += 1
+            if not stream.decoded and stream.junk >= GIVE_UP_LINES:
+                stream.mode = "opaque"  # never JSON: stop paying for parse attempts
+            return
+        stream.decoded += 1
+        self._message(direction, ts, msg, over_http=False)
+
+    def _http_message(self, direction: str, ts: float, hm: HttpMessage) -> None:
+        if hm.is_request:
+            self._http_request(hm)
+        elif (hm.status or 0) < 200:  # "100 Continue" answers no request on its own
+            return
+        else:
+            self._rpc = dataclasses.replace(self._rpc, server_header=hm.header("Server"))
+        body = hm.body.strip()
+        try:
+            msg = parse_message(body) if body.startswith(b"{") else None
+        except DecodeError:
+            msg = None
+        if hm.is_request:
+            self._http_ids.append(None if msg is None else msg.id)
+        elif msg is not None:  # HTTP/1.1 answers in request order: that pairs them, not ids
+            msg = dataclasses.replace(msg, id=self._http_ids.popleft() if self._http_ids else None)
+        elif self._http_ids:
+            self._http_ids.popleft()
+        if msg is None:
+            self.counters["http_non_rpc"] += 1
+            return
+        self._message(direction, ts, msg, over_http=True)
+
+    def _http_request(self, hm: HttpMessage) -> None:
+        host = (hm.host or "").rsplit(":", 1)[0].strip("[]")
+        if host and not _is_address(host):
+            self.pool_host = self.pool_host or host
+        if hm.user_agent:
+            self.agent = self.agent or hm.user_agent
+            self._rpc = dataclasses.replace(self._rpc, user_agent=hm.user_agent)
+        if hm.header("X-Mining-Extensions") is not None:
+            self._rpc = dataclasses.replace(self._rpc, mining_extensions=True)
+            self._fact(f"X-Mining-Extensions: {hm.header('X-Mining-Extensions')}")
+        auth = hm.basic_auth
+        if auth is not None:
+            self._rpc = dataclasses.replace(self._rpc, basic_auth=True)
+            if auth[0]:
+                self._login(auth[0], None, "HTTP Basic auth")
+        parts = (hm.target or "").strip("/").split("/")
+        if parts[0] and identify_address(parts[0])[0]:  # ethminer: http://pool/wallet/worker
+            self._login(parts[0], parts[1] if len(parts) > 1 and parts[1] else None, "URL path")
+
+    # --- messages -----------------------------------------------------------------------------
+
+    def _message(self, direction: str, ts: float, msg: RpcMessage, over_http: bool) -> None:
+        self._update_dialect(msg, over_http)
+        if self.dialect is None:
+            self.counters["unattributed"] += 1
+            return
+        decode = DECODERS.get(self.dialect, getwork.decode)
+        try:
+            record = decode(msg)
+        except DecodeError:
+            self.counters["decode_errors"] += 1
+            return
+        handler = HANDLERS.get(type(record), StratumSession._on_request)
+        fields = handler(self, direction, record) or {}
+        self._emit(direction, ts, msg, fields)
+
+    def _update_dialect(self, msg: RpcMessage, over_http: bool) -> None:
+        guess = _guess(msg, over_http)
+        if over_http and msg.method in RPC_METHODS:
+            self._rpc = dataclasses.replace(self._rpc, methods=self._rpc.methods | {msg.method})
+        if guess == HTTP_RPC or (over_http and self.dialect in BITCOIN_HTTP):
+            guess = getwork.classify(self._rpc) or guess  # a later header may change the answer
+        if guess and (self.dialect is None or (self.dialect, guess) in _UPGRADES):
+            self.dialect = guess
+
+    def _endpoints(self) -> dict:
+        client, server = self.client or (None, None), self.server or (None, None)
+        return {"client_ip": client[0], "client_port": client[1], "server_ip": server[0],
+                "server_port": server[1], "input_id": self.input_id}
+
+    def _emit(self, direction: str, ts: float, msg: RpcMessage, fields: dict) -> None:
+        row = dict.fromkeys(EVENT_COLUMNS) | self._endpoints() | fields
+        row.update(ts=ts, dialect=self.dialect, direction=direction, msg_id=id_text(msg.id),
+                   method=msg.method or ("error" if msg.error is not None else "result"))
+        self.events.append(row)
+
+    def _fact(self, text: str) -> None:
+        if text not in self._evidence and len(self._evidence) < MAX_EVIDENCE:
+            self._evidence.append(text)
+
+    def _track(self, table: OrderedDict, key, value) -> None:
+        table[key] = value
+        table.move_to_end(key)
+        if len(table) > MAX_TRACKED:
+            table.popitem(last=False)
+
+    def _expect(self, direction: str, msg_id, *entry) -> None:
+        """Remember a request so that its reply (the other direction, same id) can be read."""
+        if msg_id is not None:  # a notification gets no reply
+            self._track(self._pending, (direction, id_text(msg_id)), entry)
+
+    # --- handlers: each returns the event fields it knows --------------------------------------
+
+    def _on_request(self, direction: str, rec) -> dict:
+        self._mining = True
+        self._expect(direction, rec.id, getattr(rec, "METHOD", "?"))
+        return {}
+
+    def _on_unknown(self, direction: str, rec: stratum_v1.Unknown) -> dict:
+        if rec.method.startswith("mining."):
+            self._mining = True
+        self._expect(direction, rec.id, rec.method)
+        return {}
+
+    def _on_subscribe(self, direction: str, rec: stratum_v1.Subscribe) -> dict:
+        self._on_request(direction, rec)
+        self._next_price = self._next_price or ("diff", 1.0)  # ES1 spec; cgminer's default too
+        self.agent = rec.agent or self.agent
+        protocol = f" ({rec.protocol})" if rec.protocol else ""
+        self._fact(f"mining.subscribe from {rec.agent or '?'}{protocol}")
+        self.pool_host = self.pool_host or rec.host
+        return {"agent": rec.agent}
+
+    def _login(self, login: str, worker: str | None, how: str) -> dict:
+        wallet, split_worker = split_login(login)
+        self.wallet, self.worker = wallet, worker or split_worker or self.worker
+        coins, fmt = identify_address(wallet)
+        self._coins = coins or self._coins
+        if fmt:
+            self._fact(f"wallet {wallet[:12]}... ({'/'.join(coins) or 'no coin'}, {fmt}) via {how}")
+        else:
+            self._fact(f"login {wallet[:24]} via {how}")
+        return {"wallet": self.wallet, "worker": self.worker}
+
+    def _on_login(self, direction: str, rec, login: str, worker: str | None) -> dict:
+        return self._on_request(direction, rec) | self._login(login, worker, rec.METHOD)
+
+    def _on_xmr_login(self, direction: str, rec: cryptonote.Login) -> dict:
+        fields = self._login(rec.login, rec.worker, "login")
+        self._expect(direction, rec.id, rec.METHOD)
+        if rec.agent or rec.algos or self._coins:
+            self._mining = True
+        self.agent = rec.agent or self.agent
+        if rec.agent:
+            self._fact(f"login agent {rec.agent}")
+        if rec.algos:
+            self._algo["login"] = self._algo["login"] or rec.algos[0]
+            self._fact(f"algo list {','.join(rec.algos[:4])}")
+        return fields | {"agent": rec.agent, "algorithm_hint": rec.algos[0] if rec.algos else None}
+
+    def _set_price(self, price: Price, fact: str) -> dict:
+        self._mining = True
+        self._next_price = price
+        self._fact(fact)
+        return {"difficulty": self._hps(price)}
+
+    def _job(self, job_id: str | None, price: Price | None, shape: str, algo: str = "") -> dict:
+        self._mining = True
+        self._track(self._jobs, job_id, price)
+        self._last_price = price or self._last_price
+        self._algo |= {k: v for k, v in (("shape", shape), ("job", algo)) if v}
+        if shape:
+            self._fact(f"job shape {shape}")
+        return {"job_id": job_id, "difficulty": self._hps(price),
+                "algorithm_hint": algo or shape or None}
+
+    def _on_work(self, direction: str, rec, job_id: str | None, target: str | None,
+                 shape: str = "") -> dict:
+        """A job delivered as a reply (ETHProxy, getwork, getblocktemplate) or pushed."""
+        self._pending.pop(("up" if direction == "down" else "down", id_text(rec.id)), None)
+        return self._job(job_id, ("t256", target) if target else None, shape)
+
+    def _on_xmr_job(self, direction: str, rec) -> dict:
+        if isinstance(rec, cryptonote.LoginResult):
+            self._pending.pop(("up", id_text(rec.id)), None)
+        job = rec.job
+        return self._job(job.job_id, ("cn", job.target), "", job.algo) if job else {}
+
+    def _share(self, direction: str, msg_id, job_id: str | None, login: str | None = None,
+               algo: str | None = None) -> dict:
+        """A submit; `login` is Stratum's first submit param (the authorize login)."""
+        self._mining = True
+        self._algo["job"] = algo or self._algo["job"]
+        price = self._jobs.get(job_id) if job_id is not None else None
+        price = price or self._last_price or self._next_price
+        self.shares += 1
+        self._expect(direction, msg_id, "share", price)
+        if login and not self.wallet:  # capture began after mining.authorize
+            self._login(login, None, "mining.submit")
+        return {"job_id": job_id, "difficulty": self._hps(price),
+                "worker": split_login(login)[1] if login else None}
+
+    def _rig(self, worker: str | None) -> dict:
+        """ETHProxy's "worker" key names the rig, not the login."""
+        self.worker = self.worker or worker
+        return {"worker": worker}
+
+    def _on_hashrate(self, direction: str, rec: ethstratum.SubmitHashrate) -> dict:
+        self._on_request(direction, rec)
+        if rec.hashrate_hs is not None:
+            self.reported_hashrate_hs = rec.hashrate_hs
+            self._fact("eth_submitHashrate (self-reported)")
+        return self._rig(rec.worker)
+
+    def _on_reply(self, direction: str, rec: stratum_v1.Reply) -> dict:
+        other = "up" if direction == "down" else "down"
+        entry = self._pending.pop((other, id_text(rec.id)), None)
+        if entry is None:
+            self.counters["unmatched_replies"] += 1
+            return {}
+        if entry[0] == stratum_v1.GetVersion.METHOD and isinstance(rec.result, str):
+            self.agent = self.agent or rec.result
+            return {"agent": rec.result}
+        if entry[0] != "share":
+            return {}
+        return self._settle(rec, entry[1])
+
+    def _settle(self, rec: stratum_v1.Reply, price: Price | None) -> dict:
+        ok = self._accepted(rec)
+        if ok:
+            self.accepted += 1
+            self._paid[price] += 1
+        else:
+            self.rejected += 1
+            text = (rec.error_message or str(rec.error or rec.result or "")).lower()
+            self.counters["rejected_stale" if any(w in text for w in STALE_WORDS)
+                          else "rejected_invalid"] += 1
+        return {"accepted": ok, "difficulty": self._hps(price)}
+
+    def _accepted(self, rec: stratum_v1.Reply) -> bool:
+        if self.dialect == "cryptonote":
+            return cryptonote.accepted(rec)
+        if self.dialect == "getblocktemplate-http":  # BIP 22: null means accepted
+            return not rec.error and rec.result is None
+        return not rec.error and rec.result is True
+
+    # --- results ------------------------------------------------------------------------------
+
+    def is_mining(self) -> bool:
+        """True once a mining-specific message was seen (and the peer is no coin daemon)."""
+        return self._mining and self.dialect not in (None, "daemon-rpc", HTTP_RPC)
+
+    def algorithm(self) -> str:
+        """Algorithm family, by trust: caller's hint, job/submit algo fields, the Ethereum
+        dialects' (etchash on an etc pool), job shape, the miner's algo list, wallet coin."""
+        names = (self.algorithm_hint, self._algo["job"], self._eth_algorithm(),
+                 self._algo["shape"], self._algo["login"])
+        return pick_algorithm(names, self._coins)
+
+    def _eth_algorithm(self) -> str:
+        etc = "etc" in (self.pool_host or "").lower()  # etc.2miners.com, etc-eu1.nanopool.org
+        return ("etchash" if etc else "ethash") if self.dialect in ETH_DIALECTS else ""
+
+    def _multiplier(self) -> float:
+        """Scrypt & co. scale Stratum difficulty (NOMP's table, measurement.md §1.2)."""
+        return share_multiplier(self.algorithm()) if self.dialect == "stratum-v1" else 1
+
+    def _hps(self, price: Price | None) -> float | None:
+        return hashes_per_share(price, self._multiplier())
+
+    def hashes(self) -> tuple[float | None, float | None]:
+        """(Σ hashes, Σ hashes²) over accepted shares; None when none of them could be priced."""
+        mult = self._multiplier()
+        priced = [(hashes_per_share(p, mult), n) for p, n in self._paid.items()]
+        known = [(h, n) for h, n in priced if h is not None]
+        self.counters["shares_unpriced"] = sum(n for h, n in priced if h is None)
+        if self.accepted and not known:
+            return None, None
+        return float(sum(h * n for h, n in known)), float(sum(h * h * n for h, n in known))
+
+    def summary(self) -> dict:
+        """The session as `sessions` columns (hashrate columns are the estimator's)."""
+        algorithm = self.algorithm()
+        hashes, hashes_sq = self.hashes()
+        facts = self._evidence + [f"{self.shares} shares: {self.accepted} accepted, "
+                                  f"{self.rejected} rejected"] * (self.shares > 0)
+        return self._endpoints() | {
+            "dialect": self.dialect or ("tls" if self.tls else None),
+            "coin": pick_coin(algorithm, self._coins, (self.algorithm_hint, self._algo["job"],
+                                                       self._algo["login"])),
+            "algorithm": algorithm,
+            "pool_host": self.pool_host, "wallet": self.wallet, "worker": self.worker,
+            "agent": self.agent, "tls": self.tls, "shares": self.shares,
+            "shares_accepted": self.accepted, "shares_rejected": self.rejected,
+            "hashes": hashes, "hashes_sq": hashes_sq, "ts_start": self.ts_start,
+            "ts_end": self.ts_end, "reported_hashrate_hs": self.reported_hashrate_hs,
+            "detection": "payload" if self.is_mining() else None,
+            "evidence": json.dumps(facts, ensure_ascii=False),
+        }
+
+
+def _is_address(host: str) -> bool:
+    try:
+        return bool(ipaddress.ip_address(host))
+    except ValueError:
+        return False
+
+
+def _guess(msg: RpcMessage, over_http: bool) -> str | None:
+    """The dialect one message implies on its own, or None."""
+    if over_http and getwork.recognise(msg):
+        return HTTP_RPC
+    return (ethstratum.recognise(msg, over_http) or stratum_v1.recognise(msg)
+            or cryptonote.recognise(msg))
+
+
+# (current, new) dialect changes a later message may justify
+_UPGRADES = {("stratum-v1", "ethereumstratum-1.0"), (HTTP_RPC, "daemon-rpc"),
+             (HTTP_RPC, "getwork-http"), (HTTP_RPC, "getblocktemplate-http"),
+             ("getwork-http", "daemon-rpc"), ("getblocktemplate-http", "daemon-rpc"),
+             ("getblocktemplate-http", "getwork-http")}
+
+_S = StratumSession
+HANDLERS = {
+    stratum_v1.Subscribe: _S._on_subscribe,
+    stratum_v1.Authorize: lambda s, d, r: s._on_login(d, r, r.username, None),
+    ethstratum.SubmitLogin: lambda s, d, r: s._on_login(d, r, r.login, r.worker),
+    cryptonote.Login: _S._on_xmr_login,
+    stratum_v1.SetDifficulty: lambda s, d, r: s._set_price(
+        ("diff", float(r.difficulty)), f"set_difficulty {r.difficulty:g}"),
+    stratum_v1.SetTarget: lambda s, d, r: s._set_price(
+        ("t256", r.target), f"set_target {r.target.removeprefix('0x')[:16]}..."),
+    stratum_v1.Notify: lambda s, d, r: s._job(r.job_id, s._next_price, ""),
+    stratum_v1.Zip301Notify: lambda s, d, r: s._job(r.job_id, s._next_price, "equihash"),
+    stratum_v1.KawpowNotify: lambda s, d, r: s._job(
+        r.job_id, ("t256", r.target), "kawpow" if r.height is not None else ""),
+    ethstratum.EsNotify: lambda s, d, r: s._job(r.job_id, s._next_price, "ethash"),
+    ethstratum.WorkPackage: lambda s, d, r: s._on_work(d, r, r.header, r.boundary, "ethash"),
+    getwork.GetworkWork: lambda s, d, r: s._on_work(d, r, None, r.target_be),
+    getwork.BlockTemplate: lambda s, d, r: s._on_work(d, r, r.previousblockhash, r.target),
+    cryptonote.LoginResult: _S._on_xmr_job,
+    cryptonote.JobNotify: _S._on_xmr_job,
+    cryptonote.JobReply: _S._on_xmr_job,
+    ethstratum.SubmitHashrate: _S._on_hashrate,
+    stratum_v1.Reply: _S._on_reply,
+    stratum_v1.Unknown: _S._on_unknown,
+    ethstratum.SubmitWork: lambda s, d, r: s._share(d, r.id, r.header) | s._rig(r.worker),
+    cryptonote.Submit: lambda s, d, r: s._share(d, r.id, r.job_id, algo=r.algo),
+    getwork.Getwork: lambda s, d, r: s._share(d, r.id, None) if r.data else s._on_request(d, r),
+    getwork.SubmitBlock: lambda s, d, r: s._share(d, r.id, None),
+    **{t: lambda s, d, r: s._share(d, r.id, r.job_id, r.worker)
+       for t in (stratum_v1.Submit, stratum_v1.Zip301Submit, stratum_v1.KawpowSubmit,
+                 ethstratum.EsSubmit)},
+}

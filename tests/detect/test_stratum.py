@@ -1,0 +1,459 @@
+"""The per-connection session tracker: dialects, share bookkeeping, traps, robustness."""
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from minewatch import schema
+from minewatch.decode import http
+from minewatch.decode.tls import encode_client_hello
+from minewatch.detect.coins import make_address
+from minewatch.detect.stratum import StratumSession
+
+K = 2**48 / 65535  # hashes per difficulty-1 share (truediffone)
+BTC = "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"
+LTC = "LVg2kJoFNg45Nbpy53h7Fe1wKyeXVRhMH9"
+ETH = "0x512ee0989a7ec0382365f824f9b620de312fd212"
+XMR = ("44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVG"
+       "QBEP3A")
+BOUNDARY = "0x0000000225c17d04dad2965cc5a02a23e254c0c3f75d9178046aeb27ce1ca574"
+UP, DOWN = "up", "down"
+
+
+def line(obj) -> bytes:
+    return json.dumps(obj).encode() + b"\n"
+
+
+def notify(job, clean=True):
+    return {"id": None, "method": "mining.notify",
+            "params": [job, "00" * 32, "01000000", "ffffffff", ["aa" * 32], "20000000", "1703a30c",
+                       "5b646476", clean]}
+
+
+def submit(msg_id, job, login=BTC + ".rig1"):
+    return {"id": msg_id, "method": "mining.submit",
+            "params": [login, job, "00000001", "5b646476", "1fe30b00"]}
+
+
+def ok(msg_id, result=True, error=None):
+    return {"id": msg_id, "result": result, "error": error}
+
+
+def call(msg_id, method, params, **extra):
+    return {"id": msg_id, "method": method, "params": params, **extra}
+
+
+def hx(byte: str, n: int = 32, prefix: str = "0x") -> str:
+    return prefix + byte * n
+
+
+def btc_session(diff=8192, login=BTC + ".rig1", agent="cgminer/4.11.1"):
+    return [(UP, {"id": 1, "method": "mining.subscribe", "params": [agent]}),
+            (DOWN, ok(1, [[["mining.notify", "ae6812eb"]], "08000002", 4])),
+            (UP, {"id": 2, "method": "mining.authorize", "params": [login, "x"]}),
+            (DOWN, ok(2)),
+            (DOWN, {"id": None, "method": "mining.set_difficulty", "params": [diff]}),
+            (DOWN, notify("j1")),
+            (UP, submit(10, "j1", login)), (DOWN, ok(10)),
+            (UP, submit(11, "j1", login)), (DOWN, ok(11)),
+            (UP, submit(12, "j1", login)), (DOWN, ok(12))]
+
+
+def run(conversation, session=None) -> StratumSession:
+    session = session or StratumSession(("10.0.0.5", 50000), ("203.0.113.7", 3333), "input-1")
+    for i, (direction, msg) in enumerate(conversation):
+        session.feed(direction, 1000.0 + i, msg if isinstance(msg, bytes) else line(msg))
+    assert session.counters["internal_errors"] == 0, session.counters
+    return session
+
+
+def test_set_difficulty_then_three_accepted_shares():
+    s = run(btc_session())
+    summary = s.summary()
+    assert s.is_mining()
+    assert summary["hashes"] == pytest.approx(3 * 8192 * 2**48 / 65535, rel=1e-12)
+    assert summary["hashes_sq"] == pytest.approx(3 * (8192 * K) ** 2, rel=1e-12)
+    assert (summary["shares"], summary["shares_accepted"], summary["shares_rejected"]) == (3, 3, 0)
+    assert (summary["dialect"], summary["coin"], summary["algorithm"]) == ("stratum-v1", "BTC",
+                                                                          "sha256d")
+    assert (summary["wallet"], summary["worker"]) == (BTC, "rig1")
+    assert summary["agent"] == "cgminer/4.11.1"
+    assert (summary["ts_start"], summary["ts_end"]) == (1000.0, 1011.0)
+    facts = json.loads(summary["evidence"])
+    assert "mining.subscribe from cgminer/4.11.1" in facts and "set_difficulty 8192" in facts
+    assert any(f.startswith("wallet 1A1zP1eP5QGe") and "BTC" in f for f in facts)
+
+
+def test_difficulty_change_applies_only_to_later_jobs():
+    s = run([(DOWN, {"id": None, "method": "mining.set_difficulty", "params": [1024]}),
+             (DOWN, notify("j1")),
+             (DOWN, {"id": None, "method": "mining.set_difficulty", "params": [4096]}),
+             (UP, submit(20, "j1")), (DOWN, ok(20)),  # still j1: difficulty 1024
+             (DOWN, notify("j2")),
+             (UP, submit(21, "j2")), (DOWN, ok(21)),  # 4096
+             (UP, submit(22, "j1")), (DOWN, ok(22, None, [21, "Job not found (=stale)", None])),
+             (UP, submit(23, "j1")), (DOWN, ok(23))])  # an old job keeps its difficulty
+    assert s.summary()["hashes"] == pytest.approx((1024 + 4096 + 1024) * K)
+    assert (s.shares, s.accepted, s.rejected) == (4, 3, 1)
+    assert s.counters["rejected_stale"] == 1
+    accepted = [e for e in s.events if e["accepted"] is not None]
+    assert [e["difficulty"] / K for e in accepted] == pytest.approx([1024, 4096, 1024, 1024])
+
+
+def test_capture_starting_mid_session_is_still_a_miner():
+    s = run([(DOWN, ok(40)), (DOWN, notify("j7")), (UP, submit(41, "j7")), (DOWN, ok(41))])
+    summary = s.summary()
+    assert s.is_mining() and summary["dialect"] == "stratum-v1"
+    assert summary["shares_accepted"] == 1 and summary["hashes"] is None  # difficulty unseen
+    assert summary["wallet"] == BTC and s.counters["unmatched_replies"] == 0
+    assert s.counters["shares_unpriced"] == 1
+
+
+def test_replies_pair_by_id_of_any_type_and_per_direction():
+    s = run([(UP, {"id": "sub", "method": "mining.subscribe", "params": ["bfgminer/5.2.0", "1"]}),
+             (DOWN, {"method": "mining.set_difficulty", "params": [4096], "id": 1}),  # pool's id 1
+             (DOWN, notify("j1")),
+             (UP, submit(1, "j1", "broatcast")),  # miner's id 1 as well
+             (DOWN, ok(1, False, [23, "Low difficulty share", None])),
+             (UP, submit([5], "j1", "broatcast")), (DOWN, ok([5]))])
+    assert (s.accepted, s.rejected) == (1, 1) and s.counters["rejected_invalid"] == 1
+    assert s.summary()["hashes"] == pytest.approx(4096 * K)
+    assert s.wallet == "broatcast" and s.summary()["coin"] == ""
+
+
+def test_client_get_version_reply_names_the_agent():
+    s = run([(DOWN, notify("j1")), (DOWN, {"id": 77, "method": "client.get_version", "params": []}),
+             (UP, ok(77, "sgminer/5.1.0"))])
+    assert s.agent == "sgminer/5.1.0"
+
+
+def test_litecoin_wallet_means_scrypt_multiplier():
+    s = run(btc_session(diff=32, login=LTC + ".w"))
+    summary = s.summary()
+    assert (summary["coin"], summary["algorithm"]) == ("LTC", "scrypt")
+    assert summary["hashes"] == pytest.approx(3 * 32 * K / 2**16)
+
+
+def test_algorithm_hint_from_the_caller_wins():
+    s = run(btc_session(diff=32, login="account.w"),
+            StratumSession(algorithm_hint="scrypt"))
+    assert s.summary()["algorithm"] == "scrypt"
+    assert s.summary()["hashes"] == pytest.approx(3 * 32 * K / 2**16)
+
+
+def test_zip301_equihash_with_set_target():
+    target = "0007ffff" + "0" * 56
+    wallet = "t1MMXG5LAGpPEu3e8wa6mz2UV6UzzoDB2rP"
+    s = run([(UP, {"id": 1, "method": "mining.subscribe",
+                   "params": ["EWBF/0.3.4", None, "zec.f2pool.com", 3357]}),
+             (DOWN, ok(1, [None, "a1b2c3d4"])),
+             (UP, {"id": 2, "method": "mining.authorize", "params": [wallet + ".rig", "x"]}),
+             (DOWN, {"id": None, "method": "mining.set_target", "params": [target]}),
+             (DOWN, {"id": None, "method": "mining.notify", "params": [
+                 "1f", "04000000", "aa" * 32, "bb" * 32, "00" * 32, "5f5e1000", "1d0fffff", True]}),
+             (UP, call(3, "mining.submit", [wallet + ".rig", "1f", "5f5e1000", "00" * 28,
+                                            "fd4005" + "ab" * 1344])),
+             (DOWN, ok(3))])
+    summary = s.summary()
+    assert (summary["coin"], summary["algorithm"], summary["pool_host"]) == (
+        "ZEC", "equihash", "zec.f2pool.com")
+    assert summary["hashes"] == pytest.approx(2**256 / int(target, 16))
+
+
+def test_kawpow_job_carries_its_target():
+    target = "00000000ffff" + "0" * 52
+    s = run([(UP, {"id": 1, "method": "mining.subscribe", "params": ["GMiner/2.09", None]}),
+             (DOWN, {"id": None, "method": "mining.notify",
+                     "params": ["6f", "ab" * 32, "cd" * 32, target, True, 1800000, "1b00f0ff"]}),
+             (UP, call(5, "mining.submit",
+                       ["R.w", "6f", "0x00112233aabbccdd", hx("ab"), hx("ef")])),
+             (DOWN, ok(5))])
+    assert (s.summary()["algorithm"], s.summary()["coin"]) == ("kawpow", "RVN")
+    assert s.summary()["hashes"] == pytest.approx(2**256 / int(target, 16))
+
+
+def test_ethereumstratum_nicehash_spec_dialogue():
+    s = run([(UP, {"id": 1, "method": "mining.subscribe",
+                   "params": ["EthereumMiner/1.0.0", "EthereumStratum/1.0.0"]}),
+             (DOWN, ok(1, [["mining.notify", "ae6812eb", "EthereumStratum/1.0.0"], "a2eea0"])),
+             (UP, {"id": 2, "method": "mining.authorize", "params": [ETH + ".rig", "password"]}),
+             (DOWN, ok(2)),
+             (DOWN, {"id": None, "method": "mining.set_difficulty", "params": [2.0]}),
+             (DOWN, call(None, "mining.notify",
+                         ["bf0488aa", hx("ab", prefix=""), hx("fc", prefix=""), True])),
+             (DOWN, call(None, "mining.set_difficulty", [4.0])),  # for the next job
+             (UP, call(3, "mining.submit", [ETH + ".rig", "bf0488aa", "cfae7df760"])),
+             (DOWN, ok(3))])
+    summary = s.summary()
+    assert (summary["dialect"], summary["coin"], summary["algorithm"]) == (
+        "ethereumstratum-1.0", "ETH", "ethash")
+    assert summary["hashes"] == pytest.approx(2.0 * K)
+    facts = json.loads(summary["evidence"])
+    assert "mining.subscribe from EthereumMiner/1.0.0 (EthereumStratum/1.0.0)" in facts
+
+
+def test_ethproxy_prices_by_the_job_header_and_reports_hashrate():
+    header, old, seed = hx("db"), hx("cb"), hx("0e")
+    s = run([(UP, call(1, "eth_submitLogin", [ETH], worker="rig-1")),
+             (DOWN, {"id": 1, "jsonrpc": "2.0", "result": True}),
+             (UP, call(2, "eth_getWork", [])),
+             (DOWN, {"id": 2, "jsonrpc": "2.0", "result": [old, seed, BOUNDARY]}),
+             (DOWN, {"id": 0, "jsonrpc": "2.0",
+                     "result": [header, seed, hx("ff", 28, "0x00000000")]}),
+             (UP, call(3, "eth_submitWork", ["0x00017b1001c34562", old, hx("f8")], worker="rig-1")),
+             (DOWN, {"id": 3, "jsonrpc": "2.0", "result": True}),
+             (UP, call(4, "eth_submitWork", ["0x01", hx("77"), hx("f8")])),  # unknown header
+             (DOWN, {"id": 4, "jsonrpc": "2.0", "result": False}),
+             (UP, call(9, "eth_submitHashrate", ["0x%064x" % 11_700_000, "0x01"]))])
+    summary = s.summary()
+    assert (summary["dialect"], summary["coin"], summary["wallet"], summary["worker"]) == (
+        "ethproxy", "ETH", ETH, "rig-1")
+    assert summary["hashes"] == pytest.approx(2**256 / int(BOUNDARY, 16))  # old job's boundary
+    assert summary["hashes"] == pytest.approx(2e9, rel=1e-3)
+    assert summary["reported_hashrate_hs"] == 11_700_000
+    assert (summary["shares"], summary["shares_rejected"]) == (2, 1)
+
+
+def test_ethproxy_over_http_pairs_responses_by_order():
+    headers = (("Host", "eth.pool.example:8888"), ("User-Agent", "ethminer/0.18.0"))
+
+    def post(obj):
+        return http.encode(http.request("POST", f"/{ETH}/rig7", headers, line(obj)))
+
+    def answer(obj):
+        json_type = (("Content-Type", "application/json"),)
+        return http.encode(http.response(200, "OK", json_type, line(obj)))
+
+    s = run([(UP, post(call(1, "eth_getWork", []))),
+             (DOWN, answer({"id": 1, "jsonrpc": "2.0", "result": [hx("aa"), hx("bb"), BOUNDARY]})),
+             (UP, post(call(7, "eth_submitWork", ["0x01", hx("aa"), hx("cc")]))),
+             (DOWN, answer({"id": 1, "jsonrpc": "2.0", "result": True}))])  # id not echoed
+    summary = s.summary()
+    assert (summary["dialect"], summary["pool_host"], summary["wallet"], summary["worker"]) == (
+        "ethproxy-http", "eth.pool.example", ETH, "rig7")
+    assert summary["shares_accepted"] == 1 and summary["agent"] == "ethminer/0.18.0"
+
+
+def test_cryptonote_xmrig_session():
+    def cn_diff(target):  # XMRig Job::setTarget and Job::toDiff
+        raw = bytes.fromhex(target)
+        t64 = int.from_bytes(raw, "little")
+        if len(raw) == 4:
+            t64 = 0xFFFFFFFFFFFFFFFF // (0xFFFFFFFF // t64)
+        return 0xFFFFFFFFFFFFFFFF // t64
+
+    job = {"blob": "0707" + "00" * 70, "job_id": "q7PL", "target": "b88d0600", "algo": "rx/0",
+           "height": 2300000, "seed_hash": "ab" * 32}
+    job2 = dict(job, job_id="4BiG", target="e4a63d0000000000")
+    s = run([(UP, {"id": 1, "jsonrpc": "2.0", "method": "login", "params": {
+                 "login": XMR, "pass": "kitchen-pc", "agent": "XMRig/6.21.0 (Linux x86_64)",
+                 "algo": ["rx/0", "cn/r"]}}),
+             (DOWN, {"id": 1, "jsonrpc": "2.0", "error": None, "result": {
+                 "id": "sid", "job": job, "extensions": ["algo", "keepalive"], "status": "OK"}}),
+             (UP, call(2, "submit", {"id": "sid", "job_id": "q7PL", "nonce": "d0030040",
+                                     "result": "e1" * 32})),
+             (DOWN, {"jsonrpc": "2.0", "method": "job", "params": job2}),
+             (DOWN, {"id": 2, "jsonrpc": "2.0", "error": None, "result": {"status": "OK"}}),
+             (UP, call(3, "submit", {"id": "sid", "job_id": "4BiG", "nonce": "00000001",
+                                     "result": "e1" * 32})),
+             (DOWN, {"id": 3, "jsonrpc": "2.0", "error": None, "result": {"status": "OK"}}),
+             (UP, {"id": 4, "method": "keepalived", "params": {"id": "sid"}}),
+             (DOWN, {"id": 4, "error": None, "result": {"status": "KEEPALIVED"}})])
+    summary = s.summary()
+    assert (summary["dialect"], summary["coin"], summary["algorithm"]) == ("cryptonote", "XMR",
+                                                                          "randomx")
+    assert (summary["wallet"], summary["worker"]) == (XMR, "kitchen-pc")
+    assert cn_diff("b88d0600") == 10000  # measurement.md §1.2: nodejs-pool diff 10000
+    assert summary["hashes"] == pytest.approx(cn_diff("b88d0600") + cn_diff("e4a63d0000000000"))
+    assert (summary["shares"], summary["shares_accepted"]) == (2, 2)
+
+
+def _getwork_post(body: dict, agent="bfgminer/5.2.0") -> bytes:
+    headers = (("Host", "us1.bitminter.com:3333"), http.basic_auth_header("broatcast", "123"),
+               ("X-Mining-Extensions", "longpoll midstate rollntime submitold"),
+               ("User-Agent", agent))
+    return http.encode(http.request("POST", "/", headers, line(body)))
+
+
+def _json_response(body: dict, server="") -> bytes:
+    headers = (("Server", server),) if server else ()
+    return http.encode(http.response(200, "OK", headers, line(body)))
+
+
+def test_getwork_over_http():
+    target = "ff" * 28 + "00000000"  # little-endian difficulty-1 target
+    s = run([(UP, _getwork_post({"method": "getwork", "params": [], "id": 0})),
+             (DOWN, _json_response(ok(0, {"data": "00" * 128, "target": target}, None))),
+             (UP, _getwork_post({"method": "getwork", "params": ["00" * 128], "id": 1})),
+             (DOWN, _json_response({"id": 1, "error": None, "result": True}))])
+    summary = s.summary()
+    assert s.is_mining() and summary["dialect"] == "getwork-http"
+    assert (summary["pool_host"], summary["wallet"], summary["agent"]) == (
+        "us1.bitminter.com", "broatcast", "bfgminer/5.2.0")
+    assert summary["hashes"] == pytest.approx(2**256 / int("00000000" + "ff" * 28, 16))
+
+
+def test_getblocktemplate_to_a_pool():
+    s = run([(UP, _getwork_post({"id": 0, "method": "getblocktemplate",
+                                 "params": [{"capabilities": ["coinbasetxn", "workid"]}]})),
+             (DOWN, _json_response(ok(0, {"previousblockhash": "00" * 32, "height": 5,
+                                         "target": "00000000ffff" + "0" * 52}))),
+             (UP, _getwork_post({"id": 1, "method": "submitblock", "params": ["02" * 80]})),
+             (DOWN, _json_response({"id": 1, "error": None, "result": None}))])
+    assert s.is_mining() and s.summary()["dialect"] == "getblocktemplate-http"
+    assert s.summary()["hashes"] == pytest.approx(K)
+
+
+RPC_AUTH = (http.basic_auth_header("user", "password"),)
+SUBSCRIBE = b'{"id":1,"method":"mining.subscribe"}\n'
+NOT_MINING = {
+    "http browsing": [
+        (UP, b"GET /index.html HTTP/1.1\r\nHost: example.com\r\nUser-Agent: curl/8\r\n\r\n"),
+        (DOWN, http.encode(http.response(200, "OK", (("Content-Type", "text/html"),),
+                                         b'<html>{"id":1}</html>')))],
+    "tls": [(UP, encode_client_hello("pool.supportxmr.com")),
+            (DOWN, b"\x16\x03\x03\x00\x40" + bytes(64)),
+            (UP, b"\x17\x03\x03\x00\x20" + SUBSCRIBE + bytes(4))],
+    "ssh": [(UP, b"SSH-2.0-OpenSSH_8.9\r\n" + bytes(range(256)) * 4),
+            (DOWN, b"SSH-2.0-OpenSSH_8.2\r\n" + SUBSCRIBE)],
+    "bitcoin p2p": [(UP, bytes.fromhex("f9beb4d976657273696f6e0000000000") + b"\n" + SUBSCRIBE)],
+    "generic json-rpc": [(UP, line(call(1, "eth_blockNumber", [], jsonrpc="2.0"))),
+                         (DOWN, line({"jsonrpc": "2.0", "id": 1, "result": "0x10d4f"})),
+                         (UP, line(call(2, "login", ["bob", "pw"]))),
+                         (UP, line(call(3, "login", {"login": "bob", "pass": "pw"})))],
+    "daemon rpc (node-only method)": [
+        (UP, http.encode(http.request("POST", "/", RPC_AUTH,
+                                      line(call(1, "validateaddress", [LTC]))))),
+        (UP, http.encode(http.request("POST", "/", RPC_AUTH,
+                                      line(call(2, "getblocktemplate", [{}])))))],
+    "daemon rpc (server header)": [
+        (UP, _getwork_post(call(1, "getblocktemplate", [{}]), agent="cgminer/4")),
+        (DOWN, _json_response(ok(1, {"previousblockhash": "00"}, None),
+                              server="bitcoin-json-rpc/v0.9.0"))],
+    "garbage": [(UP, b"\x00\x01garbage\n" * 100), (DOWN, b"{not json}\n[1,2]\n")],
+}
+
+
+@pytest.mark.parametrize("name", sorted(NOT_MINING))
+def test_traps_are_not_mining(name):
+    s = run(NOT_MINING[name])
+    assert not s.is_mining(), s.summary()
+    assert s.summary()["detection"] is None and s.summary()["shares"] == 0
+
+
+def test_daemon_rpc_and_tls_are_labelled():
+    assert run(NOT_MINING["daemon rpc (node-only method)"]).summary()["dialect"] == "daemon-rpc"
+    tls_session = run(NOT_MINING["tls"]).summary()
+    assert tls_session["dialect"] == "tls" and tls_session["tls"] is True
+
+
+def test_rows_fit_the_schema():
+    s = run(btc_session())
+    assert set(s.summary()) <= set(schema.column_names("sessions"))
+    assert all(set(e) == set(schema.column_names("stratum_events")) for e in s.events)
+    schema.to_table("sessions", [s.summary()])
+    schema.to_table("stratum_events", s.events)
+    methods = [(e["direction"], e["method"]) for e in s.events]
+    assert methods[:2] == [("up", "mining.subscribe"), ("down", "result")]
+    assert s.events[-1]["accepted"] is True and s.events[-1]["msg_id"] == "12"
+    assert len(s.take_events()) == len(methods) and s.events == []
+
+
+def _fixture_dialogues():
+    rng_addresses = make_address("ETH", __import__("random").Random(1))
+    return [btc_session(), btc_session(diff=0.5, login=rng_addresses),
+            NOT_MINING["daemon rpc (server header)"],
+            [(d, m) for d, m in btc_session()[4:]]]
+
+
+def _feed_split(conversation, cuts):
+    s = StratumSession(("10.0.0.5", 50000), ("203.0.113.7", 3333))
+    for i, (direction, msg) in enumerate(conversation):
+        data = msg if isinstance(msg, bytes) else line(msg)
+        points = sorted({c % (len(data) + 1) for c in cuts}) + [len(data)]
+        start = 0
+        for p in points:
+            s.feed(direction, 1000.0 + i, data[start:p])
+            start = p
+    return s
+
+
+@settings(max_examples=60)
+@given(st.integers(0, 3), st.lists(st.integers(0, 3000), max_size=12))
+def test_chunking_does_not_change_anything(which, cuts):
+    conversation = _fixture_dialogues()[which]
+    whole, split = _feed_split(conversation, []), _feed_split(conversation, cuts)
+    assert split.summary() == whole.summary() and split.events == whole.events
+
+
+def test_byte_by_byte_equals_whole():
+    conversation = btc_session()
+    whole = _feed_split(conversation, [])
+    bytewise = _feed_split(conversation, list(range(4000)))
+    assert bytewise.summary() == whole.summary() and bytewise.events == whole.events
+
+
+@settings(max_examples=150)
+@given(st.lists(st.tuples(st.sampled_from([UP, DOWN, "sideways"]), st.binary(max_size=200)),
+                max_size=12))
+def test_random_bytes_never_raise(chunks):
+    s = StratumSession()
+    for i, (direction, data) in enumerate(chunks):
+        s.feed(direction, float(i), data)
+    s.summary()
+    assert s.counters["internal_errors"] == 0
+
+
+keys = st.sampled_from(["login", "job", "blob", "job_id", "target", "id", "nonce", "result",
+                        "algo", "agent"])
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(keys, inner, max_size=5),
+    max_leaves=12)
+methods = st.sampled_from(["mining.subscribe", "mining.authorize", "mining.notify", "mining.submit",
+                           "mining.set_difficulty", "mining.set_target", "client.get_version",
+                           "eth_submitLogin", "eth_submitWork", "eth_submitHashrate", "login",
+                           "job", "submit", "getwork", None])
+
+
+@settings(max_examples=150)
+@given(st.lists(st.tuples(st.sampled_from([UP, DOWN]), methods, json_values, json_values,
+                          st.sampled_from([1, 2, None, "a"])), max_size=15))
+def test_random_messages_never_raise(messages):
+    s = StratumSession()
+    for i, (direction, method, params, result, msg_id) in enumerate(messages):
+        obj = {"id": msg_id, "method": method, "params": params} if method else \
+            {"id": msg_id, "result": result, "error": None}
+        s.feed(direction, float(i), json.dumps(obj).encode() + b"\n")
+    s.summary()
+    assert s.counters["internal_errors"] == 0
+
+
+@settings(max_examples=100)
+@given(st.integers(0, 3),
+       st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=8))
+def test_mutated_sessions_never_raise(which, flips):
+    conversation = _fixture_dialogues()[which]
+    s = StratumSession()
+    for i, (direction, msg) in enumerate(conversation):
+        data = bytearray(msg if isinstance(msg, bytes) else line(msg))
+        for at, value in flips:
+            data[at % len(data)] = value
+        s.feed(direction, float(i), bytes(data))
+    s.summary()
+    assert s.counters["internal_errors"] == 0
+
+
+def test_http_100_continue_does_not_shift_the_pairing_and_etc_host_means_etchash():
+    post = http.encode(http.request("POST", "/", (("Host", "etc.pool.example:8008"),
+                                                  ("Expect", "100-continue")),
+                                    line(call(5, "eth_submitWork", ["0x01", hx("aa"), hx("cc")]))))
+    s = run([(UP, http.encode(http.request("POST", "/", (), line(call(4, "eth_getWork", []))))),
+             (DOWN, _json_response({"id": 4, "result": [hx("aa"), hx("bb"), BOUNDARY]})),
+             (UP, post),
+             (DOWN, b"HTTP/1.1 100 Continue\r\n\r\n" + _json_response({"id": 5, "result": True}))])
+    summary = s.summary()
+    assert summary["shares_accepted"] == 1 and summary["dialect"] == "ethproxy-http"
+    assert (summary["algorithm"], summary["coin"]) == ("etchash", "ETC")
