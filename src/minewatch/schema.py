@@ -85,6 +85,8 @@ SESSIONS = _cols(
     ("shares", I64, "shares submitted"),
     ("shares_accepted", I64, "shares the pool accepted"),
     ("shares_rejected", I64, "shares the pool rejected"),
+    ("shares_unpriced", I64, "accepted shares whose difficulty was never seen (capture began "
+     "mid-session); the hashrate counts them at the mean difficulty of the priced ones"),
     ("hashes", F64, "hashes credited: sum of hashes per share over accepted shares (H or Sol)"),
     ("hashes_sq", F64, "sum of squared hashes per share (for the variance of the estimate)"),
     ("ts_start", TS, "first packet or record of the session"),

@@ -98,8 +98,12 @@ def test_report_headline_matches_truth(province):
     assert rep["period_start"] == truth["period_start"]
     assert rep["compromised_share"] == pytest.approx(truth["compromised_share"], abs=0.1)
     for alg, t in truth["measurable"]["hashrate"].items():
+        # Each total's 95% interval misses 1 time in 20; with ~7 algorithms per province one
+        # miss is routine, so hold every total to 1.5 x its half-width (about 3 sigma).
         got = rep["hashrate"][alg]
-        assert got["low_hs"] <= t["value_hs"] <= got["high_hs"], alg
+        lo = got["value_hs"] - 1.5 * (got["value_hs"] - got["low_hs"])
+        hi = got["value_hs"] + 1.5 * (got["high_hs"] - got["value_hs"])
+        assert lo <= t["value_hs"] <= hi, alg
 
 
 def test_every_session_counted_once(province):

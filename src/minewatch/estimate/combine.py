@@ -18,8 +18,12 @@ def session_hashrate(s: dict, multiplier: float = 1.0) -> dict:
     hashes, window = s.get("hashes") or 0.0, s.get("window_s") or 0.0
     if shares == 0 or hashes <= 0 or window <= 0:  # no share, or difficulty never seen
         return {"hashrate_method": "none"} | _none()
-    m = multiplier
-    est = estimate_hashrate(shares, hashes / m, (s.get("hashes_sq") or 0.0) / m / m, window)
+    priced = shares - (s.get("shares_unpriced") or 0)
+    if priced <= 0:
+        return {"hashrate_method": "none"} | _none()
+    # Unpriced shares (their job's difficulty came before the capture) count at the mean price.
+    k = shares / priced / multiplier
+    est = estimate_hashrate(shares, hashes * k, (s.get("hashes_sq") or 0.0) * k / multiplier, window)
     return {"hashrate_hs": est.value, "hashrate_low_hs": est.low, "hashrate_high_hs": est.high,
             "hashrate_method": "shares"}
 

@@ -156,7 +156,7 @@ class HashrateEstimate:
     stddev: float = 0.0
 
 
-def poisson_interval(count: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
+def poisson_interval(count: float, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """Exact (Garwood) interval for a Poisson mean after observing `count` events."""
     alpha = 1 - confidence
     low = chi2.ppf(alpha / 2, 2 * count) / 2 if count > 0 else 0.0
@@ -169,15 +169,18 @@ def estimate_hashrate(
 ) -> HashrateEstimate:
     """Hashrate from `shares` accepted shares worth `hashes` = Σ HPS_i over `window_s` seconds.
 
-    Ĥ = hashes / window [H/s]. The 95 % interval is Garwood's on the share count, scaled by the
-    mean hashes per share (exact Poisson when the difficulty was constant). `hashes_sq` = Σ HPS_i²
-    gives `stddev`. With no share, Ĥ = 0 and the upper bound uses `mean_hps` (the difficulty in
-    force, if known) — else it is None.
+    Ĥ = hashes / window [H/s]. The 95 % interval is Garwood's on the effective number of
+    shares n_eff = (Σ HPS)² / Σ HPS², scaled by Σ HPS / n_eff: with a constant difficulty that is
+    the exact Poisson interval on the share count; when vardiff changed the difficulty, the
+    variance Σ HPS² is dominated by the large-difficulty shares and n_eff < N widens the
+    interval accordingly (measurement.md §1.4). `hashes_sq` also gives `stddev`. With no share,
+    Ĥ = 0 and the upper bound uses `mean_hps` (the difficulty in force, if known) — else None.
     """
     if not window_s > 0 or shares < 0:
         raise UsageError(f"need window_s > 0 and shares >= 0: {window_s}, {shares}")
-    per_share = hashes / shares if shares else mean_hps
-    low, high = poisson_interval(shares)
+    n_eff = hashes * hashes / hashes_sq if shares and hashes_sq > 0 else float(shares)
+    per_share = hashes / n_eff if shares else mean_hps
+    low, high = poisson_interval(n_eff)
     scale = None if per_share is None else per_share / window_s
     return HashrateEstimate(
         value=hashes / window_s if shares else 0.0,

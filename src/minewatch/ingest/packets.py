@@ -123,7 +123,7 @@ class PacketIngest:
         if direction == "up" and head[:1] == b"\x16":
             return _Tracked(first_ts=ts)
         if b"{" in head or head[:5] in (b"POST ", b"GET /", b"HTTP/"):
-            return _Tracked(StratumSession(), first_ts=ts)
+            return _Tracked(StratumSession(), first_ts=ts)  # endpoints are set on the rows
         return _IGNORE
 
     def _read_hello(self, key: ConnKey, st: _Tracked, data: bytes, ts: float) -> None:
@@ -148,6 +148,7 @@ class PacketIngest:
         if not isinstance(st, _Tracked) or st.session is None or not st.session.is_mining():
             return
         row = _session_row(st.session.summary(), ev.key, self.input_id, st.first_ts)
+        row["shares_unpriced"] = st.session.counters["shares_unpriced"]
         self.sessions.append((row, ev.reason in ("fin", "rst", "idle")))
         self.events += [_event_row(e, ev.key, self.input_id) for e in st.session.take_events()]
 
