@@ -101,8 +101,8 @@ def test_report_headline_matches_truth(province):
         # Each total's 95% interval misses 1 time in 20; with ~7 algorithms per province one
         # miss is routine, so hold every total to 1.5 x its half-width (about 3 sigma).
         got = rep["hashrate"][alg]
-        lo = got["value_hs"] - 1.5 * (got["value_hs"] - got["low_hs"])
-        hi = got["value_hs"] + 1.5 * (got["high_hs"] - got["value_hs"])
+        lo = got["measured_hs"] - 1.5 * (got["measured_hs"] - got["measured_low_hs"])
+        hi = got["measured_hs"] + 1.5 * (got["measured_high_hs"] - got["measured_hs"])
         assert lo <= t["value_hs"] <= hi, alg
 
 

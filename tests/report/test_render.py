@@ -173,7 +173,7 @@ def test_text_states_the_headline_figures(report):
                      "136.77 Mbps", "Ethash 58.6 TH/s (95% CI 55.2–62.1 TH/s)",
                      "SHA-256d 10.0 PH/s (95% CI 9.80–10.2 PH/s)",
                      "Equihash not measured (40 IPs)",
-                     "602 miner IPs could not be measured", "260,000 kWh per day",
+                     "602 miner IPs (TLS or flow records only) could not be measured", "260,000 kWh per day",
                      "120,000–360,000", "10.83 MW", "南京市 (1,500)", "苏州市 (900)",
                      "ETH (3,762)", "21% of miner IPs (945)",
                      "education (380), government (250) and enterprise (215)"):

@@ -2,7 +2,9 @@
 
 Pure: the same function turns the analyser's miners into the report and the simulator's true
 miners into truth.json, so both carry the same keys. Hashrate is summed per algorithm only;
-counts, bytes, power and energy are summed across everything (measurement.md §4).
+counts, bytes, power and energy are summed across everything (measurement.md §4). Totals
+include an extrapolation for miners whose hashrate could not be measured (report/extrapolate.py);
+the measured part is given beside it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
+
+from minewatch.report.extrapolate import Extrapolation, with_estimates
 
 LEVELS = ("low", "typical", "high")
 OWNER_TYPES = ("government", "education", "enterprise", "hospital", "idc", "internet_cafe",
@@ -30,6 +34,8 @@ def situation(miners: list[dict], period_start: float, period_end: float, bytes_
     """The report dict for `miners` (rows with the `miners` table columns) over the period."""
     period_s = max(period_end - period_start, 1e-9)
     compromised = sum(1 for m in miners if m.get("verdict") == "compromised")
+    measured = [m for m in miners if m.get("hashrate_hs") is not None]
+    miners, plans = with_estimates(miners)
     return {
         "generated_at": iso(datetime.now(timezone.utc).timestamp()),
         "period_start": iso(period_start),
@@ -40,10 +46,12 @@ def situation(miners: list[dict], period_start: float, period_end: float, bytes_
         "miner_ips": len(miners),
         "sessions": sessions,
         "visibility": dict(Counter(m.get("visibility") or "flow-only" for m in miners)),
-        "hashrate": hashrate_by_algorithm(miners),
+        "hashrate": hashrate_by_algorithm(miners, plans),
         "power_kw": {lv: sum(_num(m.get(f"power_{lv}_w")) for m in miners) / 1000 for lv in LEVELS},
         "energy_kwh_day": {lv: sum(_num(m.get(f"energy_{lv}_kwh_day")) for m in miners)
                            for lv in LEVELS},
+        "energy_measured_kwh_day": {lv: sum(_num(m.get(f"energy_{lv}_kwh_day")) for m in measured)
+                                    for lv in LEVELS},
         "by_city": by_city(miners),
         "by_coin": by_coin(miners, period_s),
         "owner_types": dict(Counter(m.get("owner_type") or "unknown" for m in miners)),
@@ -55,21 +63,33 @@ def situation(miners: list[dict], period_start: float, period_end: float, bytes_
     }
 
 
-def hashrate_by_algorithm(miners: list[dict]) -> dict:
-    """Per algorithm: total and 95% interval (variances of the per-miner estimates added)."""
+def hashrate_by_algorithm(miners: list[dict], plans: dict[str, Extrapolation]) -> dict:
+    """Per algorithm: the total (measured + extrapolated) with its 95% interval, and the
+    measured part alone (variances of the per-miner estimates added)."""
     groups: dict[str, list[dict]] = defaultdict(list)
     for m in miners:
         if m.get("algorithm"):
             groups[m["algorithm"]].append(m)
-    return {alg: _algorithm_total(alg, rows) for alg, rows in sorted(groups.items())}
+    return {alg: _algorithm_total(alg, rows, plans[alg]) for alg, rows in sorted(groups.items())}
 
 
-def _algorithm_total(alg: str, rows: list[dict]) -> dict:
+def _algorithm_total(alg: str, rows: list[dict], plan: Extrapolation) -> dict:
     measured = [r for r in rows if r.get("hashrate_hs") is not None]
-    value = sum(_num(r["hashrate_hs"]) for r in measured) if measured else None
-    low, high = _sum_interval(measured) if measured else (None, None)
-    return {"value_hs": value, "low_hs": low, "high_hs": high, "unit": UNITS.get(alg, "H/s"),
-            "miner_ips": len(rows), "measured_ips": len(measured)}
+    m_value = sum(_num(r["hashrate_hs"]) for r in measured) if measured else None
+    m_low, m_high = _sum_interval(measured) if measured else (None, None)
+    extra = (len(rows) - len(measured)) * plan.per_miner_hs if plan.per_miner_hs else 0.0
+    known = bool(measured) or plan.method == "prior"
+    return {"value_hs": (m_value or 0.0) + extra if known else None,
+            "low_hs": (m_low or 0.0) + plan.low_hs if known else None,
+            "high_hs": (m_high or 0.0) + plan.high_hs if known else None,
+            "unit": UNITS.get(alg, "H/s"), "miner_ips": len(rows), "measured_ips": len(measured),
+            "measured_hs": m_value, "measured_low_hs": m_low, "measured_high_hs": m_high,
+            "extrapolated_hs": extra, "method": _method(measured, plan)}
+
+
+def _method(measured: list[dict], plan: Extrapolation) -> str:
+    parts = (["shares"] if measured else []) + ([plan.method] if plan.method != "none" else [])
+    return "+".join(parts) or "none"
 
 
 def _sum_interval(rows: list[dict]) -> tuple[float, float]:
@@ -88,7 +108,7 @@ def by_city(miners: list[dict]) -> list[dict]:
     for m in miners:
         groups[(m.get("city") or "", m.get("coin") or "", m.get("algorithm") or "")].append(m)
     rows = [{"city": c, "coin": coin, "algorithm": alg, "miner_ips": len(g),
-             "hashrate_hs": sum(_num(m.get("hashrate_hs")) for m in g),
+             "hashrate_hs": _est_sum(g),
              "energy_kwh_day": sum(_num(m.get("energy_typical_kwh_day")) for m in g)}
             for (c, coin, alg), g in groups.items()]
     return sorted(rows, key=lambda r: (-r["miner_ips"], r["city"], r["coin"]))
@@ -101,14 +121,21 @@ def by_coin(miners: list[dict], period_s: float) -> list[dict]:
     rows = []
     for (coin, alg), g in groups.items():
         measured = [m for m in g if m.get("hashrate_hs") is not None]
-        low, high = _sum_interval(measured)
+        low, high = _sum_interval(measured) if measured else (None, None)
         rows.append({"coin": coin, "algorithm": alg, "miner_ips": len(g),
-                     "hashrate_hs": sum(_num(m["hashrate_hs"]) for m in measured),
+                     "hashrate_hs": _est_sum(g), "measured_ips": len(measured),
+                     "measured_hs": sum(_num(m["hashrate_hs"]) for m in measured) if measured else None,
                      "low_hs": low, "high_hs": high,
                      "energy_kwh_day": {lv: sum(_num(m.get(f"energy_{lv}_kwh_day")) for m in g)
                                         for lv in LEVELS},
                      "egress_mbps": 8 * sum(_num(m.get("bytes_up")) for m in g) / period_s / 1e6})
     return sorted(rows, key=lambda r: -r["miner_ips"])
+
+
+def _est_sum(rows: list[dict]) -> float | None:
+    """Sum of measured-or-extrapolated hashrates; None when none of the rows has one."""
+    values = [m["hashrate_est_hs"] for m in rows if m.get("hashrate_est_hs") is not None]
+    return sum(values) if values else None
 
 
 def by_owner_type(miners: list[dict]) -> list[dict]:

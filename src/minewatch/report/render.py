@@ -186,10 +186,11 @@ def coin_totals(report: dict) -> list[tuple[str, float]]:
 
 
 def algorithm_rows(report: dict) -> list[tuple[str, dict]]:
-    """(algorithm, hashrate entry), most miner IPs first; with no IP measured the value is null."""
+    """(algorithm, hashrate entry), most miner IPs first. The value is null when nothing was
+    measured and no extrapolation was possible (a sum over no IPs is unknown, not 0 H/s)."""
     rows = []
     for algorithm, entry in (report.get("hashrate") or {}).items():
-        if number(entry.get("measured_ips")) == 0:   # a sum over no IPs is unknown, not 0 H/s
+        if number(entry.get("measured_ips")) == 0 and "prior" not in (entry.get("method") or ""):
             entry = {**entry, "value_hs": None, "low_hs": None, "high_hs": None}
         rows.append((algorithm, entry))
     return sorted(rows, key=lambda kv: (-(number(kv[1].get("miner_ips")) or 0), kv[0]))
@@ -243,7 +244,10 @@ def _sentence_hashrate(report: dict) -> str:
     text += "; ".join(parts) + "."
     unmeasured = number(report.get("unmeasured_miner_ips"))
     if unmeasured:
-        text += f" The hash power of {format_count(unmeasured)} miner IPs could not be measured."
+        text += (f" The hash power of {format_count(unmeasured)} miner IPs (TLS or flow records "
+                 "only) could not be measured; the totals count each of them at the mean of the "
+                 "measured miners of its algorithm, or at one typical machine where fewer than "
+                 "three were measured.")
     return text
 
 
@@ -308,10 +312,15 @@ def _algorithm_table(report: dict) -> str:
         unit = e.get("unit") or hashrate_unit(algorithm)
         rows.append([algorithm_name(algorithm), format_count(e.get("miner_ips")),
                      format_count(e.get("measured_ips")), format_hashrate(e.get("value_hs"), unit),
-                     format_interval(e.get("low_hs"), e.get("high_hs"), unit)])
-    rows.append(["Total", format_count(report.get("miner_ips")), "", "— (not additive)", ""])
+                     format_interval(e.get("low_hs"), e.get("high_hs"), unit),
+                     format_hashrate(e.get("measured_hs"), unit),
+                     format_interval(e.get("measured_low_hs"), e.get("measured_high_hs"), unit),
+                     e.get("method") or ""])
+    rows.append(["Total", format_count(report.get("miner_ips")), "", "— (not additive)", "", "",
+                 "", ""])
     return text_table("Hash power by algorithm (native units; not additive across algorithms)",
-                      ["algorithm", "miner IPs", "measured", "hash rate", "95% CI"], rows)
+                      ["algorithm", "miner IPs", "measured IPs", "total", "95% CI", "measured",
+                       "95% CI", "method"], rows)
 
 
 def _coin_table(report: dict) -> str:
