@@ -40,10 +40,15 @@ JOIN ranked r USING (src_ip, src_port, dst_ip, dst_port, proto, source, exporter
 WHERE r.rn = 1
 """
 
+# Per direction of each TCP connection that touches a pool address or a payload session's
+# server: the only connections the derived tables need (a province has millions of others).
 CONN_BYTES = """
-SELECT src_ip, src_port, dst_ip, dst_port, sum(bytes)::BIGINT AS bytes, sum(packets)::BIGINT AS packets,
-       min(ts_start) AS ts_start, max(ts_end) AS ts_end
-FROM flows_once WHERE proto = 6 GROUP BY ALL ORDER BY ALL
+WITH servers AS (SELECT ip FROM _pool_ips UNION SELECT DISTINCT server_ip FROM payload_sessions)
+SELECT src_ip, src_port, dst_ip, dst_port, sum(bytes)::BIGINT AS bytes,
+       sum(packets)::BIGINT AS packets, min(ts_start) AS ts_start, max(ts_end) AS ts_end
+FROM flows_once
+WHERE proto = 6 AND (dst_ip IN (SELECT ip FROM servers) OR src_ip IN (SELECT ip FROM servers))
+GROUP BY ALL ORDER BY ALL
 """
 
 CONFIDENCE = {"payload": 0.99, "sni": 0.9, "dns-intel": 0.8, "ip-intel": 0.6}
@@ -57,8 +62,10 @@ def rebuild(store: Store, intel: PoolIntel, geo: GeoDB, register=None) -> None:
     store.db.execute("INSERT OR REPLACE INTO meta VALUES ('period', ?)", [json.dumps(period)])
     endpoints = intel.endpoints(store.rows("SELECT DISTINCT query, answer FROM dns_map"),
                                 store.rows("SELECT DISTINCT server_ip, server_port, sni FROM tls_hellos"))
+    store.db.register("_pool_ips", pa.table({"ip": pa.array(sorted(endpoints), pa.string())}))
     conn = {(r["src_ip"], r["src_port"], r["dst_ip"], r["dst_port"]): r
             for r in store.rows(CONN_BYTES)}
+    store.db.unregister("_pool_ips")
     payload = store.rows("SELECT * FROM payload_sessions ORDER BY session_id")
     sessions = [_finish_payload(s, conn, endpoints) for s in payload]
     sessions += _flow_sessions(conn, endpoints, {_key4(s) for s in payload}, store)

@@ -182,19 +182,29 @@ def build_world(n_hosts: int, rng: np.random.Generator, geo: GeoDB) -> World:
     while len(hosts) < n_org_hosts:
         kind = str(rng.choice(kinds, p=probs / probs.sum()))
         city = _pick_city(rng)
-        isps = [i for i in TYPE_ISPS[kind] if alloc.has(city, i)]
-        if not isps:
-            continue
-        isp = str(rng.choice(isps))
-        size = int(rng.choice([64, 128, 256, 512]))
-        block = alloc.take(city, isp, size)
+        n = int(min(120, max(2, rng.geometric(1 / 12))))
+        size = max(16, 1 << (2 * n + 2).bit_length())  # room to grow, as real blocks have
+        placed = _place(alloc, city, TYPE_ISPS[kind], size, rng)
+        if placed is None:
+            continue  # this city's blocks of that ISP are used up: draw again
+        isp, block = placed
         org = Org(_org_name(rng, kind, city, used), kind, city, isp,
                   _contact(rng, len(orgs)), [block])
-        n = int(min(size // 4, max(2, rng.geometric(1 / 12))))
         hosts += [Host(ip, len(orgs), city, isp, kind) for ip in _hosts_in(block, n, rng)]
         orgs.append(org)
     _add_residential(n_hosts - len(hosts), rng, alloc, orgs, hosts)
     return World(orgs, hosts)
+
+
+def _place(alloc: Allocator, city: str, isps: tuple[str, ...], size: int,
+           rng: np.random.Generator) -> tuple[str, tuple[int, int]] | None:
+    for isp in rng.permutation(list(isps)):
+        if alloc.has(city, str(isp)):
+            try:
+                return str(isp), alloc.take(city, str(isp), size)
+            except RuntimeError:
+                continue
+    return None
 
 
 def _add_residential(n: int, rng: np.random.Generator, alloc: Allocator,
