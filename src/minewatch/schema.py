@@ -187,6 +187,43 @@ INGEST_LOG = _cols(
     ("ingested_at", TS, "when the input was ingested"),
 )
 
+OWNER_REGISTER = _cols(
+    ("prefix", STR, "the range as written in the register (CIDR, single address or a-b range)"),
+    ("first_ip", I64, "first IPv4 address of the range as an integer"),
+    ("last_ip", I64, "last IPv4 address of the range as an integer"),
+    ("organisation", STR, "owner organisation"),
+    ("owner_type", STR, "government, education, enterprise, hospital, idc, internet_cafe, "
+     "residential or unknown (classified from the name when the register leaves it empty)"),
+    ("city", STR, "city named by the register"),
+    ("contact", STR, "contact for notices (name, phone, e-mail)"),
+    ("source", STR, "file the row was imported from"),
+    ("line", I64, "line number in that file"),
+)
+
+INTEL_INDICATORS = _cols(
+    ("kind", STR, "domain, ip, ip_port, url or wallet"),
+    ("value", STR, "the indicator, normalised (lower-case domain without trailing dot, IP text)"),
+    ("port", I64, "port for ip_port indicators, else 0"),
+    ("coin", STR, "ticker when the source says, else empty"),
+    ("algorithm", STR, "algorithm when the source says, else empty"),
+    ("tls", BOOL, "the endpoint speaks TLS, when known"),
+    ("category", STR, "pool, browser-miner, cryptojacking, proxy or other"),
+    ("source", STR, "file or feed the indicator was imported from"),
+    ("reference", STR, "where in the source (line number, rule sid, STIX id, MISP event)"),
+    ("imported_at", TS, "when it was imported"),
+)
+
+WEB_ENTITIES = _cols(
+    ("ts_first", TS, "first time seen"),
+    ("ts_last", TS, "last time seen"),
+    ("client_ip", STR, "the visitor (whose browser may mine)"),
+    ("host", STR, "web site or service host name"),
+    ("url", STR, "URL of the page, script or WebSocket, when seen in clear"),
+    ("kind", STR, "page, script, websocket, dns or sni"),
+    ("evidence", STR, "JSON list of the facts behind the finding"),
+    ("input_id", STR, "sha256 of the input file"),
+)
+
 TABLES: dict[str, tuple[Column, ...]] = {
     "flows": FLOWS,
     "stratum_events": STRATUM_EVENTS,
@@ -199,6 +236,9 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "tls_hellos": TLS_HELLOS,
     "pools": POOLS,
     "ingest_log": INGEST_LOG,
+    "owner_register": OWNER_REGISTER,
+    "intel_indicators": INTEL_INDICATORS,
+    "web_entities": WEB_ENTITIES,
 }
 
 _DUCK = {

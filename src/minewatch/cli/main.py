@@ -156,6 +156,9 @@ def _emit(text: str, out: Optional[Path]) -> None:
         typer.echo(f"wrote {out}", err=True)
 
 
+# --- command groups (each in its own module; one registration line each) -------------------------
+
+
 def main() -> None:
     try:
         app()
