@@ -6,7 +6,8 @@ same whatever the order of the inputs and however often one is fed.
 Counting once: the same traffic can reach us several times (packets of a probe AND the
 exporters' flow records of the same links; NetFlow v9 and IPFIX from one exporter). For each
 directional 5-tuple we keep the records of one origin only: packets first (exact), else the
-origin (source, exporter, input) with the most bytes.
+origin (source, exporter) with the most bytes. An origin spans files: rotated captures, or
+an exporter's successive files and collector batches, add up.
 """
 
 from __future__ import annotations
@@ -27,16 +28,19 @@ from minewatch.store.duck import Store
 
 FLOWS_ONCE = """
 CREATE OR REPLACE TEMP TABLE flows_once AS
-WITH origins AS (
-  SELECT src_ip, src_port, dst_ip, dst_port, proto, source, exporter, input_id,
-         CASE WHEN source = 'pcap' THEN 0 ELSE 1 END AS pri, sum(bytes) AS b
-  FROM flows GROUP BY ALL),
+WITH tagged AS (
+  SELECT *, CASE WHEN source = 'pcap' THEN 'pcap' ELSE source || '|' || exporter END AS origin
+  FROM flows),
+origins AS (
+  SELECT src_ip, src_port, dst_ip, dst_port, proto, origin,
+         CASE WHEN origin = 'pcap' THEN 0 ELSE 1 END AS pri, sum(bytes) AS b
+  FROM tagged GROUP BY ALL),
 ranked AS (
   SELECT *, row_number() OVER (PARTITION BY src_ip, src_port, dst_ip, dst_port, proto
-                               ORDER BY pri, b DESC, source, exporter, input_id) AS rn
+                               ORDER BY pri, b DESC, origin) AS rn
   FROM origins)
-SELECT f.* FROM flows f
-JOIN ranked r USING (src_ip, src_port, dst_ip, dst_port, proto, source, exporter, input_id)
+SELECT t.* EXCLUDE (origin) FROM tagged t
+JOIN ranked r USING (src_ip, src_port, dst_ip, dst_port, proto, origin)
 WHERE r.rn = 1
 """
 
@@ -66,11 +70,47 @@ def rebuild(store: Store, intel: PoolIntel, geo: GeoDB, register=None) -> None:
     conn = {(r["src_ip"], r["src_port"], r["dst_ip"], r["dst_port"]): r
             for r in store.rows(CONN_BYTES)}
     store.db.unregister("_pool_ips")
-    payload = store.rows("SELECT * FROM payload_sessions ORDER BY session_id")
+    payload = merge_pieces(store.rows("SELECT * FROM payload_sessions ORDER BY ts_start, session_id"))
     sessions = [_finish_payload(s, conn, endpoints) for s in payload]
     sessions += _flow_sessions(conn, endpoints, {_key4(s) for s in payload}, store)
     store.replace("sessions", schema.to_table("sessions", sessions))
     store.replace("miners", schema.to_table("miners", build_miners(sessions, period, geo, register)))
+
+
+SUMMED = ("shares", "shares_accepted", "shares_rejected", "shares_unpriced", "hashes", "hashes_sq")
+ROTATION_GAP_S = 600.0  # pieces of one connection closer than this are one observation window
+
+
+def merge_pieces(rows: list[dict]) -> list[dict]:
+    """One session per connection: a connection cut across rotated captures (or fed in pieces)
+    arrives as one payload session per piece; their counts and observation windows add up."""
+    merged: dict[tuple, dict] = {}
+    for r in rows:
+        key = _key4(r)
+        if key not in merged:
+            merged[key] = dict(r)
+            continue
+        m = merged[key]
+        m["window_s"] = _joined_window(m, r)
+        for col in SUMMED:
+            if r.get(col) is not None:
+                m[col] = (m.get(col) or 0) + r[col]
+        m["ts_end"] = max(m.get("ts_end") or 0.0, r.get("ts_end") or 0.0)
+        for col, value in r.items():
+            if m.get(col) in (None, "") and value not in (None, ""):
+                m[col] = value
+        m["evidence"] = json.dumps(json.loads(m.get("evidence") or "[]") +
+                                   json.loads(r.get("evidence") or "[]"), ensure_ascii=False)
+    return list(merged.values())
+
+
+def _joined_window(m: dict, r: dict) -> float:
+    """Observation window of two pieces (r starts after m): their span when the gap between
+    them is a capture rotation, else the sum (the connection was not observed in between)."""
+    m_end = (m.get("ts_start") or 0.0) + (m.get("window_s") or 0.0)
+    gap = (r.get("ts_start") or 0.0) - m_end
+    joined = (m.get("window_s") or 0.0) + (r.get("window_s") or 0.0)
+    return joined + gap if 0 < gap < ROTATION_GAP_S else joined
 
 
 def _period(store: Store) -> tuple[float, float]:
