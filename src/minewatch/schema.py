@@ -43,7 +43,7 @@ FLOWS = _cols(
     ("tcp_flags", I64, "OR of TCP flags seen"),
     ("sampling_rate", I64, "1-in-N packet sampling the exporter reported (1 = unsampled)"),
     ("exporter", STR, "exporter address and observation domain, or the capture file for packets"),
-    ("source", STR, "how the record was obtained: pcap, netflow-v5, netflow-v9, ipfix"),
+    ("source", STR, "how the record was obtained: pcap, netflow-v5, netflow-v9, ipfix, zeek-conn"),
     ("input_id", STR, "sha256 of the input file the record came from"),
 )
 
@@ -201,9 +201,9 @@ OWNER_REGISTER = _cols(
 )
 
 INTEL_INDICATORS = _cols(
-    ("kind", STR, "domain, ip, ip_port, url or wallet"),
+    ("kind", STR, "domain, ip, ip_port, cidr, url or wallet"),
     ("value", STR, "the indicator, normalised (lower-case domain without trailing dot, IP text)"),
-    ("port", I64, "port for ip_port indicators, else 0"),
+    ("port", I64, "port for ip_port indicators, and for domains a source ties to a port; else 0"),
     ("coin", STR, "ticker when the source says, else empty"),
     ("algorithm", STR, "algorithm when the source says, else empty"),
     ("tls", BOOL, "the endpoint speaks TLS, when known"),

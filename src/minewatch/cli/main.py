@@ -157,6 +157,16 @@ def _emit(text: str, out: Optional[Path]) -> None:
 
 
 # --- command groups (each in its own module; one registration line each) -------------------------
+from minewatch.cli.attribution import orgs_app as _orgs_app, registry_app as _registry_app  # noqa: E402
+app.add_typer(_registry_app, name="registry")  # registry import/show/lookup
+app.add_typer(_orgs_app, name="orgs")  # orgs classify
+from minewatch.cli.intel import app as _intel_app  # noqa: E402  (intel import/list/export)
+app.add_typer(_intel_app, name="intel")
+from minewatch.cli import telemetry as _telemetry  # noqa: E402  (collect, watch)
+app.command()(_telemetry.collect)
+app.command()(_telemetry.watch)
+from minewatch.cli import websites as _websites  # noqa: E402  (browser mining)
+app.command()(_websites.websites)
 
 
 def main() -> None:

@@ -3,11 +3,17 @@
 The built-in list (data/pools.csv) is written from public facts, each row naming its source.
 Addresses are never hard-coded: pools move, so an address counts as a pool endpoint only when
 the traffic itself says so, by a DNS answer for a pool name or a TLS SNI naming one.
+
+Imported lists (`minewatch intel import`, the `intel_indicators` table) add to this: their
+domains match like built-in hosts (coin and algorithm often unknown), and their addresses are
+endpoints directly ('ip-intel'), trusted only for the ports they list, or, for a bare address,
+for high non-web ports without SNI (a listed address may since have become a shared host).
 """
 
 from __future__ import annotations
 
 import csv
+import ipaddress
 from dataclasses import dataclass
 from importlib import resources
 
@@ -16,6 +22,8 @@ import pyarrow as pa
 from minewatch import schema
 
 WEB_PORTS = frozenset({80, 443, 8080, 8443})
+MAX_NETWORK = 256  # addresses: an imported network at most this large becomes endpoints
+ADDRESS_KINDS = ("ip", "ip_port", "cidr")  # indicator kinds that are endpoints directly
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +34,7 @@ class Pool:
     algorithm: str
     tls: bool
     source: str
+    origin: str = "builtin"  # or "intel": from imported indicators (port 0 there = any port)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,18 +65,43 @@ class Endpoint:
 
         A listed port always is; so is any connection whose SNI names the pool. Another high
         port counts too (pools open many), but a web port without SNI does not: a pool
-        operator's web site may share the address."""
+        operator's web site may share the address. An address known only from an imported
+        list counts on its listed ports, or when listed bare (port 0), on a high non-web port
+        without SNI: old lists hold addresses that now serve other sites."""
+        if self.via == "ip-intel":
+            high = port >= 1024 and port not in WEB_PORTS and not sni_seen
+            return port in self.pool.ports or (0 in self.pool.ports and high)
         return port in self.pool.ports or sni_seen or (port >= 1024 and port not in WEB_PORTS)
 
 
 class PoolIntel:
-    def __init__(self, pools: list[Pool]):
+    def __init__(self, pools: list[Pool], addresses: list[Pool] = ()):
         self.pools = {p.host: p for p in pools}
+        self.addresses = {p.host: p for p in addresses}  # ip-intel endpoints, host = address
 
     @classmethod
     def builtin(cls) -> PoolIntel:
         text = resources.files("minewatch.data").joinpath("pools.csv").read_text("utf-8")
         return cls([_pool(row) for row in csv.DictReader(text.splitlines())])
+
+    @classmethod
+    def from_store(cls, store, categories: tuple[str, ...] | None = None) -> PoolIntel:
+        """The built-in list plus the store's imported indicators of `categories` (default:
+        pool and proxy; browser-miner lists name web sites, not pools)."""
+        from minewatch.intel.store import POOL_CATEGORIES, pool_indicators
+
+        intel = cls.builtin()
+        intel.add_indicators(pool_indicators(store, categories or POOL_CATEGORIES))
+        return intel
+
+    def add_indicators(self, rows: list[dict]) -> None:
+        """Add imported indicator rows; a built-in host keeps its built-in entry."""
+        domains = [r for r in rows if r["kind"] == "domain"]
+        for host, group in _grouped(domains, lambda r: r["value"]).items():
+            self.pools.setdefault(host, _intel_pool(host, group))
+        addresses = [(ip, r) for r in rows if r["kind"] in ADDRESS_KINDS for ip in _addresses(r)]
+        for ip, group in _grouped(addresses, lambda pair: pair[0]).items():
+            self.addresses[ip] = _intel_pool(ip, [r for _, r in group])
 
     def match(self, name: str) -> Pool | None:
         """The pool a host name belongs to: the name itself or a parent domain in the list."""
@@ -89,11 +123,15 @@ class PoolIntel:
             pool = self.match(r["sni"] or "")
             if pool is not None:
                 out[r["server_ip"]] = Endpoint(pool, "sni", f"TLS SNI {r['sni']}")
+        for ip, pool in self.addresses.items():
+            out.setdefault(ip, Endpoint(pool, "ip-intel", f"address listed by {pool.source}"))
         return out
 
     def table(self) -> pa.Table:
+        pools = [*self.pools.values(), *self.addresses.values()]
         rows = [{"host": p.host, "port": port, "coin": p.coin, "algorithm": p.algorithm,
-                 "tls": p.tls, "source": "builtin"} for p in self.pools.values() for port in sorted(p.ports)]
+                 "tls": p.tls, "source": "builtin" if p.origin == "builtin" else p.source}
+                for p in pools for port in sorted(p.ports or {0})]
         return schema.to_table("pools", rows)
 
 
@@ -101,3 +139,30 @@ def _pool(row: dict) -> Pool:
     ports = frozenset(int(p) for p in row["ports"].split(";") if p.strip())
     return Pool(row["host"].lower(), ports, row["coin"], row["algorithm"],
                 row["tls"].strip().lower() == "true", row["source"])
+
+
+def _grouped(items: list, key) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for item in items:
+        out.setdefault(key(item), []).append(item)
+    return out
+
+
+def _addresses(row: dict) -> list[str]:
+    """The addresses of an ip, ip_port or small cidr indicator ([] for a large network)."""
+    if row["kind"] != "cidr":
+        return [row["value"]]
+    try:
+        net = ipaddress.ip_network(row["value"], strict=False)
+    except ValueError:
+        return []
+    return [str(a) for a in net] if net.num_addresses <= MAX_NETWORK else []
+
+
+def _intel_pool(host: str, rows: list[dict]) -> Pool:
+    """One pool from the indicator rows of one host or address (port 0 = any port)."""
+    ports = frozenset(int(r["port"] or 0) for r in rows)
+    coin = next((r["coin"] for r in rows if r["coin"]), "")
+    algorithm = next((r["algorithm"] for r in rows if r["algorithm"]), "")
+    sources = ", ".join(sorted({r["source"] for r in rows}))
+    return Pool(host, ports, coin, algorithm, any(r["tls"] for r in rows), sources[:200], "intel")

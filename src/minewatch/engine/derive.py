@@ -237,13 +237,24 @@ def _attribute(rows: list[dict], geo: GeoDB, register) -> None:
         return
     ips = pa.array([r["ip"] for r in rows])
     places = geo.lookup(ips).to_pylist()
-    owners = register.lookup(ips).to_pylist() if register is not None else [{}] * len(rows)
+    owners = _owners(ips, register)
     for row, place, owner in zip(rows, places, owners):
         row.update(country=place["country"], province=place["province"],
                    city=owner.get("owner_city") or place["city"], isp=place["isp"],
                    owner_org=owner.get("owner_org") or "",
                    owner_type=owner.get("owner_type") or "unknown",
                    owner_contact=owner.get("owner_contact") or "")
+
+
+def _owners(ips: pa.Array, register) -> list[dict]:
+    """Owner per address: the register, then the public sources where those are installed
+    (`make owner-sources`) for addresses no register row covers."""
+    from minewatch.enrich.public_owner import PublicOwners, fill_uncovered
+    from minewatch.enrich.registry import OwnerRegister
+
+    owned = (register or OwnerRegister.from_table(schema.empty_table("owner_register"))).lookup(ips)
+    public = PublicOwners.load()
+    return (fill_uncovered(owned, public.lookup(ips)) if public else owned).to_pylist()
 
 
 def _judge(rows: list[dict]) -> None:
@@ -256,6 +267,7 @@ def _judge(rows: list[dict]) -> None:
         facts = MinerFacts(r["owner_type"], r["algorithm"], r.get("hashrate_hs"),
                            tuple((r["pools"] or "").split(",")), tuple((r["workers"] or "").split(",")),
                            tuple((r["agents"] or "").split(",")), r["visibility"] == "tls",
-                           max((len(owners_per_wallet[w]) for w in wallets), default=0))
+                           max((len(owners_per_wallet[w]) for w in wallets), default=0),
+                           r["period_end"] - r["period_start"])
         v = judge(facts)
         r.update(verdict=v.verdict, verdict_score=v.score, verdict_evidence=v.evidence)

@@ -22,7 +22,7 @@ from minewatch.detect.intel import PoolIntel
 from minewatch.engine.derive import rebuild
 from minewatch.enrich.geo import GeoDB
 from minewatch.errors import DecodeError, InputError
-from minewatch.ingest import dnslog
+from minewatch.ingest import dnslog, zeeklogs
 from minewatch.ingest.exports import ExportDecoder
 from minewatch.ingest.packets import PacketIngest
 
@@ -82,29 +82,45 @@ def sniff(head: bytes) -> str | None:
         return "ipfix"
     if dnslog.sniff_dnslog(head):
         return "dnslog"
-    return None
+    return zeeklogs.sniff(head)
 
 
 def analyze(paths: list[str], db: Path, registry: Path | None, progress) -> AnalysisResult:
     """Ingest every input, then rebuild the derived tables once."""
-    from minewatch.enrich.registry import OwnerRegister
     from minewatch.store.duck import Store
 
     result = AnalysisResult()
     with Store(db) as store:
         for path in paths:
             result.inputs.append(ingest_one(path, store, progress))
-        register = None
-        if registry is not None:
-            register, errors = OwnerRegister.from_csv(registry)
-            for e in errors[:5]:
-                print(f"{registry}: line {e.line}: {e.message}", file=sys.stderr)
         progress.start("deriving sessions and miners", None)
-        rebuild(store, PoolIntel.builtin(), GeoDB.load(), register)
+        rebuild_derived(store, registry)
         progress.done()
         result.miners = store.scalar("SELECT count(*) FROM miners")
         result.sessions = store.scalar("SELECT count(*) FROM sessions")
     return result
+
+
+def rebuild_derived(store, registry: Path | None) -> None:
+    """Recompute the derived tables with the register and pool intelligence in force."""
+    rebuild(store, PoolIntel.from_store(store), GeoDB.load(), _register(store, registry))
+
+
+def _register(store, path: Path | None):
+    """The owner register: the one given (which then becomes the stored one), else the stored
+    one, else None. Bad rows are reported by line and skipped."""
+    from minewatch.enrich.registry import OwnerRegister
+
+    if path is None:
+        stored = store.query("SELECT * FROM owner_register")
+        return OwnerRegister.from_table(stored) if stored.num_rows else None
+    register, errors = OwnerRegister.from_file(path)
+    for e in errors[:5]:
+        print(f"{path}: line {e.line}: {e.message}", file=sys.stderr)
+    if len(errors) > 5:
+        print(f"{path}: {len(errors) - 5} more bad rows skipped", file=sys.stderr)
+    store.replace("owner_register", register.to_table())
+    return register
 
 
 def ingest_one(path: str, store, progress) -> InputResult:
@@ -149,13 +165,16 @@ def _ingest_stream(res: InputResult, f: BinaryIO, size: int, input_id: str, stor
     f.seek(0)
     fmt = sniff(head)
     if fmt is None:
-        raise InputError("not a pcap, pcapng, IPFIX file or DNS log (unrecognised content)")
+        raise InputError("not a pcap, pcapng, IPFIX file, DNS log or Zeek conn/ssl log "
+                         "(unrecognised content)")
     res.format = fmt
     progress.start(f"reading {Path(res.path).name}", size)
     if fmt in ("pcap", "pcapng"):
         tables = _read_pcap(res, f, input_id, progress)
     elif fmt == "ipfix":
         tables = _read_ipfix(res, f, input_id, progress)
+    elif fmt in zeeklogs.FORMATS:
+        tables = _read_zeek(res, f, input_id)
     else:
         tables = _read_dnslog(res, f, input_id)
     progress.done()
@@ -217,3 +236,11 @@ def _read_dnslog(res: InputResult, f: BinaryIO, input_id: str) -> dict[str, pa.T
     if skipped:
         res.message = f"{skipped:,} lines skipped"
     return {"dns_map": schema.to_table("dns_map", rows)}
+
+
+def _read_zeek(res: InputResult, f: BinaryIO, input_id: str) -> dict[str, pa.Table]:
+    tables, lines, skipped = zeeklogs.read_tables(f, res.format, input_id, Path(res.path).name)
+    res.records, res.skipped = lines - skipped, skipped
+    if skipped:
+        res.message = f"{skipped:,} lines skipped"
+    return tables

@@ -4,24 +4,33 @@ A register is a CSV kept by the network operator (often exported from a spreadsh
 with or without BOM, or GBK/GB18030) with columns ``prefix, organisation, owner_type, city,
 contact``. ``prefix`` is a CIDR (58.192.0.0/16), a single address, or a range 'a.b.c.d-e.f.g.h'.
 
+The same columns may come as an .xlsx workbook (first sheet, header in row 1; line numbers are
+spreadsheet rows); `OwnerRegister.from_file` tells the two apart by content, not by name.
+
 Ranges may nest (a university's /16 and one faculty's /24 inside it); the most specific range
 wins. Ranges that partly overlap cannot both be right, so the later row is rejected. Lookups are
 vectorised: at load time the nested ranges are flattened into non-overlapping intervals, each
 with its most specific owner, and `lookup` is one ``numpy.searchsorted``.
+
+In the database a register is the ``owner_register`` table (`to_table` / `from_table`), kept
+as a whole: an import replaces it.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
+import datetime
 import io
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
+from minewatch import schema
 from minewatch.enrich.geo import parse_ipv4
 from minewatch.enrich.owner_type import OWNER_TYPES, classify
 from minewatch.errors import InputError
@@ -44,6 +53,8 @@ TYPE_ALIASES = {
     "家庭": "residential", "住宅": "residential", "居民": "residential", "未知": "unknown",
 }
 _UTF8_BOM = b"\xef\xbb\xbf"
+_ZIP_MAGIC = b"PK\x03\x04"  # .xlsx is a zip of XML parts
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +77,7 @@ class OwnerRange:
     contact: str = ""
     prefix: str = ""  # as written in the register
     line: int = 0  # register line, 0 when built in code
+    source: str = ""  # file the row came from
 
     @property
     def size(self) -> int:
@@ -147,9 +159,56 @@ class OwnerRegister:
         Raises InputError only when the file cannot be read or lacks prefix/organisation columns.
         """
         text, errors = decode_register(_read_source(source))
-        ranges, row_errors = _parse_rows(text)
+        return cls._from_rows(csv_rows(text), errors)
+
+    @classmethod
+    def from_xlsx(cls, source) -> tuple[OwnerRegister, list[RowError]]:
+        """Read the first sheet of an .xlsx register (path, bytes or binary file object).
+
+        Line numbers are spreadsheet rows (header = 1). Raises InputError when the workbook
+        cannot be opened or lacks prefix/organisation columns.
+        """
+        data = source if isinstance(source, bytes) else _read_source(source)
+        return cls._from_rows(xlsx_rows(data), [])
+
+    @classmethod
+    def from_file(cls, path) -> tuple[OwnerRegister, list[RowError]]:
+        """A register from a CSV or .xlsx file, told apart by content; rows remember the file."""
+        data = _read_source(path)
+        if isinstance(data, bytes) and data.startswith(_OLE2_MAGIC):
+            raise InputError(f"{path}: legacy .xls workbook; save it as .xlsx or CSV")
+        is_xlsx = isinstance(data, bytes) and data.startswith(_ZIP_MAGIC)
+        register, errors = cls.from_xlsx(data) if is_xlsx else cls.from_csv(io.BytesIO(data))
+        name = str(path)
+        return cls(dataclasses.replace(r, source=name) for r in register.ranges), errors
+
+    @classmethod
+    def _from_rows(cls, rows: Iterator[tuple[int, list[str]]],
+                   errors: list[RowError]) -> tuple[OwnerRegister, list[RowError]]:
+        ranges, row_errors = _parse_rows(rows)
         register, overlap_errors = cls.from_ranges(ranges)
         return register, sorted(errors + row_errors + overlap_errors, key=lambda e: e.line)
+
+    @classmethod
+    def from_table(cls, table: pa.Table) -> OwnerRegister:
+        """The register stored in the ``owner_register`` table; InputError if it is not one."""
+        missing = set(schema.column_names("owner_register")) - set(table.column_names)
+        if missing:
+            raise InputError(f"not an owner_register table: lacks {', '.join(sorted(missing))}")
+        ranges = [_stored_range(row) for row in table.to_pylist()]
+        register, errors = cls.from_ranges(ranges)
+        if errors:
+            raise InputError(f"stored owner register is inconsistent: line {errors[0].line}: "
+                             f"{errors[0].message}")
+        return register
+
+    def to_table(self) -> pa.Table:
+        """The ranges as rows of the ``owner_register`` table (register order)."""
+        rows = [{"prefix": r.prefix or format_prefix(r.first, r.last), "first_ip": r.first,
+                 "last_ip": r.last, "organisation": r.organisation, "owner_type": r.owner_type,
+                 "city": r.city, "contact": r.contact, "source": r.source, "line": r.line}
+                for r in self.ranges]
+        return schema.to_table("owner_register", rows)
 
     def owner_rows(self, ips) -> np.ndarray:
         """Index into `ranges` of the most specific range holding each address, -1 if none."""
@@ -190,19 +249,61 @@ def decode_register(data: bytes | str) -> tuple[str, list[RowError]]:
     return data.decode("gb18030", errors="replace"), [RowError(1, message)]
 
 
-def _parse_rows(text: str) -> tuple[list[OwnerRange], list[RowError]]:
+def csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    """(first line number, cells) per CSV record; a quoted cell may span lines."""
     reader = csv.reader(io.StringIO(text, newline=""))
-    columns = _header_columns(next(reader, []))
-    ranges, errors, line = [], [], reader.line_num
+    line = 0
     for cells in reader:
-        first_line, line = line + 1, reader.line_num
+        yield line + 1, cells
+        line = reader.line_num
+
+
+def xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    """(spreadsheet row, cells as text) for the first sheet of an .xlsx workbook."""
+    import openpyxl  # only registers sent as spreadsheets need it
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+    # openpyxl reports a damaged workbook with whatever its zip/XML layers raise.
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(f"cannot open the register workbook: {_first_line(exc)}") from None
+    try:
+        for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
+            yield number, [_cell_text(v) for v in values]
+    except Exception as exc:  # noqa: BLE001  (a damaged sheet part, as above)
+        raise InputError(f"cannot read the register sheet: {_first_line(exc)}") from None
+    finally:
+        book.close()
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
+
+
+def _cell_text(value) -> str:
+    """A spreadsheet cell as the text a CSV export would hold (12.0 -> '12', dates ISO)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def _parse_rows(rows: Iterator[tuple[int, list[str]]]) -> tuple[list[OwnerRange], list[RowError]]:
+    """Owner ranges of the data rows after the header; a bad row becomes a RowError."""
+    columns = _header_columns(next(rows, (1, []))[1])
+    ranges, errors = [], []
+    for line, cells in rows:
         row = {name: cells[i].strip() for name, i in columns.items() if i < len(cells)}
         if not any(row.values()) or row.get("prefix", "").startswith("#"):
             continue
         try:
-            ranges.append(_owner_range(row, first_line))
+            ranges.append(_owner_range(row, line))
         except ValueError as exc:
-            errors.append(RowError(first_line, str(exc)))
+            errors.append(RowError(line, str(exc)))
     return ranges, errors
 
 
@@ -229,6 +330,15 @@ def _owner_range(row: Mapping[str, str], line: int) -> OwnerRange:
     owner_type = normalise_owner_type(row.get("owner_type", "")) or classify(organisation)[0]
     city, contact = row.get("city", ""), row.get("contact", "")
     return OwnerRange(first, last, organisation, owner_type, city, contact, prefix, line)
+
+
+def _stored_range(row: Mapping) -> OwnerRange:
+    """An OwnerRange from an ``owner_register`` row (already validated when imported)."""
+    text = {k: row.get(k) or "" for k in ("prefix", "organisation", "owner_type", "city",
+                                         "contact", "source")}
+    return OwnerRange(int(row["first_ip"]), int(row["last_ip"]), text["organisation"],
+                      text["owner_type"] or "unknown", text["city"], text["contact"],
+                      text["prefix"], int(row.get("line") or 0), text["source"])
 
 
 def normalise_owner_type(text: str) -> str:

@@ -1,4 +1,5 @@
-"""Packets in, raw tables out: flows, pool sessions, Stratum events, DNS answers, TLS SNI.
+"""Packets in, raw tables out: flows, pool sessions, Stratum events, DNS answers, TLS SNI,
+browser-miner web entities.
 
 `PacketIngest` is the explicit state for one capture; `add(raw)` takes one RawPacket and
 `finish()` returns the tables. A capture of NetFlow/IPFIX datagrams (packets sent by exporters
@@ -16,9 +17,12 @@ import pyarrow as pa
 from minewatch import schema
 from minewatch.decode import dns as dnsdec
 from minewatch.decode import tls as tlsdec
+from minewatch.decode.http import is_http_start
 from minewatch.decode.packet import decode_frame
 from minewatch.decode.pcap import RawPacket
+from minewatch.detect.browser import BrowserScan, merge_entities
 from minewatch.detect.stratum import StratumSession
+from minewatch.detect.sv2 import Sv2Session, may_open_sv2
 from minewatch.errors import DecodeError, NeedMoreData
 from minewatch.flows.meter import FlowMeter, MeterConfig
 from minewatch.flows.tcp import ConnClosed, ConnKey, TcpConnectionTable
@@ -44,9 +48,10 @@ class Counters:
 
 @dataclass(slots=True)
 class _Tracked:
-    session: StratumSession | None = None
+    session: StratumSession | Sv2Session | None = None
     hello: bytes = b""  # TLS ClientHello bytes so far
     first_ts: float = 0.0
+    browser: BrowserScan | None = None  # HTTP connections: browser-miner markers
 
 
 @dataclass
@@ -67,6 +72,7 @@ class PacketIngest:
         self.events: list[dict] = []
         self.dns_rows: list[dict] = []
         self.tls_rows: list[dict] = []
+        self.web_rows: list[dict] = []
 
     def add(self, raw: RawPacket) -> None:
         self.counters.packets += 1
@@ -109,21 +115,30 @@ class PacketIngest:
         key, direction, ts, data = ev
         st = self.conns.get(key)
         if st is None:
-            st = self._classify(direction, data, ts)
+            st = self._classify(key, direction, data, ts)
             self.conns[key] = st
         if st is _IGNORE:
             return
         if st.session is None:
             self._read_hello(key, st, data, ts)
-        else:
-            st.session.feed(direction, ts, data)
+            return
+        st.session.feed(direction, ts, data)
+        if st.browser is not None:  # a miner polling over HTTP is no web page: stop scanning
+            st.browser = None if st.session.is_mining() else st.browser
+        if st.browser is not None:
+            st.browser.feed(direction, ts, data)
+        if getattr(st.session, "gave_up", False):
+            self.conns[key] = _IGNORE
 
-    def _classify(self, direction: str, data: bytes, ts: float):
+    def _classify(self, key: ConnKey, direction: str, data: bytes, ts: float):
         head = data[:2048]
         if direction == "up" and head[:1] == b"\x16":
             return _Tracked(first_ts=ts)
+        if direction == "up" and may_open_sv2(head):  # before "{": binary frames may hold one
+            return _Tracked(Sv2Session(server=(key.server_ip, key.server_port)), first_ts=ts)
         if b"{" in head or head[:5] in (b"POST ", b"GET /", b"HTTP/"):
-            return _Tracked(StratumSession(), first_ts=ts)  # endpoints are set on the rows
+            browser = BrowserScan() if is_http_start(head) else None
+            return _Tracked(StratumSession(), first_ts=ts, browser=browser)  # endpoints: rows
         return _IGNORE
 
     def _read_hello(self, key: ConnKey, st: _Tracked, data: bytes, ts: float) -> None:
@@ -145,10 +160,15 @@ class PacketIngest:
 
     def _close(self, ev: ConnClosed) -> None:
         st = self.conns.pop(ev.key, None)
-        if not isinstance(st, _Tracked) or st.session is None or not st.session.is_mining():
+        if not isinstance(st, _Tracked) or st.session is None:
+            return
+        if not st.session.is_mining():
+            if st.browser is not None:
+                self.web_rows += st.browser.entities(ev.key.client_ip, self.input_id)
             return
         row = _session_row(st.session.summary(), ev.key, self.input_id, st.first_ts)
         row["shares_unpriced"] = st.session.counters["shares_unpriced"]
+        row["tls"] = getattr(st.session, "encrypted", False)  # SV2 behind Noise
         self.sessions.append((row, ev.reason in ("fin", "rst", "idle")))
         self.events += [_event_row(e, ev.key, self.input_id) for e in st.session.take_events()]
 
@@ -168,6 +188,7 @@ class PacketIngest:
             "stratum_events": schema.to_table("stratum_events", self.events),
             "dns_map": schema.to_table("dns_map", self.dns_rows),
             "tls_hellos": schema.to_table("tls_hellos", self.tls_rows),
+            "web_entities": schema.to_table("web_entities", merge_entities(self.web_rows)),
         }
 
 

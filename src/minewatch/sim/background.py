@@ -107,3 +107,86 @@ def jsonrpc_poller(client: str, node: str, t0: float, t1: float, rng: np.random.
 
 def _eph(rng: np.random.Generator) -> int:
     return int(rng.integers(32768, 61000))
+
+
+# --- browser mining (cryptojacking): a page that makes its visitors mine ----------------------
+
+def browser_miner_visit(client: str, server: str, host: str, t: float,
+                        rng: np.random.Generator) -> list[SimPacket]:
+    """A browser visiting http://`host`/ that mines: the page calls a self-hosted Coinhive-style
+    miner (/lib/coinhive.min.js, /lib/cryptonight.wasm), then the script opens a WebSocket to
+    the site's miner proxy (ws://host/proxy) and speaks the Coinhive protocol over it (auth,
+    authed, job, submit, hash_accepted) for 30-300 s. Two TCP connections to `server`:80."""
+    site_key = rng.bytes(16).hex()
+    page_conn = tcp_session(Conn(client, _eph(rng), server, 80), _miner_page(host, site_key, t, rng),
+                            rng, True, close_at=t + 1.0)
+    return sorted(page_conn + _miner_socket(client, server, host, site_key, t + 0.8, rng),
+                  key=lambda p: p.ts)
+
+
+def _get(host: str, path: str, referer: str = "", extra: str = "") -> bytes:
+    ref = f"Referer: {referer}\r\n" if referer else ""
+    return (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: Mozilla/5.0\r\nAccept: */*\r\n"
+            f"{ref}{extra}\r\n").encode()
+
+
+def _ok(ctype: str, body: bytes) -> bytes:
+    return (f"HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n\r\n"
+            .encode() + body)
+
+
+def _miner_page(host: str, site_key: str, t: float,
+                rng: np.random.Generator) -> list[tuple[float, bool, bytes]]:
+    filler = rng.bytes(int(rng.integers(500, 3000))).hex().encode()
+    page = (b"<html><head><script src=\"/lib/coinhive.min.js\"></script></head><body><p>" + filler
+            + f"</p><script>CoinHive.CONFIG.WEBSOCKET_SHARDS = [[\"ws://{host}/proxy\"]];\n"
+            f"var miner = new CoinHive.Anonymous('{site_key}', {{throttle: 0.3}});\n"
+            "miner.start();</script></body></html>".encode())
+    script = (b"var CoinHive=window.CoinHive||{};CoinHive.CONFIG={LIB_URL:\"/lib/\","
+              b"WEBSOCKET_SHARDS:[]};CoinHive.Anonymous=function(k,p){this._siteKey=k};/*"
+              + rng.bytes(int(rng.integers(2000, 9000))).hex().encode() + b"*/")
+    page_url = f"http://{host}/"
+    return [(t, True, _get(host, "/")), (t + 0.05, False, _ok("text/html", page)),
+            (t + 0.2, True, _get(host, "/lib/coinhive.min.js", page_url)),
+            (t + 0.25, False, _ok("application/javascript", script)),
+            (t + 0.4, True, _get(host, "/lib/cryptonight.wasm", page_url)),
+            (t + 0.45, False, _ok("application/wasm", rng.bytes(int(rng.integers(4000, 12000)))))]
+
+
+def _miner_socket(client: str, server: str, host: str, site_key: str, t: float,
+                  rng: np.random.Generator) -> list[SimPacket]:
+    accept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+    upgrade = _get(host, "/proxy", extra=("Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                          "Sec-WebSocket-Version: 13\r\n"))
+    switched = (f"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Accept: {accept}\r\n\r\n").encode()
+    msgs = [(t, True, upgrade), (t + 0.05, False, switched),
+            (t + 0.1, True, _ws(rng, {"type": "auth", "params": {
+                "site_key": site_key, "type": "anonymous", "user": None, "goal": 0}})),
+            (t + 0.15, False, _ws(None, {"type": "authed", "params": {"token": "", "hashes": 0}}))]
+    t_end = t + float(rng.uniform(30, 300))
+    ts = t + 0.2
+    while ts < t_end:
+        job = {"job_id": rng.bytes(8).hex(), "blob": rng.bytes(76).hex(), "target": "b88d0600"}
+        msgs.append((ts, False, _ws(None, {"type": "job", "params": job})))
+        for tsub in np.sort(rng.uniform(ts + 1, min(ts + 30, t_end) + 1, int(rng.poisson(2)))):
+            msgs.append((float(tsub), True, _ws(rng, {"type": "submit", "params": {
+                "job_id": job["job_id"], "nonce": rng.bytes(4).hex(), "result": rng.bytes(32).hex()}})))
+            msgs.append((float(tsub) + 0.05, False, _ws(None, {"type": "hash_accepted",
+                                                               "params": {"hashes": 256}})))
+        ts += 30.0
+    return tcp_session(Conn(client, _eph(rng), server, 80), sorted(msgs, key=lambda m: m[0]), rng,
+                       True, close_at=t_end + 2.0)
+
+
+def _ws(rng: np.random.Generator | None, obj: dict) -> bytes:
+    """One WebSocket text frame (RFC 6455); masked when a browser (`rng` given) sends it."""
+    payload = json.dumps(obj, separators=(",", ":")).encode()
+    n = len(payload)
+    size = bytes([n]) if n < 126 else bytes([126]) + n.to_bytes(2, "big")
+    if rng is None:
+        return b"\x81" + size + payload
+    key = rng.bytes(4)
+    masked = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+    return b"\x81" + bytes([size[0] | 0x80]) + size[1:] + key + masked

@@ -1,0 +1,352 @@
+"""Deep packet inspection speed and recall: minewatch's packet path against NFStream (nDPI).
+
+Run: ``.venv/bin/python bench/bench_dpi.py [--gb 1.0] [--seed 1] [--keep]``.
+One capture of at least --gb GB is written to /tmp from the simulator's packet encoders: every
+miner of a "medium" province (Stratum v1, ZIP 301, EthereumStratum, ETHProxy over TCP and HTTP,
+CryptoNote, TLS), Stratum V2 miners (plaintext and Noise-encrypted), browser-miner visits, the
+traps (SSH, Bitcoin P2P, coin-daemon RPC) and ordinary web traffic (pages, HTTPS, downloads)
+filling the rest. Each side then reads the same file in its own child process (so peak RSS is
+its own): minewatch as `analyze` does (PcapReader + PacketIngest), NFStream with one meter
+(one core, like minewatch) and its default nDPI settings. Recall is over the known miner
+connections: minewatch by payload sessions (plus TLS SNI naming a listed pool), NFStream by a
+flow whose nDPI application or category is "Mining". NFStream is not a minewatch dependency:
+without it (`pip install nfstream`) its side is skipped with a message. The file is deleted
+unless --keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from heapq import heappop, heappush
+from itertools import count
+from pathlib import Path
+
+import numpy as np
+
+WINDOW_S = 10.0  # background sessions are drawn window by window, so memory stays bounded
+MB = 1e6
+
+
+# --- the capture ------------------------------------------------------------------------------
+
+def _frame(p) -> bytes:
+    from minewatch.decode.packet import encode_tcp, encode_udp
+
+    if p.proto == 6:
+        return encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags, p.payload)
+    return encode_udp(p.src, p.dst, p.sport, p.dport, p.payload)
+
+
+def _key(src: str, sport: int, dst: str, dport: int) -> str:
+    return f"{src}|{sport}|{dst}|{dport}"
+
+
+def _sv2_messages(rng: np.random.Generator, t0: float, t1: float, hashrate: float) -> list:
+    """A plaintext SV2 standard channel: setup, channel, a job every 30 s, shares every ~15 s."""
+    from minewatch.decode import stratum_v2 as sv2
+
+    target = int(2**256 / (hashrate * 15))
+    m = [(t0, True, sv2.SetupConnection(0, 2, 2, 1, "v2.pool.example", 34254, "Bitmain",
+                                        "S19 Pro", "braiins-os-2023-06", "")),
+         (t0 + 0.05, False, sv2.SetupConnectionSuccess(2, 0)),
+         (t0 + 0.1, True, sv2.OpenStandardMiningChannel(1, f"acct{rng.integers(1e5)}.rig1",
+                                                        hashrate, 2**256 - 1)),
+         (t0 + 0.15, False, sv2.OpenStandardMiningChannelSuccess(1, 1, target, b"\x00" * 4, 0))]
+    seq = 0
+    for k, tj in enumerate(np.arange(t0 + 0.2, t1, 30.0)):
+        m.append((float(tj), False, sv2.NewMiningJob(1, k, int(tj), 0x20000000, rng.bytes(32))))
+        for ts in np.sort(rng.uniform(tj, min(tj + 30, t1), rng.poisson(2))):
+            seq += 1
+            m.append((float(ts), True, sv2.SubmitSharesStandard(1, seq, k, seq, int(ts), 0x20000000)))
+            m.append((float(ts) + 0.05, False, sv2.SubmitSharesSuccess(1, seq, 1, 1)))
+    return [(ts, up, sv2.encode(msg)) for ts, up, msg in m]
+
+
+def _sv2_session(rng, client: str, server: str, t0: float, t1: float, encrypted: bool):
+    from minewatch.sim.packets import Conn, tcp_session
+
+    msgs = _sv2_messages(rng, t0, t1, float(rng.uniform(1e13, 2e14)))
+    if encrypted:  # the same conversation behind Noise: 22-byte header + payload + 16-byte MAC
+        msgs = [(t0 - 0.1, True, rng.bytes(64)), (t0 - 0.05, False, rng.bytes(234))] + \
+            [(ts, up, rng.bytes(len(b) - 6 + 22 + 16)) for ts, up, b in msgs]
+    conn = Conn(client, int(rng.integers(32768, 61000)), server, 3336 if encrypted else 34254)
+    return conn, tcp_session(conn, msgs, rng, True, close_at=None)
+
+
+def _download(client: str, server: str, sni: str, t: float, rng: np.random.Generator):
+    """An HTTPS download: a ClientHello, then 0.2-3 MB in 16 KB TLS records."""
+    from minewatch.sim import background as bg
+    from minewatch.sim.packets import Conn, tcp_session
+
+    n = int(rng.integers(12, 200))
+    msgs = [(t + 0.2, True, rng.bytes(400))] + \
+        [(t + 0.25 + 0.004 * k, False, rng.bytes(16_000)) for k in range(n)]
+    return tcp_session(Conn(client, int(rng.integers(32768, 61000)), server, 443),
+                       bg.tls_records(msgs, sni, rng, t), rng, True, close_at=t + 0.3 + 0.004 * n)
+
+
+class Capture:
+    """Writes the capture in time order and keeps the ground truth."""
+
+    def __init__(self, path: Path, seed: int) -> None:
+        from minewatch.enrich.geo import GeoDB
+        from minewatch.sim.province import SCALES, plan
+
+        self.path, self.rng = path, np.random.default_rng([seed, 77])
+        self.p = plan(SCALES["medium"], seed, GeoDB.load())
+        self.hosts = [h.ip for h in self.p.world.hosts]
+        self.web = list(self.p.web_ips.items())
+        self.fixed: list[tuple[float, bytes]] = []  # long-lived connections, drawn up front
+        self.miners: dict[str, str] = {}  # connection key -> dialect
+        self.visits: dict[str, str] = {}  # browser-miner connection key -> site host
+        self.packets = 0
+        self._order = count()  # ties in the heap keep drawing order
+
+    def _add(self, pkts, out: list) -> None:
+        out += [(p.ts, _frame(p)) for p in pkts]
+
+    def draw_long(self) -> None:
+        from minewatch.sim import background as bg
+        from minewatch.sim.province import miner_packets
+
+        rng, p = self.rng, self.p
+        for m in p.miners:
+            conn, pkts = miner_packets(m, p, rng)
+            self.miners[_key(conn.client, conn.cport, conn.server, conn.sport)] = \
+                m.profile.dialect + ("+tls" if m.profile.tls else "")
+            self._add(pkts, self.fixed)
+        for i in range(200):
+            client, server = self._host(), self.web[i % len(self.web)][1]
+            conn, pkts = _sv2_session(rng, client, server, p.t0 + float(rng.uniform(1, 600)),
+                                      p.t1, encrypted=i % 2 == 1)
+            self.miners[_key(conn.client, conn.cport, conn.server, conn.sport)] = \
+                "stratum-v2" + ("+noise" if i % 2 else "")
+            self._add(pkts, self.fixed)
+        for i in range(300):
+            t = p.t0 + float(rng.uniform(0, p.t1 - p.t0 - 400))
+            pkts = bg.browser_miner_visit(self._host(), self.web[i % len(self.web)][1],
+                                          f"site{i}.example.net", t, rng)
+            for pk in pkts:
+                if pk.dport == 80:
+                    self.visits[_key(pk.src, pk.sport, pk.dst, pk.dport)] = f"site{i}.example.net"
+            self._add(pkts, self.fixed)
+        for _ in range(300):
+            self._add(self._trap(), self.fixed)
+        self.fixed.sort(key=lambda x: x[0])
+
+    def _host(self) -> str:
+        return self.hosts[int(self.rng.integers(0, len(self.hosts)))]
+
+    def _trap(self):
+        from minewatch.sim import background as bg
+
+        rng, p, peer = self.rng, self.p, self.web[int(self.rng.integers(0, len(self.web)))][1]
+        t = p.t0 + float(rng.uniform(0, 600))
+        kind = int(rng.integers(0, 3))
+        if kind == 0:
+            return bg.ssh_session(self._host(), peer, t, p.t1, rng)
+        if kind == 1:
+            return bg.bitcoin_p2p(self._host(), peer, t, p.t1, rng)
+        return bg.jsonrpc_poller(self._host(), peer, t, p.t1, rng, 8332, "getblockchaininfo")
+
+    def _short(self, t: float):
+        from minewatch.sim import background as bg
+
+        name, server = self.web[int(self.rng.integers(0, len(self.web)))]
+        r = self.rng.random()
+        if r < 0.25:
+            return _download(self._host(), server, name, t, self.rng)
+        if r < 0.85:
+            return bg.https_session(self._host(), server, name, t, self.rng)
+        return bg.http_session(self._host(), server, name, t, self.rng)
+
+    def write(self, target_bytes: float) -> int:
+        """Everything in time order; background fills up to `target_bytes` of file."""
+        from minewatch.decode.pcap import PcapWriter
+
+        p, heap, fixed_at, drawn = self.p, [], 0, 0
+        fixed_bytes = sum(len(f) + 16 for _, f in self.fixed)
+        windows = np.arange(p.t0, p.t1, WINDOW_S)
+        quota = max(target_bytes - fixed_bytes, 0) / len(windows)
+        with self.path.open("wb") as f:
+            w = PcapWriter(f)
+            for i, start in enumerate(windows):
+                while drawn < quota * (i + 1):
+                    for pk in self._short(float(start + self.rng.uniform(0, WINDOW_S))):
+                        frame = _frame(pk)
+                        drawn += len(frame) + 16
+                        heappush(heap, (pk.ts, next(self._order), frame))
+                fixed_at = self._flush(w, heap, fixed_at, float(start) - 1.0)
+            self._flush(w, heap, fixed_at, float("inf"))
+        return self.path.stat().st_size
+
+    def _flush(self, w, heap: list, fixed_at: int, until: float) -> int:
+        fixed = self.fixed
+        while True:
+            nxt = fixed[fixed_at][0] if fixed_at < len(fixed) else float("inf")
+            if heap and heap[0][0] <= nxt and heap[0][0] < until:
+                ts, _, frame = heappop(heap)
+            elif nxt < until:
+                ts, frame = fixed[fixed_at]
+                fixed_at += 1
+            else:
+                return fixed_at
+            w.write(ts, frame)
+            self.packets += 1
+
+
+# --- the two sides, each in a child process ---------------------------------------------------
+
+def _rss_mb() -> dict:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"rss_mb": own, "children_rss_mb": kids}
+
+
+def child_minewatch(path: str) -> dict:
+    from minewatch.decode.pcap import PcapReader
+    from minewatch.detect.intel import PoolIntel
+    from minewatch.ingest.packets import PacketIngest
+
+    t0 = time.perf_counter()
+    with open(path, "rb") as f:
+        state = PacketIngest("bench", exporter="bench.pcap")
+        for raw in PcapReader(f):
+            state.add(raw)
+        tables = state.finish()
+    seconds = time.perf_counter() - t0
+    intel = PoolIntel.builtin()
+    keys = lambda rows: [_key(r["client_ip"], r["client_port"], r["server_ip"], r["server_port"])
+                         for r in rows]
+    sni = [r for r in tables["tls_hellos"].to_pylist() if intel.match(r["sni"])]
+    web = tables["web_entities"].to_pylist()
+    return {"seconds": seconds, "packets": state.counters.packets,
+            "payload": keys(tables["payload_sessions"].to_pylist()), "sni": keys(sni),
+            "web_hosts": sorted({r["host"] for r in web if r["kind"] == "page"}),
+            "web_rows": len(web)} | _rss_mb()
+
+
+def child_nfstream(path: str) -> dict:
+    from nfstream import NFStreamer
+
+    t0 = time.perf_counter()
+    packets, flows, mining, apps = 0, 0, [], Counter()
+    for fl in NFStreamer(source=path, n_meters=1, statistical_analysis=False):
+        packets += fl.bidirectional_packets
+        flows += 1
+        label = f"{fl.application_name}/{fl.application_category_name}"
+        if "Mining" in label:
+            apps[label] += 1
+            mining += [_key(fl.src_ip, fl.src_port, fl.dst_ip, fl.dst_port),
+                       _key(fl.dst_ip, fl.dst_port, fl.src_ip, fl.src_port)]
+    return {"seconds": time.perf_counter() - t0, "packets": packets, "flows": flows,
+            "mining": mining, "labels": dict(apps)} | _rss_mb()
+
+
+def run_child(side: str, path: Path) -> dict | None:
+    proc = subprocess.run([sys.executable, __file__, "--child", side, str(path)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(f"{side}: failed\n{proc.stderr[-2000:]}")
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def nfstream_available() -> bool:
+    try:
+        import nfstream  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# --- report -----------------------------------------------------------------------------------
+
+def _recall_table(truth: dict[str, str], found: dict[str, set]) -> None:
+    by = Counter(truth.values())
+    print(f"\n{'miner connections':<28}{'n':>6}" + "".join(f"{name:>14}" for name in found))
+    for dialect in sorted(by):
+        keys = [k for k, d in truth.items() if d == dialect]
+        cells = "".join(f"{sum(k in s for k in keys) / len(keys):>14.1%}" for s in found.values())
+        print(f"{dialect:<28}{len(keys):>6}{cells}")
+    cells = "".join(f"{sum(k in s for k in truth) / len(truth):>14.1%}" for s in found.values())
+    print(f"{'all':<28}{len(truth):>6}{cells}")
+
+
+def _side_line(name: str, r: dict, size: int) -> str:
+    return (f"{name:<10} {r['seconds']:8.1f} s  {r['packets'] / r['seconds']:>10,.0f} packets/s  "
+            f"{size / MB / r['seconds']:7.1f} MB/s  peak RSS {r['rss_mb']:,.0f} MB"
+            + (f" (+ child {r['children_rss_mb']:,.0f} MB)" if r["children_rss_mb"] else ""))
+
+
+def report(cap: Capture, size: int, mw: dict, nf: dict | None) -> None:
+    print(f"capture: {size / 1e9:.2f} GB, {cap.packets:,} packets, {len(cap.miners):,} miner "
+          f"connections, {len(set(cap.visits.values()))} browser-miner sites")
+    print(_side_line("minewatch", mw, size))
+    found = {"minewatch": set(mw["payload"]), "mw+SNI": set(mw["payload"]) | set(mw["sni"])}
+    if nf is not None:
+        print(_side_line("NFStream", nf, size) + f"  ({nf['flows']:,} flows)")
+        print(f"ratio minewatch / NFStream: {nf['seconds'] / mw['seconds']:.2f}x packets/s")
+        found["NFStream"] = set(nf["mining"])
+        print(f"nDPI mining labels: {nf['labels']}")
+    _recall_table(cap.miners, found)
+    fp = {name: len(s - set(cap.miners)) for name, s in found.items()}
+    if nf is not None:
+        fp["NFStream"] = len({k for k in nf["mining"][::2] if k not in cap.miners
+                              and _flip(k) not in cap.miners})
+    print(f"detections on non-miner connections: {fp}")
+    sites = set(cap.visits.values())
+    print(f"browser-miner sites found by minewatch (page entities): "
+          f"{len(sites & set(mw['web_hosts']))}/{len(sites)}, other page hosts: "
+          f"{len(set(mw['web_hosts']) - sites)}")
+    if nf is not None:
+        print(f"browser-miner connections NFStream labels Mining: "
+              f"{sum(k in found['NFStream'] for k in cap.visits)}/{len(cap.visits)}")
+
+
+def _flip(key: str) -> str:
+    a, b, c, d = key.split("|")
+    return f"{c}|{d}|{a}|{b}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--gb", type=float, default=1.0, help="capture size, GB (1e9 bytes)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", action="store_true", help="keep the capture file")
+    parser.add_argument("--child", nargs=2, metavar=("SIDE", "PCAP"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        side, path = args.child
+        print(json.dumps((child_minewatch if side == "minewatch" else child_nfstream)(path)))
+        return
+    fd, name = tempfile.mkstemp(prefix="minewatch-dpi-", suffix=".pcap", dir="/tmp")
+    os.close(fd)
+    path = Path(name)
+    try:
+        t0 = time.perf_counter()
+        cap = Capture(path, args.seed)
+        cap.draw_long()
+        size = cap.write(args.gb * 1e9)
+        print(f"generated {path} in {time.perf_counter() - t0:.0f} s")
+        mw = run_child("minewatch", path)
+        nf = run_child("nfstream", path) if nfstream_available() else None
+        if nf is None and not nfstream_available():
+            print("NFStream not installed (pip install nfstream): its side is skipped")
+        if mw is not None:
+            report(cap, size, mw, nf)
+    finally:
+        if not args.keep:
+            path.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""PacketIngest finds browser miners in HTTP connections (simulated visits as ground truth)."""
+
+import json
+
+import numpy as np
+
+from minewatch import schema
+from minewatch.decode.packet import encode_tcp
+from minewatch.decode.pcap import RawPacket
+from minewatch.ingest.packets import PacketIngest
+from minewatch.sim import background as bg
+from minewatch.sim.dialogues import _http
+from minewatch.sim.packets import Conn, tcp_session
+
+T0 = 1_620_806_400.0
+
+
+def ingest(packets) -> dict:
+    state = PacketIngest("input-1", exporter="test")
+    for p in sorted(packets, key=lambda p: p.ts):
+        frame = encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags, p.payload)
+        state.add(RawPacket(p.ts, 1, frame, len(frame)))
+    return state.finish()
+
+
+def test_visit_to_a_mining_page_is_reported():
+    rng = np.random.default_rng(7)
+    visit = bg.browser_miner_visit("10.20.0.5", "203.0.113.80", "games.example.cn", T0, rng)
+    web = ingest(visit + bg.http_session("10.20.0.6", "203.0.113.81", "www.example.cn", T0, rng))[
+        "web_entities"]
+    assert web.schema == schema.arrow_schema("web_entities")
+    rows = web.to_pylist()
+    got = {(r["kind"], r["url"]) for r in rows}
+    assert got == {("page", "http://games.example.cn/"),
+                   ("script", "http://games.example.cn/lib/coinhive.min.js"),
+                   ("script", "http://games.example.cn/lib/cryptonight.wasm"),
+                   ("websocket", "ws://games.example.cn/proxy")}
+    assert {r["client_ip"] for r in rows} == {"10.20.0.5"}
+    assert {r["host"] for r in rows} == {"games.example.cn"} and {r["input_id"] for r in rows} == {"input-1"}
+    socket = next(r for r in rows if r["kind"] == "websocket")
+    assert "submit" in json.loads(socket["evidence"])[0] and socket["ts_last"] >= socket["ts_first"]
+
+
+def test_two_visits_by_one_visitor_merge():
+    rng = np.random.default_rng(8)
+    visits = (bg.browser_miner_visit("10.20.0.5", "203.0.113.80", "games.example.cn", T0, rng)
+              + bg.browser_miner_visit("10.20.0.5", "203.0.113.80", "games.example.cn", T0 + 900, rng))
+    rows = ingest(visits)["web_entities"].to_pylist()
+    page = [r for r in rows if r["kind"] == "page"]
+    assert len(page) == 1 and page[0]["ts_last"] - page[0]["ts_first"] >= 899
+
+
+def test_http_miner_is_a_session_not_a_web_entity():
+    """An HTTP connection the Stratum tracker calls mining is reported once, as a session."""
+    body = b'{"id":1,"jsonrpc":"2.0","method":"eth_getWork","params":[]}\n'
+    reply = b'{"id":1,"jsonrpc":"2.0","result":["0x' + b"1" * 64 + b'","0x' + b"2" * 64 + \
+        b'","0x' + b"0" * 8 + b"f" * 56 + b'"]}\n'
+    msgs = [(T0 + i, True, _http(body, "eth.coinhive.com", 8008, "/0xabc/rig", True, "ethminer"))
+            for i in range(3)]
+    msgs += [(T0 + i + 0.05, False, _http(reply, "", 0, "", False)) for i in range(3)]
+    pkts = tcp_session(Conn("10.20.0.7", 50000, "203.0.113.9", 8008), sorted(msgs), np.random.default_rng(1),
+                       True, close_at=T0 + 5)
+    tables = ingest(pkts)
+    assert tables["payload_sessions"].num_rows == 1 and tables["web_entities"].num_rows == 0
+
+
+def test_ordinary_browsing_gives_no_entities():
+    rng = np.random.default_rng(9)
+    pkts = []
+    for i in range(5):
+        pkts += bg.http_session(f"10.20.1.{i}", "203.0.113.81", "www.example.cn", T0 + i, rng)
+        pkts += bg.https_session(f"10.20.1.{i}", "203.0.113.82", "www.example.com", T0 + i, rng)
+    assert ingest(pkts)["web_entities"].num_rows == 0

@@ -1,0 +1,73 @@
+"""PacketIngest tracks Stratum V2: plaintext sessions with shares, Noise-encrypted ones by shape."""
+
+import json
+import random
+
+import numpy as np
+
+from minewatch.decode import stratum_v2 as sv2
+from minewatch.decode.packet import encode_tcp
+from minewatch.decode.pcap import RawPacket
+from minewatch.ingest.packets import PacketIngest
+from minewatch.sim.packets import Conn, tcp_session
+
+T0 = 1_620_806_400.0
+TARGET = 0xFFFF << 208 >> 16  # difficulty 65536
+MINER, POOL = "10.30.0.4", "198.51.100.20"
+
+
+def ingest(packets) -> dict:
+    state = PacketIngest("input-2", exporter="test")
+    for p in sorted(packets, key=lambda p: p.ts):
+        frame = encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags, p.payload)
+        state.add(RawPacket(p.ts, 1, frame, len(frame)))
+    return state.finish()
+
+
+def session(msgs, port=34254, cport=41000, seed=1):
+    return tcp_session(Conn(MINER, cport, POOL, port), msgs, np.random.default_rng(seed), True,
+                       close_at=msgs[-1][0] + 1)
+
+
+def plaintext(n_shares: int):
+    m = [(T0, True, sv2.SetupConnection(0, 2, 2, 1, "pool.example", 34254, "Bitmain", "S19",
+                                        "fw", "")),
+         (T0 + 0.05, False, sv2.SetupConnectionSuccess(2, 0)),
+         (T0 + 0.1, True, sv2.OpenStandardMiningChannel(1, "acct.s19", 1e14, 2**256 - 1)),
+         (T0 + 0.15, False, sv2.OpenStandardMiningChannelSuccess(1, 5, TARGET, b"", 0)),
+         (T0 + 0.2, False, sv2.NewMiningJob(5, 1, int(T0), 0x20000000, bytes(32)))]
+    for k in range(1, n_shares + 1):
+        m += [(T0 + k, True, sv2.SubmitSharesStandard(5, k, 1, k, int(T0), 0x20000000)),
+              (T0 + k + 0.05, False, sv2.SubmitSharesSuccess(5, k, 1, 65536))]
+    return [(ts, up, sv2.encode(msg)) for ts, up, msg in m]
+
+
+def test_plaintext_sv2_session():
+    tables = ingest(session(plaintext(6)))
+    (row,) = tables["payload_sessions"].to_pylist()
+    assert row["dialect"] == "stratum-v2" and row["tls"] is False
+    assert (row["shares"], row["shares_accepted"]) == (6, 6)
+    assert row["hashes"] == 6 * 2**256 / TARGET and row["wallet"] == "acct" and row["worker"] == "s19"
+    assert (row["client_ip"], row["server_ip"], row["server_port"]) == (MINER, POOL, 34254)
+    events = tables["stratum_events"].to_pylist()
+    assert len(events) == 5 + 12 and {e["dialect"] for e in events} == {"stratum-v2"}
+    assert {e["client_ip"] for e in events} == {MINER}
+
+
+def test_encrypted_sv2_session():
+    rnd = random.Random(3)
+    msgs = [(T0, True, rnd.randbytes(64)), (T0 + 0.05, False, rnd.randbytes(234))]
+    msgs += [(T0 + 1 + k, k % 2 == 0, rnd.randbytes(rnd.randint(60, 300))) for k in range(20)]
+    (row,) = ingest(session(msgs, port=3336))["payload_sessions"].to_pylist()
+    assert row["dialect"] == "stratum-v2" and row["tls"] is True and row["hashes"] is None
+    assert json.loads(row["evidence"]) == ["Noise NX handshake on port 3336"]
+
+
+def test_binary_look_alikes_are_no_sessions():
+    rnd = random.Random(4)
+    other = [(T0, True, rnd.randbytes(64)), (T0 + 0.05, False, rnd.randbytes(600)),
+             (T0 + 0.1, True, rnd.randbytes(64))]
+    text = [(T0, True, b"EHLO mail.example.org\r\n".ljust(64, b" ")),
+            (T0 + 0.05, False, rnd.randbytes(234)), (T0 + 0.1, True, b"QUIT\r\n")]
+    tables = ingest(session(other) + session(text, port=25, cport=41001, seed=2))
+    assert tables["payload_sessions"].num_rows == 0
