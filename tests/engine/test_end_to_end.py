@@ -132,3 +132,15 @@ def test_a_second_flow_encoding_is_not_double_counted(province, tmp_path):
     rep, _ = build_report(db)
     assert rep["pool_egress_mbps"] == pytest.approx(province["truth"]["pool_egress_mbps"], rel=0.02)
     assert rep["miner_ips"] == len(province["miners"])
+
+
+def test_browser_mining_sites_are_reported_for_every_visitor(province):
+    with Store(province["db"], read_only=True) as store:
+        got = {(r["client_ip"], r["host"], r["kind"]) for r in store.rows("SELECT * FROM web_entities")}
+    visits = province["truth"]["websites"]
+    assert visits
+    for v in visits:
+        assert (v["client_ip"], v["host"], "dns") in got
+        if v["in_packet_slice"]:
+            assert (v["client_ip"], v["host"], "websocket") in got
+    assert {c for c, _, _ in got} == {v["client_ip"] for v in visits}

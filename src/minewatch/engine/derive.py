@@ -75,6 +75,17 @@ def rebuild(store: Store, intel: PoolIntel, geo: GeoDB, register=None) -> None:
     sessions += _flow_sessions(conn, endpoints, {_key4(s) for s in payload}, store)
     store.replace("sessions", schema.to_table("sessions", sessions))
     store.replace("miners", schema.to_table("miners", build_miners(sessions, period, geo, register)))
+    _web_entities_from_names(store)
+
+
+def _web_entities_from_names(store: Store) -> None:
+    """Browser-miner hosts named in DNS answers and TLS SNI (the ingest adds what it read in
+    clear: pages, scripts, WebSockets). Rebuilt like every derived row."""
+    from minewatch.detect.browser import browser_entities_from_names
+
+    rows = browser_entities_from_names(store.rows("SELECT * FROM dns_map ORDER BY ts"),
+                                       store.rows("SELECT * FROM tls_hellos ORDER BY ts"))
+    store.replace("web_entities", schema.to_table("web_entities", rows), where="kind IN ('dns', 'sni')")
 
 
 SUMMED = ("shares", "shares_accepted", "shares_rejected", "shares_unpriced", "hashes", "hashes_sq")

@@ -29,6 +29,7 @@ from minewatch.flows.tcp import ConnClosed, ConnKey, TcpConnectionTable
 from minewatch.ingest.exports import ExportDecoder, looks_like_export
 
 TLS_HELLO_LIMIT = 16384  # bytes of a client's first flight we wait for to read the SNI
+GIVE_UP_CHUNKS = 64  # data chunks a connection may carry before it must have shown mining
 _IGNORE = object()
 
 
@@ -51,6 +52,7 @@ class _Tracked:
     session: StratumSession | Sv2Session | None = None
     hello: bytes = b""  # TLS ClientHello bytes so far
     first_ts: float = 0.0
+    chunks: int = 0  # data chunks fed so far
     browser: BrowserScan | None = None  # HTTP connections: browser-miner markers
 
 
@@ -123,12 +125,23 @@ class PacketIngest:
             self._read_hello(key, st, data, ts)
             return
         st.session.feed(direction, ts, data)
+        st.chunks += 1
+        if st.chunks > GIVE_UP_CHUNKS and not st.session.is_mining():
+            self._give_up(key, st)
+            return
         if st.browser is not None:  # a miner polling over HTTP is no web page: stop scanning
             st.browser = None if st.session.is_mining() else st.browser
         if st.browser is not None:
             st.browser.feed(direction, ts, data)
         if getattr(st.session, "gave_up", False):
             self.conns[key] = _IGNORE
+
+    def _give_up(self, key: ConnKey, st: _Tracked) -> None:
+        """A connection that spoke this long without a mining message is not a pool session
+        (JSON-RPC APIs, web browsing): stop decoding it; keep what the browser scan found."""
+        if st.browser is not None:
+            self.web_rows += st.browser.entities(key.client_ip, self.input_id)
+        self.conns[key] = _IGNORE
 
     def _classify(self, key: ConnKey, direction: str, data: bytes, ts: float):
         head = data[:2048]

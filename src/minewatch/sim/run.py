@@ -46,6 +46,8 @@ def simulate(out: Path, seed: int, scale_name: str, progress) -> str:
         progress.advance(1)
     progress.start("simulating ordinary traffic", len(p.slice_hosts))
     seen += _background(p, rng, dns_rows, progress)
+    websites, visits = _browser_mining(p, rng, dns_rows)
+    seen += visits
     meter = FlowMeter(EXPORT_METER)
     progress.start("writing packets.pcap", None)
     _write_packets(out / "packets.pcap", merge(seen), meter)
@@ -59,6 +61,7 @@ def simulate(out: Path, seed: int, scale_name: str, progress) -> str:
     write_dnslog_file(out / "dns.log", dns_rows, p, rng)
     write_csv(out / "registry.csv", registry_rows(p.world))
     t = truth(p, flows, conns, scale_name, seed)
+    t["websites"] = websites
     (out / "truth.json").write_text(json.dumps(t, ensure_ascii=False, indent=1), encoding="utf-8")
     progress.done()
     return (f"simulated {len(p.world.hosts):,} hosts and {len(p.miners):,} miners "
@@ -83,6 +86,37 @@ def _background(p: Plan, rng: np.random.Generator, dns_rows: list, progress) -> 
         streams.append(sorted(pkts, key=lambda x: x.ts))
         progress.advance(1)
     return streams
+
+
+BROWSER_VISITORS = 0.01  # share of hosts that open a page mining in the browser
+
+
+def _browser_mining(p: Plan, rng: np.random.Generator, dns_rows: list) -> tuple[list, list]:
+    """Visits to mining web sites: DNS lookups for every visitor, a page, its miner script and
+    the miner's WebSocket for visitors in the packet slice. Returns (truth rows, packet lists)."""
+    hosts = [h["value"] for h in _browser_miner_hosts()]
+    visitors = [h for h in p.world.hosts if rng.random() < BROWSER_VISITORS]
+    truth_rows, streams = [], []
+    for h in visitors:
+        site = hosts[int(rng.integers(0, len(hosts)))]
+        server = p.web_ips[bg.WEB_NAMES[int(rng.integers(0, len(bg.WEB_NAMES)))]]
+        t = float(rng.uniform(p.t0, p.t1 - 600))
+        row, dpk = dns_lookup(h.ip, site, server, t, p, rng)
+        dns_rows.append(row)
+        seen = h.ip in p.slice_hosts
+        if seen:
+            streams.append(sorted(dpk + bg.browser_miner_visit(h.ip, server, site, t + 0.05, rng),
+                                  key=lambda x: x.ts))
+        truth_rows.append({"client_ip": h.ip, "host": site, "in_packet_slice": seen})
+    return truth_rows, streams
+
+
+def _browser_miner_hosts() -> list[dict]:
+    import csv
+    from importlib import resources
+
+    text = resources.files("minewatch.data").joinpath("browser_miners.csv").read_text("utf-8")
+    return [r for r in csv.DictReader(text.splitlines()) if r["kind"] == "host"]
 
 
 def _traps(host, p: Plan, rng: np.random.Generator) -> list[SimPacket]:
