@@ -8,6 +8,7 @@ worked on, so the share counts carry exactly the statistics a real session has.
 from __future__ import annotations
 
 import json
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -236,9 +237,10 @@ def _set_es1_difficulty(d: Dialogue, ts: float, want_hps: float) -> float:
 
 # --- ETHProxy (eth_submitLogin / eth_getWork / eth_submitWork) ----------------------------------
 
-def _eth_boundary(rng: np.random.Generator) -> tuple[str, float]:
-    """Fixed-difficulty ETHProxy ports: 2-4 G hashes per share (open-ethereum-pool style)."""
-    target = _target_hex(float(rng.choice([2e9, 4e9])))
+def _eth_boundary(m: Miner) -> tuple[str, float]:
+    """Fixed-difficulty ETHProxy ports: 2 or 4 G hashes per share, fixed per pool port
+    (open-ethereum-pool's `difficulty` is a per-port setting)."""
+    target = _target_hex(2e9 if zlib.crc32(f"{m.pool_host}:{m.pool_port}".encode()) % 2 else 4e9)
     return "0x" + target, hps_from_target256(target)
 
 
@@ -248,7 +250,7 @@ def _ethproxy(m: Miner, tc: float, t_end: float, rng: np.random.Generator) -> Di
               "worker": m.worker})
     d.down(tc + RTT, {"id": 1, "jsonrpc": "2.0", "result": True})
     d.up(tc + RTT + 0.01, {"id": 2, "jsonrpc": "2.0", "method": "eth_getWork", "params": []})
-    boundary, hps = _eth_boundary(rng)
+    boundary, hps = _eth_boundary(m)
     seed = "0x" + _hex(rng, 32)
     jobs = []
     for k, tj in enumerate(_jobs(tc + 2 * RTT, t_end, rng, 27.0)):
@@ -286,7 +288,7 @@ def _ethproxy_http(m: Miner, tc: float, t_end: float, rng: np.random.Generator) 
     """ethminer's getwork polling over one keep-alive HTTP connection (`http://pool/wallet/worker`)."""
     d = Dialogue()
     path = f"/{m.wallet}/{m.worker}"
-    boundary, hps = _eth_boundary(rng)
+    boundary, hps = _eth_boundary(m)
     seed = "0x" + _hex(rng, 32)
     header = "0x" + _hex(rng, 32)
     t_job = tc
