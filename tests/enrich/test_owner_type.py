@@ -88,3 +88,8 @@ def test_full_width_text_is_normalised():
 def test_matching_rules_are_in_precedence_order():
     kinds = [rule.owner_type for rule in matching_rules("南京大学附属医院有限公司")]
     assert kinds[:3] == ["hospital", "education", "enterprise"]
+
+
+def test_a_lan_is_not_a_government_bureau():
+    assert classify("局域网")[0] == "unknown"
+    assert classify("南京市公安局")[0] == "government"

@@ -103,9 +103,9 @@ RULES: tuple[OwnerRule, ...] = (
           "工作室 合作社",
           r"co\.;ltd;inc;corp;corporation;company;llc;gmbh;plc;bank;group;limited"),
     # Weak single characters, with their common false friends excluded: 邮局/书局 (companies),
-    # 餐厅/营业厅/大厅 (halls), 俱乐部 (clubs).
+    # 局域网 (a LAN), 餐厅/营业厅/大厅 (halls), 俱乐部 (clubs).
     _rule("government", 0.7,
-          "(?<![邮书])局 (?<![餐业大歌舞])厅 办公室 政府 (?<!乐)部 署 海关 监狱 管委会 消防 "
+          "(?<![邮书])局(?!域网) (?<![餐业大歌舞])厅 办公室 政府 (?<!乐)部 署 海关 监狱 管委会 消防 "
           "市委 省委 区委 县委 社区 村委",
           r"department;municipal;customs;agency;gov"),
     _rule("residential", 0.7, "小区 居民 公寓 住宅 花园 宿舍"),
