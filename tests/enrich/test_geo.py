@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from ip2region import searcher as ref_searcher
 from ip2region import util as ref_util
 
+from minewatch.enrich import geo as geo_module
 from minewatch.enrich.geo import (
+    DOTTED_QUAD,
     REGION_FIELDS,
     GeoDB,
     default_xdb_path,
@@ -120,6 +127,81 @@ def test_parse_ipv4_round_trips():
     values = np.array([0, 1, 16909060, 2**32 - 1], np.uint32)
     parsed, valid = parse_ipv4(uint32_to_ipv4(values))
     assert valid.all() and (parsed == values).all()
+
+
+def _strict_reference(strings: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
+    """(uint32, valid) by the DOTTED_QUAD regex and ipaddress, one string at a time."""
+    matched = pc.match_substring_regex(pa.array(strings, pa.string()), DOTTED_QUAD)
+    valid = np.asarray(matched.fill_null(False).to_pylist(), bool)
+    pairs = zip(strings, valid, strict=True)
+    values = [int(ipaddress.IPv4Address(s)) if ok else 0 for s, ok in pairs]
+    return np.array(values, np.uint32), valid
+
+
+def _near_quads(n: int, seed: int) -> list[str]:
+    """Valid quads (1-3 digit octets, some with leading zeros or > 255) with random edits."""
+    rng = np.random.default_rng(seed)
+    samples = ["0", "7", "00", "09", "10", "99", "255", "256", "199", "007", "999"]
+    octets = rng.choice(samples, (n, 4))
+    quads = [".".join(row) for row in octets.tolist()]
+    alphabet = list("0123456789....") + [" ", "\n", ":", "/", "a", "１", "٣", ""]
+    for i in rng.choice(n, n // 2, replace=False).tolist():
+        pos = int(rng.integers(0, len(quads[i]) + 1))
+        cut = int(rng.integers(0, 2))
+        quads[i] = quads[i][:pos] + str(rng.choice(alphabet)) + quads[i][pos + cut :]
+    return quads
+
+
+def test_text_parser_matches_the_regex_definition(monkeypatch):
+    monkeypatch.setattr(geo_module, "QUAD_CHUNK", 1000)  # cross many slice boundaries
+    strings = _near_quads(20_000, seed=3)
+    want_values, want_valid = _strict_reference(strings)
+    assert 0.05 < want_valid.mean() < 0.95  # both kinds well represented
+    for column in (pa.array(strings), pa.array(strings, pa.large_string())):
+        values, valid = parse_ipv4(column)
+        assert (valid == want_valid).all() and (values == want_values).all()
+    values, valid = parse_ipv4(pa.array(["x", *strings]).slice(1))  # non-zero array offset
+    assert (valid == want_valid).all() and (values == want_values).all()
+
+
+@given(st.lists(st.one_of(st.none(), st.text("0123456789.", max_size=17)), max_size=30))
+def test_text_parser_matches_the_regex_on_digits_and_dots(strings):
+    values, valid = parse_ipv4(pa.array(strings, pa.string()))
+    want_values, want_valid = _strict_reference(strings)
+    assert (valid == want_valid).all() and (values == want_values).all()
+
+
+@given(st.lists(st.one_of(st.none(), st.text(max_size=20)), max_size=30))
+def test_text_parser_never_raises_on_any_text(strings):
+    values, valid = parse_ipv4(pa.array(strings, pa.string()))
+    assert len(values) == len(valid) == len(strings)
+    assert (valid == _strict_reference(strings)[1]).all()
+
+
+def test_a_null_slot_with_bytes_behind_it_is_invalid():
+    quads = pa.array(["1.2.3.4", "5.6.7.8"])
+    _, offsets, data = quads.buffers()
+    first_null = pa.py_buffer(bytes([0b10]))
+    column = pa.StringArray.from_buffers(2, offsets, data, first_null)
+    values, valid = parse_ipv4(column)
+    assert valid.tolist() == [False, True] and values.tolist() == [0, 0x05060708]
+
+
+@pytest.mark.parametrize(
+    "column",
+    [pa.array([], pa.string()), pa.array([None, None], pa.string()), pa.array(["", ""])],
+)
+def test_text_columns_without_quads(column):
+    values, valid = parse_ipv4(column)
+    assert len(values) == len(column) and not valid.any() and not values.any()
+
+
+def test_lookup_in_slices_matches_a_plain_search(geo, monkeypatch):
+    monkeypatch.setattr(geo_module, "LOOKUP_CHUNK", 999)
+    values = np.random.default_rng(11).integers(0, 2**32, 10_000, dtype=np.uint64)
+    values = np.concatenate([values.astype(np.uint32), geo.starts[:500], geo.ends[-500:]])
+    idx = np.searchsorted(geo.starts, values, side="right") - 1
+    assert (geo.codes_for(values) == geo.region_codes[idx]).all()
 
 
 def test_regions_are_deduplicated(geo):

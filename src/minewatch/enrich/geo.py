@@ -8,11 +8,14 @@ Each record points at UTF-8 text ``country|0|province|city|isp`` where ``0`` mea
 `GeoDB.load` reads that array once into numpy columns and decodes each distinct region text once
 into a small table; `GeoDB.lookup` then resolves millions of addresses with one
 ``numpy.searchsorted`` instead of one Python binary search per address (the py-ip2region way).
+Addresses are searched grouped by their top 16 bits, which keeps the binary searches in cache, and
+dotted text is parsed by numpy straight from the Arrow string buffers (no per-string Python).
 """
 
 from __future__ import annotations
 
 import importlib.resources
+import itertools
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,9 +32,13 @@ SEGMENT_RECORD = np.dtype(
     [("start", "<u4"), ("end", "<u4"), ("data_len", "<u2"), ("data_ptr", "<u4")]
 )
 # One strict dotted quad: octets 0-255 without leading zeros, as ipaddress (so py-ip2region)
-# accepts them; anything else (IPv6, ports, junk) does not match and resolves to ''.
+# accepts them; anything else (IPv6, ports, junk) does not match and resolves to ''. The parser
+# below does not run this regex (too slow); the tests hold it to this definition.
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 DOTTED_QUAD = rf"^{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}$"
+QUAD_WIDTH = 16  # bytes read per string: a dotted quad has at most 15
+QUAD_CHUNK = 1 << 16  # strings parsed per numpy pass (keeps ~1 MiB of rows in cache)
+LOOKUP_CHUNK = 1 << 19  # addresses searched per pass (a measured optimum)
 # ip2region writes provinces both as '江苏' and '江苏省'; these suffixes are dropped to compare.
 _PROVINCE_SUFFIXES = (
     "维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "省", "市"
@@ -101,17 +108,90 @@ def _integers_to_uint32(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _dotted_quads_to_uint32(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    # Arrow's C++ kernels (RE2 match, split, cast) do the per-string work; Python sees columns.
-    # Validating first lets the split assume exactly four decimal octets per surviving string.
-    valid = pc.match_substring_regex(column, DOTTED_QUAD).fill_null(False)
-    quads = column.filter(valid)
-    octets = pc.cast(pc.split_pattern(quads, ".").flatten(), pa.uint32()).to_numpy()
-    octets = octets.reshape(-1, 4)
-    packed = (octets[:, 0] << 24) | (octets[:, 1] << 16) | (octets[:, 2] << 8) | octets[:, 3]
-    valid = np.asarray(valid.to_numpy(zero_copy_only=False), bool)
-    value = np.zeros(len(column), np.uint32)
-    value[valid] = packed
-    return value, valid
+    # numpy on the raw UTF-8 buffer, a slice at a time so the working set stays in cache.
+    spans = range(0, max(len(column), 1), QUAD_CHUNK)
+    parts = [_parse_quads(column.slice(i, QUAD_CHUNK)) for i in spans]
+    return np.concatenate([v for v, _ in parts]), np.concatenate([ok for _, ok in parts])
+
+
+def _parse_quads(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(uint32, valid) of one string slice: each string is read as a 16-byte row, its dots and
+    non-digits become 16-bit masks, and the dot mask plus the length pick an octet layout."""
+    offsets, data = _string_bytes(column)
+    length = np.diff(offsets)
+    rows = np.ndarray((len(data) - QUAD_WIDTH + 1,), f"V{QUAD_WIDTH}", data, strides=(1,))
+    rows = rows[offsets[:-1]].view(np.uint8).reshape(-1, QUAD_WIDTH)
+    digits = rows - np.uint8(ord("0"))  # 0-9 for digits, anything else wraps above 9
+    inside = _byte_mask(np.minimum(length, QUAD_WIDTH))
+    dots = _row_bits(rows == ord(".")) & inside
+    others = _row_bits(digits > 9) & inside & ~dots  # neither digit nor dot
+    fit = (others == 0) & (length < QUAD_WIDTH)
+    layout = np.where(fit, _DOT_LAYOUT[dots] * QUAD_WIDTH + length, 0)
+    value, ok = _octets(digits.ravel(), _OCTET_START[layout], _OCTET_LENGTH[layout])
+    if column.null_count:
+        ok &= np.asarray(column.is_valid().to_numpy(zero_copy_only=False), bool)
+    return np.where(ok, value, 0).astype(np.uint32), ok
+
+
+def _string_bytes(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets from 0, n + 1 of them; the bytes they index, followed by QUAD_WIDTH zeros)."""
+    _, offset_buf, data_buf = column.buffers()
+    offset_type = np.dtype(np.int64 if pa.types.is_large_string(column.type) else np.int32)
+    if offset_buf is None:  # an empty array may have no buffers at all
+        return np.zeros(len(column) + 1, np.intp), np.zeros(QUAD_WIDTH, np.uint8)
+    offsets = np.frombuffer(
+        offset_buf, offset_type, len(column) + 1, column.offset * offset_type.itemsize
+    ).astype(np.intp)
+    first, last = int(offsets[0]), int(offsets[-1])
+    data = np.zeros(last - first + QUAD_WIDTH, np.uint8)
+    if last > first:
+        data[: last - first] = np.frombuffer(data_buf, np.uint8, last - first, first)
+    return offsets - first, data
+
+
+def _byte_mask(length: np.ndarray) -> np.ndarray:
+    """uint16 with the low `length` bits set (length 0-16)."""
+    return ((np.uint32(1) << length.astype(np.uint32)) - np.uint32(1)).astype(np.uint16)
+
+
+def _row_bits(flags: np.ndarray) -> np.ndarray:
+    """(n, 16) booleans as n uint16 masks, bit i for column i."""
+    return np.packbits(flags.ravel(), bitorder="little").view("<u2")
+
+
+def _octets(
+    digits: np.ndarray, start: np.ndarray, count: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(uint32, valid) from each 16-digit row's four octets of `count` digits at `start`."""
+    at = start + np.arange(0, len(digits), QUAD_WIDTH)[:, None]
+    d0 = digits[at].astype(np.uint16)
+    two = d0 + (count >= 2) * (d0 * 9 + digits[at + 1])  # 10 * d0 + d1 when 2+ digits
+    octet = two + (count == 3) * (two * 9 + digits[at + 2])
+    good = (count > 0) & ((count == 1) | (d0 != 0)) & (octet <= 255)  # no leading zeros
+    ok = good.view(np.uint32).ravel() == 0x01010101  # all four octets good
+    return octet.astype(np.uint8).view(">u4").ravel().astype(np.uint32), ok
+
+
+def _quad_layouts() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Tables of the 81 layouts of a strict dotted quad (each octet 1-3 digits).
+
+    dot layout[16-bit dot mask] -> 1-27 (first three octet lengths) or 0 (no quad has those dots);
+    octet start / octet length[layout * 16 + string length] -> the four octets' (start, length),
+    lengths 0 when the last octet would not have 1-3 digits.
+    """
+    dot_layout = np.zeros(1 << QUAD_WIDTH, np.uint16)
+    start = np.zeros((28 * QUAD_WIDTH, 4), np.uint8)
+    count = np.zeros((28 * QUAD_WIDTH, 4), np.uint8)
+    for layout, (a, b, c) in enumerate(itertools.product((1, 2, 3), repeat=3), start=1):
+        dot_layout[(1 << a) | (1 << (a + b + 1)) | (1 << (a + b + c + 2))] = layout
+        for d in (1, 2, 3):
+            key = layout * QUAD_WIDTH + a + b + c + d + 3
+            start[key] = (0, a + 1, a + b + 2, a + b + c + 3)
+            count[key] = (a, b, c, d)
+    return dot_layout, start, count
+
+
+_DOT_LAYOUT, _OCTET_START, _OCTET_LENGTH = _quad_layouts()
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,10 +240,26 @@ class GeoDB:
     def codes_for(self, ips) -> np.ndarray:
         """Row of `regions` for each address (`unknown_code` when invalid or not covered)."""
         values, valid = parse_ipv4(ips)
-        idx = np.searchsorted(self.starts, values, side="right") - 1
-        idx = np.clip(idx, 0, len(self.starts) - 1)
-        covered = valid & (values >= self.starts[idx]) & (values <= self.ends[idx])
-        return np.where(covered, self.region_codes[idx], self.unknown_code)
+        codes = np.empty(len(values), np.int32)
+        for i in range(0, len(values), LOOKUP_CHUNK):
+            codes[i : i + LOOKUP_CHUNK] = self._search(values[i : i + LOOKUP_CHUNK])
+        if not valid.all():
+            codes[~valid] = self.unknown_code
+        return codes
+
+    def _search(self, values: np.ndarray) -> np.ndarray:
+        """`codes_for` of uint32 addresses, all taken as valid."""
+        # Searching in order of the top 16 bits makes successive binary searches walk the same
+        # cached path through `starts` (~4x faster than random order); a stable argsort of
+        # 16-bit keys is numpy's linear-time radix sort, so the grouping costs little.
+        order = np.argsort((values >> 16).astype(np.uint16), kind="stable")
+        grouped = values[order]
+        idx = np.searchsorted(self.starts, grouped, side="right") - 1
+        np.maximum(idx, 0, out=idx)
+        covered = (grouped >= self.starts[idx]) & (grouped <= self.ends[idx])
+        codes = np.empty(len(values), np.int32)
+        codes[order] = np.where(covered, self.region_codes[idx], self.unknown_code)
+        return codes
 
     def lookup(self, ips) -> pa.Table:
         """country, province, city, isp for each address ('' when unknown or invalid)."""
