@@ -144,3 +144,13 @@ def test_browser_mining_sites_are_reported_for_every_visitor(province):
         if v["in_packet_slice"]:
             assert (v["client_ip"], v["host"], "websocket") in got
     assert {c for c, _, _ in got} == {v["client_ip"] for v in visits}
+
+
+def test_flow_estimated_hashrates_cover_the_truth(province):
+    """Flow-only miners on fixed-difficulty ports get a wide interval that holds the truth."""
+    truth = {m["ip"]: m for m in province["truth"]["miners"]}
+    flowed = [m for m in province["miners"] if m["hashrate_method"] == "flow-estimated"]
+    inside = [m for m in flowed
+              if m["hashrate_low_hs"] <= truth[m["ip"]]["hashrate_hs"] <= m["hashrate_high_hs"]]
+    assert flowed and all(truth[m["ip"]]["visibility"] != "plaintext" for m in flowed)
+    assert len(inside) >= 0.9 * len(flowed)

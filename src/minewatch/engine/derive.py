@@ -22,6 +22,8 @@ from minewatch.detect.intel import PoolIntel
 from minewatch.detect.verdict import MinerFacts, judge
 from minewatch.enrich.geo import GeoDB
 from minewatch.estimate.combine import combine_estimates, session_hashrate
+from minewatch.estimate.flow_only import (dialect_hint, estimate_shares, flow_hashrate,
+                                           learn_dialects, learn_hashes_per_share)
 from minewatch.estimate.hashrate import share_multiplier
 from minewatch.estimate.energy import energy_kwh_day, power_w
 from minewatch.store.duck import Store
@@ -72,7 +74,9 @@ def rebuild(store: Store, intel: PoolIntel, geo: GeoDB, register=None) -> None:
     store.db.unregister("_pool_ips")
     payload = merge_pieces(store.rows("SELECT * FROM payload_sessions ORDER BY ts_start, session_id"))
     sessions = [_finish_payload(s, conn, endpoints) for s in payload]
-    sessions += _flow_sessions(conn, endpoints, {_key4(s) for s in payload}, store)
+    flow = _flow_sessions(conn, endpoints, {_key4(s) for s in payload}, store)
+    _estimate_flow_sessions(flow, sessions)
+    sessions += flow
     store.replace("sessions", schema.to_table("sessions", sessions))
     store.replace("miners", schema.to_table("miners", build_miners(sessions, period, geo, register)))
     _web_entities_from_names(store)
@@ -185,6 +189,23 @@ def _flow_session(key: tuple, up: dict, conn: dict, pool, sni: str | None) -> di
     s["session_id"] = f"flow:{key[0]}:{key[1]}:{key[2]}:{key[3]}:{up['ts_start']:.3f}"
     s["input_id"] = ""
     return s
+
+
+def _estimate_flow_sessions(flow: list[dict], payload: list[dict]) -> None:
+    """Shares from the flow counters; a hashrate only where the pool endpoint's difficulty is
+    known, i.e. learned from clear-text sessions to a fixed-difficulty port (measurement.md §2.2).
+    Payload rows are priced already (the Scrypt multiplier applied) except for the multiplier
+    pool intel supplies afterwards, which only vardiff Stratum v1 ports need and those are
+    never learned."""
+    learned, dialects = learn_hashes_per_share(payload), learn_dialects(payload)
+    for s in flow:
+        hint = dialect_hint(dialects.get((s["server_ip"], s["server_port"])), s["algorithm"])
+        window = max(s["ts_end"] - s["ts_start"], 1e-3)
+        est = estimate_shares(hint, s["packets_up"], s["packets_down"], s["bytes_up"],
+                              s["bytes_down"], window, tls=bool(s["tls"]))
+        s.update(flow_hashrate(est, learned.get((s["server_ip"], s["server_port"])), window))
+        s["window_s"] = window
+        s["evidence"] = json.dumps(json.loads(s["evidence"]) + list(est.evidence), ensure_ascii=False)
 
 
 def build_miners(sessions: list[dict], period: tuple[float, float], geo: GeoDB,

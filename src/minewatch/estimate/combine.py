@@ -38,12 +38,14 @@ def combine_estimates(sessions: list[dict]) -> dict:
     measured = [s for s in sessions if s.get("hashrate_hs") is not None]
     if not measured:
         return {"hashrate_method": "none"} | _none()
+    method = ("shares" if all(s.get("hashrate_method") == "shares" for s in measured)
+              else "flow-estimated")
     if len(measured) == 1:
         s = measured[0]
         return {k: s[k] for k in ("hashrate_hs", "hashrate_low_hs", "hashrate_high_hs")} | \
-            {"hashrate_method": "shares"}
+            {"hashrate_method": method}
     value = sum(s["hashrate_hs"] for s in measured)
     lo = math.sqrt(sum(((s["hashrate_hs"] - s["hashrate_low_hs"]) / 1.96) ** 2 for s in measured))
     hi = math.sqrt(sum(((s["hashrate_high_hs"] - s["hashrate_hs"]) / 1.96) ** 2 for s in measured))
     return {"hashrate_hs": value, "hashrate_low_hs": max(value - 1.96 * lo, 0.0),
-            "hashrate_high_hs": value + 1.96 * hi, "hashrate_method": "shares"}
+            "hashrate_high_hs": value + 1.96 * hi, "hashrate_method": method}

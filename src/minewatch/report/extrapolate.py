@@ -57,10 +57,15 @@ def with_estimates(miners: list[dict]) -> tuple[list[dict], dict[str, Extrapolat
     by_alg: dict[str, list[dict]] = {}
     for m in miners:
         by_alg.setdefault(m.get("algorithm") or "", []).append(m)
-    plans = {alg: extrapolate(alg, [m["hashrate_hs"] for m in rows if m.get("hashrate_hs") is not None],
+    plans = {alg: extrapolate(alg, [m["hashrate_hs"] for m in rows if _from_shares(m)],
                               sum(1 for m in rows if m.get("hashrate_hs") is None))
              for alg, rows in by_alg.items()}
     return [_estimated(m, plans[m.get("algorithm") or ""]) for m in miners], plans
+
+
+def _from_shares(m: dict) -> bool:
+    """Measured from payload shares (flow-estimated values are too wide to extrapolate from)."""
+    return m.get("hashrate_hs") is not None and (m.get("hashrate_method") or "shares") == "shares"
 
 
 def _estimated(m: dict, plan: Extrapolation) -> dict:

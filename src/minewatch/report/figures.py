@@ -74,21 +74,33 @@ def hashrate_by_algorithm(miners: list[dict], plans: dict[str, Extrapolation]) -
 
 
 def _algorithm_total(alg: str, rows: list[dict], plan: Extrapolation) -> dict:
-    measured = [r for r in rows if r.get("hashrate_hs") is not None]
+    measured = [r for r in rows if _by(r, "shares")]
+    flowed = [r for r in rows if _by(r, "flow-estimated")]
     m_value = sum(_num(r["hashrate_hs"]) for r in measured) if measured else None
     m_low, m_high = _sum_interval(measured) if measured else (None, None)
-    extra = (len(rows) - len(measured)) * plan.per_miner_hs if plan.per_miner_hs else 0.0
-    known = bool(measured) or plan.method == "prior"
-    return {"value_hs": (m_value or 0.0) + extra if known else None,
-            "low_hs": (m_low or 0.0) + plan.low_hs if known else None,
-            "high_hs": (m_high or 0.0) + plan.high_hs if known else None,
+    known = measured + flowed
+    k_value = sum(_num(r["hashrate_hs"]) for r in known)
+    k_low, k_high = _sum_interval(known) if known else (0.0, 0.0)
+    extra = (len(rows) - len(known)) * plan.per_miner_hs if plan.per_miner_hs else 0.0
+    has = bool(known) or plan.method == "prior"
+    return {"value_hs": k_value + extra if has else None,
+            "low_hs": k_low + plan.low_hs if has else None,
+            "high_hs": k_high + plan.high_hs if has else None,
             "unit": UNITS.get(alg, "H/s"), "miner_ips": len(rows), "measured_ips": len(measured),
             "measured_hs": m_value, "measured_low_hs": m_low, "measured_high_hs": m_high,
-            "extrapolated_hs": extra, "method": _method(measured, plan)}
+            "flow_estimated_ips": len(flowed),
+            "flow_estimated_hs": sum(_num(r["hashrate_hs"]) for r in flowed) if flowed else None,
+            "extrapolated_hs": extra, "method": _method(measured, flowed, plan)}
 
 
-def _method(measured: list[dict], plan: Extrapolation) -> str:
-    parts = (["shares"] if measured else []) + ([plan.method] if plan.method != "none" else [])
+def _by(row: dict, method: str) -> bool:
+    """Rows without a method (the simulator's truth) count as measured from shares."""
+    return row.get("hashrate_hs") is not None and (row.get("hashrate_method") or "shares") == method
+
+
+def _method(measured: list[dict], flowed: list[dict], plan: Extrapolation) -> str:
+    parts = (["shares"] if measured else []) + (["flow-estimated"] if flowed else []) + \
+        ([plan.method] if plan.method != "none" else [])
     return "+".join(parts) or "none"
 
 
