@@ -77,7 +77,7 @@ def _background(p: Plan, rng: np.random.Generator, dns_rows: list, progress) -> 
         pkts: list[SimPacket] = []
         for _ in range(int(rng.poisson(3)) + 1):
             name = names[int(rng.integers(0, len(names)))]
-            t = float(rng.uniform(p.t0, p.t1 - 30))
+            t = float(rng.uniform(p.t0 + 1, p.t1 - 30))  # handshakes stay inside the period
             row, dpk = dns_lookup(ip, name, p.web_ips[name], t, p, rng)
             dns_rows.append(row)
             session = bg.https_session if rng.random() < 0.8 else bg.http_session
@@ -100,7 +100,7 @@ def _browser_mining(p: Plan, rng: np.random.Generator, dns_rows: list) -> tuple[
     for h in visitors:
         site = hosts[int(rng.integers(0, len(hosts)))]
         server = p.web_ips[bg.WEB_NAMES[int(rng.integers(0, len(bg.WEB_NAMES)))]]
-        t = float(rng.uniform(p.t0, p.t1 - 600))
+        t = float(rng.uniform(p.t0 + 1, p.t1 - 600))
         row, dpk = dns_lookup(h.ip, site, server, t, p, rng)
         dns_rows.append(row)
         seen = h.ip in p.slice_hosts
@@ -125,12 +125,12 @@ def _traps(host, p: Plan, rng: np.random.Generator) -> list[SimPacket]:
     peer = ext[int(rng.integers(0, len(ext)))]
     r = rng.random()
     if host.owner_type in ("idc", "enterprise", "education") and r < 0.15:
-        return bg.ssh_session(host.ip, peer, p.t0 + float(rng.uniform(0, 600)), p.t1, rng)
+        return bg.ssh_session(host.ip, peer, p.t0 + float(rng.uniform(1, 600)), p.t1, rng)
     if r < 0.17:
-        return bg.bitcoin_p2p(host.ip, peer, p.t0 + float(rng.uniform(0, 600)), p.t1, rng)
+        return bg.bitcoin_p2p(host.ip, peer, p.t0 + float(rng.uniform(1, 600)), p.t1, rng)
     if r < 0.19:
         port, method = (8545, "eth_blockNumber") if rng.random() < 0.5 else (8332, "getblockchaininfo")
-        return bg.jsonrpc_poller(host.ip, peer, p.t0 + float(rng.uniform(0, 600)), p.t1, rng, port, method)
+        return bg.jsonrpc_poller(host.ip, peer, p.t0 + float(rng.uniform(1, 600)), p.t1, rng, port, method)
     return []
 
 
