@@ -157,6 +157,8 @@ def _emit(text: str, out: Optional[Path]) -> None:
 
 
 # --- command groups (each in its own module; one registration line each) -------------------------
+from minewatch.cli import probe as _probe  # noqa: E402  (active pool verification, opt-in)
+app.command()(_probe.probe)
 from minewatch.cli.attribution import orgs_app as _orgs_app, registry_app as _registry_app  # noqa: E402
 app.add_typer(_registry_app, name="registry")  # registry import/show/lookup
 app.add_typer(_orgs_app, name="orgs")  # orgs classify

@@ -1,0 +1,172 @@
+"""Flow records decoded per second on one core: NetFlow v9 and IPFIX, minewatch against the
+pure-Python `netflow` package (bitkeks/python-netflow).
+
+Run: ``.venv/bin/python bench/bench_netflow.py [--n 1000000] [--ref-n 200000] [--repeat 3]``.
+`--n` random IPv4 flow records are packed, 30 to a datagram (`--per-datagram`) as exporters
+fill an Ethernet MTU, into NetFlow v9 packets and IPFIX messages by the simulator's vectorised
+encoders (templates and the sampling option record refreshed every 20th datagram), outside the
+clock. minewatch decodes them as `analyze` does (ingest.exports.ExportDecoder: parse_datagram
+per datagram, to_flow_table per 4,096-datagram batch, giving the Arrow `flows` table); the
+reference calls `netflow.parse_packet` per datagram with its templates dict and collects
+`packet.flows`, on the first datagrams holding `--ref-n` records. Each rate is the best of
+`--repeat` runs. Before timing, the first 1,000 flow records of both decoders are compared
+(bytes, packets, addresses, ports). Rates count flow records only for minewatch; python-netflow
+also counts the IPFIX options records among its flows (one per 600 records: negligible).
+`netflow` is not a minewatch dependency: without it (`pip install netflow`) its side is skipped
+with a message.
+"""
+
+from __future__ import annotations
+
+import os
+
+# One core for a fair comparison with the single-threaded reference. These only take effect when
+# set before numpy and pyarrow start their pools, hence before the imports below.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_THREAD_LIMIT"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import ipaddress  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pyarrow as pa  # noqa: E402
+
+from minewatch.decode import ipfix, netflow_v9  # noqa: E402
+from minewatch.decode.flowfields import ExportConfig, ipv4_text  # noqa: E402
+from minewatch.ingest.exports import ExportDecoder  # noqa: E402
+
+try:
+    from netflow import parse_packet as ref_parse_packet
+except ImportError:  # optional: the comparison is skipped
+    ref_parse_packet = None
+
+EXPORTER = "192.0.2.1"
+CHECKED = 1000  # records compared between the two decoders
+# (minewatch flows column, python-netflow v9 key, python-netflow IPFIX key)
+CROSS_CHECK = (("bytes", "IN_BYTES", "octetDeltaCount"),
+               ("packets", "IN_PKTS", "packetDeltaCount"),
+               ("src_ip", "IPV4_SRC_ADDR", "sourceIPv4Address"),
+               ("dst_ip", "IPV4_DST_ADDR", "destinationIPv4Address"),
+               ("src_port", "L4_SRC_PORT", "sourceTransportPort"),
+               ("dst_port", "L4_DST_PORT", "destinationTransportPort"))
+
+
+def pin_one_core() -> None:
+    """Keep Arrow's compute and IO pools to one thread (they may already exist)."""
+    pa.set_cpu_count(1)
+    pa.set_io_thread_count(1)
+
+
+def random_flows(n: int, seed: int = 1) -> pa.Table:
+    """`n` unsampled IPv4 flows over ten minutes, in start order (a `flows` table)."""
+    rng = np.random.default_rng(seed)
+    start = np.round(1.7e9 + np.sort(rng.uniform(0, 600, n)), 3)
+    return pa.table({
+        "ts_start": start, "ts_end": np.round(start + rng.uniform(0, 30, n), 3),
+        "src_ip": ipv4_text(rng.integers(0, 2**32, n, dtype=np.uint64)),
+        "src_port": rng.integers(1024, 65536, n), "proto": rng.choice([6, 17], n),
+        "dst_ip": ipv4_text(rng.integers(0, 2**32, n, dtype=np.uint64)),
+        "dst_port": rng.choice([443, 3333, 4444, 14444, 53], n),
+        "packets": rng.integers(1, 5000, n), "bytes": rng.integers(40, 10**7, n),
+        "tcp_flags": rng.integers(0, 64, n), "sampling_rate": np.ones(n, np.int64)})
+
+
+def encode(flows: pa.Table, per_datagram: int) -> dict[str, list[bytes]]:
+    """The same flows as NetFlow v9 packets and as IPFIX messages."""
+    config = ExportConfig(boot_time=float(flows["ts_start"][0].as_py()) - 3600, domain=1,
+                          records_per_datagram=per_datagram)
+    return {"NetFlow v9": netflow_v9.encode_v9_datagrams(flows, config),
+            "IPFIX": ipfix.encode_ipfix_messages(flows, config)}
+
+
+def decode_ours(datagrams: list[bytes]) -> pa.Table:
+    """The `flows` table, decoded as `minewatch analyze` decodes exporter datagrams."""
+    decoder = ExportDecoder("bench")
+    for d in datagrams:
+        decoder.add_payload(d, EXPORTER)
+    return decoder.table()
+
+
+def decode_reference(datagrams: list[bytes]) -> list:
+    """python-netflow's flow records (one object per record, fields as attributes)."""
+    templates: dict = {"netflow": {}, "ipfix": {}}
+    flows: list = []
+    for d in datagrams:
+        flows += ref_parse_packet(d, templates).flows
+    return flows
+
+
+def best_rate(fn, n: int, repeat: int) -> float:
+    """Items/s of the fastest of `repeat` calls of `fn` (which handles `n` items)."""
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return n / best
+
+
+def cross_check(datagrams: list[bytes], key: int) -> str:
+    """"ok", or the first difference, between the decoders on the first CHECKED flow records
+    (python-netflow counts IPFIX options records as flows: they are left out here)."""
+    head, _ = records_in(datagrams, CHECKED)
+    ours = decode_ours(head).slice(0, CHECKED).to_pydict()
+    theirs = [r for r in decode_reference(head) if CROSS_CHECK[0][key] in r.data][:CHECKED]
+    for i, record in enumerate(theirs):
+        for row in CROSS_CHECK:
+            mine, other = ours[row[0]][i], record.data[row[key]]
+            other = str(ipaddress.ip_address(other)) if row[0].endswith("_ip") else other
+            if mine != other:
+                return f"record {i} {row[0]}: minewatch {mine!r}, python-netflow {other!r}"
+    return "ok" if len(theirs) == CHECKED else f"python-netflow gave {len(theirs)} records"
+
+
+def records_in(datagrams: list[bytes], want: int) -> tuple[list[bytes], int]:
+    """The first datagrams holding at least `want` flow records, and their record count."""
+    per = decode_ours(datagrams[:1]).num_rows
+    head = datagrams[: -(-want // per)]
+    return head, decode_ours(head).num_rows
+
+
+def bench_format(name: str, datagrams: list[bytes], args) -> tuple[float, float | None]:
+    n = decode_ours(datagrams).num_rows
+    ours = best_rate(lambda: decode_ours(datagrams), n, args.repeat)
+    size = sum(map(len, datagrams)) / 1e6
+    print(f"{name:<10} minewatch      ({n:>9,d} records, {len(datagrams):>6,d} datagrams, "
+          f"{size:.0f} MB): {ours:>12,.0f} records/s")
+    if ref_parse_packet is None:
+        return ours, None
+    print(f"{name:<10} cross-check of the first {CHECKED:,d} records (bytes, packets, addresses, "
+          f"ports): {cross_check(datagrams, 1 if name.startswith('NetFlow') else 2)}")
+    head, ref_n = records_in(datagrams, args.ref_n)
+    ref = best_rate(lambda: decode_reference(head), ref_n, args.repeat)
+    print(f"{name:<10} python-netflow ({ref_n:>9,d} records, {len(head):>6,d} datagrams): "
+          f"{ref:>17,.0f} records/s")
+    return ours, ref
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=1_000_000, help="flow records for minewatch")
+    parser.add_argument("--ref-n", type=int, default=200_000, help="records for python-netflow")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per rate; the best counts")
+    parser.add_argument("--per-datagram", type=int, default=30, help="flow records per datagram "
+                        "(30 fills a 1,500-byte MTU; the IPFIX limit is about 1,500)")
+    args = parser.parse_args()
+    pin_one_core()
+    t0 = time.perf_counter()
+    encoded = encode(random_flows(args.n), args.per_datagram)
+    print(f"one core, best of {args.repeat}; {args.per_datagram} records per datagram; "
+          f"encoded {args.n:,d} flows twice in "
+          f"{time.perf_counter() - t0:.1f} s (not timed below)")
+    if ref_parse_packet is None:
+        print("python-netflow not installed (pip install netflow): its side is skipped")
+    rates = {name: bench_format(name, datagrams, args) for name, datagrams in encoded.items()}
+    if ref_parse_packet is not None:
+        print("ratio minewatch / python-netflow: " + ", ".join(
+            f"{name} {ours / ref:.1f}x" for name, (ours, ref) in rates.items()))
+
+
+if __name__ == "__main__":
+    main()
