@@ -64,6 +64,7 @@ class CollectorConfig:
     receive_buffer: int = 8 << 20  # SO_RCVBUF asked of the kernel, bytes
     store_retries: int = 3  # attempts to store a batch before its datagrams count as dropped
     rebuild_on_stop: bool = True
+    rebuild_seconds: float = 300.0  # derived tables (reports) are refreshed this often while running
 
 
 @dataclass(slots=True)
@@ -144,6 +145,7 @@ class FlowCollector:
         self._store = None
         self._threads: list[threading.Thread] = []
         self._unstored: list[_Pending] = []
+        self._rebuilt_at = time.monotonic()
 
     @property
     def url(self) -> str:
@@ -217,6 +219,7 @@ class FlowCollector:
                 if self._due(batch):
                     self._close(batch)
                     batch = self._new_batch()
+                    self._refresh()
             self._close(batch)
             self._store_unstored(final=True)
             self._finish()
@@ -298,6 +301,12 @@ class FlowCollector:
             self.counters.store_errors += 1
             self.error = f"cannot store a batch: {str(exc).splitlines()[0]}"
             return False
+
+    def _refresh(self) -> None:
+        """Rebuild the derived tables now and then, so reports follow a long-running collector."""
+        if time.monotonic() - self._rebuilt_at >= self.config.rebuild_seconds:
+            self._rebuilt_at = time.monotonic()
+            self._finish()
 
     def _finish(self) -> None:
         import duckdb
