@@ -12,12 +12,11 @@ from enum import Enum
 from pathlib import Path
 from typing import Optional
 
+from minewatch.cli.common import EXIT_DATAERR, EXIT_USAGE, fail
 import typer
 
 from minewatch.errors import MinewatchError
 
-EXIT_USAGE = 2
-EXIT_DATAERR = 65
 TABLE = "owner_register"
 
 registry_app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -39,9 +38,6 @@ class LookupFormat(str, Enum):
     json = "json"
 
 
-def _fail(message: str, code: int) -> None:
-    typer.secho(f"minewatch: {message}", err=True, fg="red")
-    raise typer.Exit(code)
 
 
 @registry_app.command("import")
@@ -58,16 +54,16 @@ def import_register(
     try:
         register, errors = OwnerRegister.from_file(file)
     except MinewatchError as exc:
-        _fail(str(exc), EXIT_DATAERR)
+        fail(str(exc), EXIT_DATAERR)
     for e in errors:
         typer.echo(f"{file}:{e.line}: {e.message}", err=True)
     if not len(register):
-        _fail(f"{file}: no valid rows; the stored register is unchanged", EXIT_DATAERR)
+        fail(f"{file}: no valid rows; the stored register is unchanged", EXIT_DATAERR)
     try:
         with Store(db) as store:
             store.replace(TABLE, register.to_table())
     except MinewatchError as exc:
-        _fail(str(exc), EXIT_DATAERR)
+        fail(str(exc), EXIT_DATAERR)
     typer.echo(f"{file}: imported {len(register):,} ranges, rejected {len(errors):,} rows")
 
 
@@ -94,9 +90,9 @@ def _stored_table(db: Path):
         with Store(db, read_only=True) as store:
             return store.query(f"SELECT * FROM {TABLE} ORDER BY first_ip, last_ip DESC, line")
     except MinewatchError as exc:
-        _fail(str(exc), EXIT_DATAERR)
+        fail(str(exc), EXIT_DATAERR)
     except Exception as exc:  # noqa: BLE001  (an older database without the table)
-        _fail(f"{db}: no owner register stored ({str(exc).splitlines()[0]})", EXIT_DATAERR)
+        fail(f"{db}: no owner register stored ({str(exc).splitlines()[0]})", EXIT_DATAERR)
 
 
 def _csv_text(table) -> str:
@@ -136,16 +132,16 @@ def lookup(
     import ipaddress
 
     if db is not None and registry is not None:
-        _fail("give --db or --registry, not both", EXIT_USAGE)
+        fail("give --db or --registry, not both", EXIT_USAGE)
     for ip in ips:
         try:
             ipaddress.IPv4Address(ip)
         except ValueError:
-            _fail(f"{ip!r} is not an IPv4 address", EXIT_USAGE)
+            fail(f"{ip!r} is not an IPv4 address", EXIT_USAGE)
     try:
         rows = _lookup_rows(ips, _register(db, registry), _public(sources))
     except MinewatchError as exc:
-        _fail(str(exc), EXIT_DATAERR)
+        fail(str(exc), EXIT_DATAERR)
     if format is LookupFormat.json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
@@ -172,7 +168,7 @@ def _public(directory: Optional[Path]):
     from minewatch.enrich.public_owner import PublicOwners
 
     if directory is not None and not directory.is_dir():
-        _fail(f"{directory}: no such directory", EXIT_DATAERR)
+        fail(f"{directory}: no such directory", EXIT_DATAERR)
     return PublicOwners.load(directory)
 
 
@@ -215,4 +211,4 @@ def _read_names(file: str) -> bytes:
     try:
         return Path(file).read_bytes()
     except OSError as exc:
-        _fail(f"{file}: cannot read: {exc.strerror or exc}", EXIT_DATAERR)
+        fail(f"{file}: cannot read: {exc.strerror or exc}", EXIT_DATAERR)

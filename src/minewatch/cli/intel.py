@@ -11,11 +11,11 @@ from enum import Enum
 from pathlib import Path
 from typing import Optional
 
+from minewatch.cli.common import EXIT_DATAERR, fail
 import typer
 
 from minewatch.errors import MinewatchError
 
-EXIT_DATAERR = 65
 SHOWN_REASONS = 3  # bad lines printed per file
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -59,9 +59,6 @@ class ExportFormat(str, Enum):
     hosts = "hosts"
 
 
-def _fail(message: str, code: int) -> None:
-    typer.secho(f"minewatch: {message}", err=True, fg="red")
-    raise typer.Exit(code)
 
 
 @app.command("import")
@@ -83,14 +80,14 @@ def import_lists(
     from minewatch.store.duck import Store
 
     if source is not None and len(files) > 1:
-        _fail("--source names one file's rows: give one file", 2)
+        fail("--source names one file's rows: give one file", 2)
     failed = False
     try:
         with Store(db) as store:
             for path in files:
                 failed |= not _import_one(store, path, format.value, category, source)
     except MinewatchError as exc:
-        _fail(str(exc), EXIT_DATAERR)
+        fail(str(exc), EXIT_DATAERR)
     if failed:
         raise typer.Exit(EXIT_DATAERR)
 
@@ -151,7 +148,7 @@ def export_indicators(
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
-        _fail(f"{out}: {exc.strerror or exc}", EXIT_DATAERR)
+        fail(f"{out}: {exc.strerror or exc}", EXIT_DATAERR)
     typer.echo(f"wrote {out}", err=True)
 
 
@@ -164,5 +161,5 @@ def _rows(db: Path, kind: Optional[Kind], category: Optional[Category]) -> list[
             return indicators(store, kind.value if kind else None,
                               category.value if category else None)
     except MinewatchError as exc:
-        _fail(str(exc), EXIT_DATAERR)
+        fail(str(exc), EXIT_DATAERR)
     return []

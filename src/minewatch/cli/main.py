@@ -12,12 +12,12 @@ from enum import Enum
 from pathlib import Path
 from typing import Optional
 
+from minewatch.cli.common import EXIT_DATAERR, fail
 import typer
 
 from minewatch.cli.progress import progress_bar
 from minewatch.errors import InputError, MinewatchError
 
-EXIT_DATAERR = 65
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__,
                   pretty_exceptions_enable=False)
@@ -40,9 +40,6 @@ class TableFormat(str, Enum):
     csv = "csv"
 
 
-def _fail(message: str, code: int) -> None:
-    typer.secho(f"minewatch: {message}", err=True, fg="red")
-    raise typer.Exit(code)
 
 
 @app.command()
@@ -78,12 +75,12 @@ def analyze(
     from minewatch.engine.local import analyze as run_analysis
 
     if registry is not None and not registry.is_file():
-        _fail(f"{registry}: no such register file", 2)
+        fail(f"{registry}: no such register file", 2)
     with progress_bar() as progress:
         try:
             result = run_analysis([str(p) for p in inputs], db, registry, progress)
         except MinewatchError as exc:
-            _fail(str(exc), EXIT_DATAERR)
+            fail(str(exc), EXIT_DATAERR)
     for line in result.lines():
         typer.echo(line)
     if result.unreadable:
@@ -102,7 +99,7 @@ def report(
     try:
         rep, miners = build_report(db)
     except MinewatchError as exc:
-        _fail(str(exc), EXIT_DATAERR)
+        fail(str(exc), EXIT_DATAERR)
     _emit(render(rep, miners, format.value), out)
 
 
@@ -133,7 +130,7 @@ def _table_command(db: Path, table: str, order: str, fmt: TableFormat, out: Opti
         with Store(db, read_only=True) as store:
             rows = store.query(f'SELECT * FROM "{table}" {order}')
     except MinewatchError as exc:
-        _fail(str(exc), EXIT_DATAERR)
+        fail(str(exc), EXIT_DATAERR)
     if fmt is TableFormat.json:
         text = json.dumps(rows.to_pylist(), ensure_ascii=False, indent=1) + "\n"
     else:

@@ -6,9 +6,9 @@ import re
 import sys
 from enum import Enum
 
+from minewatch.cli.common import EXIT_DATAERR, EXIT_USAGE
 import typer
 
-EXIT_USAGE, EXIT_DATAERR = 2, 65
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:/\s*(min|m|s|sec|h|hour))?\s*$")
 _PER_MINUTE = {None: 1.0, "min": 1.0, "m": 1.0, "s": 60.0, "sec": 60.0, "h": 1 / 60, "hour": 1 / 60}
 

@@ -12,9 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional
 
+from minewatch.cli.common import EXIT_DATAERR, EXIT_USAGE, fail
 import typer
 
-EXIT_USAGE, EXIT_DATAERR = 2, 65
 REFRESH_S = 0.5  # how often the terminal display of counters is redrawn
 
 
@@ -36,15 +36,15 @@ def collect(
     try:
         host, port = parse_listen(listen)
     except ValueError as exc:
-        _fail(f"--listen: {exc}", EXIT_USAGE)
+        fail(f"--listen: {exc}", EXIT_USAGE)
     collector = FlowCollector(CollectorConfig(db=db, host=host, port=port, registry=registry,
                                               batch_seconds=batch_seconds))
     try:
         collector.start()
     except OSError as exc:
-        _fail(f"cannot listen on {listen}: {exc.strerror or exc}", EXIT_USAGE)
+        fail(f"cannot listen on {listen}: {exc.strerror or exc}", EXIT_USAGE)
     except MinewatchError as exc:
-        _fail(str(exc), EXIT_DATAERR)
+        fail(str(exc), EXIT_DATAERR)
     typer.echo(f"listening on {collector.url}, storing into {db}")
     sys.stdout.flush()
     with _until_signal() as stopping, _live_counters(lambda: collector.counters.line()) as draw:
@@ -78,7 +78,7 @@ def watch(
         try:
             watcher.start()
         except MinewatchError as exc:
-            _fail(str(exc), EXIT_DATAERR)
+            fail(str(exc), EXIT_DATAERR)
         with _until_signal() as stopping:
             try:
                 watcher.run(stopping, once, _print_results)
@@ -96,12 +96,9 @@ def _print_results(results: list) -> None:
 
 def _check_registry(registry: Optional[Path]) -> None:
     if registry is not None and not registry.is_file():
-        _fail(f"{registry}: no such register file", EXIT_USAGE)
+        fail(f"{registry}: no such register file", EXIT_USAGE)
 
 
-def _fail(message: str, code: int) -> None:
-    typer.secho(f"minewatch: {message}", err=True, fg="red")
-    raise typer.Exit(code)
 
 
 @contextmanager

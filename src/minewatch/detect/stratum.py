@@ -31,6 +31,7 @@ from minewatch.decode import cryptonote, ethstratum, getwork, stratum_v1
 from minewatch.decode.http import HttpFramer, HttpMessage, is_http_start
 from minewatch.decode.tls import looks_like_tls
 from minewatch.decode.jsonrpc import LineFramer, RpcMessage, id_text, parse_message
+from minewatch.detect.bounded import MAX_TRACKED, add_fact, remember
 from minewatch.detect.coins import identify_address, pick_algorithm, pick_coin, split_login
 from minewatch.errors import DecodeError
 from minewatch.estimate.hashrate import (hps_from_cryptonote_target, hps_from_difficulty,
@@ -38,8 +39,6 @@ from minewatch.estimate.hashrate import (hps_from_cryptonote_target, hps_from_di
 
 SNIFF_BYTES = 8  # enough to tell "OPTIONS " / "HTTP/1." / a TLS header from JSON
 GIVE_UP_LINES = 64  # undecodable lines, with nothing decoded yet, before a stream is ignored
-MAX_TRACKED = 4096  # jobs and unanswered requests remembered (oldest dropped)
-MAX_EVIDENCE = 24
 OPAQUE_MAGIC = (b"\xf9\xbe\xb4\xd9", b"\x0b\x11\x09\x07", b"\xfa\xbf\xb5\xda", b"\xfb\xc0\xb6\xdb",
                 b"\xc0\xc0\xc0\xc0", b"SSH-")  # Bitcoin/Litecoin/Dogecoin P2P, SSH
 HTTP_RPC = "bitcoin-http"  # provisional until getwork.classify decides
@@ -241,14 +240,10 @@ class StratumSession:
         self.events.append(row)
 
     def _fact(self, text: str) -> None:
-        if text not in self._evidence and len(self._evidence) < MAX_EVIDENCE:
-            self._evidence.append(text)
+        add_fact(self._evidence, text)
 
     def _track(self, table: OrderedDict, key, value) -> None:
-        table[key] = value
-        table.move_to_end(key)
-        if len(table) > MAX_TRACKED:
-            table.popitem(last=False)
+        remember(table, key, value)
 
     def _expect(self, direction: str, msg_id, *entry) -> None:
         """Remember a request so that its reply (the other direction, same id) can be read."""

@@ -24,14 +24,13 @@ from collections import Counter, OrderedDict
 
 from minewatch import schema
 from minewatch.decode import stratum_v2 as sv2
+from minewatch.detect.bounded import add_fact, remember
 from minewatch.detect.coins import identify_address, pick_coin, split_login
 from minewatch.errors import DecodeError
 from minewatch.estimate.hashrate import hps_from_target256
 
 DIALECT = "stratum-v2"
 ALGORITHM = "sha256d"  # SV2 jobs are Bitcoin block headers (spec 5.1)
-MAX_TRACKED = 4096
-MAX_EVIDENCE = 24
 EVENT_COLUMNS = schema.column_names("stratum_events")
 STALE_WORDS = ("stale", "job", "expired", "duplicate")
 
@@ -163,14 +162,10 @@ class Sv2Session:
         self.events.append(row)
 
     def _fact(self, text: str) -> None:
-        if text not in self._evidence and len(self._evidence) < MAX_EVIDENCE:
-            self._evidence.append(text)
+        add_fact(self._evidence, text)
 
     def _track(self, table: OrderedDict, key, value) -> None:
-        table[key] = value
-        table.move_to_end(key)
-        if len(table) > MAX_TRACKED:
-            table.popitem(last=False)
+        remember(table, key, value)
 
     def _on_setup(self, m: sv2.SetupConnection) -> dict:
         self._mining = self._mining or m.protocol == 0
