@@ -33,8 +33,13 @@ def _none() -> dict:
 
 
 def combine_estimates(sessions: list[dict]) -> dict:
-    """A miner's hashrate: the sum of its sessions' estimates, with a 95% interval from the
-    summed variances (each recovered from its own interval's half-widths)."""
+    """A miner's hashrate: all hashes its sessions credited, over the time it was observed.
+
+    Each session's estimate is weighted by its own window and divided by the union of the
+    windows: concurrent sessions (rigs behind one NAT address) add up, sequential ones (a
+    reconnect, a pool failover, XMRig's donation minutes) do not count the same hashing twice.
+    The 95% interval comes from the summed variances, each recovered from its session's
+    interval half-widths and scaled the same way."""
     measured = [s for s in sessions if s.get("hashrate_hs") is not None]
     if not measured:
         return {"hashrate_method": "none"} | _none()
@@ -44,8 +49,28 @@ def combine_estimates(sessions: list[dict]) -> dict:
         s = measured[0]
         return {k: s[k] for k in ("hashrate_hs", "hashrate_low_hs", "hashrate_high_hs")} | \
             {"hashrate_method": method}
-    value = sum(s["hashrate_hs"] for s in measured)
-    lo = math.sqrt(sum(((s["hashrate_hs"] - s["hashrate_low_hs"]) / 1.96) ** 2 for s in measured))
-    hi = math.sqrt(sum(((s["hashrate_high_hs"] - s["hashrate_hs"]) / 1.96) ** 2 for s in measured))
+    union = observed_window(measured)
+    w = [_window(s) / union for s in measured]
+    value = sum(k * s["hashrate_hs"] for k, s in zip(w, measured))
+    lo = math.sqrt(sum((k * (s["hashrate_hs"] - s["hashrate_low_hs"]) / 1.96) ** 2
+                       for k, s in zip(w, measured)))
+    hi = math.sqrt(sum((k * (s["hashrate_high_hs"] - s["hashrate_hs"]) / 1.96) ** 2
+                       for k, s in zip(w, measured)))
     return {"hashrate_hs": value, "hashrate_low_hs": max(value - 1.96 * lo, 0.0),
             "hashrate_high_hs": value + 1.96 * hi, "hashrate_method": method}
+
+
+def _window(s: dict) -> float:
+    return max(s.get("window_s") or 0.0, 1e-9)
+
+
+def observed_window(sessions: list[dict]) -> float:
+    """Length of the union of the sessions' windows [ts_start, ts_start + window_s], s."""
+    spans = sorted((s["ts_start"], s["ts_start"] + _window(s)) for s in sessions)
+    total, (start, end) = 0.0, spans[0]
+    for a, b in spans[1:]:
+        if a > end:
+            total, start, end = total + end - start, a, b
+        else:
+            end = max(end, b)
+    return max(total + end - start, 1e-9)
