@@ -15,6 +15,8 @@ ids = st.none() | st.integers(0, 10**9) | st.text(max_size=12)
 diffs = st.integers(1, 2**53) | st.floats(1e-9, 1e15)
 long_hex = st.binary(min_size=40, max_size=1400).map(bytes.hex)
 nonce0x = st.binary(min_size=8, max_size=8).map(lambda b: "0x" + b.hex())
+# A Bitcoin-family nonce is 32 bits (8 hex); past 66 hex chars a submit is a ZIP 301 solution.
+nonce32 = st.binary(min_size=4, max_size=4).map(bytes.hex)
 
 RECORDS = st.one_of(
     st.builds(sv1.Subscribe, ids, st.none() | name,
@@ -32,7 +34,7 @@ RECORDS = st.one_of(
               st.booleans(), st.lists(name, max_size=2).map(tuple)),
     st.builds(sv1.KawpowNotify, ids, name, hex32, hex32, hex32, st.booleans(),
               st.none() | st.integers(0, 10**7), st.none() | hexstr),
-    st.builds(sv1.Submit, ids, name, name, hexstr, hexstr, hexstr, st.none() | hexstr),
+    st.builds(sv1.Submit, ids, name, name, hexstr, hexstr, nonce32, st.none() | hexstr),
     st.builds(sv1.Zip301Submit, ids, name, name, hexstr, hexstr, long_hex),
     st.builds(sv1.KawpowSubmit, ids, name, name, nonce0x, hex32.map(lambda h: "0x" + h),
               hex32.map(lambda h: "0x" + h)),

@@ -10,10 +10,10 @@ and one vectorised function (`flow_table`) maps blocks to `flows` rows.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import ipaddress
 import socket
-import struct
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from minewatch import schema
-from minewatch.errors import DecodeError, NeedMoreData
+from minewatch.errors import DecodeError
 
 VARLEN = 65535  # IPFIX field length meaning "variable length, prefixed on the wire"
 PAD = "pad"
@@ -77,23 +77,6 @@ BY_NAME: dict[str, InfoElement] = {e.name: e for e in ELEMENTS.values()}
 # NetFlow v9 options scopes are their own number space (RFC 3954 6.1), clashing with ids 1-5.
 V9_SCOPES = {1: "scopeSystem", 2: "scopeInterface", 3: "scopeLineCard", 4: "scopeCache",
              5: "scopeTemplate"}
-
-
-@dataclass(frozen=True, slots=True)
-class WireHeader:
-    """A fixed header declared once as (name, struct code) rows; the struct is derived."""
-
-    names: tuple[str, ...]
-    struct: struct.Struct
-
-    @classmethod
-    def of(cls, *rows: tuple[str, str]) -> WireHeader:
-        return cls(tuple(n for n, _ in rows), struct.Struct("!" + "".join(c for _, c in rows)))
-
-    def unpack(self, data: bytes, offset: int = 0) -> tuple[int, ...]:
-        if len(data) - offset < self.struct.size:
-            raise NeedMoreData(f"header needs {self.struct.size} bytes, {len(data) - offset} left")
-        return self.struct.unpack_from(data, offset)
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,16 +322,36 @@ _START = ("flowStartMilliseconds", "flowStartSeconds", "flowStartDeltaMicrosecon
 _END = ("flowEndMilliseconds", "flowEndSeconds", "flowEndDeltaMicroseconds", "flowEndSysUpTime")
 _PACKETS = ("packetDeltaCount", "packetTotalCount", "postPacketDeltaCount")
 _OCTETS = ("octetDeltaCount", "octetTotalCount", "postOctetDeltaCount")
+_CONTEXT = ("export", "uptime", "init", "rate", "exporter", "source")
+_NO_CLOCK = ExportClock(float("nan"))
 
 
 @dataclass(frozen=True, slots=True)
 class _Group:
-    """Blocks of one template, concatenated, with their datagrams' context per record."""
+    """Blocks of one template, concatenated, with their datagrams' context per member."""
 
     members: list[tuple[DataBlock, Datagram]]
     counts: np.ndarray
     values: dict[str, Column]
     rows: np.ndarray
+    context: dict[str, tuple]  # _CONTEXT, gathered in one pass: export time (s), uptime at
+    # export and system init time (ms, None when unknown), default rate, exporter text, source
+
+    @classmethod
+    def of(cls, members: list[tuple[DataBlock, Datagram]]) -> _Group:
+        found, options, where, text = [], None, None, ""
+        for block, dg in members:
+            if dg.options is not options:  # a batch's datagrams share a few options objects
+                options, rate = dg.options, dg.options.default_rate()
+            if (dg.exporter, dg.domain) != where:
+                where, text = (dg.exporter, dg.domain), dg.exporter_text
+            clock = block.clock or _NO_CLOCK
+            found.append((len(block.rows), clock.export_time, clock.uptime_ms,
+                          options.system_init_ms, rate, text, dg.source))
+        counts, *context = zip(*found)
+        layout = members[0][0].template.layout
+        return cls(members, np.array(counts, np.int64), {c.name: c for c in layout.columns},
+                   _concatenate([b.rows for b, _ in members], layout), dict(zip(_CONTEXT, context)))
 
     def get(self, *names: str) -> np.ndarray | None:
         """The first present unsigned/IPv4 element of names, as uint64."""
@@ -360,15 +363,16 @@ class _Group:
         return np.zeros(len(self.rows), np.int64) if found is None else found.astype(np.int64)
 
     def per_record(self, values: Sequence[Any], dtype: Any = np.float64) -> np.ndarray:
-        return np.repeat(np.asarray(values, dtype), self.counts)
+        return np.repeat(np.asarray(values, dtype), self.counts)  # float: None becomes NaN
 
 
 def flow_table(datagrams: Sequence[Datagram], input_id: str = "") -> pa.Table:
     """`flows` rows of the flow records of datagrams, grouped by template (order kept within)."""
     groups: dict[int, list[tuple[DataBlock, Datagram]]] = {}
     for dg in datagrams:
-        for block in dg.flow_blocks():
-            groups.setdefault(id(block.template), []).append((block, dg))
+        for s in dg.sets:  # dg.flow_blocks(), inlined: this loop runs per datagram
+            if isinstance(s, DataBlock) and not s.template.scope_count:
+                groups.setdefault(id(s.template), []).append((s, dg))
     tables = [_group_table(members, input_id) for members in groups.values()]
     return pa.concat_tables(tables) if tables else schema.empty_table("flows")
 
@@ -379,37 +383,33 @@ def flow_rows(datagram: Datagram, input_id: str = "") -> list[dict[str, Any]]:
 
 
 def _group_table(members: list[tuple[DataBlock, Datagram]], input_id: str) -> pa.Table:
-    template = members[0][0].template
-    rows = _concatenate([b.rows for b, _ in members], template.layout)
-    g = _Group(members, np.array([len(b) for b, _ in members]),
-               {c.name: c for c in template.layout.columns}, rows)
-    rate = _rates(g)
+    g = _Group.of(members)
+    rate, export = _rates(g), g.per_record(g.context["export"])
     cols = {
-        "ts_start": _times(g, _START), "ts_end": _times(g, _END),
+        "ts_start": _times(g, _START, export), "ts_end": _times(g, _END, export),
         "src_ip": _address(g, "sourceIPv4Address", "sourceIPv6Address"),
         "src_port": g.ints("sourceTransportPort"),
         "dst_ip": _address(g, "destinationIPv4Address", "destinationIPv6Address"),
         "dst_port": g.ints("destinationTransportPort"), "proto": g.ints("protocolIdentifier"),
         "packets": g.ints(*_PACKETS) * rate, "bytes": g.ints(*_OCTETS) * rate,
         "tcp_flags": g.ints("tcpControlBits"), "sampling_rate": rate,
-        "exporter": _texts(g, [dg.exporter_text for _, dg in members]),
-        "source": _texts(g, [dg.source for _, dg in members]),
-        "input_id": _texts(g, [input_id] * len(members)),
+        "exporter": _texts(g, g.context["exporter"]), "source": _texts(g, g.context["source"]),
+        "input_id": pa.repeat(pa.scalar(input_id, pa.string()), len(g.rows)),
     }
     return pa.table(cols, schema=schema.arrow_schema("flows"))
 
 
 def _concatenate(parts: list[np.ndarray], layout: Layout) -> np.ndarray:
-    if len(parts) == 1 or not layout.fixed:
-        return np.concatenate(parts) if len(parts) > 1 else parts[0]
-    record = np.dtype((np.void, layout.dtype.itemsize))  # opaque records: no per-field promotion
-    return np.concatenate([p.view(record) for p in parts]).view(layout.dtype)
+    if len(parts) == 1:
+        return parts[0]
+    with contextlib.suppress(BufferError, TypeError, ValueError):  # not contiguous: concatenate
+        if layout.fixed:  # joining records' bytes is ~10x faster than concatenating structs
+            return np.frombuffer(b"".join(parts), layout.dtype)
+    return np.concatenate(parts)
 
 
-def _times(g: _Group, names: tuple[str, str, str, str]) -> np.ndarray:
+def _times(g: _Group, names: tuple[str, str, str, str], export: np.ndarray) -> np.ndarray:
     """Epoch seconds from absolute, export-relative or sysUpTime-relative elements."""
-    clocks = [b.clock or ExportClock(float("nan")) for b, _ in g.members]
-    export = g.per_record([c.export_time for c in clocks])
     ms, secs, delta_us, uptime = (g.get(n) for n in names)
     if ms is not None:
         return ms / 1000.0
@@ -419,9 +419,7 @@ def _times(g: _Group, names: tuple[str, str, str, str]) -> np.ndarray:
         return export - delta_us / 1e6
     if uptime is None:
         return export
-    at_export = g.per_record([np.nan if c.uptime_ms is None else c.uptime_ms for c in clocks])
-    init = g.per_record([np.nan if dg.options.system_init_ms is None
-                         else dg.options.system_init_ms for _, dg in g.members])
+    at_export, init = g.per_record(g.context["uptime"]), g.per_record(g.context["init"])
     since = np.mod(np.nan_to_num(at_export) - uptime, 2.0**32)  # sysUpTime wraps at 2^32 ms
     relative = np.where(np.isnan(at_export), (init + uptime) / 1000.0, export - since / 1000.0)
     return np.where(np.isnan(relative), export, relative)
@@ -436,7 +434,7 @@ def _rates(g: _Group) -> np.ndarray:
     if interval is not None and space is not None:
         return np.maximum((interval + space) // np.maximum(interval, 1), 1).astype(np.int64)
     sampler = g.get("samplerId", "selectorId")
-    defaults = [dg.options.default_rate() for _, dg in g.members]
+    defaults = g.context["rate"]
     if sampler is None:
         return g.per_record(defaults, np.int64)
     chunks = zip(np.split(sampler, np.cumsum(g.counts)[:-1]), g.members, defaults)
@@ -452,13 +450,10 @@ def _address(g: _Group, v4: str, v6: str) -> pa.Array:
     return pa.nulls(len(g.rows), pa.string())
 
 
-def _texts(g: _Group, per_member: list[str]) -> pa.Array:
-    distinct = sorted(set(per_member))
-    if len(distinct) == 1:
-        return pa.repeat(pa.scalar(distinct[0], pa.string()), len(g.rows))
-    index = {t: i for i, t in enumerate(distinct)}
-    return pa.array(distinct, pa.string()).take(g.per_record([index[t] for t in per_member],
-                                                             np.int32))
+def _texts(g: _Group, per_member: Sequence[str]) -> pa.Array:
+    if len(set(per_member)) == 1:
+        return pa.repeat(pa.scalar(per_member[0], pa.string()), len(g.rows))
+    return pa.array(per_member, pa.string()).take(g.per_record(range(len(per_member)), np.int32))
 
 
 @functools.cache

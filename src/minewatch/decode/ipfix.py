@@ -25,19 +25,18 @@ from minewatch.decode.flowfields import (
     FieldSpec,
     Template,
     TemplateSet,
-    WireHeader,
     flow_rows,
     flow_table,
     pack_rows,
 )
-from minewatch.decode.netflow_v9 import (
+from minewatch.decode.netflow_v9 import export_seconds, flow_elements
+from minewatch.decode.templates import (
     Dialect,
     SetWalk,
     TemplateCache,
+    WireHeader,
     decode_sets,
     encode_sets,
-    export_seconds,
-    flow_elements,
 )
 from minewatch.errors import DecodeError, NeedMoreData
 

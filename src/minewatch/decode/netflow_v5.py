@@ -22,12 +22,12 @@ from minewatch.decode.flowfields import (
     ExporterOptions,
     FieldSpec,
     Template,
-    WireHeader,
     flow_rows,
     flow_table,
     pack_rows,
 )
 from minewatch.decode.netflow_v9 import TemplateCache, export_seconds, flow_elements, uptime_ms
+from minewatch.decode.templates import WireHeader
 from minewatch.errors import DecodeError, NeedMoreData
 
 SOURCE = "netflow-v5"
