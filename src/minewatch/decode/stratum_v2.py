@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from minewatch.decode.pcap import Fields, field_struct
+from minewatch.decode.cursor import Cursor
 from minewatch.errors import DecodeError, NeedMoreData
 
 FRAME_HEADER: Fields = (("extension_type", "H"), ("msg_type", "B"), ("msg_length", "3s"))
@@ -125,17 +126,9 @@ _FIXED = {"U8": struct.Struct("<B"), "U16": struct.Struct("<H"), "U32": struct.S
 _LEN_PREFIX = {"STR0_255": (1, 255), "B0_32": (1, 32), "B0_255": (1, 255)}
 
 
-class _Reader:
-    __slots__ = ("data", "pos")
-
-    def __init__(self, data: bytes) -> None:
-        self.data, self.pos = data, 0
-
-    def take(self, n: int) -> bytes:
-        if self.pos + n > len(self.data):
-            raise DecodeError("SV2 field runs past the end of its message")
-        self.pos += n
-        return self.data[self.pos - n:self.pos]
+class _Reader(Cursor):
+    __slots__ = ()
+    OVERRUN = "SV2 field runs past the end of its message"
 
     def read(self, kind: str):
         if kind in _FIXED:

@@ -12,6 +12,7 @@ import hashlib
 import struct
 from dataclasses import dataclass
 
+from minewatch.decode.cursor import Cursor
 from minewatch.errors import DecodeError, NeedMoreData
 
 HANDSHAKE = 0x16
@@ -57,19 +58,11 @@ def is_grease(value: int) -> bool:
     return value & 0x0F0F == 0x0A0A and value >> 8 == value & 0xFF
 
 
-class _Reader:
-    """Bounds-checked big-endian reads; running off the end is malformed input."""
+class _Reader(Cursor):
+    """Big-endian reads of ClientHello fields."""
 
-    __slots__ = ("data", "pos")
-
-    def __init__(self, data: bytes) -> None:
-        self.data, self.pos = data, 0
-
-    def take(self, n: int) -> bytes:
-        if self.pos + n > len(self.data):
-            raise DecodeError("ClientHello field runs past its end")
-        self.pos += n
-        return self.data[self.pos - n:self.pos]
+    __slots__ = ()
+    OVERRUN = "ClientHello field runs past its end"
 
     def uint(self, n: int) -> int:
         return int.from_bytes(self.take(n), "big")
@@ -83,10 +76,6 @@ class _Reader:
             raise DecodeError("odd-length list of 16-bit values")
         self.pos = len(self.data)
         return tuple(v for (v,) in struct.iter_unpack(">H", body))
-
-    @property
-    def done(self) -> bool:
-        return self.pos >= len(self.data)
 
 
 def looks_like_tls(data: bytes) -> bool:
