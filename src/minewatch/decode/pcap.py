@@ -70,6 +70,18 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+def pcap_layout(header: bytes) -> tuple[bool, int, int]:
+    """(big-endian, timestamp fraction units per second, linktype) of a classic pcap file
+    header (24 bytes). Raises DecodeError for another magic, NeedMoreData if cut short."""
+    if header[:4] not in _PCAP_MAGICS:
+        raise DecodeError(f"not a classic pcap file (magic {header[:4].hex()})")
+    if len(header) < 24:
+        raise NeedMoreData("pcap file header cut short")
+    order, units = _PCAP_MAGICS[header[:4]]
+    linktype = field_struct(PCAP_HEADER, order).unpack_from(header)[-1] & _LINKTYPE_MASK
+    return order == ">", units, linktype
+
+
 @dataclass(frozen=True, slots=True)
 class RawPacket:
     ts: float  # s since epoch
@@ -140,11 +152,10 @@ class PcapReader:
     def _read_pcap_header(self) -> int:
         if not self._fill(24):
             raise NeedMoreData("pcap file header cut short")
-        order, self._units = _PCAP_MAGICS[self._buf[:4]]
-        header = field_struct(PCAP_HEADER, order).unpack_from(self._buf)
-        self._record = field_struct(PCAP_RECORD, order)
+        big, self._units, linktype = pcap_layout(self._buf[:24])
+        self._record = field_struct(PCAP_RECORD, ">" if big else "<")
         self._pos = 24
-        return header[-1] & _LINKTYPE_MASK
+        return linktype
 
     def _iter_pcap(self) -> Iterator[RawPacket]:
         unpack, units, linktype = self._record.unpack_from, self._units, self.linktype

@@ -24,7 +24,7 @@ from minewatch.enrich.geo import GeoDB
 from minewatch.errors import DecodeError, InputError
 from minewatch.ingest import dnslog, zeeklogs
 from minewatch.ingest.exports import ExportDecoder
-from minewatch.ingest.packets import PacketIngest
+from minewatch.ingest.capture import read_capture
 
 HEAD = 4096
 CHUNK = 1 << 20
@@ -187,28 +187,21 @@ def _ingest_stream(res: InputResult, f: BinaryIO, size: int, input_id: str, stor
 
 def _read_pcap(res: InputResult, f: BinaryIO, input_id: str, progress) -> dict[str, pa.Table]:
     try:
-        reader = pcap.PcapReader(f)
+        tables, state, frames = read_capture(f, input_id, Path(res.path).name, progress.advance)
     except DecodeError as exc:
         raise InputError(f"bad capture header: {exc}") from None
-    state = PacketIngest(input_id, exporter=Path(res.path).name)
-    last = 0
-    for raw in reader:
-        state.add(raw)
-        if state.counters.packets % 8192 == 0:
-            pos = f.tell()
-            progress.advance(pos - last)
-            last = pos
-    tables = state.finish()
     c = state.counters
     res.records = c.packets
-    res.skipped = c.skipped + reader.skipped + state.exports.skipped
+    res.skipped = c.skipped + frames.skipped + state.dpi.exports.skipped
     if c.export_datagrams > c.packets / 2:
         res.format = f"{res.format} of flow exports"
-    if reader.truncated:
+    if frames.truncated:
         res.message = f"truncated after {c.packets:,} packets; the rest was not read"
+    elif frames.error:
+        res.message = frames.error
     elif c.first_error:
         res.message = c.first_error
-    if c.packets == 0 and not reader.truncated:
+    if c.packets == 0 and not frames.truncated:
         raise InputError("capture holds no packets")
     return tables
 

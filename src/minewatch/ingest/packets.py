@@ -30,7 +30,41 @@ from minewatch.ingest.exports import ExportDecoder, looks_like_export
 
 TLS_HELLO_LIMIT = 16384  # bytes of a client's first flight we wait for to read the SNI
 GIVE_UP_CHUNKS = 64  # data chunks a connection may carry before it must have shown mining
+EVENTS_EVERY = 256  # data chunks between hand-overs of a pool session's event rows
 _IGNORE = object()
+
+
+class Rows:
+    """Rows of one table: dicts as they come, compacted to Arrow every `every` rows (a dict per
+    row costs about ten times its Arrow form, and a capture can hold millions of events)."""
+
+    def __init__(self, table: str, every: int = 1 << 15):
+        self._table, self._every = table, every
+        self._rows: list[dict] = []
+        self._parts: list[pa.Table] = []
+
+    def append(self, row: dict) -> None:
+        self._rows.append(row)
+        if len(self._rows) >= self._every:
+            self._compact()
+
+    def extend(self, rows) -> None:
+        for row in rows:
+            self.append(row)
+
+    def __len__(self) -> int:
+        return len(self._rows) + sum(t.num_rows for t in self._parts)
+
+    def table(self) -> pa.Table:
+        self._compact()
+        if not self._parts:
+            return schema.to_table(self._table, [])
+        return pa.concat_tables(self._parts)
+
+    def _compact(self) -> None:
+        if self._rows:
+            self._parts.append(schema.to_table(self._table, self._rows))
+            self._rows = []
 
 
 @dataclass(slots=True)
@@ -71,10 +105,11 @@ class PacketIngest:
         self.conns: dict[ConnKey, _Tracked | object] = {}
         self.flow_rows: list[dict] = []
         self.sessions: list[tuple[dict, bool]] = []  # (row, closed)
-        self.events: list[dict] = []
-        self.dns_rows: list[dict] = []
-        self.tls_rows: list[dict] = []
+        self.events = Rows("stratum_events")
+        self.dns_rows = Rows("dns_map")
+        self.tls_rows = Rows("tls_hellos")
         self.web_rows: list[dict] = []
+        self.dropped: list[ConnKey] = []  # connections the last inspect() stopped reading
 
     def add(self, raw: RawPacket) -> None:
         self.counters.packets += 1
@@ -90,18 +125,29 @@ class PacketIngest:
             self.first_ts = seg.ts
         self.last_ts = max(self.last_ts, seg.ts)
         if seg.proto == 17 and looks_like_export(seg):
-            self.counters.export_datagrams += 1
-            self.exports.add(seg)
+            self.export(seg)
             return
         if seg.proto == 17 and seg.sport == 53:
-            self._dns(seg)
+            self.dns(seg)
         self.meter.add(seg)
-        for ev in self.tcp.add(seg):
-            self._event(ev)
+        self.inspect(seg)
         if self.counters.packets % 4096 == 0:
             self.flow_rows += self.meter.expired(seg.ts)
 
-    def _dns(self, seg) -> None:
+    def inspect(self, seg) -> list[ConnKey]:
+        """Deep inspection of one TCP segment (reassembly, pool dialects, TLS SNI, web pages);
+        the connections it made DPI stop reading."""
+        self.dropped = []
+        for ev in self.tcp.add(seg):
+            self._event(ev)
+        return self.dropped
+
+    def export(self, seg) -> None:
+        """A NetFlow/IPFIX datagram carried in the capture."""
+        self.counters.export_datagrams += 1
+        self.exports.add(seg)
+
+    def dns(self, seg) -> None:
         try:
             msg = dnsdec.parse_message(seg.payload)
         except DecodeError:
@@ -119,6 +165,8 @@ class PacketIngest:
         if st is None:
             st = self._classify(key, direction, data, ts)
             self.conns[key] = st
+            if st is _IGNORE:
+                self.dropped.append(key)
         if st is _IGNORE:
             return
         if st.session is None:
@@ -126,6 +174,8 @@ class PacketIngest:
             return
         st.session.feed(direction, ts, data)
         st.chunks += 1
+        if st.chunks % EVENTS_EVERY == 0 and st.session.is_mining():
+            self._take_events(key, st.session)  # a long pool session's events, as they come
         if st.chunks > GIVE_UP_CHUNKS and not st.session.is_mining():
             self._give_up(key, st)
             return
@@ -134,14 +184,21 @@ class PacketIngest:
         if st.browser is not None:
             st.browser.feed(direction, ts, data)
         if getattr(st.session, "gave_up", False):
-            self.conns[key] = _IGNORE
+            self._drop(key)
+
+    def _take_events(self, key: ConnKey, session) -> None:
+        self.events.extend(_event_row(e, key, self.input_id) for e in session.take_events())
+
+    def _drop(self, key: ConnKey) -> None:
+        self.conns[key] = _IGNORE
+        self.dropped.append(key)
 
     def _give_up(self, key: ConnKey, st: _Tracked) -> None:
         """A connection that spoke this long without a mining message is not a pool session
         (JSON-RPC APIs, web browsing): stop decoding it; keep what the browser scan found."""
         if st.browser is not None:
             self.web_rows += st.browser.entities(key.client_ip, self.input_id)
-        self.conns[key] = _IGNORE
+        self._drop(key)
 
     def _classify(self, key: ConnKey, direction: str, data: bytes, ts: float):
         head = data[:2048]
@@ -169,7 +226,7 @@ class PacketIngest:
                                   "client_port": key.client_port, "server_ip": key.server_ip,
                                   "server_port": key.server_port, "sni": hello.sni.lower(),
                                   "input_id": self.input_id})
-        self.conns[key] = _IGNORE
+        self._drop(key)
 
     def _close(self, ev: ConnClosed) -> None:
         st = self.conns.pop(ev.key, None)
@@ -183,24 +240,28 @@ class PacketIngest:
         row["shares_unpriced"] = st.session.counters["shares_unpriced"]
         row["tls"] = getattr(st.session, "encrypted", False)  # SV2 behind Noise
         self.sessions.append((row, ev.reason in ("fin", "rst", "idle")))
-        self.events += [_event_row(e, ev.key, self.input_id) for e in st.session.take_events()]
+        self._take_events(ev.key, st.session)
 
-    def finish(self) -> dict[str, pa.Table]:
+    def finish(self, flows: pa.Table | None = None) -> dict[str, pa.Table]:
+        """All tables; `flows` replaces this object's own meter (the compiled path meters)."""
         for ev in self.tcp.flush():
             self._event(ev)
         self.flow_rows += self.meter.flush()
+        if flows is not None:
+            flows = flows.cast(schema.arrow_schema("flows"))
+        else:
+            flows = schema.to_table("flows", self.flow_rows)
         end = self.last_ts
         for row, closed in self.sessions:
             stop = row["ts_end"] if closed else end
             row["window_s"] = max(stop - row["ts_start"], 1e-3)
-        flows = pa.concat_tables([schema.to_table("flows", self.flow_rows),
-                                  self.exports.table().cast(schema.arrow_schema("flows"))])
+        flows = pa.concat_tables([flows, self.exports.table().cast(schema.arrow_schema("flows"))])
         return {
             "flows": flows,
             "payload_sessions": schema.to_table("payload_sessions", [r for r, _ in self.sessions]),
-            "stratum_events": schema.to_table("stratum_events", self.events),
-            "dns_map": schema.to_table("dns_map", self.dns_rows),
-            "tls_hellos": schema.to_table("tls_hellos", self.tls_rows),
+            "stratum_events": self.events.table(),
+            "dns_map": self.dns_rows.table(),
+            "tls_hellos": self.tls_rows.table(),
             "web_entities": schema.to_table("web_entities", merge_entities(self.web_rows)),
         }
 

@@ -1,0 +1,450 @@
+"""Every connection of a capture in one compiled hash table: flow metering for all packets, and
+the choice of the few packets that deep inspection must see.
+
+This is the fast twin of `meter.FlowMeter` (same records, field for field: unidirectional,
+idle and active timeouts in capture time; tests/flows/test_conntable.py compares them) fused
+with a routing decision per packet:
+
+- `DPI`: TCP packets of connections whose first payload could open a pool session (JSON, HTTP,
+  a Stratum V2 frame or Noise key) or a TLS ClientHello (its SNI names the pool). A TLS
+  connection is routed only until its client's first flight is over; any other candidate until
+  the caller marks it ignored (`ignore`), which it does once the Python decoders give up on it.
+- `DNS`: UDP from port 53, for the passive DNS map (also metered).
+- `EXPORT`: NetFlow/IPFIX datagrams inside the capture (not metered: they describe other flows).
+- `CHECK`: frames the compiled parser could not read; the caller asks `decode_frame` why.
+
+Everything else is only counted, which is why a capture is read at memory speed: NFStream runs
+nDPI on every flow, minewatch's decoders run only where a pool could be talking.
+
+Slots are addressed by open addressing with linear probing. A slot lives while its connection
+has packets within `conn_timeout` s of capture time, so a decision about a connection outlives a
+pause in it; ended records leave through `ended`, a structured array the caller empties.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from minewatch.decode.framescan import ERROR, OK
+
+EMPTY, USED, DELETED = 0, 1, 2  # slot states
+UNDECIDED, PLAIN, CANDIDATE, TLS, IGNORED = 0, 1, 2, 3, 4  # what DPI makes of a connection
+NONE, DPI, DNS, EXPORT, CHECK = 0, 1, 2, 3, 4  # where a packet goes besides the meter
+
+SLOT = np.dtype([
+    ("state", "u1"), ("ver", "u1"), ("proto", "u1"), ("dpi", "u1"),
+    ("a_hi", "u8"), ("a_lo", "u8"), ("b_hi", "u8"), ("b_lo", "u8"),
+    ("a_port", "u2"), ("b_port", "u2"), ("last_ts", "f8"), ("budget", "i4"), ("first_dir", "i1"),
+])
+FLOW = np.dtype([("live", "u1"), ("flags", "u1"), ("start", "f8"), ("end", "f8"),
+                 ("packets", "i8"), ("bytes", "i8")])
+ENDED = np.dtype([
+    ("ver", "u1"), ("proto", "u1"), ("flags", "u1"), ("src_hi", "u8"), ("src_lo", "u8"),
+    ("dst_hi", "u8"), ("dst_lo", "u8"), ("sport", "u2"), ("dport", "u2"),
+    ("start", "f8"), ("end", "f8"), ("packets", "i8"), ("bytes", "i8"),
+])
+
+HELLO = np.dtype([("row", "i8"), ("off", "i8"), ("len", "i4")])  # SNI read in compiled code
+HEAD_SCAN = 2048
+MAX_RECORD = 16384 + 2048  # TLS record payload bound (decode.tls.MAX_RECORD)  # bytes of a first payload searched for "{", as the Python classifier does
+
+
+@dataclass(slots=True)
+class Routes:
+    """What `ConnTable.route` made of a batch of rows."""
+
+    route: np.ndarray  # NONE, DPI, DNS, EXPORT or CHECK per row
+    slot: np.ndarray  # the row's connection slot (-1: none), valid until the next route()
+    hellos: np.ndarray  # HELLO rows: ClientHellos whose server name was read here
+    ended: int = 0  # flow records written to `ended`
+
+
+@dataclass(frozen=True, slots=True)
+class TableConfig:
+    idle_timeout: float = 60.0  # s without a packet before a flow record ends (FlowMeter's)
+    active_timeout: float = 1800.0  # s after which a busy record is cut (FlowMeter's)
+    conn_timeout: float = 300.0  # s a silent connection keeps its slot (TcpConfig's idle)
+    tls_budget: int = 12  # payload packets of a TLS client's first flight (16 KB)
+    export_ports: tuple[int, ...] = (2055, 2056, 4739, 4740, 9995, 9996, 6343)
+
+    def array(self) -> np.ndarray:
+        return np.array([self.idle_timeout, self.active_timeout, self.conn_timeout,
+                         self.tls_budget], dtype=np.float64)
+
+
+class ConnTable:
+    """The table and its upkeep; the per-packet work is in the compiled functions below."""
+
+    def __init__(self, config: TableConfig = TableConfig(), capacity: int = 1 << 16):
+        self.config, self._cfg = config, config.array()
+        self._ports = np.array(config.export_ports, dtype=np.int64)
+        self.slots = np.zeros(capacity, SLOT)
+        self.flows = np.zeros(2 * capacity, FLOW)
+        self.used = self.deleted = 0
+
+    def route(self, buf: np.ndarray, rows: np.ndarray, n: int, ended: np.ndarray) -> Routes:
+        """Meter rows[:n] (ended records go to `ended`) and say where each row goes."""
+        self._make_room(n)
+        r = Routes(np.zeros(n, np.uint8), np.full(n, -1, np.int64), np.zeros(n, HELLO))
+        out = np.zeros(3, np.int64)  # records ended, slots newly used, hellos read
+        _meter(buf, rows[:n], self.slots, self.flows, (self._cfg, self._ports),
+               (r.route, r.slot, ended, r.hellos, out))
+        _select(rows[:n], self.slots, self._cfg, (r.route, r.slot))
+        self.used += int(out[1])
+        r.ended, r.hellos = int(out[0]), r.hellos[:out[2]]
+        return r
+
+    def ignore(self, slots: list[int]) -> None:
+        """Route no more packets of these connections to DPI (slots from the last `route`)."""
+        if slots:
+            self.slots["dpi"][np.asarray(slots, np.int64)] = IGNORED
+
+    def expire(self, now: float, ended: np.ndarray):
+        """Yield ended record counts (in `ended`, reused between yields) of flows idle at `now`
+        (capture time; +inf ends every record), freeing the slots of long-silent connections."""
+        start = 0
+        while start < len(self.slots):
+            n, start, freed = _expire(self.slots, self.flows, now, self._cfg, ended, start)
+            self.used -= freed
+            self.deleted += freed
+            yield n
+
+    def _make_room(self, incoming: int) -> None:
+        """Keep the load under 1/2 even if every incoming packet opens a connection."""
+        need = self.used + self.deleted + incoming
+        if need * 2 <= len(self.slots):
+            return
+        capacity = len(self.slots)
+        while (self.used + incoming) * 4 > capacity:
+            capacity *= 2
+        slots, flows = np.zeros(capacity, SLOT), np.zeros(2 * capacity, FLOW)
+        _rehash(self.slots, self.flows, slots, flows)
+        self.slots, self.flows, self.deleted = slots, flows, 0
+
+
+@njit(cache=True, nogil=True)
+def _hash(ver, proto, a_hi, a_lo, b_hi, b_lo, a_port, b_port):
+    h = a_lo * np.uint64(0x9E3779B97F4A7C15) ^ b_lo * np.uint64(0xC2B2AE3D27D4EB4F)
+    h ^= a_hi * np.uint64(0x165667B19E3779F9) ^ b_hi * np.uint64(0x27D4EB2F165667C5)
+    ports = (np.uint64(a_port) << np.uint64(32)) | (np.uint64(b_port) << np.uint64(16)) \
+        | (np.uint64(proto) << np.uint64(8)) | np.uint64(ver)
+    h ^= ports * np.uint64(0xFF51AFD7ED558CCD)
+    return h ^ (h >> np.uint64(31))
+
+
+@njit(cache=True, nogil=True)
+def _find(slots, ver, proto, a_hi, a_lo, b_hi, b_lo, a_port, b_port):
+    """The slot of this connection, or of the empty slot where it belongs (negated - 1)."""
+    mask = np.uint64(len(slots) - 1)
+    i = np.int64(_hash(ver, proto, a_hi, a_lo, b_hi, b_lo, a_port, b_port) & mask)
+    free = -1
+    while True:
+        s = slots[i]
+        if s.state == EMPTY:
+            return -(i if free < 0 else free) - 1
+        if s.state == DELETED:
+            if free < 0:
+                free = i
+        elif s.a_lo == a_lo and s.b_lo == b_lo and s.a_port == a_port and s.b_port == b_port \
+                and s.proto == proto and s.ver == ver and s.a_hi == a_hi and s.b_hi == b_hi:
+            return i
+        i = (i + 1) & np.int64(mask)
+
+
+@njit(cache=True, nogil=True)
+def _is_export(buf, row, ports):
+    """ingest.exports.looks_like_export on a parsed UDP row."""
+    n = row.pl_len
+    if n < 20:
+        return False
+    p = row.pl_off
+    version = (np.int64(buf[p]) << 8) | np.int64(buf[p + 1])
+    count = (np.int64(buf[p + 2]) << 8) | np.int64(buf[p + 3])
+    if version == 10:
+        return count == n
+    if version == 5:
+        return n == 24 + 48 * count
+    if version != 9:
+        return False
+    for port in ports:
+        if port == row.dport:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _classify(buf, p, n):
+    """What a connection's first payload says: TLS, CANDIDATE or PLAIN (a superset of
+    ingest.packets' classifier, which makes the final call on what is routed to it)."""
+    b0 = buf[p]
+    if b0 == 0x16:
+        return TLS
+    if n == 64:  # a Noise NX ephemeral key opens an encrypted Stratum V2 connection
+        return CANDIDATE
+    if n >= 11 and b0 == 0 and (buf[p + 1] == 0 or buf[p + 1] == 0x80) and buf[p + 2] == 0:
+        return CANDIDATE  # a plaintext SV2 SetupConnection frame header
+    if n >= 5:
+        b1, b2, b3, b4 = buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4]
+        if (b0 == 80 and b1 == 79 and b2 == 83 and b3 == 84 and b4 == 32) \
+                or (b0 == 71 and b1 == 69 and b2 == 84 and b3 == 32 and b4 == 47) \
+                or (b0 == 72 and b1 == 84 and b2 == 84 and b3 == 80 and b4 == 47):
+            return CANDIDATE  # "POST ", "GET /", "HTTP/"
+    for k in range(p, p + min(n, HEAD_SCAN)):
+        if buf[k] == 123:  # "{"
+            return CANDIDATE
+    return PLAIN
+
+
+@njit(cache=True, nogil=True)
+def _u16(b, i):
+    return (np.int64(b[i]) << 8) | np.int64(b[i + 1])
+
+
+@njit(cache=True, nogil=True)
+def _hello_sni(b, p, n):
+    """(offset, length) of the host name in a TLS record holding a whole ClientHello at
+    b[p:p+n]; (-1, 0) when it has none; (-2, 0) when the hello is not whole or not plain
+    (more records, damage, a name that is not printable ASCII) and the Python decoder decides.
+    What decode.tls.parse_client_hello would reject is rejected here too."""
+    if n < 9 or b[p] != 0x16 or b[p + 1] != 3 or 5 + _u16(b, p + 3) > n \
+            or _u16(b, p + 3) > MAX_RECORD or b[p + 5] != 1:
+        return -2, 0
+    q, end = p + 9, p + 9 + ((np.int64(b[p + 6]) << 16) | _u16(b, p + 7))
+    if end > p + 5 + _u16(b, p + 3) or q + 35 > end:
+        return -2, 0
+    q += 34  # version, random
+    q += 1 + np.int64(b[q])  # session id
+    if q + 2 > end or _u16(b, q) % 2:
+        return -2, 0
+    q += 2 + _u16(b, q)  # cipher suites
+    if q + 1 > end:
+        return -2, 0
+    q += 1 + np.int64(b[q])  # compression methods
+    if q == end:
+        return -1, 0
+    if q + 2 > end or q + 2 + _u16(b, q) != end:
+        return -2, 0
+    return _extensions(b, q + 2, end)
+
+
+@njit(cache=True, nogil=True)
+def _extensions(b, q, end):
+    """The server name among the extensions in b[q:end], checking the bodies the Python
+    decoder reads (groups, point formats, ALPN, supported versions) as strictly as it does."""
+    found, size = -1, 0
+    while q < end:
+        if q + 4 > end or q + 4 + _u16(b, q + 2) > end:
+            return -2, 0
+        kind, body, stop = _u16(b, q), q + 4, q + 4 + _u16(b, q + 2)
+        if kind == 0:
+            found, size = _server_name(b, body, stop)
+        elif not _body_ok(b, kind, body, stop):
+            return -2, 0
+        q = stop
+    if found == -2:
+        return -2, 0
+    return (found, size) if found >= 0 else (-1, 0)
+
+
+@njit(cache=True, nogil=True)
+def _body_ok(b, kind, q, stop):
+    width = 2 if kind == 10 or kind == 16 else 1  # length prefix of the vector inside
+    if kind != 10 and kind != 11 and kind != 16 and kind != 43:
+        return True
+    if q + width > stop:
+        return False
+    length = _u16(b, q) if width == 2 else np.int64(b[q])
+    if q + width + length > stop:
+        return False
+    if kind == 10 or kind == 43:
+        return length % 2 == 0
+    if kind == 16:  # ALPN: protocol names, each with a 1-byte length
+        r, last = q + 2, q + 2 + length
+        while r < last:
+            r += 1 + np.int64(b[r])
+        return r == last
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _server_name(b, q, end):
+    """The host_name entry of a server_name extension body b[q:end]: (offset, length),
+    (-1, 0) for none, (-2, 0) for anything the Python decoder would read otherwise."""
+    if q + 2 > end or q + 2 + _u16(b, q) > end:
+        return -2, 0
+    stop, q = q + 2 + _u16(b, q), q + 2
+    while q < stop:
+        if q + 3 > stop or q + 3 + _u16(b, q + 1) > stop:
+            return -2, 0
+        kind, length = b[q], _u16(b, q + 1)
+        if kind == 0:
+            for k in range(q + 3, q + 3 + length):
+                if b[k] < 0x21 or b[k] > 0x7E:
+                    return -2, 0
+            return (q + 3, length) if length else (-1, 0)
+        q += 3 + length
+    return -1, 0
+
+
+@njit(cache=True, nogil=True)
+def _meter(buf, rows, slots, flows, cfg_ports, outs):
+    cfg, ports = cfg_ports
+    route, slot_of, ended, hellos, out = outs
+    idle, active = cfg[0], cfg[1]
+    for i in range(rows.shape[0]):
+        row = rows[i]
+        if row.status != OK:
+            route[i] = CHECK if row.status == ERROR else NONE
+            continue
+        if row.proto == 17 and _is_export(buf, row, ports):
+            route[i] = EXPORT
+            continue
+        s, d = _slot(slots, row, out)
+        slot_of[i] = s
+        _count(flows, s, d, row, (idle, active), (slots, ended, out))
+        conn = slots[s]
+        if row.ts > conn.last_ts:
+            conn.last_ts = row.ts
+        if row.proto == 17 and row.sport == 53:
+            route[i] = DNS
+        elif row.proto == 6 and conn.dpi == UNDECIDED and row.pl_len > 0:
+            conn.dpi = _classify(buf, row.pl_off, row.pl_len)
+            conn.first_dir, conn.budget = d, np.int32(cfg[3])
+            if conn.dpi == TLS:
+                _read_hello(buf, row, conn, (i, hellos, out))
+
+
+@njit(cache=True, nogil=True)
+def _read_hello(buf, row, conn, sink):
+    """A ClientHello whole in its first packet is read here: its server name (if any) becomes
+    a hello row and the connection needs no DPI; anything else goes to the Python decoder."""
+    i, hellos, out = sink
+    off, n = _hello_sni(buf, row.pl_off, row.pl_len)
+    if off == -2:
+        return
+    conn.dpi = IGNORED
+    if off >= 0:
+        h = hellos[out[2]]
+        h.row, h.off, h.len = i, off, n
+        out[2] += 1
+
+
+@njit(cache=True, nogil=True)
+def _slot(slots, row, out):
+    """(slot, direction) of a row's connection, opening the slot if new; direction 0 = from
+    the lower endpoint (a) to the higher (b)."""
+    d = 0
+    if row.src_hi > row.dst_hi or (row.src_hi == row.dst_hi and (
+            row.src_lo > row.dst_lo or (row.src_lo == row.dst_lo and row.sport > row.dport))):
+        d = 1
+    if d == 0:
+        a_hi, a_lo, a_port, b_hi, b_lo, b_port = \
+            row.src_hi, row.src_lo, row.sport, row.dst_hi, row.dst_lo, row.dport
+    else:
+        a_hi, a_lo, a_port, b_hi, b_lo, b_port = \
+            row.dst_hi, row.dst_lo, row.dport, row.src_hi, row.src_lo, row.sport
+    s = _find(slots, row.ver, row.proto, a_hi, a_lo, b_hi, b_lo, a_port, b_port)
+    if s < 0:
+        s = -s - 1
+        c = slots[s]
+        c.state, c.ver, c.proto, c.dpi = USED, row.ver, row.proto, UNDECIDED
+        c.a_hi, c.a_lo, c.b_hi, c.b_lo, c.a_port, c.b_port = a_hi, a_lo, b_hi, b_lo, a_port, b_port
+        c.last_ts, c.budget, c.first_dir = row.ts, 0, 0
+        out[1] += 1
+    return s, d
+
+
+@njit(cache=True, nogil=True)
+def _count(flows, s, d, row, timeouts, sinks):
+    """FlowMeter.add for one packet."""
+    idle, active = timeouts
+    f = flows[2 * s + d]
+    ts = row.ts
+    if f.live and (ts - f.end > idle or ts - f.start >= active):
+        slots, ended, out = sinks
+        _emit(slots[s], d, f, ended, out)
+    if not f.live:
+        f.live, f.flags, f.start, f.end, f.packets, f.bytes = 1, 0, ts, ts, 0, 0
+    elif ts > f.end:
+        f.end = ts
+    f.packets += 1
+    f.bytes += row.ip_len
+    f.flags |= row.flags
+
+
+@njit(cache=True, nogil=True)
+def _emit(conn, d, f, ended, out):
+    e = ended[out[0]]
+    out[0] += 1
+    e.ver, e.proto, e.flags = conn.ver, conn.proto, f.flags
+    if d == 0:
+        e.src_hi, e.src_lo, e.sport = conn.a_hi, conn.a_lo, conn.a_port
+        e.dst_hi, e.dst_lo, e.dport = conn.b_hi, conn.b_lo, conn.b_port
+    else:
+        e.src_hi, e.src_lo, e.sport = conn.b_hi, conn.b_lo, conn.b_port
+        e.dst_hi, e.dst_lo, e.dport = conn.a_hi, conn.a_lo, conn.a_port
+    e.start, e.end, e.packets, e.bytes = f.start, f.end, f.packets, f.bytes
+    f.live = 0
+
+
+@njit(cache=True, nogil=True)
+def _select(rows, slots, cfg, outs):
+    """Second pass, in capture order: which TCP packets go to DPI, now that the batch has
+    shown each new connection's first payload (so its handshake goes along)."""
+    route, slot_of = outs
+    for i in range(rows.shape[0]):
+        s = slot_of[i]
+        if s < 0 or route[i] != NONE or rows[i].proto != 6:
+            continue
+        conn = slots[s]
+        if conn.dpi == CANDIDATE:
+            # a bare ACK moves no stream bytes: the reassembler has nothing to do with it
+            if rows[i].pl_len > 0 or rows[i].flags & 0x07:
+                route[i] = DPI
+        elif conn.dpi == TLS:
+            route[i] = DPI
+            row = rows[i]
+            if row.pl_len > 0:
+                conn.budget -= 1
+                d = 1 if (row.src_hi != conn.a_hi or row.src_lo != conn.a_lo
+                          or row.sport != conn.a_port) else 0
+                if conn.budget <= 0 or d != conn.first_dir:
+                    conn.dpi = IGNORED  # the server answered: the ClientHello is complete
+
+
+@njit(cache=True, nogil=True)
+def _expire(slots, flows, now, cfg, ended, start):
+    """Emit records idle at `now` from slot `start` on, until `ended` may not hold two more;
+    (records, next slot, slots freed)."""
+    idle, conn_timeout = cfg[0], cfg[2]
+    out = np.zeros(2, np.int64)
+    freed = 0
+    s = start
+    while s < len(slots) and out[0] + 2 <= len(ended):
+        conn = slots[s]
+        if conn.state == USED:
+            for d in range(2):
+                f = flows[2 * s + d]
+                if f.live and f.end < now - idle:
+                    _emit(conn, d, f, ended, out)
+            if not flows[2 * s].live and not flows[2 * s + 1].live \
+                    and conn.last_ts < now - conn_timeout:
+                conn.state = DELETED
+                freed += 1
+        s += 1
+    return out[0], s, freed
+
+
+@njit(cache=True, nogil=True)
+def _rehash(old, old_flows, slots, flows):
+    for i in range(len(old)):
+        c = old[i]
+        if c.state != USED:
+            continue
+        s = -_find(slots, c.ver, c.proto, c.a_hi, c.a_lo, c.b_hi, c.b_lo, c.a_port, c.b_port) - 1
+        slots[s] = c
+        flows[2 * s] = old_flows[2 * i]
+        flows[2 * s + 1] = old_flows[2 * i + 1]

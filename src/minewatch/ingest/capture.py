@@ -1,0 +1,341 @@
+"""A capture file or stream in, raw tables out, at memory speed.
+
+The compiled path: frames are read in large blocks (`ClassicFrames` for classic pcap, which is
+what tcpdump writes; `ReaderFrames` wraps `PcapReader` for pcapng), their headers parsed into
+columns (`decode.framescan`), and every packet metered in one compiled connection table
+(`flows.conntable`). Only the packets that could belong to a pool session, a TLS ClientHello, a
+DNS answer or a flow export reach the Python decoders of `PacketIngest`, which make every
+decision about them exactly as when they read a capture packet by packet.
+
+Memory is bounded by the read block, one batch of packet rows, the live connections and the
+rows produced (flow records, sessions), never by the capture's size.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from minewatch import schema
+from minewatch.decode import framescan as fs
+from minewatch.decode.packet import Segment, decode_frame
+from minewatch.decode.pcap import PcapReader, pcap_layout, sniff
+from minewatch.errors import DecodeError, NeedMoreData
+from minewatch.flows import conntable as ct
+from minewatch.ingest.packets import PacketIngest
+
+BATCH = 1 << 16  # packet rows per compiled pass
+READ = 4 << 20  # bytes read at a time: small enough to be parsed while still in cache
+EXPIRE_EVERY = 1 << 16  # packets between sweeps for idle flow records
+
+
+def read_capture(f: BinaryIO, input_id: str, exporter: str,
+                 advance: Callable[[int], None] = lambda n: None) -> tuple[dict, CaptureIngest,
+                                                                           Frames]:
+    """(tables, the ingest with its counters, the frame source with its framing state) of a
+    pcap or pcapng stream. Raises DecodeError/NeedMoreData for a bad or cut file header."""
+    head = f.read(4)
+    kind = sniff(head)
+    if kind is None:
+        raise DecodeError(f"not a pcap or pcapng file (magic {head.hex()})")
+    frames = ClassicFrames(f, head, advance) if kind == "pcap" else ReaderFrames(f, head, advance)
+    ingest = CaptureIngest(input_id, exporter)
+    for buf, n in frames:
+        ingest.batch(buf, frames.rows, n)
+    return ingest.finish(), ingest, frames
+
+
+class Frames:
+    """A source of frame batches: iterate for (buffer, rows filled); rows is `self.rows`."""
+
+    format = ""
+
+    def __init__(self, advance: Callable[[int], None]):
+        self.rows = np.zeros(BATCH, fs.PACKET)
+        self.advance, self.packets = advance, 0
+        self.truncated, self.skipped, self.error = False, 0, None
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, int]]:
+        raise NotImplementedError
+
+
+class ClassicFrames(Frames):
+    """Classic pcap, framed by the compiled walker over large reads (stdin works: no seeks)."""
+
+    format = "pcap"
+
+    def __init__(self, f: BinaryIO, head: bytes, advance: Callable[[int], None]):
+        super().__init__(advance)
+        header = head + f.read(24 - len(head))
+        if len(header) < 24:
+            raise NeedMoreData("pcap file header cut short")
+        self._f, self._layout = f, pcap_layout(header)
+        self.linktype = self._layout[2]
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, int]]:
+        buf, have, eof = np.empty(READ, np.uint8), 0, False
+        while not eof:
+            got = _fill(self._f, buf, have)
+            self.advance(got)
+            have, eof = have + got, have + got < len(buf)
+            pos = yield from self._walk(buf, have)
+            if pos is None:
+                return
+            if pos == 0 and have == len(buf):  # one record longer than the buffer
+                buf = np.concatenate([buf, np.empty(len(buf), np.uint8)])
+                continue
+            buf[:have - pos] = buf[pos:have]
+            have -= pos
+        self.truncated = have > 0
+
+    def _walk(self, buf: np.ndarray, have: int):
+        """Yield batches of the whole records in buf[:have]; where they end, None on damage."""
+        pos = 0
+        while True:
+            n, pos, why = fs.walk_pcap(buf, pos, have, self._layout, self.rows, 0)
+            self.packets += n
+            if n:
+                yield buf, n
+            if why == fs.BAD_LENGTH:
+                caplen = int.from_bytes(buf[pos + 8:pos + 12].tobytes(),
+                                        "big" if self._layout[0] else "little")
+                self.error, self.skipped = f"record length {caplen} at packet {self.packets + 1}", 1
+                return None
+            if why == fs.NEED_MORE:
+                return pos
+
+
+class ReaderFrames(Frames):
+    """pcapng (or anything `PcapReader` frames), packet objects gathered into batches."""
+
+    format = "pcapng"
+
+    def __init__(self, f: BinaryIO, head: bytes, advance: Callable[[int], None]):
+        super().__init__(advance)
+        self._reader = PcapReader(_Prefixed(head, f))
+        self.format = self._reader.format
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, int]]:
+        parts, meta = [], []
+        for raw in self._reader:
+            parts.append(raw.data)
+            meta.append((raw.ts, len(raw.data), raw.wirelen, raw.linktype))
+            if len(parts) == BATCH:
+                yield self._batch(parts, meta)
+                parts, meta = [], []
+        if parts:
+            yield self._batch(parts, meta)
+        r = self._reader
+        self.truncated, self.skipped, self.error = r.truncated, r.skipped, r.error
+
+    def _batch(self, parts: list[bytes], meta: list[tuple]) -> tuple[np.ndarray, int]:
+        n, rows = len(parts), self.rows
+        ts, caplen, wirelen, linktype = (np.array(col) for col in zip(*meta))
+        rows["ts"][:n], rows["caplen"][:n], rows["wirelen"][:n] = ts, caplen, wirelen
+        rows["linktype"][:n] = linktype
+        rows["off"][:n] = np.cumsum(caplen) - caplen
+        self.packets += n
+        self.advance(int(caplen.sum()) + 16 * n)
+        return np.frombuffer(b"".join(parts), np.uint8), n
+
+
+class _Prefixed:
+    """A stream with bytes already read from it put back in front."""
+
+    def __init__(self, head: bytes, f: BinaryIO):
+        self._head, self._f = head, f
+
+    def read(self, n: int = -1) -> bytes:
+        head, self._head = self._head, b""
+        return head + self._f.read(n if n < 0 else max(n - len(head), 0))
+
+
+def _fill(f: BinaryIO, buf: np.ndarray, have: int) -> int:
+    """Read into buf[have:] until it is full or the stream ends; bytes read."""
+    view, start = memoryview(buf), have
+    while have < len(buf):
+        got = f.readinto(view[have:])
+        if not got:
+            break
+        have += got
+    return have - start
+
+
+@dataclass
+class CaptureIngest:
+    """The state of one capture on the compiled path: the connection table, the flow records
+    it has ended, and the Python `PacketIngest` that inspects what is routed to it."""
+
+    input_id: str
+    exporter: str
+
+    def __post_init__(self) -> None:
+        self.dpi = PacketIngest(self.input_id, exporter=self.exporter)
+        self.counters = self.dpi.counters
+        self.table = ct.ConnTable()
+        self._ended = np.zeros(BATCH, ct.ENDED)
+        self._flows: list[pa.Table] = []
+        self.routed = 0  # packets handed to the Python decoders
+        self._addresses = AddressText()
+        self._unswept = 0  # packets since the last sweep for idle records
+
+    def batch(self, buf: np.ndarray, rows: np.ndarray, n: int) -> None:
+        """Meter and route rows[:n], whose frames are in buf."""
+        fs.parse_frames(buf, rows, 0, n)
+        r = self.table.route(buf, rows, n, self._ended)
+        self._keep(r.ended)
+        self._count(rows[:n])
+        self._hellos(buf, rows, r.hellos)
+        self._dispatch(buf, rows, r)
+        self._unswept += n
+        if self._unswept >= EXPIRE_EVERY and self.dpi.first_ts is not None:
+            self._unswept = 0
+            for ended in self.table.expire(self._now, self._ended):
+                self._keep(ended)
+
+    def finish(self) -> dict[str, pa.Table]:
+        for ended in self.table.expire(float("inf"), self._ended):
+            self._keep(ended)
+        flows = pa.concat_tables(self._flows) if self._flows else None
+        return self.dpi.finish(flows if flows is not None else _flow_table(
+            np.zeros(0, ct.ENDED), self.exporter, self.input_id))
+
+    def _count(self, rows: np.ndarray) -> None:
+        c, dpi = self.counters, self.dpi
+        ok = rows["status"] == fs.OK
+        c.packets += len(rows)
+        c.non_ip += int(np.count_nonzero(rows["status"] == fs.NON_IP))
+        if ok.any():
+            ts = rows["ts"][ok]
+            if dpi.first_ts is None:
+                dpi.first_ts = float(ts[0])
+            dpi.last_ts = max(dpi.last_ts, float(ts.max()))
+            self._now = float(ts[-1])
+
+    def _hellos(self, buf: np.ndarray, rows: np.ndarray, hellos: np.ndarray) -> None:
+        """TLS server names read by the compiled path, as the Python decoder writes them."""
+        if not len(hellos):
+            return
+        r = rows[hellos["row"]]
+        src = ip_texts(r["ver"], r["src_hi"], r["src_lo"]).to_pylist()
+        dst = ip_texts(r["ver"], r["dst_hi"], r["dst_lo"]).to_pylist()
+        for k, (off, n) in enumerate(zip(hellos["off"].tolist(), hellos["len"].tolist())):
+            sni = buf[off:off + n].tobytes().decode("ascii").lower().rstrip(".")
+            if sni:
+                self.dpi.tls_rows.append({
+                    "ts": float(r["ts"][k]), "client_ip": src[k], "client_port": int(r["sport"][k]),
+                    "server_ip": dst[k], "server_port": int(r["dport"][k]), "sni": sni,
+                    "input_id": self.input_id})
+
+    def _dispatch(self, buf: np.ndarray, rows: np.ndarray, r: ct.Routes) -> None:
+        """The routed packets through the Python decoders, in capture order."""
+        idx = np.flatnonzero(r.route)
+        self.routed += len(idx)
+        first = self.counters.packets - len(r.route) + 1
+        skip, dpi, sel = set(), self.dpi, rows[idx]
+        for k, (i, where, slot, seg) in enumerate(zip(
+                idx.tolist(), r.route[idx].tolist(), r.slot[idx].tolist(),
+                self._segments(buf, sel))):
+            if where == ct.DPI:
+                if slot not in skip and any(_same(key, seg) for key in dpi.inspect(seg)):
+                    skip.add(slot)
+            elif where == ct.DNS:
+                dpi.dns(seg)
+            elif where == ct.EXPORT:
+                dpi.export(seg)
+            else:  # a frame the compiled parser could not read: decode_frame says why
+                self.counters.error(f"packet {first + i}: {_why(buf, sel[k])}")
+        self.table.ignore(sorted(skip))
+
+    def _segments(self, buf: np.ndarray, sel: np.ndarray) -> Iterator[Segment | None]:
+        """The rows as the Segments decode_frame would make of their frames."""
+        text = self._addresses.text
+        cols = [sel[name].tolist() for name in (
+            "status", "ts", "ver", "src_hi", "src_lo", "dst_hi", "dst_lo", "proto", "sport",
+            "dport", "flags", "seq", "ack", "pl_off", "pl_len", "ip_len")]
+        for (status, ts, ver, shi, slo, dhi, dlo, proto, sport, dport, flags, seq, ack, off, n,
+             ip_len) in zip(*cols):
+            if status != fs.OK:
+                yield None
+                continue
+            yield Segment(ts, text(ver, shi, slo), text(ver, dhi, dlo), proto, sport, dport,
+                          flags, seq, ack, buf[off:off + n].tobytes(), ip_len)
+
+    def _keep(self, ended: int) -> None:
+        if ended:
+            self._flows.append(_flow_table(self._ended[:ended], self.exporter, self.input_id))
+
+
+def _why(buf: np.ndarray, row) -> str:
+    """decode_frame's reason for rejecting a frame (one source for error messages)."""
+    data = buf[row["off"]:row["off"] + row["caplen"]].tobytes()
+    try:
+        decode_frame(int(row["linktype"]), data, float(row["ts"]))
+    except DecodeError as exc:
+        return str(exc)
+    return "undecodable frame"  # the compiled parser and decode_frame disagree
+
+
+class AddressText:
+    """Address columns to the text decode_frame writes, remembered (a capture repeats them)."""
+
+    LIMIT = 1 << 16
+
+    def __init__(self) -> None:
+        self._known: dict[int | tuple[int, int], str] = {}
+
+    def text(self, ver: int, hi: int, lo: int) -> str:
+        key = lo if ver == 4 else (hi, lo)  # an int for IPv4, a pair for IPv6: never equal
+        found = self._known.get(key)
+        if found is None:
+            if len(self._known) >= self.LIMIT:
+                self._known.clear()
+            found = self._known[key] = _address(ver, hi, lo)
+        return found
+
+
+def _address(ver: int, hi: int, lo: int) -> str:
+    if ver == 4:
+        return socket.inet_ntoa(lo.to_bytes(4, "big"))
+    return ipaddress.IPv6Address((hi << 64) | lo).compressed
+
+
+def _same(key, seg) -> bool:
+    """Whether a ConnKey is the connection of seg."""
+    return (key.client_ip, key.client_port, key.server_ip, key.server_port) in (
+        (seg.src, seg.sport, seg.dst, seg.dport), (seg.dst, seg.dport, seg.src, seg.sport))
+
+
+def _flow_table(e: np.ndarray, exporter: str, input_id: str) -> pa.Table:
+    """Ended records as rows of the flows table (what FlowMeter's rows hold)."""
+    n = len(e)
+    return pa.table({
+        "ts_start": e["start"], "ts_end": e["end"],
+        "src_ip": ip_texts(e["ver"], e["src_hi"], e["src_lo"]), "src_port": e["sport"].astype(np.int64),
+        "dst_ip": ip_texts(e["ver"], e["dst_hi"], e["dst_lo"]), "dst_port": e["dport"].astype(np.int64),
+        "proto": e["proto"].astype(np.int64), "packets": e["packets"], "bytes": e["bytes"],
+        "tcp_flags": e["flags"].astype(np.int64), "sampling_rate": np.ones(n, np.int64),
+        "exporter": [exporter] * n, "source": ["pcap"] * n, "input_id": [input_id] * n,
+    }, schema=schema.arrow_schema("flows"))
+
+
+def ip_texts(ver: np.ndarray, hi: np.ndarray, lo: np.ndarray) -> pa.Array:
+    """Address text of (version, high 64 bits, low 64 bits) columns: dotted quads for IPv4
+    (vectorised), ipaddress's compressed form for IPv6 (as decode_frame writes them)."""
+    octets = [pa.array(((lo >> np.uint64(s)) & np.uint64(255)).astype(np.uint8)).cast(pa.string())
+              for s in (24, 16, 8, 0)]
+    text = pc.binary_join_element_wise(*octets, ".")
+    v6 = np.flatnonzero(ver == 6)
+    if not len(v6):
+        return text
+    texts = text.to_pylist()
+    for j in v6.tolist():
+        texts[j] = ipaddress.IPv6Address((int(hi[j]) << 64) | int(lo[j])).compressed
+    return pa.array(texts, pa.string())

@@ -1,0 +1,189 @@
+"""The compiled connection table meters exactly as FlowMeter does, routes to DPI what the
+Python classifier would look at (and nothing it has given up on), and reads TLS server names as
+parse_client_hello does."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import numpy as np
+
+from minewatch.decode import framescan as fs
+from minewatch.decode.packet import decode_frame, encode_tcp, encode_udp
+from minewatch.decode.tls import encode_client_hello, parse_client_hello
+from minewatch.errors import DecodeError, NeedMoreData
+from minewatch.flows import conntable as ct
+from minewatch.flows.meter import FlowMeter, MeterConfig
+from minewatch.ingest.capture import _flow_table
+
+
+def run(frames: list[tuple[float, bytes]], table: ct.ConnTable | None = None, batch: int = 7,
+        end: bool = True):
+    """Route (ts, Ethernet frame) in batches, then end the input if `end`; (rows, Routes per
+    batch, flow rows, table)."""
+    table = table or ct.ConnTable(capacity=4)
+    ended = np.zeros(max(batch, 64), ct.ENDED)
+    flows, rows_all, routes = [], [], []
+    for k in range(0, len(frames), batch):
+        part = frames[k:k + batch]
+        buf = np.frombuffer(b"".join(f for _, f in part), np.uint8)
+        rows = np.zeros(len(part), fs.PACKET)
+        lens = np.array([len(f) for _, f in part])
+        rows["off"], rows["caplen"], rows["linktype"] = np.cumsum(lens) - lens, lens, 1
+        rows["ts"] = [ts for ts, _ in part]
+        fs.parse_frames(buf, rows, 0, len(part))
+        r = table.route(buf, rows, len(part), ended)
+        flows += _flow_table(ended[:r.ended], "e", "i").to_pylist()
+        rows_all.append((buf, rows))
+        routes.append(r)
+    for n in table.expire(float("inf") if end else 0.0, ended):
+        flows += _flow_table(ended[:n], "e", "i").to_pylist()
+    return rows_all, routes, flows, table
+
+
+def meter_rows(frames, **config) -> list[dict]:
+    meter, rows = FlowMeter(MeterConfig(exporter="e", input_id="i", **config)), []
+    for ts, frame in frames:
+        seg = decode_frame(1, frame, ts)
+        if seg is not None:
+            meter.add(seg)
+    return rows + meter.flush()
+
+
+def key(rows: list[dict]) -> list[tuple]:
+    return sorted(tuple(sorted(r.items())) for r in rows)
+
+
+hosts = st.sampled_from(["10.0.0.1", "10.0.0.2", "192.0.2.7", "2001:db8::5", "2001:db8::6"])
+
+
+@st.composite
+def packet(draw) -> tuple[float, bytes]:
+    v6 = draw(st.booleans())
+    pool = ["2001:db8::5", "2001:db8::6"] if v6 else ["10.0.0.1", "10.0.0.2", "192.0.2.7"]
+    src, dst = draw(st.sampled_from(pool)), draw(st.sampled_from(pool))
+    sport, dport = draw(st.sampled_from([80, 3333, 40000])), draw(st.sampled_from([80, 3333, 53]))
+    payload = draw(st.binary(max_size=8))
+    ts = draw(st.floats(0, 4000, allow_nan=False))
+    if draw(st.booleans()):
+        return ts, encode_udp(src, dst, sport, dport, payload)
+    return ts, encode_tcp(src, dst, sport, dport, 1, 1, draw(st.integers(0, 255)), payload)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(packet(), max_size=80), st.booleans())
+def test_records_equal_flow_meter(packets, ordered):
+    if ordered:
+        packets.sort(key=lambda p: p[0])
+    _, _, flows, _ = run(packets)
+    assert key(flows) == key(meter_rows(packets))
+
+
+def test_growth_keeps_every_connection():
+    frames = [(float(i % 50), encode_tcp(f"10.{i // 250}.{i % 250}.1", "192.0.2.1", 1000 + i % 7,
+                                         443, 1, 1, 0x10, b"")) for i in range(3000)]
+    _, _, flows, table = run(frames, batch=500)
+    assert len(table.slots) >= 4096
+    assert key(flows) == key(meter_rows(frames))
+
+
+def test_expiry_frees_long_silent_connections_and_forgets_their_verdict():
+    frames = [(0.0, encode_tcp("10.0.0.1", "192.0.2.1", 40000, 3333, 1, 1, 0x18, b"ssh-ish"))]
+    _, routes, _, table = run(frames)
+    slot = int(routes[0].slot[0])
+    assert table.slots["dpi"][slot] == ct.PLAIN
+    ended = np.zeros(64, ct.ENDED)
+    assert sum(table.expire(1000.0, ended)) == 0  # already flushed by run()
+    assert table.slots["state"][slot] == ct.DELETED and table.used == 0
+
+
+def conn_frames(first_up: bytes, then: list[tuple[bool, bytes]]) -> list[tuple[float, bytes]]:
+    c, s = ("10.0.0.1", 40000), ("192.0.2.1", 3333)
+    out = [(0.0, encode_tcp(*c[:1], s[0], c[1], s[1], 100, 0, 0x02, b"")),
+           (0.1, encode_tcp(s[0], c[0], s[1], c[1], 500, 101, 0x12, b"")),
+           (0.2, encode_tcp(c[0], s[0], c[1], s[1], 101, 501, 0x18, first_up))]
+    for k, (up, data) in enumerate(then):
+        a, b = (c, s) if up else (s, c)
+        out.append((0.3 + k, encode_tcp(a[0], b[0], a[1], b[1], 1000 + k, 1, 0x18, data)))
+    return out
+
+
+def routed(frames, batch=7) -> list[int]:
+    _, routes, _, _ = run(frames, batch=batch)
+    return [int(x) for r in routes for x in r.route]
+
+
+def test_mining_json_is_routed_with_its_handshake():
+    frames = conn_frames(b'{"id":1,"method":"mining.subscribe","params":[]}\n',
+                         [(False, b'{"id":1,"result":[]}\n'), (True, b'{"id":2}\n')])
+    assert routed(frames) == [ct.DPI] * 5
+
+
+def test_bare_acks_of_a_candidate_are_not_routed():
+    frames = conn_frames(b'{"id":1}\n', []) + [
+        (2.0, encode_tcp("192.0.2.1", "10.0.0.1", 3333, 40000, 501, 200, 0x10, b""))]
+    assert routed(frames)[-1] == ct.NONE
+
+
+def test_plain_binary_protocols_are_only_metered():
+    frames = conn_frames(b"SSH-2.0-OpenSSH_8.9\r\n", [(False, b"{not json really")])
+    assert routed(frames) == [ct.NONE] * 4
+
+
+def test_ignored_connections_are_no_longer_routed():
+    frames = conn_frames(b"GET / HTTP/1.1\r\n\r\n", [(False, b"HTTP/1.1 200 OK\r\n\r\n")])
+    rows, routes, _, table = run(frames[:3], end=False)
+    table.ignore([int(routes[0].slot[2])])
+    _, routes2, _, _ = run(frames[3:], table=table)
+    assert list(routes2[0].route) == [ct.NONE]
+
+
+def test_tls_hello_whole_in_one_packet_is_read_here():
+    hello = encode_client_hello("Pool.SupportXMR.com.")
+    rows, routes, _, _ = run(conn_frames(hello, [(False, b"\x16\x03\x03" + bytes(90))]))
+    (buf, _), r = rows[0], routes[0]
+    assert [int(x) for x in r.route] == [ct.NONE] * 4 and len(r.hellos) == 1
+    h = r.hellos[0]
+    assert buf[h["off"]:h["off"] + h["len"]].tobytes() == b"Pool.SupportXMR.com."
+    assert h["row"] == 2
+
+
+def test_tls_hello_over_two_packets_goes_to_python_until_the_server_answers():
+    hello = encode_client_hello("pool.example.org")
+    frames = conn_frames(hello[:100], [(True, hello[100:]), (False, b"\x16\x03\x03" + bytes(90)),
+                                       (True, b"\x17\x03\x03" + bytes(50))])
+    assert routed(frames) == [ct.DPI] * 5 + [ct.NONE]
+
+
+sni_names = st.from_regex(r"[a-z0-9][a-z0-9.-]{0,40}", fullmatch=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(sni_names, st.lists(st.tuples(st.integers(0, 400), st.integers(0, 255)), max_size=3))
+def test_compiled_server_name_agrees_with_parse_client_hello(name, flips):
+    data = bytearray(encode_client_hello(name))
+    for pos, value in flips:
+        if pos < len(data):
+            data[pos] = value
+    buf = np.frombuffer(bytes(data), np.uint8)
+    off, n = ct._hello_sni(buf, 0, len(buf))
+    if off == -2:
+        return  # the Python decoder decides
+    try:
+        sni = parse_client_hello(bytes(data)).sni
+    except (DecodeError, NeedMoreData):
+        sni = "<no hello>"
+    if off == -1:
+        assert not sni
+    else:
+        assert bytes(data[off:off + n]).decode().lower().rstrip(".") == sni
+
+
+def test_export_datagrams_are_not_metered_and_dns_is_both():
+    v5 = (5).to_bytes(2, "big") + (1).to_bytes(2, "big") + bytes(20 + 48)
+    frames = [(0.0, encode_udp("10.0.0.9", "10.0.0.10", 5000, 2055, v5)),
+              (0.1, encode_udp("218.2.2.2", "10.0.0.1", 53, 5353, b"\0" * 12))]
+    _, routes, flows, _ = run(frames)
+    assert [int(x) for x in routes[0].route] == [ct.EXPORT, ct.DNS]
+    assert [(f["src_port"], f["dst_port"]) for f in flows] == [(53, 5353)]
