@@ -59,7 +59,8 @@ class BrowserIntel:
         self.paths = [i for i in indicators if i.kind == "path"]
         self.markers = {i.value: i for i in indicators if i.kind == "marker"}
         self._path_re = _alternation([i.value for i in self.paths], re.I)
-        self._marker_re = _alternation(list(self.markers), 0)
+        self._marker_bytes = [(v.encode("latin-1"), i) for v, i in self.markers.items()]
+        self._path_bytes = [(i.value.lower().encode("latin-1"), i) for i in self.paths]
 
     def host(self, name: str | None) -> Indicator | None:
         """The listed host `name` is, or is a subdomain of."""
@@ -79,10 +80,13 @@ class BrowserIntel:
         return next(i for i in self.paths if i.value.lower() == low)
 
     def body_hits(self, body: bytes) -> list[Indicator]:
-        """Markers and miner script names a page or script body holds, each once."""
-        hits = {self.markers[m.group(0).decode("latin-1")] for m in self._marker_re.finditer(body)}
-        hits |= {self._by_path(m.group(0)) for m in self._path_re.finditer(body)}
-        return sorted(hits, key=lambda i: (i.kind, i.value))
+        """Markers (case as written) and miner script names (any case) a page or script body
+        holds, each once. Substring tests, not a regex alternation: a few fast scans of the
+        body instead of trying every indicator at every byte."""
+        low = body.lower()
+        hits = [i for text, i in self._marker_bytes if text in body]
+        hits += [i for text, i in self._path_bytes if text in low]
+        return sorted(set(hits), key=lambda i: (i.kind, i.value))
 
 
 def _alternation(values: list[str], flags: int) -> re.Pattern:
