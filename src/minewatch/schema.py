@@ -85,9 +85,11 @@ SESSIONS = _cols(
     ("shares", I64, "shares submitted"),
     ("shares_accepted", I64, "shares the pool accepted"),
     ("shares_rejected", I64, "shares the pool rejected"),
-    ("shares_unpriced", I64, "accepted shares whose difficulty was never seen (capture began "
+    ("shares_effort", I64, "shares that stand for work: accepted, plus rejections as stale or "
+     "without a reason (ETHProxy's bare false); invalid and low-difficulty ones are not"),
+    ("shares_unpriced", I64, "effort shares whose difficulty was never seen (capture began "
      "mid-session); the hashrate counts them at the mean difficulty of the priced ones"),
-    ("hashes", F64, "hashes credited: sum of hashes per share over accepted shares (H or Sol)"),
+    ("hashes", F64, "hashes of the effort shares: sum of hashes per share (H or Sol)"),
     ("hashes_sq", F64, "sum of squared hashes per share (for the variance of the estimate)"),
     ("ts_start", TS, "first packet or record of the session"),
     ("ts_end", TS, "last packet or record of the session"),

@@ -95,11 +95,22 @@ def test_difficulty_change_applies_only_to_later_jobs():
              (UP, submit(21, "j2")), (DOWN, ok(21)),  # 4096
              (UP, submit(22, "j1")), (DOWN, ok(22, None, [21, "Job not found (=stale)", None])),
              (UP, submit(23, "j1")), (DOWN, ok(23))])  # an old job keeps its difficulty
-    assert s.summary()["hashes"] == pytest.approx((1024 + 4096 + 1024) * K)
-    assert (s.shares, s.accepted, s.rejected) == (4, 3, 1)
+    # the stale share was hashed all the same: it is effort (measurement.md §1.3 rule 2)
+    assert s.summary()["hashes"] == pytest.approx((1024 + 4096 + 1024 + 1024) * K)
+    assert (s.shares, s.accepted, s.rejected, s.summary()["shares_effort"]) == (4, 3, 1, 4)
     assert s.counters["rejected_stale"] == 1
     accepted = [e for e in s.events if e["accepted"] is not None]
     assert [e["difficulty"] / K for e in accepted] == pytest.approx([1024, 4096, 1024, 1024])
+
+
+def test_invalid_rejections_are_not_effort_and_bare_false_is():
+    s = run([(DOWN, {"id": None, "method": "mining.set_difficulty", "params": [1024]}),
+             (DOWN, notify("j1")),
+             (UP, submit(20, "j1")), (DOWN, ok(20, None, [23, "Low difficulty share", None])),
+             (UP, submit(21, "j1")), (DOWN, ok(21, False))])
+    assert s.summary()["hashes"] == pytest.approx(1024 * K)
+    assert (s.accepted, s.rejected, s.summary()["shares_effort"]) == (0, 2, 1)
+    assert (s.counters["rejected_invalid"], s.counters["rejected_unexplained"]) == (1, 1)
 
 
 def test_capture_starting_mid_session_is_still_a_miner():
@@ -210,8 +221,10 @@ def test_ethproxy_prices_by_the_job_header_and_reports_hashrate():
     summary = s.summary()
     assert (summary["dialect"], summary["coin"], summary["wallet"], summary["worker"]) == (
         "ethproxy", "ETH", ETH, "rig-1")
-    assert summary["hashes"] == pytest.approx(2**256 / int(BOUNDARY, 16))  # old job's boundary
-    assert summary["hashes"] == pytest.approx(2e9, rel=1e-3)
+    # share 3 by its job's boundary (2e9); share 4's header is unknown, so the newest boundary
+    # (2^32) prices it, and its bare `false` counts as effort like a stale share
+    assert summary["hashes"] == pytest.approx(2**256 / int(BOUNDARY, 16) + 2**32)
+    assert 2**256 / int(BOUNDARY, 16) == pytest.approx(2e9, rel=1e-3)
     assert summary["reported_hashrate_hs"] == 11_700_000
     assert (summary["shares"], summary["shares_rejected"]) == (2, 1)
 

@@ -53,6 +53,17 @@ STALE_WORDS = ("stale", "job not found", "duplicate", "expired")
 Price = tuple[str, Any]  # ("diff", D) | ("t256", big-endian hex) | ("cn", little-endian hex)
 
 
+def _rejection(rec) -> str:
+    """Why a pool refused a share: stale (a job that had just ended, a duplicate: the work was
+    done), invalid (low difficulty, bad nonce: no evidence of work) or unexplained (ETHProxy's
+    bare `"result": false`, which ethminer and the pools use for stale shares; counted as work,
+    as measurement.md §2.1 counts the dwarfpool capture's four shares)."""
+    text = (rec.error_message or str(rec.error or "")).lower()
+    if any(w in text for w in STALE_WORDS):
+        return "stale"
+    return "invalid" if text.strip() else "unexplained"
+
+
 def hashes_per_share(price: Price | None, multiplier: float = 1) -> float | None:
     """Hashes (Sol for Equihash) one share at `price` stands for; None when unknowable."""
     if price is None:
@@ -112,7 +123,7 @@ class StratumSession:
         self._http_ids: deque = deque(maxlen=MAX_TRACKED)
         self._jobs: OrderedDict[str, Price | None] = OrderedDict()
         self._next_price = self._last_price = None  # Price for jobs to come / the latest job
-        self._paid: Counter = Counter()  # price -> accepted shares
+        self._paid: Counter = Counter()  # price -> shares that stand for work (accepted, stale)
         self._coins: tuple[str, ...] = ()
         self._algo = {"job": "", "shape": "", "login": ""}
         self._rpc = getwork.HttpRpcContext(server_port=server[1] if server else 0)
@@ -373,9 +384,10 @@ class StratumSession:
             self._paid[price] += 1
         else:
             self.rejected += 1
-            text = (rec.error_message or str(rec.error or rec.result or "")).lower()
-            self.counters["rejected_stale" if any(w in text for w in STALE_WORDS)
-                          else "rejected_invalid"] += 1
+            why = _rejection(rec)
+            self.counters[f"rejected_{why}"] += 1
+            if why != "invalid":  # stale shares were hashed all the same (measurement.md §1.3)
+                self._paid[price] += 1
         return {"accepted": ok, "difficulty": self._hps(price)}
 
     def _accepted(self, rec: stratum_v1.Reply) -> bool:
@@ -410,12 +422,13 @@ class StratumSession:
         return hashes_per_share(price, self._multiplier())
 
     def hashes(self) -> tuple[float | None, float | None]:
-        """(Σ hashes, Σ hashes²) over accepted shares; None when none of them could be priced."""
+        """(Σ hashes, Σ hashes²) over the shares that stand for work (accepted, stale and
+        unexplained rejections); None when none of them could be priced."""
         mult = self._multiplier()
         priced = [(hashes_per_share(p, mult), n) for p, n in self._paid.items()]
         known = [(h, n) for h, n in priced if h is not None]
         self.counters["shares_unpriced"] = sum(n for h, n in priced if h is None)
-        if self.accepted and not known:
+        if priced and not known:
             return None, None
         return float(sum(h * n for h, n in known)), float(sum(h * h * n for h, n in known))
 
@@ -433,6 +446,7 @@ class StratumSession:
             "pool_host": self.pool_host, "wallet": self.wallet, "worker": self.worker,
             "agent": self.agent, "tls": self.tls, "shares": self.shares,
             "shares_accepted": self.accepted, "shares_rejected": self.rejected,
+            "shares_effort": sum(self._paid.values()),
             "hashes": hashes, "hashes_sq": hashes_sq, "ts_start": self.ts_start,
             "ts_end": self.ts_end, "reported_hashrate_hs": self.reported_hashrate_hs,
             "detection": "payload" if self.is_mining() else None,

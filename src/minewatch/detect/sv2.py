@@ -278,6 +278,7 @@ class Sv2Session:
             "pool_host": self.pool_host, "wallet": self.wallet, "worker": self.worker,
             "agent": self.agent, "tls": self.encrypted, "shares": self.shares,
             "shares_accepted": self.accepted, "shares_rejected": self.rejected,
+            "shares_effort": sum(self._paid.values()),
             "hashes": hashes, "hashes_sq": hashes_sq, "ts_start": self.ts_start,
             "ts_end": self.ts_end, "reported_hashrate_hs": self.reported_hashrate_hs,
             "detection": "payload" if mining else None,

@@ -92,7 +92,8 @@ def _web_entities_from_names(store: Store) -> None:
     store.replace("web_entities", schema.to_table("web_entities", rows), where="kind IN ('dns', 'sni')")
 
 
-SUMMED = ("shares", "shares_accepted", "shares_rejected", "shares_unpriced", "hashes", "hashes_sq")
+SUMMED = ("shares", "shares_accepted", "shares_rejected", "shares_effort", "shares_unpriced",
+          "hashes", "hashes_sq")
 ROTATION_GAP_S = 600.0  # pieces of one connection closer than this are one observation window
 
 

@@ -1,4 +1,4 @@
-"""From a session's credited shares to its hashrate, and from sessions to a miner's hashrate."""
+"""From a session's effort shares to its hashrate, and from sessions to a miner's hashrate."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def session_hashrate(s: dict, multiplier: float = 1.0) -> dict:
     pools scale difficulty (Scrypt: 2^16, NOMP convention) the hashes must be divided by that
     `multiplier` when the algorithm became known only after the session was read (pool intel).
     """
-    shares = s.get("shares_accepted") or 0
+    shares = effort_shares(s)
     hashes, window = s.get("hashes") or 0.0, s.get("window_s") or 0.0
     if shares == 0 or hashes <= 0 or window <= 0:  # no share, or difficulty never seen
         return {"hashrate_method": "none"} | _none()
@@ -26,6 +26,13 @@ def session_hashrate(s: dict, multiplier: float = 1.0) -> dict:
     est = estimate_hashrate(shares, hashes * k, (s.get("hashes_sq") or 0.0) * k / multiplier, window)
     return {"hashrate_hs": est.value, "hashrate_low_hs": est.low, "hashrate_high_hs": est.high,
             "hashrate_method": "shares"}
+
+
+def effort_shares(s: dict) -> int:
+    """The shares a session's hashes count (databases written before shares_effort existed
+    hold accepted shares only)."""
+    effort = s.get("shares_effort")
+    return (s.get("shares_accepted") if effort is None else effort) or 0
 
 
 def _none() -> dict:

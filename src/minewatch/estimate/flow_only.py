@@ -61,6 +61,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+from minewatch.estimate.combine import effort_shares
 from minewatch.estimate.hashrate import poisson_interval
 
 HEADER_BYTES = 40  # IPv4 20 + TCP 20, no options
@@ -432,7 +433,7 @@ def _evidence(f: FlowCounters, dialects: list[DialectSizes], best: Candidate | N
 def learn_hashes_per_share(payload_sessions: list[dict], min_sessions: int = 2) -> dict[tuple, float]:
     """Hashes per share of each pool endpoint (server_ip, server_port) that uses ONE difficulty.
 
-    From clear-text sessions (rows with server_ip, server_port, hashes, shares_accepted,
+    From clear-text sessions (rows with server_ip, server_port, hashes, shares_effort,
     shares_unpriced, optionally hashes_sq and client_ip): an endpoint is learned only when at
     least `min_sessions` sessions (from distinct miners where client_ip is given) priced shares,
     every one of them at a single difficulty (hashes_sq says so), all within 1 % of each other:
@@ -459,7 +460,7 @@ def learn_hashes_per_share(payload_sessions: list[dict], min_sessions: int = 2) 
 def _session_hps(s: dict) -> float | None:
     """Hashes per share of a session with one difficulty; None when it had none or several
     (or nothing priced: a session without shares does not show that its port is fixed)."""
-    priced = (s.get("shares_accepted") or 0) - (s.get("shares_unpriced") or 0)
+    priced = effort_shares(s) - (s.get("shares_unpriced") or 0)
     hashes = s.get("hashes") or 0.0
     if priced <= 0 or hashes <= 0:
         return None
