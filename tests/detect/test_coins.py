@@ -102,3 +102,193 @@ def test_algorithm_and_coin_picking():
     assert coins.pick_coin("ethash", ("BTC", "BCH")) == "ETH"  # NiceHash pays BTC for ethash
     assert coins.pick_coin("randomx", (), ("rx/0",)) == "XMR"
     assert coins.pick_coin("", ()) == ""
+
+
+# --- Keccak-256 checksums: Monero block base58 and Ethereum EIP-55 -------------------------
+
+# EIP-55 "Test Cases" (https://eips.ethereum.org/EIPS/eip-55): the four mixed-case ("Normal")
+# addresses are valid checksums; all-caps and all-lower ones carry no checksum and are accepted.
+EIP55_NORMAL = ["0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+                "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+                "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB",
+                "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb"]
+EIP55_SINGLE_CASE = ["0x52908400098527886E0F7030069857D2E4169EE7",
+                     "0x8617E340B3D01FA5F11F306F4090FD50E238070D",
+                     "0xde709f2102306220921060314715629080e2fb77",
+                     "0x27b1fdb04752bbc536007a920d24acb045561c26"]
+
+# Monero mainnet, from the Monero docs (monero-project/monero-docs, docs/public-address/
+# standard-address.md and integrated-address.md; the integrated address is the standard one's
+# keys plus payment id 8a125052fe6f3877, as the decode test below checks).
+XMR_DOCS_STANDARD = ("4AdUndXHHZ6cfufTMvppY6JwXNouMBzSkbLYfpAV5Usx3skxNgYeYTRj5UzqtReoS4"
+                     "4qo9mtmXCqY45DJ852K5Jv2684Rge")
+XMR_DOCS_INTEGRATED = ("4LL9oSLmtpccfufTMvppY6JwXNouMBzSkbLYfpAV5Usx3skxNgYeYTRj5UzqtReoS4"
+                       "4qo9mtmXCqY45DJ852K5Jv2bYXZKKQePHES9khPK")
+# Derived from one seed, with the public keys and payment id listed beside them, in the test
+# vectors of mrtnetwork/blockchain_utils (test/monero/test_vector.dart): mainnet primary,
+# integrated (payment id 2b1a3c54591708cb) and subaddress (major 1, minor 0); testnet
+# primary, integrated (payment id 9eceefee4493b16e) and subaddress (major 1, minor 0).
+XMR_LIB_PUBLIC_KEYS = ("d0a42991d6f8640f4aae2bd58e509f7d848a3daea4fce11a9ab57f925eef4ded"
+                       "3f741b80e6c1e28d0098a194d32e0f437428861bc03c8d698f6c3926eecdf2aa")
+XMR_LIB_STANDARD = ("49Xgwx3RfyV3ZMEVyrUNuUMzgQ1WHjkWL5T6Xk7QaTszggbtPbRPEkZQau9yACYEmU"
+                    "CHPNrU2MBdnJf4s4xLK5AyLDP5ucd")
+XMR_LIB_INTEGRATED = ("4KEMxkrvHF13ZMEVyrUNuUMzgQ1WHjkWL5T6Xk7QaTszggbtPbRPEkZQau9yACYEmU"
+                      "CHPNrU2MBdnJf4s4xLK5AyVTr66Q8LFefPwwfA1t")
+XMR_LIB_SUBADDRESS = ("85cqdW5fHGvUQzGXzrRUHf6P6AJjJrYxa25v351wNJCrS3p1g8wL1gk35HjxyQGGJP"
+                      "Y3SygtnFxKjHtVcA7rAM1JBHukQod")
+XMR_LIB_TESTNET = [
+    ("9szghg3GN35i7zk8aci6gE76QQ68YsqaJTcSxJ5f6iUsTnYUZrPrh3CecdoQbGNi8HNoamaJZUne3iVqYve5kCH42a5"
+     "e3qZ", "testnet standard address"),
+    ("A3hMiUrkyJbi7zk8aci6gE76QQ68YsqaJTcSxJ5f6iUsTnYUZrPrh3CecdoQbGNi8HNoamaJZUne3iVqYve5kCH43H8"
+     "o9qGBVdSDWgMpzF", "testnet integrated address"),
+    ("BgHDkpFQfuaHqZzRWDmrXSHWNjn5yredtURG5oTFPZnmAPp186npf7eiZrrwVvbikWEvPF9NUS9EzXY8RJsWpssZQiX"
+     "Mv2K", "testnet subaddress"),
+]
+
+
+def _swap(text: str, i: int, new: str) -> str:
+    assert text[i] != new
+    return text[:i] + new + text[i + 1:]
+
+
+def _flip_case(text: str, i: int) -> str:
+    return text[:i] + text[i].swapcase() + text[i + 1:]
+
+
+@pytest.mark.parametrize("address", EIP55_NORMAL)
+def test_eip55_vectors_pass(address):
+    found, evidence = coins.identify_address(address)
+    assert found == ("ETH", "ETC") and "EIP-55 checksum" in evidence and "no EIP-55" not in evidence
+    assert coins.eip55_ok(address)
+    assert coins.eip55_encode(address.lower()) == address  # lower -> checksummed, as the EIP
+
+
+@pytest.mark.parametrize("address", EIP55_SINGLE_CASE)
+def test_eip55_single_case_is_accepted_without_checksum(address):
+    found, evidence = coins.identify_address(address)
+    assert found == ("ETH", "ETC") and "no EIP-55 checksum" in evidence
+    assert coins.eip55_ok(address.lower()) and coins.eip55_ok("0x" + address[2:].upper())
+
+
+@pytest.mark.parametrize("address", EIP55_NORMAL)
+def test_eip55_one_case_flip_fails(address):
+    # Every hex letter's case is fixed by the hash of the lower-case form, so swapping the case
+    # of any one letter (the address stays mixed case) must break the checksum.
+    letters = [i for i, c in enumerate(address) if i >= 2 and c.isalpha()]
+    assert letters
+    for i in letters:
+        bad = _flip_case(address, i)
+        assert not coins.eip55_ok(bad), bad
+        assert coins.identify_address(bad) == ((), ""), bad  # like a bad base58check checksum
+
+
+def test_eip55_one_digit_changed_fails():
+    # 0x5aAeb6... with its first digit 5 changed to 6: the hash, so the case pattern, changes
+    # (checked here against eip55_encode of the changed address).
+    bad = _swap(EIP55_NORMAL[0], 2, "6")
+    assert coins.eip55_encode(bad) != bad
+    assert coins.identify_address(bad) == ((), "")
+
+
+def test_keccak256_is_original_keccak_not_sha3():
+    # Keccak-256("") (the well-known empty-input digest, e.g. Ethereum's EMPTY code hash);
+    # hashlib.sha3_256 pads differently and gives a7ffc6f8..., which must not be used.
+    assert coins.keccak256(b"").hex() == ("c5d2460186f7233c927e7db2dcc703c0"
+                                          "e500b653ca82273b7bfad8045d85a470")
+
+
+@pytest.mark.parametrize("address, kind", [
+    (XMR_GENERAL_FUND, "standard address"),
+    (XMR_DOCS_STANDARD, "standard address"),
+    (XMR_DOCS_INTEGRATED, "integrated address"),
+    (XMR_LIB_STANDARD, "standard address"),
+    (XMR_LIB_INTEGRATED, "integrated address"),
+    (XMR_LIB_SUBADDRESS, "subaddress"),
+])
+def test_monero_mainnet_vectors_pass(address, kind):
+    found, evidence = coins.identify_address(address)
+    assert found == ("XMR",) and f"Monero {kind}" in evidence and "Keccak checksum" in evidence
+
+
+def test_monero_decode_matches_published_keys():
+    assert coins.xmr_address_decode(XMR_LIB_STANDARD) == (18, bytes.fromhex(XMR_LIB_PUBLIC_KEYS))
+    assert coins.xmr_address_decode(XMR_LIB_INTEGRATED) == (
+        19, bytes.fromhex(XMR_LIB_PUBLIC_KEYS + "2b1a3c54591708cb"))
+    assert coins.xmr_address_decode(XMR_LIB_SUBADDRESS)[0] == 42
+    prefix, keys = coins.xmr_address_decode(XMR_DOCS_STANDARD)
+    assert prefix == 18
+    assert coins.xmr_address_decode(XMR_DOCS_INTEGRATED) == (
+        19, keys + bytes.fromhex("8a125052fe6f3877"))
+    # and re-encoding gives the published strings back
+    assert coins.xmr_address_encode(18, keys) == XMR_DOCS_STANDARD
+    assert coins.xmr_address_encode(19, keys + bytes.fromhex("8a125052fe6f3877")) == \
+        XMR_DOCS_INTEGRATED
+
+
+@pytest.mark.parametrize("address, kind", XMR_LIB_TESTNET)
+def test_monero_testnet_is_recognised_but_names_no_coin(address, kind):
+    found, evidence = coins.identify_address(address)
+    assert found == () and f"Monero {kind}" in evidence
+
+
+def test_monero_stagenet_is_recognised_but_names_no_coin():
+    # stagenet prefixes 24/25/36 (monero src/cryptonote_config.h); built here, round trip only
+    keys = bytes(range(64))
+    for prefix, kind in ((24, "stagenet standard address"), (36, "stagenet subaddress")):
+        found, evidence = coins.identify_address(coins.xmr_address_encode(prefix, keys))
+        assert found == () and f"Monero {kind}" in evidence
+    found, evidence = coins.identify_address(coins.xmr_address_encode(25, keys + bytes(8)))
+    assert found == () and "Monero stagenet integrated address" in evidence
+
+
+@pytest.mark.parametrize("address, i, new", [
+    (XMR_GENERAL_FUND, 10, "T"),  # a key character: 'S' -> 'T'
+    (XMR_GENERAL_FUND, 94, "B"),  # the last (checksum block) character: 'A' -> 'B'
+    (XMR_GENERAL_FUND, 0, "8"),  # network byte 18 -> another, checksum no longer matches
+    (XMR_DOCS_INTEGRATED, 50, "z"),
+    (XMR_LIB_SUBADDRESS, 30, "a"),
+])
+def test_monero_one_character_changed_fails(address, i, new):
+    bad = _swap(address, i, new)
+    assert coins.xmr_address_decode(bad) is None
+    assert coins.identify_address(bad) == ((), "")  # like a bad base58check checksum
+
+
+def test_monero_shape_with_random_checksum_is_not_xmr():
+    # what make_address used to write: right network byte and length, checksum bytes random
+    rng = random.Random(7)
+    bad = [coins.xmr_encode(b"\x12" + rng.randbytes(68)) for _ in range(20)]
+    assert all(len(a) == 95 and a[0] == "4" for a in bad)
+    assert sum(coins.identify_address(a)[0] == ("XMR",) for a in bad) == 0
+
+
+def test_monero_wrong_length_for_kind_is_rejected():
+    keys = bytes(range(64))
+    # a standard prefix on an integrated-length body, checksum valid: not a real address
+    assert coins.identify_address(coins.xmr_address_encode(18, keys + bytes(8))) == ((), "")
+    assert coins.identify_address(coins.xmr_address_encode(19, keys)) == ((), "")
+
+
+@given(seed=st.integers(0, 2**32 - 1))
+def test_made_addresses_pass_keccak_checks(seed):
+    for rng in (random.Random(seed), np.random.default_rng(seed)):
+        xmr = coins.make_address("XMR", rng)
+        got = coins.xmr_address_decode(xmr)
+        assert got is not None and got[0] == 18 and len(got[1]) == 64
+        assert coins.identify_address(xmr) == (("XMR",),
+                                               "Monero standard address (Keccak checksum)")
+        for coin in ("ETH", "ETC"):
+            eth = coins.make_address(coin, rng)
+            assert coins.eip55_ok(eth) and eth == eth.lower()
+            mixed = coins.eip55_encode(eth)
+            assert coins.eip55_ok(mixed) and coins.identify_address(mixed)[0] == ("ETH", "ETC")
+
+
+@given(prefix=st.sampled_from(sorted(coins.XMR_PREFIXES)), keys=st.binary(min_size=64, max_size=64),
+       payment_id=st.binary(min_size=8, max_size=8))
+def test_monero_encode_decode_round_trip(prefix, keys, payment_id):
+    body = keys + (payment_id if "integrated" in coins.XMR_PREFIXES[prefix][2] else b"")
+    address = coins.xmr_address_encode(prefix, body)
+    assert len(address) == (106 if len(body) == 72 else 95)
+    assert coins.xmr_address_decode(address) == (prefix, body)
+    assert coins.identify_address(address)[0] == coins.XMR_PREFIXES[prefix][0]

@@ -1,16 +1,18 @@
 """Which coin a pool login is for, from the format of the wallet address in it.
 
-Checksums are verified wherever hashlib allows: base58check (double SHA-256) for BTC, BCH,
-LTC, DOGE, RVN, DASH and Zcash transparent addresses, bech32/bech32m (BIP 173/350) for bc1,
-ltc1 and zs1, cashaddr for BCH. Ethereum (EIP-55) and Monero checksums need Keccak, which
-hashlib lacks: those formats are recognised by shape only, and the evidence says so.
-`make_address` writes valid addresses of the same formats for the simulator.
+Checksums are verified for every format: base58check (double SHA-256) for BTC, BCH, LTC, DOGE,
+RVN, DASH and Zcash transparent addresses, bech32/bech32m (BIP 173/350) for bc1, ltc1 and zs1,
+cashaddr for BCH, and Keccak-256 (pycryptodome; the original Keccak padding, not SHA3-256) for
+Monero's block base58 and Ethereum's EIP-55 mixed case. An address whose checksum fails names
+no coin. `make_address` writes valid addresses of the same formats for the simulator.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+
+from Crypto.Hash import keccak
 
 from minewatch.errors import UsageError
 
@@ -39,8 +41,19 @@ B58_VERSIONS: dict[bytes, tuple[tuple[str, ...], str]] = {
 }
 BECH32_HRPS = {"bc": ("BTC",), "ltc": ("LTC",), "zs": ("ZEC",), "tb": (), "tltc": ()}
 _ETH = re.compile(r"0x[0-9a-fA-F]{40}")
-# Monero: network byte -> kind; the encoded length tells integrated addresses apart
-_XMR_PREFIX = {0x12: "standard", 0x2A: "subaddress", 0x13: "integrated"}
+# Monero network prefix (a varint, one byte for all of these; monero src/cryptonote_config.h)
+# -> (coins, network, kind). Testnet and stagenet addresses are recognised when their checksum
+# holds but name no coin, as the base58check testnets above do: nobody is paid for mining them.
+XMR_PREFIXES: dict[int, tuple[tuple[str, ...], str, str]] = {
+    18: (("XMR",), "", "standard address"), 19: (("XMR",), "", "integrated address"),
+    42: (("XMR",), "", "subaddress"),
+    53: ((), "testnet ", "standard address"), 54: ((), "testnet ", "integrated address"),
+    63: ((), "testnet ", "subaddress"),
+    24: ((), "stagenet ", "standard address"), 25: ((), "stagenet ", "integrated address"),
+    36: ((), "stagenet ", "subaddress"),
+}
+_XMR_KEYS = 64  # public spend key + public view key
+_XMR_PAYMENT_ID = 8  # integrated addresses only
 _XMR_BLOCK_CHARS = (0, 2, 3, 5, 6, 7, 9, 10, 11)  # encoded chars for a block of n bytes
 
 # xmrig-style algorithm names and families -> (algorithm family, coin it implies)
@@ -247,16 +260,82 @@ def xmr_encode(data: bytes) -> str:
     return out
 
 
-def _identify_xmr(text: str) -> tuple[tuple[str, ...], str] | None:
-    if len(text) not in (95, 106) or text[0] not in "48":
-        return None
+def keccak256(data: bytes) -> bytes:
+    """Keccak-256 as Ethereum and Monero use it (original padding; not hashlib's sha3_256)."""
+    return keccak.new(digest_bits=256, data=data).digest()
+
+
+def _varint(data: bytes) -> tuple[int, int] | None:
+    """(value, bytes used) of the LEB128 varint at the start of `data`; None if it runs off."""
+    value = 0
+    for i, byte in enumerate(data[:10]):
+        value |= (byte & 0x7F) << (7 * i)
+        if not byte & 0x80:
+            return value, i + 1
+    return None
+
+
+def _varint_encode(value: int) -> bytes:
+    out = b""
+    while value >= 0x80:
+        out, value = out + bytes([value & 0x7F | 0x80]), value >> 7
+    return out + bytes([value])
+
+
+def xmr_address_decode(text: str) -> tuple[int, bytes] | None:
+    """(network prefix, keys [+ payment id]) of a Monero address when its checksum holds:
+    the last 4 decoded bytes are the first 4 of keccak256 of everything before them."""
     raw = xmr_decode(text)
-    if raw is None or raw[0] not in _XMR_PREFIX:
+    if raw is None or len(raw) < 5 or keccak256(raw[:-4])[:4] != raw[-4:]:
         return None
-    kind = _XMR_PREFIX[raw[0]]
-    if (kind == "integrated") != (len(text) == 106):
+    got = _varint(raw[:-4])
+    if got is None:
         return None
-    return ("XMR",), f"Monero {kind} address (shape; checksum needs Keccak)"
+    prefix, used = got
+    return prefix, raw[used:-4]
+
+
+def xmr_address_encode(prefix: int, body: bytes) -> str:
+    """A Monero address: varint network prefix + body (keys [+ payment id]) + Keccak check."""
+    data = _varint_encode(prefix) + body
+    return xmr_encode(data + keccak256(data)[:4])
+
+
+def _identify_xmr(text: str) -> tuple[tuple[str, ...], str] | None:
+    if len(text) not in (95, 106):
+        return None
+    got = xmr_address_decode(text)
+    if got is None or got[0] not in XMR_PREFIXES:
+        return None
+    coins, network, kind = XMR_PREFIXES[got[0]]
+    if len(got[1]) != _XMR_KEYS + (_XMR_PAYMENT_ID if kind.startswith("integrated") else 0):
+        return None
+    return coins, f"Monero {network}{kind} (Keccak checksum)"
+
+
+def eip55_encode(address: str) -> str:
+    """The EIP-55 mixed-case form of a 0x + 40-hex address: hex letter i upper case when
+    nibble i of keccak256(the lower-case hex as ASCII) is 8 or more."""
+    body = address[2:].lower() if address[:2].lower() == "0x" else address.lower()
+    digest = keccak256(body.encode("ascii")).hex()
+    return "0x" + "".join(c.upper() if int(d, 16) >= 8 else c for c, d in zip(body, digest))
+
+
+def eip55_ok(address: str) -> bool:
+    """A 0x + 40-hex address passes: single-case (no checksum to check) or valid EIP-55."""
+    if not _ETH.fullmatch(address):
+        return False
+    body = address[2:]
+    return body in (body.lower(), body.upper()) or eip55_encode(address) == address
+
+
+def _identify_eth(text: str) -> tuple[tuple[str, ...], str] | None:
+    if not eip55_ok(text):
+        return None
+    body = text[2:]
+    if body in (body.lower(), body.upper()):
+        return ("ETH", "ETC"), "0x + 40 hex (Ethereum-style, single case: no EIP-55 checksum)"
+    return ("ETH", "ETC"), "0x + 40 hex (Ethereum-style, EIP-55 checksum)"
 
 
 def _identify_b58(text: str) -> tuple[tuple[str, ...], str] | None:
@@ -284,8 +363,8 @@ def identify_address(text: str) -> tuple[tuple[str, ...], str]:
     """(coin candidates, evidence) for a wallet address; ((), "") when it is none we know.
     Candidates come most likely first (a legacy 1... address is BTC before BCH)."""
     text = text.strip()
-    if _ETH.fullmatch(text):
-        return ("ETH", "ETC"), "0x + 40 hex (Ethereum-style, no EIP-55 check)"
+    if _ETH.fullmatch(text):  # a mixed-case one failing EIP-55 is a bad checksum: no coin
+        return _identify_eth(text) or ((), "")
     if cashaddr_ok(text):
         return ("BCH",), "cashaddr"
     for identify in (_identify_bech32, _identify_xmr, _identify_b58):
@@ -337,16 +416,19 @@ _MAKERS = {
     "RVN": lambda rng: b58check_encode(b"\x3c" + _rand_bytes(rng, 20)),
     "DASH": lambda rng: b58check_encode(b"\x4c" + _rand_bytes(rng, 20)),
     "ZEC": lambda rng: b58check_encode(b"\x1c\xb8" + _rand_bytes(rng, 20)),
-    "ETH": lambda rng: "0x" + _rand_bytes(rng, 20).hex(),
+    "ETH": lambda rng: "0x" + _rand_bytes(rng, 20).hex(),  # lower case: valid, no EIP-55
     "ETC": lambda rng: "0x" + _rand_bytes(rng, 20).hex(),
-    # network byte, spend and view keys, then 4 checksum bytes (random: no Keccak in hashlib)
-    "XMR": lambda rng: xmr_encode(b"\x12" + _rand_bytes(rng, 68)),
+    # mainnet standard: prefix 18, spend and view keys, Keccak checksum. 68 bytes are drawn (the
+    # 4 last once stood in for the checksum) so the simulator's random stream is unchanged.
+    "XMR": lambda rng: xmr_address_encode(18, _rand_bytes(rng, 68)[:_XMR_KEYS]),
 }
 
 
 def make_address(coin: str, rng) -> str:
     """A valid-format address for `coin` (BTC, BCH, LTC, DOGE, RVN, DASH, ZEC, ETH, ETC, XMR),
-    drawn from `rng` (random.Random or numpy Generator). Checksums are real except Monero's."""
+    drawn from `rng` (random.Random or numpy Generator). Checksums are real: XMR addresses carry
+    their Keccak checksum; ETH/ETC addresses are all lower case, which EIP-55 accepts unchecked
+    (`eip55_encode` gives the mixed-case form)."""
     maker = _MAKERS.get(coin.upper())
     if maker is None:
         raise UsageError(f"no address format for coin {coin!r}")
