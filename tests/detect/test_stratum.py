@@ -173,6 +173,21 @@ def test_zip301_equihash_with_set_target():
     assert summary["hashes"] == pytest.approx(2**256 / int(target, 16))
 
 
+def test_equihash_set_difficulty_uses_ccminers_scale():
+    """Stratum diff 32 is target 0007fff8.. (ccminer equi-stratum.cpp): 8192.125 Sol a share,
+    the same as measurement.md §7 vector 11 gets from that target."""
+    s = run([(UP, {"id": 1, "method": "mining.subscribe", "params": ["EWBF/0.3.4", None]}),
+             (DOWN, {"id": None, "method": "mining.set_difficulty", "params": [32]}),
+             (DOWN, {"id": None, "method": "mining.notify", "params": [
+                 "1f", "04000000", "aa" * 32, "bb" * 32, "00" * 32, "5f5e1000", "1d0fffff", True]}),
+             (UP, call(3, "mining.submit", ["t1MMXG5LAGpPEu3e8wa6mz2UV6UzzoDB2rP.rig", "1f",
+                                            "5f5e1000", "00" * 28, "fd4005" + "ab" * 1344])),
+             (DOWN, ok(3))])
+    assert s.summary()["algorithm"] == "equihash"
+    assert s.summary()["hashes"] == pytest.approx(2**256 / int("0007fff8" + "0" * 56, 16))
+    assert s.summary()["hashes"] == pytest.approx(8192.125, abs=1e-3)
+
+
 def test_kawpow_job_carries_its_target():
     target = "00000000ffff" + "0" * 52
     s = run([(UP, {"id": 1, "method": "mining.subscribe", "params": ["GMiner/2.09", None]}),

@@ -36,6 +36,10 @@ SHARE_MULTIPLIERS: dict[str, dict[str, int]] = {
         "scrypt": 2**16, "scrypt-og": 2**16, "scrypt-jane": 2**16, "scrypt-n": 2**16,
         "x16r": 2**8, "x16rv2": 2**8, "keccak": 2**8, "blake": 2**8, "groestl": 2**8,
         "fugue": 2**8, "neoscrypt": 2**5,
+        # Equihash pools that send mining.set_difficulty instead of ZIP 301's set_target use
+        # ccminer's scale: stratum diff 1 = target 00ffff00.. = 2**24/65535 = 256.004 Sol/share
+        # (ccminer equi-stratum.cpp: "0007fff8.. is stratum diff 32"). z-nomp sends targets.
+        "equihash": 2**24,
     },
     "cpuminer-multi": {
         "scrypt": 2**16, "scryptjane": 2**16, "neoscrypt": 2**16, "yescrypt": 2**16,
