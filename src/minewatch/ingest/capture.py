@@ -80,12 +80,14 @@ class ClassicFrames(Frames):
         self.linktype = self._layout[2]
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, int]]:
+        """One buffer, refilled after moving its unread tail forward. (Mapping the file instead
+        saves the copy but costs more in page faults: 0.65 s against 0.5 s a GB here.)"""
         buf, have, eof = np.empty(READ, np.uint8), 0, False
         while not eof:
             got = _fill(self._f, buf, have)
             self.advance(got)
             have, eof = have + got, have + got < len(buf)
-            pos = yield from self._walk(buf, have)
+            pos = yield from self._walk(buf, have, 0)
             if pos is None:
                 return
             if pos == 0 and have == len(buf):  # one record longer than the buffer
@@ -95,21 +97,26 @@ class ClassicFrames(Frames):
             have -= pos
         self.truncated = have > 0
 
-    def _walk(self, buf: np.ndarray, have: int):
-        """Yield batches of the whole records in buf[:have]; where they end, None on damage."""
-        pos = 0
+    def _walk(self, buf: np.ndarray, have: int, pos: int):
+        """Yield batches of the whole records in buf[pos:have]; where they end, None on
+        damage."""
         while True:
-            n, pos, why = fs.walk_pcap(buf, pos, have, self._layout, self.rows, 0)
+            stop = min(have, pos + READ)
+            n, at, why = fs.walk_pcap(buf, pos, stop, self._layout, self.rows, 0)
+            if why == fs.NEED_MORE and at == pos and stop < have:  # a record longer than READ
+                stop = have
+                n, at, why = fs.walk_pcap(buf, pos, stop, self._layout, self.rows, 0)
             self.packets += n
             if n:
                 yield buf, n
             if why == fs.BAD_LENGTH:
-                caplen = int.from_bytes(buf[pos + 8:pos + 12].tobytes(),
+                caplen = int.from_bytes(buf[at + 8:at + 12].tobytes(),
                                         "big" if self._layout[0] else "little")
                 self.error, self.skipped = f"record length {caplen} at packet {self.packets + 1}", 1
                 return None
-            if why == fs.NEED_MORE:
-                return pos
+            if why == fs.NEED_MORE and stop == have:
+                return at
+            pos = at
 
 
 class ReaderFrames(Frames):
@@ -182,6 +189,8 @@ class CaptureIngest:
         self.table = ct.ConnTable()
         self._ended = np.zeros(BATCH, ct.ENDED)
         self._flows: list[pa.Table] = []
+        self._pending: list[np.ndarray] = []  # ended records not yet made flow rows
+        self._pending_rows = 0
         self.routed = 0  # packets handed to the Python decoders
         self._addresses = AddressText()
         self._unswept = 0  # packets since the last sweep for idle records
@@ -203,6 +212,7 @@ class CaptureIngest:
     def finish(self) -> dict[str, pa.Table]:
         for ended in self.table.expire(float("inf"), self._ended):
             self._keep(ended)
+        self._keep(0)
         flows = pa.concat_tables(self._flows) if self._flows else None
         return self.dpi.finish(flows if flows is not None else _flow_table(
             np.zeros(0, ct.ENDED), self.exporter, self.input_id))
@@ -221,18 +231,19 @@ class CaptureIngest:
 
     def _hellos(self, buf: np.ndarray, rows: np.ndarray, hellos: np.ndarray) -> None:
         """TLS server names read by the compiled path, as the Python decoder writes them."""
-        if not len(hellos):
-            return
-        r = rows[hellos["row"]]
-        src = ip_texts(r["ver"], r["src_hi"], r["src_lo"]).to_pylist()
-        dst = ip_texts(r["ver"], r["dst_hi"], r["dst_lo"]).to_pylist()
-        for k, (off, n) in enumerate(zip(hellos["off"].tolist(), hellos["len"].tolist())):
+        text = self._addresses.text
+        for row, off, n in zip(hellos["row"].tolist(), hellos["off"].tolist(),
+                               hellos["len"].tolist()):
+            r = rows[row]
+            ver = int(r["ver"])
             sni = buf[off:off + n].tobytes().decode("ascii").lower().rstrip(".")
             if sni:
                 self.dpi.tls_rows.append({
-                    "ts": float(r["ts"][k]), "client_ip": src[k], "client_port": int(r["sport"][k]),
-                    "server_ip": dst[k], "server_port": int(r["dport"][k]), "sni": sni,
-                    "input_id": self.input_id})
+                    "ts": float(r["ts"]), "input_id": self.input_id, "sni": sni,
+                    "client_ip": text(ver, int(r["src_hi"]), int(r["src_lo"])),
+                    "client_port": int(r["sport"]),
+                    "server_ip": text(ver, int(r["dst_hi"]), int(r["dst_lo"])),
+                    "server_port": int(r["dport"])})
 
     def _dispatch(self, buf: np.ndarray, rows: np.ndarray, r: ct.Routes) -> None:
         """The routed packets through the Python decoders, in capture order."""
@@ -269,8 +280,14 @@ class CaptureIngest:
                           flags, seq, ack, buf[off:off + n].tobytes(), ip_len)
 
     def _keep(self, ended: int) -> None:
+        """Ended records, gathered and turned into flow rows a large block at a time."""
         if ended:
-            self._flows.append(_flow_table(self._ended[:ended], self.exporter, self.input_id))
+            self._pending.append(self._ended[:ended].copy())
+            self._pending_rows += ended
+        if self._pending_rows >= BATCH or (not ended and self._pending):
+            block = np.concatenate(self._pending)
+            self._flows.append(_flow_table(block, self.exporter, self.input_id))
+            self._pending, self._pending_rows = [], 0
 
 
 def _why(buf: np.ndarray, row) -> str:
