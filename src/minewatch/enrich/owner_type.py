@@ -100,9 +100,10 @@ RULES: tuple[OwnerRule, ...] = (
           r"residential;home broadband;household"),
     _rule("enterprise", 0.85,
           "有限公司 有限责任公司 股份 集团 公司 厂 银行 商行 事务所 酒店 宾馆 商场 超市 "
-          "工作室 合作社",
+          "工作室 合作社 邮局 书局 营业厅",
           r"co\.;ltd;inc;corp;corporation;company;llc;gmbh;plc;bank;group;limited"),
-    # Weak single characters, with their common false friends excluded: 邮局/书局 (companies),
+    # Weak single characters, with their common false friends excluded: 邮局/书局 (companies,
+    # China Post's branches and bookshops: enterprise above),
     # 局域网 (a LAN), 餐厅/营业厅/大厅 (halls), 俱乐部 (clubs).
     _rule("government", 0.7,
           "(?<![邮书])局(?!域网) (?<![餐业大歌舞])厅 办公室 政府 (?<!乐)部 署 海关 监狱 管委会 消防 "
