@@ -169,25 +169,29 @@ def _ingest_stream(res: InputResult, f: BinaryIO, size: int, input_id: str, stor
                          "(unrecognised content)")
     res.format = fmt
     progress.start(f"reading {Path(res.path).name}", size)
-    if fmt in ("pcap", "pcapng"):
-        tables = _read_pcap(res, f, input_id, progress)
-    elif fmt == "ipfix":
-        tables = _read_ipfix(res, f, input_id, progress)
-    elif fmt in zeeklogs.FORMATS:
-        tables = _read_zeek(res, f, input_id)
-    else:
-        tables = _read_dnslog(res, f, input_id)
-    progress.done()
-    res.status = "partial" if res.message else "ok"
-    store.ingest(tables, {"input_id": input_id, "path": res.path, "format": res.format,
-                          "status": res.status, "size_bytes": size, "records": res.records,
-                          "skipped": res.skipped, "message": res.message,
-                          "ingested_at": time.time()})
+    with store.ingesting() as job:  # captures stream their rows in; the rest come at the end
+        if fmt in ("pcap", "pcapng"):
+            tables = _read_pcap(res, f, input_id, progress, job.put)
+        elif fmt == "ipfix":
+            tables = _read_ipfix(res, f, input_id, progress)
+        elif fmt in zeeklogs.FORMATS:
+            tables = _read_zeek(res, f, input_id)
+        else:
+            tables = _read_dnslog(res, f, input_id)
+        progress.done()
+        res.status = "partial" if res.message else "ok"
+        for name, table in tables.items():
+            job.put(name, table)
+        job.commit({"input_id": input_id, "path": res.path, "format": res.format,
+                    "status": res.status, "size_bytes": size, "records": res.records,
+                    "skipped": res.skipped, "message": res.message, "ingested_at": time.time()})
 
 
-def _read_pcap(res: InputResult, f: BinaryIO, input_id: str, progress) -> dict[str, pa.Table]:
+def _read_pcap(res: InputResult, f: BinaryIO, input_id: str, progress,
+               sink) -> dict[str, pa.Table]:
     try:
-        tables, state, frames = read_capture(f, input_id, Path(res.path).name, progress.advance)
+        tables, state, frames = read_capture(f, input_id, Path(res.path).name, progress.advance,
+                                             sink)
     except DecodeError as exc:
         raise InputError(f"bad capture header: {exc}") from None
     c = state.counters

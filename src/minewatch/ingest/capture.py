@@ -29,7 +29,7 @@ from minewatch.decode.packet import Segment, decode_frame
 from minewatch.decode.pcap import PcapReader, pcap_layout, sniff
 from minewatch.errors import DecodeError, NeedMoreData
 from minewatch.flows import conntable as ct
-from minewatch.ingest.packets import PacketIngest
+from minewatch.ingest.packets import PacketIngest, Sink
 
 BATCH = 1 << 16  # packet rows per compiled pass
 READ = 4 << 20  # bytes read at a time: small enough to be parsed while still in cache
@@ -37,16 +37,18 @@ EXPIRE_EVERY = 1 << 16  # packets between sweeps for idle flow records
 
 
 def read_capture(f: BinaryIO, input_id: str, exporter: str,
-                 advance: Callable[[int], None] = lambda n: None) -> tuple[dict, CaptureIngest,
-                                                                           Frames]:
+                 advance: Callable[[int], None] = lambda n: None,
+                 sink: Sink | None = None) -> tuple[dict, CaptureIngest, Frames]:
     """(tables, the ingest with its counters, the frame source with its framing state) of a
-    pcap or pcapng stream. Raises DecodeError/NeedMoreData for a bad or cut file header."""
+    pcap or pcapng stream. With a `sink`, large blocks of rows (flows, events, DNS answers,
+    server names) go to it as they are made and the tables hold only the rest. Raises
+    DecodeError/NeedMoreData for a bad or cut file header."""
     head = f.read(4)
     kind = sniff(head)
     if kind is None:
         raise DecodeError(f"not a pcap or pcapng file (magic {head.hex()})")
     frames = ClassicFrames(f, head, advance) if kind == "pcap" else ReaderFrames(f, head, advance)
-    ingest = CaptureIngest(input_id, exporter)
+    ingest = CaptureIngest(input_id, exporter, sink)
     for buf, n in frames:
         ingest.batch(buf, frames.rows, n)
     return ingest.finish(), ingest, frames
@@ -182,9 +184,10 @@ class CaptureIngest:
 
     input_id: str
     exporter: str
+    sink: Sink | None = None
 
     def __post_init__(self) -> None:
-        self.dpi = PacketIngest(self.input_id, exporter=self.exporter)
+        self.dpi = PacketIngest(self.input_id, exporter=self.exporter, sink=self.sink)
         self.counters = self.dpi.counters
         self.table = ct.ConnTable()
         self._ended = np.zeros(BATCH, ct.ENDED)
@@ -285,9 +288,12 @@ class CaptureIngest:
             self._pending.append(self._ended[:ended].copy())
             self._pending_rows += ended
         if self._pending_rows >= BATCH or (not ended and self._pending):
-            block = np.concatenate(self._pending)
-            self._flows.append(_flow_table(block, self.exporter, self.input_id))
+            block = _flow_table(np.concatenate(self._pending), self.exporter, self.input_id)
             self._pending, self._pending_rows = [], 0
+            if self.sink is not None and block.num_rows >= BATCH:
+                self.sink("flows", block)
+            else:
+                self._flows.append(block)
 
 
 def _why(buf: np.ndarray, row) -> str:

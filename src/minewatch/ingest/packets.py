@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -34,12 +35,16 @@ EVENTS_EVERY = 256  # data chunks between hand-overs of a pool session's event r
 _IGNORE = object()
 
 
+Sink = Callable[[str, pa.Table], None]  # (table name, rows): where rows go as they are made
+
+
 class Rows:
     """Rows of one table: dicts as they come, compacted to Arrow every `every` rows (a dict per
-    row costs about ten times its Arrow form, and a capture can hold millions of events)."""
+    row costs about ten times its Arrow form, and a capture can hold millions of events), and
+    handed to `sink` if there is one (`table()` then holds only what was not handed over)."""
 
-    def __init__(self, table: str, every: int = 1 << 15):
-        self._table, self._every = table, every
+    def __init__(self, table: str, every: int = 1 << 15, sink: Sink | None = None):
+        self._table, self._every, self._sink = table, every, sink
         self._rows: list[dict] = []
         self._parts: list[pa.Table] = []
 
@@ -62,9 +67,14 @@ class Rows:
         return pa.concat_tables(self._parts)
 
     def _compact(self) -> None:
-        if self._rows:
-            self._parts.append(schema.to_table(self._table, self._rows))
-            self._rows = []
+        if not self._rows:
+            return
+        part = schema.to_table(self._table, self._rows)
+        self._rows = []
+        if self._sink is not None and len(part) >= self._every:
+            self._sink(self._table, part)
+        else:
+            self._parts.append(part)
 
 
 @dataclass(slots=True)
@@ -94,6 +104,7 @@ class _Tracked:
 class PacketIngest:
     input_id: str
     exporter: str
+    sink: Sink | None = None  # large row blocks (events, DNS, SNI) go here as they are made
     counters: Counters = field(default_factory=Counters)
     first_ts: float | None = None
     last_ts: float = 0.0
@@ -105,9 +116,9 @@ class PacketIngest:
         self.conns: dict[ConnKey, _Tracked | object] = {}
         self.flow_rows: list[dict] = []
         self.sessions: list[tuple[dict, bool]] = []  # (row, closed)
-        self.events = Rows("stratum_events")
-        self.dns_rows = Rows("dns_map")
-        self.tls_rows = Rows("tls_hellos")
+        self.events = Rows("stratum_events", sink=self.sink)
+        self.dns_rows = Rows("dns_map", sink=self.sink)
+        self.tls_rows = Rows("tls_hellos", sink=self.sink)
         self.web_rows: list[dict] = []
         self.dropped: list[ConnKey] = []  # connections the last inspect() stopped reading
 

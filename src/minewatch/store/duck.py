@@ -8,6 +8,8 @@ rebuilt from the raw ones, which makes the result independent of input order and
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -63,16 +65,24 @@ class Store:
 
     def ingest(self, tables: dict[str, pa.Table], log_row: dict) -> None:
         """Append one input's raw rows and its ingest_log row atomically."""
-        self.db.execute("BEGIN TRANSACTION")
-        try:
+        with self.ingesting() as job:
             for name, table in tables.items():
-                self._append(name, table)
-            self.db.execute("DELETE FROM ingest_log WHERE input_id = ?", [log_row["input_id"]])
-            self._append("ingest_log", schema.to_table("ingest_log", [log_row]))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+                job.put(name, table)
+            job.commit(log_row)
+
+    @contextmanager
+    def ingesting(self) -> Iterator[Ingestion]:
+        """One input's rows, appended as they come (`put`) inside one transaction that
+        `commit(log_row)` ends; anything else (an error, no commit) rolls it all back. DuckDB
+        writes a large transaction's row groups to the file as it goes, so memory stays
+        bounded whatever the input's size."""
+        self.db.execute("BEGIN TRANSACTION")
+        job = Ingestion(self)
+        try:
+            yield job
+        finally:
+            if not job.committed:
+                self.db.execute("ROLLBACK")
 
     def _append(self, name: str, table: pa.Table) -> None:
         if table.num_rows == 0:
@@ -104,3 +114,20 @@ class Store:
     def scalar(self, sql: str, params: list | None = None):
         rows = self.db.execute(sql, params or []).fetchall()
         return rows[0][0] if rows else None
+
+
+class Ingestion:
+    """The open transaction of `Store.ingesting`."""
+
+    def __init__(self, store: Store):
+        self._store, self.committed = store, False
+
+    def put(self, name: str, table: pa.Table) -> None:
+        self._store._append(name, table)
+
+    def commit(self, log_row: dict) -> None:
+        db = self._store.db
+        db.execute("DELETE FROM ingest_log WHERE input_id = ?", [log_row["input_id"]])
+        self._store._append("ingest_log", schema.to_table("ingest_log", [log_row]))
+        db.execute("COMMIT")
+        self.committed = True
