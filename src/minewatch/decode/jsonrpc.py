@@ -137,4 +137,6 @@ def id_text(msg_id: Any) -> str | None:
     """The id as text for the `msg_id` column and as a dict key (ids may be any JSON type)."""
     if msg_id is None:
         return None
+    if type(msg_id) is int:  # the common case, and exactly what json.dumps writes for it
+        return str(msg_id)
     return msg_id if isinstance(msg_id, str) else json.dumps(msg_id, separators=(",", ":"))

@@ -315,10 +315,13 @@ def number(value: Any, what: str = "difficulty") -> float | int:
     return value
 
 
+_HEX_DIGITS = "0123456789abcdefABCDEF"
+
+
 def hex256(value: Any, what: str = "target") -> str:
     """A target as 1-64 hex digits, optional 0x (kept as sent)."""
     digits = text(value, what).removeprefix("0x")
-    if not 0 < len(digits) <= 64 or any(c not in "0123456789abcdefABCDEF" for c in digits):
+    if not 0 < len(digits) <= 64 or digits.strip(_HEX_DIGITS):
         raise DecodeError(f"{what} is not a 256-bit hex number")
     return value
 

@@ -232,7 +232,7 @@ class StratumSession:
 
     def _update_dialect(self, msg: RpcMessage, over_http: bool) -> None:
         guess = _guess(msg, over_http)
-        if over_http and msg.method in RPC_METHODS:
+        if over_http and msg.method in RPC_METHODS and msg.method not in self._rpc.methods:
             self._rpc = dataclasses.replace(self._rpc, methods=self._rpc.methods | {msg.method})
         if guess == HTTP_RPC or (over_http and self.dialect in BITCOIN_HTTP):
             guess = getwork.classify(self._rpc) or guess  # a later header may change the answer
