@@ -118,7 +118,7 @@ class ConnTable:
         if need * 2 <= len(self.slots):
             return
         capacity = len(self.slots)
-        while (self.used + incoming) * 4 > capacity:
+        while (self.used + incoming) * 2 > capacity:
             capacity *= 2
         slots, flows = np.zeros(capacity, SLOT), np.zeros(2 * capacity, FLOW)
         _rehash(self.slots, self.flows, slots, flows)

@@ -31,7 +31,7 @@ from minewatch.ingest.exports import ExportDecoder, looks_like_export
 
 TLS_HELLO_LIMIT = 16384  # bytes of a client's first flight we wait for to read the SNI
 GIVE_UP_CHUNKS = 64  # data chunks a connection may carry before it must have shown mining
-EVENTS_EVERY = 256  # data chunks between hand-overs of a pool session's event rows
+EVENTS_EVERY = 8  # event rows a pool session holds before handing them over (x live sessions)
 _IGNORE = object()
 
 
@@ -185,7 +185,7 @@ class PacketIngest:
             return
         st.session.feed(direction, ts, data)
         st.chunks += 1
-        if st.chunks % EVENTS_EVERY == 0 and st.session.is_mining():
+        if len(st.session.events) >= EVENTS_EVERY and st.session.is_mining():
             self._take_events(key, st.session)  # a long pool session's events, as they come
         if st.chunks > GIVE_UP_CHUNKS and not st.session.is_mining():
             self._give_up(key, st)

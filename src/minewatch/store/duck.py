@@ -8,17 +8,22 @@ rebuilt from the raw ones, which makes the result independent of input order and
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from minewatch import schema
 from minewatch.errors import InputError
 
 SCHEMA_VERSION = 1
+MEMORY_LIMIT = os.environ.get("MINEWATCH_DUCKDB_MEMORY", "512MB")
 
 
 class Store:
@@ -30,6 +35,9 @@ class Store:
             self.db = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.Error as exc:
             raise InputError(f"{self.path}: cannot open database: {str(exc).splitlines()[0]}") from None
+        # DuckDB's buffer pool takes 80 % of RAM by default; the ingest path's memory bound
+        # (one capture in at most ~1 GB, docs/design-notes.md) needs it smaller. It spills.
+        self.db.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         if not read_only:
             self.migrate()
 
@@ -65,24 +73,33 @@ class Store:
 
     def ingest(self, tables: dict[str, pa.Table], log_row: dict) -> None:
         """Append one input's raw rows and its ingest_log row atomically."""
-        with self.ingesting() as job:
+        self.db.execute("BEGIN TRANSACTION")
+        try:
             for name, table in tables.items():
-                job.put(name, table)
-            job.commit(log_row)
+                self._append(name, table)
+            self._log(log_row)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
     @contextmanager
     def ingesting(self) -> Iterator[Ingestion]:
-        """One input's rows, appended as they come (`put`) inside one transaction that
-        `commit(log_row)` ends; anything else (an error, no commit) rolls it all back. DuckDB
-        writes a large transaction's row groups to the file as it goes, so memory stays
-        bounded whatever the input's size."""
-        self.db.execute("BEGIN TRANSACTION")
-        job = Ingestion(self)
+        """One input's rows, handed over as they come (`put`) and stored atomically by
+        `commit(log_row)`; without a commit (an error) nothing is stored.
+
+        The rows wait in Parquet files beside the database, so an input of any size costs
+        no more memory than one block of rows: DuckDB holds an open transaction's appends in
+        memory, but writes a single INSERT from a file straight to the database."""
+        job = Ingestion(self, Path(tempfile.mkdtemp(prefix=".minewatch-spool-", dir=self.path.parent)))
         try:
             yield job
         finally:
-            if not job.committed:
-                self.db.execute("ROLLBACK")
+            job.close()
+
+    def _log(self, log_row: dict) -> None:
+        self.db.execute("DELETE FROM ingest_log WHERE input_id = ?", [log_row["input_id"]])
+        self._append("ingest_log", schema.to_table("ingest_log", [log_row]))
 
     def _append(self, name: str, table: pa.Table) -> None:
         if table.num_rows == 0:
@@ -117,17 +134,41 @@ class Store:
 
 
 class Ingestion:
-    """The open transaction of `Store.ingesting`."""
+    """The rows of one input on their way into the store (`Store.ingesting`)."""
 
-    def __init__(self, store: Store):
-        self._store, self.committed = store, False
+    def __init__(self, store: Store, spool: Path):
+        self._store, self._spool = store, spool
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        self.committed = False
 
     def put(self, name: str, table: pa.Table) -> None:
-        self._store._append(name, table)
+        if table.num_rows == 0:
+            return
+        if name not in self._writers:
+            self._writers[name] = pq.ParquetWriter(self._spool / f"{name}.parquet",
+                                                   schema.arrow_schema(name))
+        self._writers[name].write_table(
+            table.select(schema.column_names(name)).cast(schema.arrow_schema(name)))
 
     def commit(self, log_row: dict) -> None:
+        for writer in self._writers.values():
+            if writer.is_open:
+                writer.close()
         db = self._store.db
-        db.execute("DELETE FROM ingest_log WHERE input_id = ?", [log_row["input_id"]])
-        self._store._append("ingest_log", schema.to_table("ingest_log", [log_row]))
-        db.execute("COMMIT")
+        db.execute("BEGIN TRANSACTION")
+        try:
+            for name in self._writers:
+                path = (self._spool / f"{name}.parquet").as_posix()
+                db.execute(f'INSERT INTO "{name}" SELECT * FROM read_parquet(?)', [path])
+            self._store._log(log_row)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
         self.committed = True
+
+    def close(self) -> None:
+        for writer in self._writers.values():
+            if writer.is_open:
+                writer.close()
+        shutil.rmtree(self._spool, ignore_errors=True)
