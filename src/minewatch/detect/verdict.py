@@ -33,6 +33,14 @@ DONATE_CYCLE_S = 100 * 60
 FARM_WORKER = re.compile(r"^(rig|rack|farm|miner|s9|s19|l3|l7|e9|gpu|home|pc)[-_]?\d+$", re.I)
 BLAND_WORKER = {"x", "default", "worker", "worker1", "1", "test"}
 SHARED_WALLET_OWNERS = 3
+# Exploit/scan ports of the worms behind cryptojacking (§6.3): SSH, SMB, MSSQL, RDP, Redis,
+# WebLogic, HTTP-alt, Docker API. engine/derive.py counts unanswered probes to them.
+SCAN_PORTS = (22, 445, 1433, 3389, 6379, 7001, 8080, 2375)
+SCAN_WINDOW_S = 3600.0  # probes counted in the hour before the first mining session
+# Distinct addresses probed that make a scan: a worm or nmap sweep reaches 30-300+ in minutes,
+# while a host's own failed logins or a dead service rarely hit 20 different addresses on these
+# ports within an hour.
+SCAN_TARGETS = 20
 
 # Signal name -> weight; positive pushes towards compromised. docs/attribution.md lists them.
 WEIGHTS = {
@@ -50,6 +58,7 @@ WEIGHTS = {
     "default_worker": 0.05,       # §6.2: botnet configs leave 'x' or a number
     "donate_seen": -0.15,         # §6.4 / deliberate: stock XMRig still donates
     "donate_missing": 0.10,       # §6.4: XMRig that never donates is a patched build
+    "scan_before_mining": 0.25,   # §6.3: mining right after scan/exploit-type traffic
 }
 COMPROMISED_ABOVE = 0.6
 DELIBERATE_BELOW = 0.4
@@ -68,6 +77,12 @@ class MinerFacts:
     tls: bool
     wallet_owner_count: int  # distinct owner organisations mining to the same wallet
     observed_s: float = 0.0  # how long the capture watched this IP, s (0 = not known)
+    # Scan probes (SYN-only or <= 2-packet TCP flows to SCAN_PORTS) sent in the SCAN_WINDOW_S
+    # before the first mining session: distinct addresses, the ports by addresses, and how long
+    # before mining the first probe went out, s.
+    scan_targets: int = 0
+    scan_ports: tuple[int, ...] = ()
+    scan_lead_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +115,8 @@ def _without_blanks(f: MinerFacts) -> MinerFacts:
     def keep(values):
         return tuple(v for v in values if v)
     return MinerFacts(f.owner_type, f.algorithm, f.hashrate_hs, keep(f.pools), keep(f.workers),
-                      keep(f.agents), f.tls, f.wallet_owner_count, f.observed_s)
+                      keep(f.agents), f.tls, f.wallet_owner_count, f.observed_s, f.scan_targets,
+                      f.scan_ports, f.scan_lead_s)
 
 
 def _owner(f: MinerFacts):
@@ -178,5 +194,14 @@ def _donation(f: MinerFacts):
     return None
 
 
+def _scan(f: MinerFacts):
+    if f.scan_targets < SCAN_TARGETS:
+        return None
+    ports = "/".join(str(p) for p in f.scan_ports[:4]) or "scan ports"
+    minutes = max(1, int(-(-f.scan_lead_s // 60)))
+    return "scan_before_mining", (f"scanned {f.scan_targets} addresses on {ports} in the {minutes} min "
+                                  "before mining: infection by, or spreading of, a worm")
+
+
 SIGNALS = (_owner, _cpu_coin, _gpu, _asic, _shared_wallet, _botnet_pool, _hidden_transport,
-           _workers, _donation)
+           _workers, _donation, _scan)

@@ -78,7 +78,9 @@ def rebuild(store: Store, intel: PoolIntel, geo: GeoDB, register=None) -> None:
     _estimate_flow_sessions(flow, sessions)
     sessions += flow
     store.replace("sessions", schema.to_table("sessions", sessions))
-    store.replace("miners", schema.to_table("miners", build_miners(sessions, period, geo, register)))
+    scans = scan_facts(store, sessions)
+    store.replace("miners", schema.to_table("miners", build_miners(sessions, period, geo, register,
+                                                                   scans)))
     _web_entities_from_names(store)
 
 
@@ -210,14 +212,14 @@ def _estimate_flow_sessions(flow: list[dict], payload: list[dict]) -> None:
 
 
 def build_miners(sessions: list[dict], period: tuple[float, float], geo: GeoDB,
-                 register=None) -> list[dict]:
-    """One row per client IP: the `miners` table."""
+                 register=None, scans: dict | None = None) -> list[dict]:
+    """One row per client IP: the `miners` table. `scans`: `scan_facts` per IP."""
     by_ip: dict[str, list[dict]] = defaultdict(list)
     for s in sessions:
         by_ip[s["client_ip"]].append(s)
     rows = [_miner(ip, group, period) for ip, group in sorted(by_ip.items())]
     _attribute(rows, geo, register)
-    _judge(rows)
+    _judge(rows, scans or {})
     return rows
 
 
@@ -290,7 +292,50 @@ def _owners(ips: pa.Array, register) -> list[dict]:
     return (fill_uncovered(owned, public.lookup(ips)) if public else owned).to_pylist()
 
 
-def _judge(rows: list[dict]) -> None:
+# Scan probes before mining (measurement.md §6.3): per miner IP, TCP flows it sent to the scan
+# ports in the hour before its first mining session that never completed a handshake (SYN
+# without ACK) or stayed tiny (<= 2 packets). One query over `flows`, joined to the miners'
+# first session starts.
+SCAN_PROBES = """
+WITH probes AS (
+  SELECT f.src_ip AS ip, f.dst_ip, f.dst_port, f.ts_start, m.t_first
+  FROM flows f JOIN _mining_start m ON f.src_ip = m.ip
+  WHERE f.proto = 6 AND f.dst_port IN ({ports})
+    AND f.ts_start >= m.t_first - {window} AND f.ts_start < m.t_first
+    AND (f.packets <= 2 OR (f.tcp_flags & 18) = 2)),
+per_port AS (
+  SELECT ip, dst_port, count(DISTINCT dst_ip) AS n FROM probes GROUP BY ip, dst_port),
+ports AS (
+  SELECT ip, list(dst_port ORDER BY n DESC, dst_port) AS ports FROM per_port GROUP BY ip)
+SELECT p.ip, count(DISTINCT p.dst_ip) AS targets, any_value(o.ports) AS ports,
+       max(p.t_first) - min(p.ts_start) AS lead_s
+FROM probes p JOIN ports o USING (ip)
+GROUP BY p.ip ORDER BY p.ip
+"""
+
+
+def scan_facts(store: Store, sessions: list[dict]) -> dict[str, tuple[int, tuple[int, ...], float]]:
+    """IP -> (distinct addresses probed, ports by addresses, s from first probe to mining)."""
+    from minewatch.detect.verdict import SCAN_PORTS, SCAN_WINDOW_S
+
+    first: dict[str, float] = {}
+    for s in sessions:
+        if s.get("ts_start") is not None:
+            first[s["client_ip"]] = min(first.get(s["client_ip"], s["ts_start"]), s["ts_start"])
+    if not first:
+        return {}
+    store.db.register("_mining_start", pa.table({"ip": pa.array(list(first), pa.string()),
+                                                 "t_first": pa.array(list(first.values()), pa.float64())}))
+    try:
+        sql = SCAN_PROBES.format(ports=", ".join(map(str, SCAN_PORTS)), window=SCAN_WINDOW_S)
+        rows = store.db.execute(sql).fetchall()
+    finally:
+        store.db.unregister("_mining_start")
+    return {ip: (int(n), tuple(int(p) for p in ports), float(lead)) for ip, n, ports, lead in rows}
+
+
+def _judge(rows: list[dict], scans: dict | None = None) -> None:
+    scans = scans or {}
     owners_per_wallet: dict[str, set] = defaultdict(set)
     for r in rows:
         for w in filter(None, (r["wallets"] or "").split(",")):
@@ -301,6 +346,6 @@ def _judge(rows: list[dict]) -> None:
                            tuple((r["pools"] or "").split(",")), tuple((r["workers"] or "").split(",")),
                            tuple((r["agents"] or "").split(",")), r["visibility"] == "tls",
                            max((len(owners_per_wallet[w]) for w in wallets), default=0),
-                           r["period_end"] - r["period_start"])
+                           r["period_end"] - r["period_start"], *scans.get(r["ip"], (0, (), 0.0)))
         v = judge(facts)
         r.update(verdict=v.verdict, verdict_score=v.score, verdict_evidence=v.evidence)

@@ -109,6 +109,8 @@ class Miner:
     workers_behind: int  # > 1 for a mining proxy
     starts_before: bool  # session began before the capture (no login seen)
     in_slice: bool = False
+    scans: bool = False  # probes scan ports before mining (sim/scans.py)
+    scan_targets: int = 0  # distinct addresses it probed inside the capture (0: none seen)
 
 
 def load_pools() -> dict[str, dict]:

@@ -8,7 +8,7 @@ records only. truth.json is computed from the same miners and flow records.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -18,6 +18,7 @@ from minewatch.sim import background as bg
 from minewatch.sim.dialogues import build as build_dialogue
 from minewatch.sim.miners import Miner, draw_miners, load_pools
 from minewatch.sim.packets import Conn, SimPacket, tcp_session, udp_exchange
+from minewatch.sim.scans import draw_scanners
 from minewatch.sim.world import PROVINCE, World, build_world
 
 PERIOD_START = 1620806400.0  # 2021-05-12T08:00:00Z (16:00 Beijing time), the year of the sweep
@@ -49,6 +50,7 @@ class Plan:
     resolvers: list[str]
     t0: float
     t1: float
+    scanners: list[str] = field(default_factory=list)  # non-miner hosts that scan (sim/scans.py)
 
 
 def _external_ips(geo: GeoDB, n: int, rng: np.random.Generator) -> list[str]:
@@ -75,8 +77,9 @@ def plan(scale: Scale, seed: int, geo: GeoDB) -> Plan:
     slice_hosts = _probe_slice(world, scale.slice_fraction, rng)
     for m in miners:
         m.in_slice = m.host.ip in slice_hosts
+    scanners = draw_scanners(miners, world.hosts, seed)
     return Plan(world, miners, slice_hosts, pool_ips, web_ips, ["218.2.2.2", "221.6.4.66"],
-                PERIOD_START, PERIOD_START + scale.period_s)
+                PERIOD_START, PERIOD_START + scale.period_s, scanners)
 
 
 def _probe_slice(world: World, fraction: float, rng: np.random.Generator) -> set[str]:
@@ -86,10 +89,12 @@ def _probe_slice(world: World, fraction: float, rng: np.random.Generator) -> set
             if (rng.random() < fraction if h.owner_type == "residential" else seen_org[h.org])}
 
 
-def miner_packets(m: Miner, p: Plan, rng: np.random.Generator) -> tuple[Conn, list[SimPacket]]:
-    """The miner's pool connection and its packets inside [t0, t1)."""
-    t_connect = (p.t0 - float(rng.uniform(300, 7200)) if m.starts_before
-                 else p.t0 + float(rng.uniform(1, 240)))
+def miner_packets(m: Miner, p: Plan, rng: np.random.Generator,
+                  t_connect: float | None = None) -> tuple[Conn, list[SimPacket]]:
+    """The miner's pool connection (at `t_connect` when given) and its packets inside [t0, t1)."""
+    if t_connect is None:
+        t_connect = (p.t0 - float(rng.uniform(300, 7200)) if m.starts_before
+                     else p.t0 + float(rng.uniform(1, 240)))
     d = build_dialogue(m, t_connect, p.t0, p.t1, rng)
     msgs = d.msgs
     if m.profile.tls:

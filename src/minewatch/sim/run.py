@@ -20,6 +20,7 @@ from minewatch.ingest.dnslog import write_dnslog
 from minewatch.sim import background as bg
 from minewatch.sim.packets import SimPacket, merge
 from minewatch.sim.province import SCALES, Plan, dns_lookup, miner_packets, plan
+from minewatch.sim.scans import miner_scan, plan_scan, probes, scan_flows, scan_packets
 from minewatch.sim.telemetry import background_flows, exporter_of
 from minewatch.sim.truth import truth
 from minewatch.sim.world import CITIES, registry_rows
@@ -35,12 +36,19 @@ def simulate(out: Path, seed: int, scale_name: str, progress) -> str:
     rng = np.random.default_rng([seed, 1])
     out.mkdir(parents=True, exist_ok=True)
     progress.start("simulating miners", len(p.miners))
-    seen, hidden, dns_rows, conns = [], [], [], {}
+    # Scans and the traffic of scanning miners come from a stream of their own; the main stream
+    # still draws what those miners would have drawn without a scan, so the rest of the province
+    # (other miners, ordinary traffic) is the same with or without scans.
+    srng = np.random.default_rng([seed, 8])
+    seen, hidden, dns_rows, conns, scans = [], [], [], {}, []
     for m in p.miners:
-        conn, pkts = miner_packets(m, p, rng)
+        conn, pkts, row, dpk = _miner_traffic(m, p, rng)
+        if m.scans and not m.starts_before:  # a scan that began before the capture is not seen
+            sp, t_connect = miner_scan(m.host.ip, p.t0 + float(srng.uniform(1, 240)), srng)
+            scans.append(sp)
+            m.scan_targets = sp.targets
+            conn, pkts, row, dpk = _miner_traffic(m, p, srng, t_connect)
         conns[m.host.ip] = conn
-        t_dns = (pkts[0].ts if pkts and not m.starts_before else p.t0 - 400) - 0.3
-        row, dpk = dns_lookup(m.host.ip, m.pool_host, m.pool_ip, t_dns, p, rng)
         dns_rows.append(row)
         (seen if m.in_slice else hidden).append(sorted(pkts + dpk, key=lambda x: x.ts))
         progress.advance(1)
@@ -48,6 +56,9 @@ def simulate(out: Path, seed: int, scale_name: str, progress) -> str:
     seen += _background(p, rng, dns_rows, progress)
     websites, visits = _browser_mining(p, rng, dns_rows)
     seen += visits
+    scans += [plan_scan(ip, float(srng.uniform(p.t0 + 1, p.t1 - 400)), srng, admin=True)
+              for ip in p.scanners]
+    seen.append(scan_packets(probes([s for s in scans if s.src in p.slice_hosts], srng), srng))
     meter = FlowMeter(EXPORT_METER)
     progress.start("writing packets.pcap", None)
     _write_packets(out / "packets.pcap", merge(seen), meter)
@@ -55,17 +66,29 @@ def simulate(out: Path, seed: int, scale_name: str, progress) -> str:
         meter.add(pkt)
     flows = schema.to_table("flows", meter.flush())
     others = sorted(h.ip for h in p.world.hosts if h.ip not in p.slice_hosts)
-    flows = pa.concat_tables([flows, background_flows(others, list(p.web_ips.values()), p.t0, p.t1, rng)])
+    flows = pa.concat_tables([flows, background_flows(others, list(p.web_ips.values()), p.t0, p.t1, rng),
+                              scan_flows(probes([s for s in scans if s.src not in p.slice_hosts], srng))])
     progress.start("writing flow telemetry", None)
     _write_exports(out, flows, p)
     write_dnslog_file(out / "dns.log", dns_rows, p, rng)
     write_csv(out / "registry.csv", registry_rows(p.world))
     t = truth(p, flows, conns, scale_name, seed)
     t["websites"] = websites
+    t["scanners"] = [{"ip": s.src, "miner": s.src in conns, "targets": s.targets,
+                      "ports": list(s.ports), "t_start": s.t_start, "t_end": s.t_end,
+                      "in_packet_slice": s.src in p.slice_hosts} for s in scans]
     (out / "truth.json").write_text(json.dumps(t, ensure_ascii=False, indent=1), encoding="utf-8")
     progress.done()
     return (f"simulated {len(p.world.hosts):,} hosts and {len(p.miners):,} miners "
             f"({sum(m.in_slice for m in p.miners):,} in the packet slice) into {out}")
+
+
+def _miner_traffic(m, p: Plan, rng: np.random.Generator, t_connect: float | None = None):
+    """The miner's pool connection, its packets, its DNS log row and DNS packets."""
+    conn, pkts = miner_packets(m, p, rng, t_connect)
+    t_dns = (pkts[0].ts if pkts and not m.starts_before else p.t0 - 400) - 0.3
+    row, dpk = dns_lookup(m.host.ip, m.pool_host, m.pool_ip, t_dns, p, rng)
+    return conn, pkts, row, dpk
 
 
 def _background(p: Plan, rng: np.random.Generator, dns_rows: list, progress) -> list[list[SimPacket]]:

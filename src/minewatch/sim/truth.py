@@ -48,6 +48,7 @@ def miner_row(m: Miner, conn: Conn, nbytes: dict, period_s: float) -> dict:
            "client_port": conn.cport, "wallet": m.wallet, "worker": m.worker, "agent": m.agent,
            "profile": m.profile.name, "workers_behind": m.workers_behind,
            "in_packet_slice": m.in_slice, "starts_before_capture": m.starts_before,
+           "scanned": m.scans, "scan_targets": m.scan_targets,
            "bytes_up": up, "bytes_down": down, "egress_bps": 8 * up / period_s}
     for i, level in enumerate(("low", "typical", "high")):
         row[f"power_{level}_w"] = watts[i] if watts else None
