@@ -12,7 +12,7 @@ import pytest
 
 from minewatch.decode.packet import encode_tcp
 from minewatch.decode.pcap import PcapngWriter, PcapReader, PcapWriter
-from minewatch.ingest import capture
+from minewatch.ingest import capture, frames
 from minewatch.ingest.capture import read_capture
 from minewatch.ingest.packets import PacketIngest
 from minewatch.sim import background as bg
@@ -90,11 +90,13 @@ def test_simulated_traffic_equals_reference(sim_pcap):
     assert_same(a, b)
 
 
-def test_small_reads_and_batches_change_nothing(sim_pcap, monkeypatch):
-    monkeypatch.setattr(capture, "READ", 4096)
-    monkeypatch.setattr(capture, "BATCH", 97)
+@pytest.mark.parametrize("pcapng", [False, True])
+def test_small_reads_and_batches_change_nothing(pcapng, monkeypatch):
+    monkeypatch.setattr(frames, "READ", 4096)
+    monkeypatch.setattr(frames, "BATCH", 97)
     monkeypatch.setattr(capture, "EXPIRE_EVERY", 50)
-    assert_same(reference(sim_pcap), compiled(sim_pcap))
+    data = simulated_capture(pcapng)
+    assert_same(reference(data), compiled(data))
 
 
 def test_pcapng_equals_reference():

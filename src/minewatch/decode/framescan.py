@@ -19,15 +19,15 @@ from numba import njit
 OK, NON_IP, ERROR = 0, 1, 2
 
 PACKET = np.dtype([
-    ("ts", "f8"), ("off", "i8"), ("caplen", "i4"), ("wirelen", "i4"), ("linktype", "i4"),
+    ("ts", "f8"), ("off", "i8"), ("caplen", "i4"), ("wirelen", "u4"), ("linktype", "i4"),
     ("status", "u1"), ("ver", "u1"), ("proto", "u1"), ("flags", "u1"),
     ("src_hi", "u8"), ("src_lo", "u8"), ("dst_hi", "u8"), ("dst_lo", "u8"),
     ("sport", "u2"), ("dport", "u2"), ("seq", "u4"), ("ack", "u4"), ("ip_len", "u4"),
     ("pl_off", "i8"), ("pl_len", "i4"),
 ])
 
-# why walk_pcap stopped
-NEED_MORE, FULL, BAD_LENGTH = 0, 1, 2
+# why walk_pcap / walk_pcapng stopped
+NEED_MORE, FULL, BAD_LENGTH, OTHER_BLOCK = 0, 1, 2, 3
 PCAP_RECORD_LEN = 16
 MAX_RECORD = 16 << 20  # as pcap.MAX_BLOCK: longer records are corruption
 
@@ -85,6 +85,84 @@ def walk_pcap(buf, pos, end, layout, out, n):
         pos += PCAP_RECORD_LEN + caplen
         n += 1
     return n, pos, FULL
+
+
+# pcapng blocks the compiled walker reads (the Python reader does the rest: section headers,
+# interface descriptions, statistics, names)
+OPB_TYPE, SPB_TYPE, EPB_TYPE = 2, 3, 6
+MAX_BLOCK = 16 << 20  # as pcap.MAX_BLOCK
+
+
+@njit(cache=True, nogil=True)
+def _u32o(b, i, big):
+    return _u32(b, i) if big else _u32le(b, i)
+
+
+@njit(cache=True, nogil=True)
+def walk_pcapng(buf, span, section, ifaces, out, n):
+    """pcapng packet blocks (enhanced, simple, obsolete) in buf[span[0]:span[1]] into out[n:].
+
+    section = [big_endian, last timestamp, blocks skipped] (updated in place: a damaged packet
+    block is skipped and counted, as PcapReader does); ifaces = float64 rows (linktype, units,
+    offset, snaplen) of the section's interfaces. Returns (rows filled, position, why):
+    NEED_MORE, FULL, BAD_LENGTH (the block at position has an impossible length) or
+    OTHER_BLOCK (the block at position is for the Python reader)."""
+    pos, end = span[0], span[1]
+    big = section[0] != 0
+    while n < out.shape[0]:
+        if end - pos < 12:
+            return n, pos, NEED_MORE
+        btype, length = _u32o(buf, pos, big), _u32o(buf, pos + 4, big)
+        if btype == 0x0A0D0D0A or (btype != EPB_TYPE and btype != SPB_TYPE
+                                   and btype != OPB_TYPE):
+            return n, pos, OTHER_BLOCK
+        if length < 12 or length % 4 or length > MAX_BLOCK:
+            return n, pos, BAD_LENGTH
+        if end - pos < length:
+            return n, pos, NEED_MORE
+        if _u32o(buf, pos + length - 4, big) != length or not _packet_block(
+                buf, (pos, btype, length), section, ifaces, out[n]):
+            section[2] += 1  # damaged: skipped
+        else:
+            n += 1
+        pos += length
+    return n, pos, FULL
+
+
+@njit(cache=True, nogil=True)
+def _packet_block(b, block, section, ifaces, row):
+    """One EPB/SPB/OPB into row (as pcap._Section.block); False when it is damaged."""
+    pos, btype, length = block
+    big = section[0] != 0
+    start, end = pos + 8, pos + length - 4
+    if btype == SPB_TYPE:
+        if len(ifaces) == 0 or end - start < 4:
+            return False
+        wirelen = _u32o(b, start, big)
+        snaplen = np.int64(ifaces[0, 3])
+        caplen = min(wirelen, end - start - 4, snaplen if snaplen else wirelen)
+        row.ts, row.off, row.caplen, row.wirelen = section[1], start + 4, caplen, wirelen
+        row.linktype = np.int64(ifaces[0, 0])
+        return True
+    if end - start < 20:
+        return False
+    if btype == EPB_TYPE:
+        iface = _u32o(b, start, big)
+    else:  # OPB: 16-bit interface and drop count
+        iface = ((np.int64(b[start]) << 8) | b[start + 1]) if big else \
+            ((np.int64(b[start + 1]) << 8) | b[start])
+    high, low = _u32o(b, start + 4, big), _u32o(b, start + 8, big)
+    caplen, wirelen = _u32o(b, start + 12, big), _u32o(b, start + 16, big)
+    if iface >= len(ifaces) or start + 20 + caplen > end:
+        return False
+    units = np.uint64(ifaces[iface, 1])
+    ticks = (np.uint64(high) << np.uint64(32)) | np.uint64(low)
+    ts = np.float64(ticks // units) + np.float64(ticks % units) / np.float64(units) \
+        + ifaces[iface, 2]
+    section[1] = ts
+    row.ts, row.off, row.caplen, row.wirelen = ts, start + 20, caplen, wirelen
+    row.linktype = np.int64(ifaces[iface, 0])
+    return True
 
 
 @njit(cache=True, nogil=True)

@@ -246,7 +246,8 @@ class _Section:
         if iface >= len(self.interfaces) or data_start + caplen > end:
             raise DecodeError("packet block for an unknown interface or longer than its block")
         i = self.interfaces[iface]
-        self.last_ts = ts = ((high << 32) | low) / i.units + i.offset
+        sec, frac = divmod((high << 32) | low, i.units)  # whole seconds exact, as framescan
+        self.last_ts = ts = sec + frac / i.units + i.offset
         return RawPacket(ts, i.linktype, buf[data_start:data_start + caplen], wirelen)
 
     def _simple(self, buf: bytes, start: int, end: int) -> RawPacket:

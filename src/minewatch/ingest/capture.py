@@ -1,8 +1,7 @@
 """A capture file or stream in, raw tables out, at memory speed.
 
-The compiled path: frames are read in large blocks (`ClassicFrames` for classic pcap, which is
-what tcpdump writes; `ReaderFrames` wraps `PcapReader` for pcapng), their headers parsed into
-columns (`decode.framescan`), and every packet metered in one compiled connection table
+The compiled path: frames are read in large blocks (`ingest.frames`: classic pcap as tcpdump
+writes it, pcapng as Wireshark does), their headers parsed into columns (`decode.framescan`), and every packet metered in one compiled connection table
 (`flows.conntable`). Only the packets that could belong to a pool session, a TLS ClientHello, a
 DNS answer or a flow export reach the Python decoders of `PacketIngest`, which make every
 decision about them exactly as when they read a capture packet by packet.
@@ -26,13 +25,12 @@ import pyarrow.compute as pc
 from minewatch import schema
 from minewatch.decode import framescan as fs
 from minewatch.decode.packet import Segment, decode_frame
-from minewatch.decode.pcap import PcapReader, pcap_layout, sniff
-from minewatch.errors import DecodeError, NeedMoreData
+from minewatch.decode.pcap import sniff
+from minewatch.errors import DecodeError
 from minewatch.flows import conntable as ct
+from minewatch.ingest.frames import BATCH, ClassicFrames, Frames, PcapngFrames
 from minewatch.ingest.packets import PacketIngest, Sink
 
-BATCH = 1 << 16  # packet rows per compiled pass
-READ = 4 << 20  # bytes read at a time: small enough to be parsed while still in cache
 EXPIRE_EVERY = 1 << 16  # packets between sweeps for idle flow records
 
 
@@ -47,134 +45,11 @@ def read_capture(f: BinaryIO, input_id: str, exporter: str,
     kind = sniff(head)
     if kind is None:
         raise DecodeError(f"not a pcap or pcapng file (magic {head.hex()})")
-    frames = ClassicFrames(f, head, advance) if kind == "pcap" else ReaderFrames(f, head, advance)
+    frames = (ClassicFrames if kind == "pcap" else PcapngFrames)(f, head, advance)
     ingest = CaptureIngest(input_id, exporter, sink)
     for buf, n in frames:
         ingest.batch(buf, frames.rows, n)
     return ingest.finish(), ingest, frames
-
-
-class Frames:
-    """A source of frame batches: iterate for (buffer, rows filled); rows is `self.rows`."""
-
-    format = ""
-
-    def __init__(self, advance: Callable[[int], None]):
-        self.rows = np.zeros(BATCH, fs.PACKET)
-        self.advance, self.packets = advance, 0
-        self.truncated, self.skipped, self.error = False, 0, None
-
-    def __iter__(self) -> Iterator[tuple[np.ndarray, int]]:
-        raise NotImplementedError
-
-
-class ClassicFrames(Frames):
-    """Classic pcap, framed by the compiled walker over large reads (stdin works: no seeks)."""
-
-    format = "pcap"
-
-    def __init__(self, f: BinaryIO, head: bytes, advance: Callable[[int], None]):
-        super().__init__(advance)
-        header = head + f.read(24 - len(head))
-        if len(header) < 24:
-            raise NeedMoreData("pcap file header cut short")
-        self._f, self._layout = f, pcap_layout(header)
-        self.linktype = self._layout[2]
-
-    def __iter__(self) -> Iterator[tuple[np.ndarray, int]]:
-        """One buffer, refilled after moving its unread tail forward. (Mapping the file instead
-        saves the copy but costs more in page faults: 0.65 s against 0.5 s a GB here.)"""
-        buf, have, eof = np.empty(READ, np.uint8), 0, False
-        while not eof:
-            got = _fill(self._f, buf, have)
-            self.advance(got)
-            have, eof = have + got, have + got < len(buf)
-            pos = yield from self._walk(buf, have, 0)
-            if pos is None:
-                return
-            if pos == 0 and have == len(buf):  # one record longer than the buffer
-                buf = np.concatenate([buf, np.empty(len(buf), np.uint8)])
-                continue
-            buf[:have - pos] = buf[pos:have]
-            have -= pos
-        self.truncated = have > 0
-
-    def _walk(self, buf: np.ndarray, have: int, pos: int):
-        """Yield batches of the whole records in buf[pos:have]; where they end, None on
-        damage."""
-        while True:
-            stop = min(have, pos + READ)
-            n, at, why = fs.walk_pcap(buf, pos, stop, self._layout, self.rows, 0)
-            if why == fs.NEED_MORE and at == pos and stop < have:  # a record longer than READ
-                stop = have
-                n, at, why = fs.walk_pcap(buf, pos, stop, self._layout, self.rows, 0)
-            self.packets += n
-            if n:
-                yield buf, n
-            if why == fs.BAD_LENGTH:
-                caplen = int.from_bytes(buf[at + 8:at + 12].tobytes(),
-                                        "big" if self._layout[0] else "little")
-                self.error, self.skipped = f"record length {caplen} at packet {self.packets + 1}", 1
-                return None
-            if why == fs.NEED_MORE and stop == have:
-                return at
-            pos = at
-
-
-class ReaderFrames(Frames):
-    """pcapng (or anything `PcapReader` frames), packet objects gathered into batches."""
-
-    format = "pcapng"
-
-    def __init__(self, f: BinaryIO, head: bytes, advance: Callable[[int], None]):
-        super().__init__(advance)
-        self._reader = PcapReader(_Prefixed(head, f))
-        self.format = self._reader.format
-
-    def __iter__(self) -> Iterator[tuple[np.ndarray, int]]:
-        parts, meta = [], []
-        for raw in self._reader:
-            parts.append(raw.data)
-            meta.append((raw.ts, len(raw.data), raw.wirelen, raw.linktype))
-            if len(parts) == BATCH:
-                yield self._batch(parts, meta)
-                parts, meta = [], []
-        if parts:
-            yield self._batch(parts, meta)
-        r = self._reader
-        self.truncated, self.skipped, self.error = r.truncated, r.skipped, r.error
-
-    def _batch(self, parts: list[bytes], meta: list[tuple]) -> tuple[np.ndarray, int]:
-        n, rows = len(parts), self.rows
-        ts, caplen, wirelen, linktype = (np.array(col) for col in zip(*meta))
-        rows["ts"][:n], rows["caplen"][:n], rows["wirelen"][:n] = ts, caplen, wirelen
-        rows["linktype"][:n] = linktype
-        rows["off"][:n] = np.cumsum(caplen) - caplen
-        self.packets += n
-        self.advance(int(caplen.sum()) + 16 * n)
-        return np.frombuffer(b"".join(parts), np.uint8), n
-
-
-class _Prefixed:
-    """A stream with bytes already read from it put back in front."""
-
-    def __init__(self, head: bytes, f: BinaryIO):
-        self._head, self._f = head, f
-
-    def read(self, n: int = -1) -> bytes:
-        head, self._head = self._head, b""
-        return head + self._f.read(n if n < 0 else max(n - len(head), 0))
-
-
-def _fill(f: BinaryIO, buf: np.ndarray, have: int) -> int:
-    """Read into buf[have:] until it is full or the stream ends; bytes read."""
-    view, start = memoryview(buf), have
-    while have < len(buf):
-        got = f.readinto(view[have:])
-        if not got:
-            break
-        have += got
-    return have - start
 
 
 @dataclass

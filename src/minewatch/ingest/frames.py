@@ -1,0 +1,216 @@
+"""Frame sources for the compiled capture path: a pcap or pcapng stream in, batches of frames
+out as (buffer, rows) with each row's timestamp, offset, lengths and link type filled.
+
+Both read the stream into one buffer a block at a time (stdin works: nothing seeks) and let a
+compiled walker (`decode.framescan`) find the records. For pcapng the walker takes the packet
+blocks; section headers, interface descriptions and every other block go through `pcap`'s own
+`_Section`, so the two readers cannot disagree on what a block means. Damage is reported as
+`PcapReader` reports it: `.truncated`, `.skipped`, `.error`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+
+import numpy as np
+
+from minewatch.decode import framescan as fs
+from minewatch.decode import pcap
+from minewatch.errors import NeedMoreData
+
+BATCH = 1 << 16  # packet rows per compiled pass
+READ = 4 << 20  # bytes read at a time: small enough to be parsed while still in cache
+_EXACT = 2**53  # interface clocks beyond this go through the Python reader (float precision)
+
+
+class Frames:
+    """A source of frame batches: iterate for (buffer, rows filled); rows is `self.rows`."""
+
+    format = ""
+
+    def __init__(self, f: BinaryIO, advance: Callable[[int], None]):
+        self._f, self.rows = f, np.zeros(BATCH, fs.PACKET)
+        self.advance, self.packets = advance, 0
+        self.truncated, self.skipped, self.error = False, 0, None
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, int]]:
+        """One buffer, refilled after moving its unread tail forward. (Mapping the file instead
+        saves the copy but costs more in page faults: 0.65 s against 0.5 s a GB here.)"""
+        buf, have, eof = np.empty(READ, np.uint8), 0, False
+        while not eof:
+            got = _fill(self._f, buf, have)
+            self.advance(got)
+            have, eof = have + got, have + got < len(buf)
+            pos = yield from self._walk(buf, have)
+            if pos is None:
+                return
+            if pos == 0 and have == len(buf):  # one record longer than the buffer
+                buf = np.concatenate([buf, np.empty(len(buf), np.uint8)])
+                continue
+            buf[:have - pos] = buf[pos:have]
+            have -= pos
+        self.truncated = have > 0
+
+    def _walk(self, buf: np.ndarray, have: int):
+        """Yield batches of the whole records in buf[:have]; return where they end (None after
+        damage that loses the framing)."""
+        raise NotImplementedError
+
+    def _stop(self, why: str) -> None:
+        self.error, self.skipped = why, self.skipped + 1
+
+
+class ClassicFrames(Frames):
+    """Classic pcap."""
+
+    format = "pcap"
+
+    def __init__(self, f: BinaryIO, head: bytes, advance: Callable[[int], None]):
+        super().__init__(f, advance)
+        header = head + f.read(24 - len(head))
+        if len(header) < 24:
+            raise NeedMoreData("pcap file header cut short")
+        self._layout = pcap.pcap_layout(header)
+        self.linktype = self._layout[2]
+
+    def _walk(self, buf: np.ndarray, have: int):
+        pos = 0
+        while True:
+            stop = min(have, pos + READ)
+            n, at, why = fs.walk_pcap(buf, pos, stop, self._layout, self.rows, 0)
+            if why == fs.NEED_MORE and at == pos and stop < have:  # a record longer than READ
+                stop = have
+                n, at, why = fs.walk_pcap(buf, pos, stop, self._layout, self.rows, 0)
+            self.packets += n
+            if n:
+                yield buf, n
+            if why == fs.BAD_LENGTH:
+                caplen = int.from_bytes(buf[at + 8:at + 12].tobytes(),
+                                        "big" if self._layout[0] else "little")
+                self._stop(f"record length {caplen} at packet {self.packets + 1}")
+                return None
+            if why == fs.NEED_MORE and stop == have:
+                return at
+            pos = at
+
+
+class PcapngFrames(Frames):
+    """pcapng: packet blocks by the compiled walker, every other block by pcap._Section."""
+
+    format = "pcapng"
+
+    def __init__(self, f: BinaryIO, head: bytes, advance: Callable[[int], None]):
+        super().__init__(_Prefixed(head, f), advance)
+        self._section: pcap._Section | None = None
+        self._state = np.zeros(3)  # big-endian, last timestamp, blocks skipped (framescan's)
+        self._ifaces = np.zeros((0, 4))
+        self._compiled = True  # False while an interface's clock needs Python's exact ints
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, int]]:
+        yield from super().__iter__()
+        self.skipped += int(self._state[2])  # damaged packet blocks the walker passed over
+        self._state[2] = 0
+
+    def _walk(self, buf: np.ndarray, have: int):
+        pos = 0
+        while True:
+            if self._section is not None and self._compiled:
+                stop = min(have, pos + READ)
+                n, pos, why = fs.walk_pcapng(buf, (pos, stop), self._state, self._ifaces,
+                                             self.rows, 0)
+                self.packets += n
+                if n:
+                    yield buf, n
+                if why == fs.FULL or (why == fs.NEED_MORE and stop < have):
+                    continue
+                if why == fs.NEED_MORE:
+                    return pos
+            step = yield from self._python_block(buf, pos, have)
+            if step is None:
+                return None if self.error else pos
+            pos = step
+
+    def _python_block(self, buf: np.ndarray, pos: int, have: int):
+        """The block at pos read by pcap._Section (a packet in it yielded as a batch of one);
+        the position after it, or None when more bytes are needed or the framing is lost."""
+        if have - pos < 12:
+            return None
+        length = self._block_length(buf[pos:pos + 12].tobytes())
+        if length is None or have - pos < length:
+            return None
+        block = buf[pos:pos + length].tobytes()
+        section = self._section
+        section.last_ts = self._state[1]
+        btype = section.head.unpack_from(block)[0]
+        try:
+            if section.u32.unpack_from(block, length - 4)[0] != length:
+                raise ValueError("trailing length disagrees")
+            raw = section.block(btype, block, 8, length - 4)
+        except (ValueError, IndexError, pcap.struct.error, pcap.DecodeError):
+            self.skipped, raw = self.skipped + 1, None
+        self._state[1] = section.last_ts
+        if btype == pcap.IDB_TYPE:
+            self._interfaces()
+        if raw is not None:
+            self.packets += 1
+            yield from self._one(raw)
+        return pos + length
+
+    def _block_length(self, head: bytes) -> int | None:
+        """PcapReader._block_length: a section header starts a new section."""
+        if head[:4] == pcap._SHB_HEAD:
+            order = pcap._BOMS.get(head[8:12])
+            if order is None:
+                self._stop("section header with a bad byte-order magic")
+                return None
+            self._section = pcap._Section(order)
+            self.skipped += int(self._state[2])
+            self._state[:] = (order == ">", 0.0, 0)
+            self._interfaces()
+        elif self._section is None:
+            self._stop("pcapng data before any section header")
+            return None
+        length = self._section.head.unpack_from(head)[1]
+        if length < 12 or length % 4 or length > pcap.MAX_BLOCK:
+            self._stop(f"block length {length} after packet {self.packets}")
+            return None
+        return length
+
+    def _interfaces(self) -> None:
+        found = self._section.interfaces
+        self._ifaces = np.array([(i.linktype, i.units, i.offset, i.snaplen) for i in found],
+                                dtype=np.float64).reshape(len(found), 4)
+        self._compiled = all(i.units < _EXACT and abs(i.offset) < _EXACT for i in found)
+
+    def _one(self, raw: pcap.RawPacket):
+        row = self.rows[0]
+        row["ts"], row["off"], row["caplen"] = raw.ts, 0, len(raw.data)
+        row["wirelen"], row["linktype"] = raw.wirelen, raw.linktype
+        yield np.frombuffer(raw.data or b"\0", np.uint8), 1
+
+
+class _Prefixed:
+    """A stream with bytes already read from it put back in front."""
+
+    def __init__(self, head: bytes, f: BinaryIO):
+        self._head, self._f = head, f
+
+    def readinto(self, view) -> int:
+        if self._head:
+            n = min(len(view), len(self._head))
+            view[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        return self._f.readinto(view)
+
+
+def _fill(f, buf: np.ndarray, have: int) -> int:
+    """Read into buf[have:] until it is full or the stream ends; bytes read."""
+    view, start = memoryview(buf), have
+    while have < len(buf):
+        got = f.readinto(view[have:])
+        if not got:
+            break
+        have += got
+    return have - start
