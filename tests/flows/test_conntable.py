@@ -89,7 +89,8 @@ def test_growth_keeps_every_connection():
 
 
 def test_expiry_frees_long_silent_connections_and_forgets_their_verdict():
-    frames = [(0.0, encode_tcp("10.0.0.1", "192.0.2.1", 40000, 3333, 1, 1, 0x18, b"ssh-ish"))]
+    frames = [(float(k), encode_tcp("10.0.0.1", "192.0.2.1", 40000, 3333, 1, 1, 0x18, b"ssh-ish"))
+              for k in range(ct.CLASSIFY_PACKETS)]
     _, routes, _, table = run(frames)
     slot = int(routes[0].slot[0])
     assert table.slots["dpi"][slot] == ct.PLAIN
@@ -127,8 +128,21 @@ def test_bare_acks_of_a_candidate_are_not_routed():
 
 
 def test_plain_binary_protocols_are_only_metered():
-    frames = conn_frames(b"SSH-2.0-OpenSSH_8.9\r\n", [(False, b"{not json really")])
-    assert routed(frames) == [ct.NONE] * 4
+    """A "{" inside binary data or a text line opens no JSON message (Bitcoin P2P, SSH)."""
+    frames = conn_frames(b"SSH-2.0-OpenSSH_8.9\r\n", [
+        (False, b"SSH-2.0-OpenSSH_8.2p1\r\n"), (True, b"\x00\x00\x05\xdc\x0b{\x14" + bytes(40)),
+        (False, b"\xf9\xbe\xb4\xd9version\x00\x00{" + bytes(80)),
+        (True, b"{ late: the connection has shown four payloads already }\n")])
+    assert routed(frames) == [ct.NONE] * 7
+
+
+def test_a_capture_starting_inside_a_message_waits_for_the_next_one():
+    tail = b'000","0b2f","1a2b3c4d",true]}\n'  # the end of a mining.notify, no "{" at a line start
+    frames = conn_frames(tail, [(False, b'{"id":null,"method":"mining.notify","params":[]}\n')])
+    assert routed(frames) == [ct.DPI] * 4
+    frames = conn_frames(tail, [(False, tail), (False, tail), (False, tail),
+                                (False, b'{"id":4}\n')])
+    assert routed(frames)[-1] == ct.NONE  # four payloads without a message start: not a pool
 
 
 def test_ignored_connections_are_no_longer_routed():

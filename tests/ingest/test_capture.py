@@ -140,6 +140,27 @@ def test_an_absurd_record_length_stops_with_a_message(sim_pcap):
     assert state.counters.packets == 0 and frames.error == "record length 1073741824 at packet 1"
 
 
+def test_a_capture_that_begins_inside_a_pool_message_still_finds_the_miner():
+    rng = np.random.default_rng(3)
+    msgs = [(10.0, False, b'000000","1a2b3c4d","5f5e1000",true]}\n'),  # the tail of a notify
+            (11.0, False, b'{"id":null,"method":"mining.set_difficulty","params":[64]}\n'),
+            (12.0, False, b'{"id":null,"method":"mining.notify","params":["j1","' + b"0" * 64
+             + b'","01","02",[],"20000000","1a2b3c4d","5f5e1000",true]}\n'),
+            (20.0, True, b'{"id":7,"method":"mining.submit","params":["bc1qw.rig1","j1",'
+             b'"00000001","5f5e1001","abcd"]}\n'),
+            (20.1, False, b'{"id":7,"result":true,"error":null}\n')]
+    pkts = tcp_session(Conn("10.0.0.5", 40001, "192.0.2.80", 3333), msgs, rng, False,
+                       close_at=None)
+    out = io.BytesIO()
+    w = PcapWriter(out)
+    for p in pkts:
+        w.write(p.ts, encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags, p.payload))
+    a, b = reference(out.getvalue()), compiled(out.getvalue())
+    assert_same(a, b)
+    (session,) = a["payload_sessions"].to_pylist()
+    assert session["dialect"] == "stratum-v1" and session["shares"] == 1
+
+
 def test_real_captures_equal_reference():
     found = sorted(PCAPS.glob("*.pcap*")) if PCAPS.is_dir() else []
     if not found:

@@ -38,6 +38,7 @@ SLOT = np.dtype([
     ("state", "u1"), ("ver", "u1"), ("proto", "u1"), ("dpi", "u1"),
     ("a_hi", "u8"), ("a_lo", "u8"), ("b_hi", "u8"), ("b_lo", "u8"),
     ("a_port", "u2"), ("b_port", "u2"), ("last_ts", "f8"), ("budget", "i4"), ("first_dir", "i1"),
+    ("tries", "u1"),
 ])
 FLOW = np.dtype([("live", "u1"), ("flags", "u1"), ("start", "f8"), ("end", "f8"),
                  ("packets", "i8"), ("bytes", "i8")])
@@ -48,8 +49,9 @@ ENDED = np.dtype([
 ])
 
 HELLO = np.dtype([("row", "i8"), ("off", "i8"), ("len", "i4")])  # SNI read in compiled code
-HEAD_SCAN = 2048
-MAX_RECORD = 16384 + 2048  # TLS record payload bound (decode.tls.MAX_RECORD)  # bytes of a first payload searched for "{", as the Python classifier does
+HEAD_SCAN = 2048  # bytes of a payload searched for a JSON start, as the Python classifier does
+CLASSIFY_PACKETS = 4  # payload packets a connection has to show what it speaks (ingest.packets too)
+MAX_RECORD = 16384 + 2048  # TLS record payload bound (decode.tls.MAX_RECORD)
 
 
 @dataclass(slots=True)
@@ -192,10 +194,21 @@ def _classify(buf, p, n):
                 or (b0 == 71 and b1 == 69 and b2 == 84 and b3 == 32 and b4 == 47) \
                 or (b0 == 72 and b1 == 84 and b2 == 84 and b3 == 80 and b4 == 47):
             return CANDIDATE  # "POST ", "GET /", "HTTP/"
-    for k in range(p, p + min(n, HEAD_SCAN)):
-        if buf[k] == 123:  # "{"
-            return CANDIDATE
-    return PLAIN
+    return CANDIDATE if _opens_json(buf, p, p + min(n, HEAD_SCAN)) else PLAIN
+
+
+@njit(cache=True, nogil=True)
+def _opens_json(buf, start, stop):
+    """ingest.packets.opens_json: a "{" first (after white space), or after a newline or "}"."""
+    q = start
+    while q < stop and (buf[q] == 32 or 9 <= buf[q] <= 13):
+        q += 1
+    if q < stop and buf[q] == 123:
+        return True
+    for k in range(start + 1, stop):
+        if buf[k] == 123 and (buf[k - 1] == 10 or buf[k - 1] == 125):
+            return True
+    return False
 
 
 @njit(cache=True, nogil=True)
@@ -311,9 +324,12 @@ def _meter(buf, rows, slots, flows, cfg_ports, outs):
         if row.proto == 17 and row.sport == 53:
             route[i] = DNS
         elif row.proto == 6 and conn.dpi == UNDECIDED and row.pl_len > 0:
-            conn.dpi = _classify(buf, row.pl_off, row.pl_len)
-            conn.first_dir, conn.budget = d, np.int32(cfg[3])
-            if conn.dpi == TLS:
+            said = _classify(buf, row.pl_off, row.pl_len)
+            if said == PLAIN and conn.tries + 1 < CLASSIFY_PACKETS:
+                conn.tries += 1  # a capture may begin inside a message: look at the next one
+                continue
+            conn.dpi, conn.first_dir, conn.budget = said, d, np.int32(cfg[3])
+            if said == TLS:
                 _read_hello(buf, row, conn, (i, hellos, out))
 
 
@@ -352,7 +368,7 @@ def _slot(slots, row, out):
         c = slots[s]
         c.state, c.ver, c.proto, c.dpi = USED, row.ver, row.proto, UNDECIDED
         c.a_hi, c.a_lo, c.b_hi, c.b_lo, c.a_port, c.b_port = a_hi, a_lo, b_hi, b_lo, a_port, b_port
-        c.last_ts, c.budget, c.first_dir = row.ts, 0, 0
+        c.last_ts, c.budget, c.first_dir, c.tries = row.ts, 0, 0, 0
         out[1] += 1
     return s, d
 

@@ -25,6 +25,7 @@ from minewatch.detect.browser import BrowserScan, merge_entities
 from minewatch.detect.stratum import StratumSession
 from minewatch.detect.sv2 import Sv2Session, may_open_sv2
 from minewatch.errors import DecodeError, NeedMoreData
+from minewatch.flows.conntable import CLASSIFY_PACKETS as CLASSIFY_CHUNKS  # one rule for both
 from minewatch.flows.meter import FlowMeter, MeterConfig
 from minewatch.flows.tcp import ConnClosed, ConnKey, TcpConnectionTable
 from minewatch.ingest.exports import ExportDecoder, looks_like_export
@@ -173,8 +174,11 @@ class PacketIngest:
             return
         key, direction, ts, data = ev
         st = self.conns.get(key)
-        if st is None:
-            st = self._classify(key, direction, data, ts)
+        if st is None or type(st) is int:  # undecided: st is how many chunks told nothing
+            tried, st = st or 0, self._classify(key, direction, data, ts)
+            if st is _IGNORE and tried + 1 < CLASSIFY_CHUNKS:
+                self.conns[key] = tried + 1  # a capture may begin inside a message
+                return
             self.conns[key] = st
             if st is _IGNORE:
                 self.dropped.append(key)
@@ -217,7 +221,7 @@ class PacketIngest:
             return _Tracked(first_ts=ts)
         if direction == "up" and may_open_sv2(head):  # before "{": binary frames may hold one
             return _Tracked(Sv2Session(server=(key.server_ip, key.server_port)), first_ts=ts)
-        if b"{" in head or head[:5] in (b"POST ", b"GET /", b"HTTP/"):
+        if opens_json(head) or head[:5] in (b"POST ", b"GET /", b"HTTP/"):
             browser = BrowserScan() if is_http_start(head) else None
             return _Tracked(StratumSession(), first_ts=ts, browser=browser)  # endpoints: rows
         return _IGNORE
@@ -275,6 +279,14 @@ class PacketIngest:
             "tls_hellos": self.tls_rows.table(),
             "web_entities": schema.to_table("web_entities", merge_entities(self.web_rows)),
         }
+
+
+def opens_json(head: bytes) -> bool:
+    """Whether a chunk holds the start of a JSON object where a line-delimited JSON-RPC message
+    starts: at the beginning, or after a newline or another object. A "{" inside binary data
+    (Bitcoin P2P, SSH) or in the middle of a line is no such start; a capture that begins in
+    the middle of a pool message shows the next message in one of the following chunks."""
+    return head.lstrip()[:1] == b"{" or b"\n{" in head or b"}{" in head
 
 
 def _session_row(summary: dict, key: ConnKey, input_id: str, first_ts: float) -> dict:
