@@ -1,4 +1,5 @@
 # Two entry points: `make demo` and `make test`. Everything a run needs is installed here.
+# `make test` also installs Debian's nfdump (`make nfdump`), which reads nfcapd files; demo needs none.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -8,7 +9,7 @@ STAMP  := $(VENV)/.installed
 
 OWNER_SOURCES ?= $(or $(MINEWATCH_OWNER_SOURCES),$(HOME)/.cache/minewatch/owner-sources)
 
-.PHONY: install demo test bench clean owner-sources
+.PHONY: install demo test bench clean owner-sources nfdump
 
 install: $(STAMP)
 
@@ -26,8 +27,22 @@ demo: install
 	$(MW) report --db $(DEMO)/minewatch.duckdb --format html --out $(DEMO)/report.html
 	@echo "HTML report: $(abspath $(DEMO)/report.html)"
 
-test: install
+test: install nfdump
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# nfdump's CLI reads nfcapd files (minewatch runs `nfdump -r FILE -o json`); nfcapd, from the
+# same package, writes the test files. Installed from apt when missing; sudo only when not root.
+# Without apt-get it says so and goes on (the nfcapd tests are then skipped).
+nfdump:
+	@if command -v nfdump >/dev/null 2>&1; then echo "nfdump: $$(nfdump -V 2>&1)"; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "nfdump: not installed and no apt-get here: install nfdump 1.7 to read nfcapd files (nfcapd tests skipped)"; \
+	else \
+	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$SUDO apt-get install -y -q --no-install-recommends nfdump || \
+	  { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends nfdump; } || \
+	  echo "nfdump: apt-get could not install it: nfcapd files cannot be read and their tests are skipped"; \
+	fi
 
 bench: install
 	$(PY) -m bench

@@ -66,8 +66,8 @@ def simulate(
 
 @app.command()
 def analyze(
-    inputs: list[Path] = typer.Argument(..., help="pcap/pcapng, IPFIX files, pcaps of NetFlow/IPFIX "
-                                        "datagrams, DNS logs; '-' reads a pcap from stdin."),
+    inputs: list[Path] = typer.Argument(..., help="pcap/pcapng, IPFIX files, nfcapd files, pcaps of "
+                                        "NetFlow/IPFIX datagrams, DNS logs; '-' reads a pcap from stdin."),
     db: Path = typer.Option(..., "--db", help="DuckDB file to store results in (created if missing)."),
     registry: Optional[Path] = typer.Option(None, "--registry", help="IP owner register (CSV)."),
 ) -> None:

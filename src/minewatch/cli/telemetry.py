@@ -58,7 +58,7 @@ def collect(
 
 def watch(
     directory: Path = typer.Argument(..., help="Directory to watch for pcap/pcapng, IPFIX files, "
-                                     "DNS logs and Zeek conn/ssl logs."),
+                                     "nfcapd files, DNS logs and Zeek conn/ssl logs."),
     db: Path = typer.Option(..., "--db", help="DuckDB file to store results in (created if missing)."),
     registry: Optional[Path] = typer.Option(None, "--registry", help="IP owner register (CSV)."),
     interval: float = typer.Option(5.0, "--interval", min=0.0, help="Seconds between polls; a "

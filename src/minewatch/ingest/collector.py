@@ -9,8 +9,8 @@ per protocol version, keyed by exporter address and observation domain, and outl
 On `stop()` the socket closes, everything queued is decoded and stored, and the derived tables
 are rebuilt once.
 
-`DirectoryWatch` ingests the files that appear in a directory (pcap rotation, IPFIX files, DNS
-and Zeek logs) once each, when a file's size has not changed between two polls.
+`DirectoryWatch` ingests the files that appear in a directory (pcap rotation, IPFIX files, nfcapd
+files, DNS and Zeek logs) once each, when a file's size has not changed between two polls.
 """
 
 from __future__ import annotations
@@ -347,6 +347,12 @@ def _receive_buffer(sock: socket.socket, size: int) -> None:
 
 # --- the directory watcher ------------------------------------------------------------------------
 
+def _in_progress(name: str) -> bool:
+    """Hidden files, and the file nfcapd is still writing (nfcapd.current.PID, renamed to
+    nfcapd.YYYYMMDDhhmm when it rotates; its size can hold still for minutes between blocks)."""
+    return name.startswith(".") or name.startswith("nfcapd.current")
+
+
 @dataclass(frozen=True, slots=True)
 class WatchConfig:
     directory: Path = Path(".")
@@ -437,7 +443,7 @@ class DirectoryWatch:
                 st = p.stat()
             except OSError:
                 continue  # gone between listing and stat
-            if p.is_file() and not p.name.startswith(".") and st.st_size > 0:
+            if p.is_file() and not _in_progress(p.name) and st.st_size > 0:
                 seen[p] = _Seen(st.st_ino, st.st_size, st.st_mtime_ns)
         return seen
 
