@@ -111,6 +111,10 @@ class Miner:
     in_slice: bool = False
     scans: bool = False  # probes scan ports before mining (sim/scans.py)
     scan_targets: int = 0  # distinct addresses it probed inside the capture (0: none seen)
+    donates: bool = False  # stock XMRig: mines its donation minute in every 100 (sim/donate.py)
+    donate_phase: float = 0.0  # s into the 100-min cycle of its first donation
+    donate_window: tuple[float, float] | None = None  # [start, end) of the donation around the capture
+    donate_seed: int = 0  # seeds its pool packets when the donation minute took shares from them
 
 
 def load_pools() -> dict[str, dict]:

@@ -16,6 +16,7 @@ import numpy as np
 from minewatch.enrich.geo import GeoDB
 from minewatch.sim import background as bg
 from minewatch.sim.dialogues import build as build_dialogue
+from minewatch.sim.donate import donation_window, draw_donors, without_paused_shares
 from minewatch.sim.miners import Miner, draw_miners, load_pools
 from minewatch.sim.packets import Conn, SimPacket, tcp_session, udp_exchange
 from minewatch.sim.scans import draw_scanners
@@ -78,6 +79,7 @@ def plan(scale: Scale, seed: int, geo: GeoDB) -> Plan:
     for m in miners:
         m.in_slice = m.host.ip in slice_hosts
     scanners = draw_scanners(miners, world.hosts, seed)
+    draw_donors(miners, seed)
     return Plan(world, miners, slice_hosts, pool_ips, web_ips, ["218.2.2.2", "221.6.4.66"],
                 PERIOD_START, PERIOD_START + scale.period_s, scanners)
 
@@ -95,13 +97,26 @@ def miner_packets(m: Miner, p: Plan, rng: np.random.Generator,
     if t_connect is None:
         t_connect = (p.t0 - float(rng.uniform(300, 7200)) if m.starts_before
                      else p.t0 + float(rng.uniform(1, 240)))
+    if m.donates:  # stock XMRig: its donation minute, timed from this session (sim/donate.py)
+        m.donate_window = donation_window(m, t_connect, p.t0)
     d = build_dialogue(m, t_connect, p.t0, p.t1, rng)
-    msgs = d.msgs
-    if m.profile.tls:
-        msgs = bg.tls_records(msgs, m.pool_host, rng, t_connect - 0.2)
-        msgs = [x for x in msgs if x[0] >= p.t0]
+
+    def wire(msgs, rng):
+        if m.profile.tls:
+            msgs = bg.tls_records(msgs, m.pool_host, rng, t_connect - 0.2)
+            msgs = [x for x in msgs if x[0] >= p.t0]
+        return msgs
+
+    msgs = wire(d.msgs, rng)
     conn = Conn(m.host.ip, int(rng.integers(32768, 61000)), m.pool_ip, m.pool_port)
-    return conn, tcp_session(conn, msgs, rng, handshake=not m.starts_before, close_at=None)
+    pkts = tcp_session(conn, msgs, rng, handshake=not m.starts_before, close_at=None)
+    kept = without_paused_shares(m, d.msgs)
+    if len(kept) < len(d.msgs):
+        # The donation minute took shares from this pool. The packets are made again from what
+        # is left on the miner's own stream; `rng` has drawn what it draws without donations.
+        own = np.random.default_rng(m.donate_seed)
+        pkts = tcp_session(conn, wire(kept, own), own, handshake=not m.starts_before, close_at=None)
+    return conn, pkts
 
 
 def dns_lookup(client: str, name: str, answer: str, ts: float, p: Plan,

@@ -18,6 +18,7 @@ from minewatch.enrich.registry import write_csv
 from minewatch.flows.meter import FlowMeter, MeterConfig
 from minewatch.ingest.dnslog import write_dnslog
 from minewatch.sim import background as bg
+from minewatch.sim.donate import donation_traffic
 from minewatch.sim.packets import SimPacket, merge
 from minewatch.sim.province import SCALES, Plan, dns_lookup, miner_packets, plan
 from minewatch.sim.scans import miner_scan, plan_scan, probes, scan_flows, scan_packets
@@ -40,7 +41,9 @@ def simulate(out: Path, seed: int, scale_name: str, progress) -> str:
     # still draws what those miners would have drawn without a scan, so the rest of the province
     # (other miners, ordinary traffic) is the same with or without scans.
     srng = np.random.default_rng([seed, 8])
-    seen, hidden, dns_rows, conns, scans = [], [], [], {}, []
+    # Stock XMRig's donation minute (sim/donate.py) likewise: a stream of its own.
+    drng = np.random.default_rng([seed, 10])
+    seen, hidden, dns_rows, conns, scans, donations = [], [], [], {}, [], {}
     for m in p.miners:
         conn, pkts, row, dpk = _miner_traffic(m, p, rng)
         if m.scans and not m.starts_before:  # a scan that began before the capture is not seen
@@ -50,6 +53,11 @@ def simulate(out: Path, seed: int, scale_name: str, progress) -> str:
             conn, pkts, row, dpk = _miner_traffic(m, p, srng, t_connect)
         conns[m.host.ip] = conn
         dns_rows.append(row)
+        donation = donation_traffic(m, p, drng)
+        if donation is not None:
+            donations[m.host.ip], dpkts, drow, ddpk = donation
+            pkts, dpk = pkts + dpkts, dpk + ddpk
+            dns_rows.append(drow)
         (seen if m.in_slice else hidden).append(sorted(pkts + dpk, key=lambda x: x.ts))
         progress.advance(1)
     progress.start("simulating ordinary traffic", len(p.slice_hosts))
@@ -72,7 +80,7 @@ def simulate(out: Path, seed: int, scale_name: str, progress) -> str:
     _write_exports(out, flows, p)
     write_dnslog_file(out / "dns.log", dns_rows, p, rng)
     write_csv(out / "registry.csv", registry_rows(p.world))
-    t = truth(p, flows, conns, scale_name, seed)
+    t = truth(p, flows, conns, scale_name, seed, donations)
     t["websites"] = websites
     t["scanners"] = [{"ip": s.src, "miner": s.src in conns, "targets": s.targets,
                       "ports": list(s.ports), "t_start": s.t_start, "t_end": s.t_end,

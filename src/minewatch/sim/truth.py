@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from minewatch.estimate.energy import energy_kwh_day, power_w
 from minewatch.report.figures import situation
+from minewatch.sim.donate import donate_endpoint
 from minewatch.sim.miners import Miner
 from minewatch.sim.packets import Conn
 
@@ -35,9 +36,14 @@ def _conn_bytes(flows: pa.Table) -> dict[tuple, int]:
     return out
 
 
-def miner_row(m: Miner, conn: Conn, nbytes: dict, period_s: float) -> dict:
-    up = nbytes.get((conn.client, conn.cport, conn.server, conn.sport), 0)
-    down = nbytes.get((conn.server, conn.sport, conn.client, conn.cport), 0)
+def miner_row(m: Miner, conn: Conn, nbytes: dict, period_s: float,
+              donation: Conn | None = None) -> dict:
+    """One true miner; its pool bytes include its donation connection's (a pool too)."""
+    up = down = 0
+    for c in (conn, donation):
+        if c is not None:
+            up += nbytes.get((c.client, c.cport, c.server, c.sport), 0)
+            down += nbytes.get((c.server, c.sport, c.client, c.cport), 0)
     watts = power_w(m.profile.algorithm, m.hashrate)
     row = {"ip": m.host.ip, "visibility": visibility(m), "algorithm": m.profile.algorithm,
            "coin": m.profile.coin, "dialect": m.profile.dialect, "tls": m.profile.tls,
@@ -49,6 +55,11 @@ def miner_row(m: Miner, conn: Conn, nbytes: dict, period_s: float) -> dict:
            "profile": m.profile.name, "workers_behind": m.workers_behind,
            "in_packet_slice": m.in_slice, "starts_before_capture": m.starts_before,
            "scanned": m.scans, "scan_targets": m.scan_targets,
+           "donates": m.donates,
+           "donate_window": list(m.donate_window) if m.donates and m.donate_window else None,
+           "donate_host": donate_endpoint(m)[0] if m.donates else None,
+           "donation_in_capture": donation is not None,
+           "donate_client_port": donation.cport if donation is not None else None,
            "bytes_up": up, "bytes_down": down, "egress_bps": 8 * up / period_s}
     for i, level in enumerate(("low", "typical", "high")):
         row[f"power_{level}_w"] = watts[i] if watts else None
@@ -56,10 +67,14 @@ def miner_row(m: Miner, conn: Conn, nbytes: dict, period_s: float) -> dict:
     return row
 
 
-def truth(p, flows: pa.Table, conns: dict[str, Conn], scale: str, seed: int) -> dict:
+def truth(p, flows: pa.Table, conns: dict[str, Conn], scale: str, seed: int,
+          donations: dict[str, Conn] | None = None) -> dict:
+    """`donations`: the donation connection of each stock-XMRig miner whose minute the capture saw."""
     nbytes = _conn_bytes(flows)
     period_s = p.t1 - p.t0
-    miners = [miner_row(m, conns[m.host.ip], nbytes, period_s) for m in p.miners]
+    donations = donations or {}
+    miners = [miner_row(m, conns[m.host.ip], nbytes, period_s, donations.get(m.host.ip))
+              for m in p.miners]
     out = _figures(miners, p)
     out["measurable"] = _figures([m for m in miners if m["visibility"] == "plaintext"], p)
     out.update(seed=seed, scale=scale, hosts=len(p.world.hosts),
