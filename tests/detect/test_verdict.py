@@ -98,3 +98,19 @@ def test_scan_facts_from_hand_built_flows(tmp_path):
     v = judge(facts(scan_targets=targets, scan_ports=ports, scan_lead_s=lead))
     assert any("scanned 40 addresses on 445/3389 in the 20 min" in e for e in json.loads(v.evidence))
     assert "scan_before_mining" not in judge(facts(scan_targets=got[quiet][0])).evidence
+
+
+def test_a_score_on_a_threshold_is_not_decided_by_float_rounding():
+    from minewatch.detect import verdict as vmod
+
+    # institution +0.15, CPU coin +0.25, GPU insider -0.30: 0.6000000000000001 in binary floats
+    assert 0.5 + sum([0.15, 0.25, -0.3]) > 0.6
+    weights = dict(vmod.WEIGHTS, a=0.15, b=0.25, c=-0.3)
+    checks = [lambda f, n=n: (n, "test") for n in "abc"]
+    original = (vmod.WEIGHTS, vmod.SIGNALS)
+    try:
+        vmod.WEIGHTS, vmod.SIGNALS = weights, tuple(checks)
+        v = vmod.judge(vmod.MinerFacts("enterprise", "randomx", None, (), (), (), False, 1))
+    finally:
+        vmod.WEIGHTS, vmod.SIGNALS = original
+    assert (v.score, v.verdict) == (0.6, "unknown")

@@ -96,7 +96,9 @@ def judge(f: MinerFacts) -> Verdict:
     """Score the signals; see the module docstring for the thresholds."""
     f = _without_blanks(f)
     signals = [s for s in (check(f) for check in SIGNALS) if s is not None]
-    score = min(max(0.5 + sum(WEIGHTS[name] for name, _ in signals), 0.0), 1.0)
+    # rounded before the thresholds: the weights are decimals, and 0.5 - 0.1 - 0.15 + 0.05 + 0.3
+    # in binary floating point is 0.6000000000000001, which would read "above 0.6"
+    score = round(min(max(0.5 + sum(WEIGHTS[name] for name, _ in signals), 0.0), 1.0), 6)
     evidence = [f"{WEIGHTS[name]:+.2f} {name}: {why}" for name, why in signals]
     if not signals:
         evidence = ["+0.00 no_signal: nothing in the traffic points either way"]
