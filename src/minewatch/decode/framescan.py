@@ -61,7 +61,8 @@ def _u64(b, i):
 def walk_pcap(buf, pos, end, layout, out, n):
     """Classic pcap records in buf[pos:end] into out[n:], until the buffer or out runs out.
 
-    layout = (big_endian, fraction units per second, linktype). Returns (rows filled so far,
+    layout = (big_endian, fraction units per second, linktype). Each row's headers are parsed
+    as `parse_frames` would. Returns (rows filled so far,
     position after the last whole record, why it stopped: NEED_MORE, FULL or BAD_LENGTH).
     """
     big, units, linktype = layout
@@ -82,6 +83,7 @@ def walk_pcap(buf, pos, end, layout, out, n):
         row.ts = sec + frac / units
         row.off, row.caplen, row.wirelen = pos + PCAP_RECORD_LEN, caplen, wirelen
         row.linktype = linktype
+        _parse(buf, row)  # while the frame is in cache
         pos += PCAP_RECORD_LEN + caplen
         n += 1
     return n, pos, FULL
@@ -100,7 +102,8 @@ def _u32o(b, i, big):
 
 @njit(cache=True, nogil=True)
 def walk_pcapng(buf, span, section, ifaces, out, n):
-    """pcapng packet blocks (enhanced, simple, obsolete) in buf[span[0]:span[1]] into out[n:].
+    """pcapng packet blocks (enhanced, simple, obsolete) in buf[span[0]:span[1]] into out[n:],
+    their headers parsed as `parse_frames` would.
 
     section = [big_endian, last timestamp, blocks skipped] (updated in place: a damaged packet
     block is skipped and counted, as PcapReader does); ifaces = float64 rows (linktype, units,
@@ -124,6 +127,7 @@ def walk_pcapng(buf, span, section, ifaces, out, n):
                 buf, (pos, btype, length), section, ifaces, out[n]):
             section[2] += 1  # damaged: skipped
         else:
+            _parse(buf, out[n])  # while the frame is in cache
             n += 1
         pos += length
     return n, pos, FULL

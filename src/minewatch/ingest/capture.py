@@ -74,8 +74,7 @@ class CaptureIngest:
         self._unswept = 0  # packets since the last sweep for idle records
 
     def batch(self, buf: np.ndarray, rows: np.ndarray, n: int) -> None:
-        """Meter and route rows[:n], whose frames are in buf."""
-        fs.parse_frames(buf, rows, 0, n)
+        """Meter and route rows[:n], whose frames are in buf and headers parsed."""
         r = self.table.route(buf, rows, n, self._ended)
         self._keep(r.ended)
         self._count(rows[:n])

@@ -1,5 +1,6 @@
 """Frame sources for the compiled capture path: a pcap or pcapng stream in, batches of frames
-out as (buffer, rows) with each row's timestamp, offset, lengths and link type filled.
+out as (buffer, rows) with each row's timestamp, offset, lengths, link type and parsed headers
+filled (`decode.framescan.PACKET`).
 
 Both read the stream into one buffer a block at a time (stdin works: nothing seeks) and let a
 compiled walker (`decode.framescan`) find the records. For pcapng the walker takes the packet
@@ -187,7 +188,9 @@ class PcapngFrames(Frames):
         row = self.rows[0]
         row["ts"], row["off"], row["caplen"] = raw.ts, 0, len(raw.data)
         row["wirelen"], row["linktype"] = raw.wirelen, raw.linktype
-        yield np.frombuffer(raw.data or b"\0", np.uint8), 1
+        buf = np.frombuffer(raw.data or b"\0", np.uint8)
+        fs.parse_frames(buf, self.rows, 0, 1)
+        yield buf, 1
 
 
 class _Prefixed:
