@@ -15,7 +15,7 @@ import functools
 import ipaddress
 import socket
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -167,8 +167,7 @@ class TemplateSet:
     options: bool = False  # an options template set (v9 set 1, IPFIX set 3)
 
 
-@dataclass(frozen=True, slots=True)
-class ExportClock:
+class ExportClock(NamedTuple):  # a tuple: built once per datagram, cheaply
     """The exporter's clock when it sent a datagram: epoch seconds and, for v5/v9, sysUpTime."""
 
     export_time: float  # s since epoch
@@ -289,8 +288,7 @@ class ExporterOptions:
         return next(iter(rates.values())) if len(rates) == 1 else 1
 
 
-@dataclass(frozen=True, slots=True)
-class Datagram:
+class Datagram(NamedTuple):  # a tuple: built once per datagram, cheaply
     """One decoded export datagram (an IPFIX message) and what decoding it revealed."""
 
     source: str  # 'netflow-v5', 'netflow-v9' or 'ipfix'

@@ -11,8 +11,7 @@ A message is a 16-byte header and sets: templates (set 2), options templates (se
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
-from typing import BinaryIO, Iterable, Iterator, Sequence
+from typing import BinaryIO, Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -52,8 +51,7 @@ __all__ = ["IpfixHeader", "TemplateCache", "parse_datagram", "encode_datagram", 
            "to_flow_table"]
 
 
-@dataclass(frozen=True, slots=True)
-class IpfixHeader:
+class IpfixHeader(NamedTuple):  # a tuple: built once per datagram, cheaply
     export_time: int  # s since epoch
     sequence: int  # data records sent in this domain before this message, mod 2^32
     domain_id: int  # observation domain
