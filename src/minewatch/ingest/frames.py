@@ -11,6 +11,7 @@ blocks; section headers, interface descriptions and every other block go through
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
@@ -25,7 +26,7 @@ READ = 4 << 20  # bytes read at a time: small enough to be parsed while still in
 _EXACT = 2**53  # interface clocks beyond this go through the Python reader (float precision)
 
 
-class Frames:
+class Frames(ABC):
     """A source of frame batches: iterate for (buffer, rows filled); rows is `self.rows`."""
 
     format = ""
@@ -53,10 +54,10 @@ class Frames:
             have -= pos
         self.truncated = have > 0
 
+    @abstractmethod
     def _walk(self, buf: np.ndarray, have: int):
         """Yield batches of the whole records in buf[:have]; return where they end (None after
         damage that loses the framing)."""
-        raise NotImplementedError
 
     def _stop(self, why: str) -> None:
         self.error, self.skipped = why, self.skipped + 1
