@@ -9,22 +9,34 @@ Precedence, first match wins, and why:
 1. **Internet café** words (网吧, 网咖, 网络会所): a café is usually registered as a company
    ("某某网络会所有限公司"), and the café is what matters for the follow-up.
 2. **Government, compound words** that contain another type's word: 教育局/教育厅 (not
-   education), 卫生健康委员会/卫健委 (not hospital), 公安局, 人民法院, 党委, 街道办事处,
-   委员会... A city's education bureau is a government office, not a school.
+   education), 卫生健康委员会/卫健委/卫生监督 (not hospital), 公安局, 人民法院, 党委, 街道办事处,
+   委员会, 政务, 共青团, 工会, People's Bank of China... A city's education bureau is a government
+   office, not a school.
 3. **Hospital** before education: "某某大学附属医院" is a hospital. Affiliated hospitals run their
    own networks under the health system, and a miner there touches medical systems; the
    university owns the name, not the network. 医科大学 / 医学院 stay education (no 医院).
-   Health-sector bodies (疾控中心, 妇幼保健院, 卫生院, 社区卫生服务中心, 血液中心) are hospital.
-4. **Education**: 大学, 学院, 学校, 中学, 小学, 幼儿园, 职业技术, CERNET/教育网. Academies of
-   sciences (科学院 contains 学院) count as education: research networks sit with CERNET/CSTNET.
-5. **IDC / cloud** before enterprise: "某某云计算有限公司" is a data centre. A bare 云 counts only
-   after place names containing it (云南, 连云港, 云龙区, 白云区...) are masked.
-6. **Residential, strong** (家庭宽带, residential broadband) before enterprise: an ISP's name
-   followed by 家庭宽带 is a home line, not the ISP.
-7. **Enterprise markers** (有限公司, 股份, 集团, 公司, 厂, 银行, Co., Ltd, Inc) before the weak
-   government words: "中国铁路上海局集团有限公司" and "中建八局" are companies despite 局.
-8. **Government, weak** single characters and words (局, 厅, 办公室, 政府, 部, 海关, ministry...).
-9. **Residential, weak** (小区, 居民, 公寓) and a bare 电竞 (café-like) last.
+   Health-care providers (疾控中心, 妇幼保健院, 卫生院, 社区卫生服务中心, 精神卫生中心, 门诊部,
+   血液中心) are hospital; health administration and enforcement (rule 2) are government.
+4. **A school's company** ("南京大学出版社有限公司": 大学/学院/学校 ... 有限公司) is enterprise.
+5. **Education**: 大学, 学院, 学校, 中学, 小学, 幼儿园, 职业技术/职业教育, CERNET/教育网. Academies
+   of sciences (科学院 contains 学院) count as education: research networks sit with CERNET/CSTNET.
+6. **IDC / cloud** before enterprise: "某某云计算有限公司" is a data centre, so is 云 + a company
+   form word (云信息, 云技术, 云股份). A bare 云 counts only after place names containing it
+   (云南, 连云港, 云龙区, 白云区...) are masked.
+7. **Residential, strong**: 家庭宽带 and access-type markers (ADSL, FTTH, 拨号, 动态IP, 地址池,
+   dynamic IP pool) before enterprise: an ISP's name with one of them is a home line, not the ISP
+   ("中国电信股份有限公司南京分公司家庭宽带", "江苏省南京市 电信ADSL").
+8. **Enterprise markers** (有限公司, 股份, 集团, 公司, 厂, 银行, 支行, 营业部, 证券, Co., Ltd, Inc,
+   AG, Holdings) before the weak words: "中国铁路上海局集团有限公司" and "中建八局" are companies
+   despite 局, "长城宽带网络服务有限公司" is the ISP despite 宽带.
+9. **Residential, medium** (宽带, 光纤, broadband users): "江苏省常州市 电信宽带".
+10. **Research, weak** (研究院, 研究所, 实验室, institute): education unless a company word
+    matched first ("华为技术有限公司南京研究所" is enterprise).
+11. **Government, weak** single characters and words (局, 厅, 办公室, 政府, 部, 街道, 军区,
+    海关, 信息中心, 档案馆/图书馆/博物馆, ministry, administration...).
+12. **Enterprise, weak**: a bare ISP or utility name (电信, 联通, 移动, 有线, 电网, ChinaNet,
+    Unicom, Telecom): "江苏省苏州市 联通" names the ISP, with no access type, so the ISP it is.
+13. **Residential, weak** (小区, 居民, 公寓) and a bare 电竞 (café-like) last.
 
 Confidence: the rule's own weight (0.95 for unambiguous compounds, down to 0.6 for weak words),
 times 0.85 when rules of another type also matched (the name is genuinely mixed). Unmatched names
@@ -78,37 +90,60 @@ RULES: tuple[OwnerRule, ...] = (
     _rule("internet_cafe", 0.95, "网吧 网咖 网络会所 电竞馆 电竞酒店 电竞网",
           r"internet ?caf[eé];cyber ?caf[eé];net ?bar;e-?sports? (?:hotel|arena)"),
     _rule("government", 0.95,
-          "人民政府 教育局 教育厅 教育委员会 卫生健康委 卫健委 卫生健康局 卫生局 公安局 公安厅 "
-          "公安分局 公安部 派出所 法院 检察院 税务局 税务总局 街道办事处 委员会 党委 纪委 中共 "
-          "党校 人民银行 人大常委 政协",
+          "人民政府 教育局 教育厅 教育委员会 卫生健康委 卫健委 卫生健康局 卫生局 卫生监督 公安局 "
+          "公安厅 公安分局 公安部 派出所 法院 检察院 税务局 税务总局 街道办事处 委员会 党委 纪委 "
+          "中共 党校 人民银行 人大常委 政协 政务 共青团 (?<!加)工会",
           r"ministry;bureau;government;police;court;procuratorate;commission;committee;"
-          r"people'?s congress"),
+          r"people'?s congress;people'?s bank of china"),
     _rule("hospital", 0.95,
-          "医院 卫生院 卫生服务中心 卫生服务站 疾病预防控制 疾控 妇幼保健 保健院 急救中心 "
-          "血液中心 中心血站 卫生健康",
-          r"hospital;clinic;medical cent(?:er|re);cdc"),
+          "医院 卫生院 卫生服务中心 卫生服务站 (?<!环境)卫生中心 疾病预防控制 疾控 妇幼保健 保健院 急救中心 "
+          "血液中心 中心血站 卫生健康 门诊部",
+          r"hospital;clinic;medical cent(?:er|re);cdc;disease control;health cent(?:er|re)"),
+    # A company owned by a school (大学出版社有限公司, 大学科技园发展有限公司) is a company.
+    _rule("enterprise", 0.85, "(?:大学|学院|学校).*有限(?:责任)?公司"),
     _rule("education", 0.95,
-          "大学 学院 学校 中学 小学 幼儿园 职业技术 教育网 教育和科研 中国科技网 研究生院",
-          r"university;college;school;academy;cernet;cstnet;institute of technology;kindergarten"),
+          "大学 学院 学校 中学 小学 幼儿园 职业技术 职业教育 教育中心 教育网 教育和科研 中国科技网 "
+          "研究生院",
+          r"university;college;school;academy;cernet;cstnet;institute of technology;kindergarten;"
+          r"(?:education|research|science and technology) network"),
     _rule("idc", 0.9,
-          "数据中心 云计算 云服务 云科技 云网络 云数据 云平台 云主机 云端 阿里云 腾讯云 华为云 "
-          "天翼云 移动云 联通云 沃云 京东云 金山云 百度智能云 优刻得 青云 七牛 网宿 蓝汛 "
-          "世纪互联 万国数据 秦淮数据 光环新网 数据港 首都在线 机房 主机托管",
-          r"idc;cloud;ucloud;qingcloud;aliyun;hosting;data ?cent(?:er|re)s?;colocation;cdn;vps;"
-          r"amazon (?:web|data) services;digitalocean;linode;ovh;hetzner;vultr;leaseweb;contabo"),
-    _rule("residential", 0.9, "家庭宽带 家庭用户 住宅宽带 居民宽带 个人宽带 个人用户",
-          r"residential;home broadband;household"),
+          "数据中心 云计算 云服务 云科技 云网络 云数据 云平台 云主机 云端 云信息 云技术 云股份 "
+          "云存储 阿里云 腾讯云 华为云 天翼云 移动云 联通云 沃云 京东云 金山云 百度智能云 亚马逊云 "
+          "微软云 谷歌云 优刻得 青云 七牛 网宿 蓝汛 世纪互联 万国数据 秦淮数据 光环新网 数据港 "
+          "首都在线 机房 主机托管",
+          r"idc;cloud[a-z]*;ucloud;qingcloud;aliyun;azure;hosting;data ?cent(?:er|re)s?;"
+          r"colocation;cdn;vps;amazon (?:web|data) services;digitalocean;linode;ovh;hetzner;"
+          r"vultr;leaseweb;contabo"),
+    # An access-type marker makes an ISP's name a home line: "江苏省南京市 电信ADSL".
+    _rule("residential", 0.9,
+          "家庭宽带 家庭用户 住宅宽带 居民宽带 个人宽带 个人用户 adsl ftth fttx 拨号 动态ip "
+          "地址池 pppoe",
+          r"residential;home broadband;household;adsl;v?dsl;ftt[hxb];dial-?up;pppoe;"
+          r"dynamic (?:ip|pool|address)(?:es)?;(?:ip|address) pool"),
     _rule("enterprise", 0.85,
-          "有限公司 有限责任公司 股份 集团 公司 厂 银行 商行 事务所 酒店 宾馆 商场 超市 "
-          "工作室 合作社 邮局 书局 营业厅",
-          r"co\.;ltd;inc;corp;corporation;company;llc;gmbh;plc;bank;group;limited"),
+          "有限公司 有限责任公司 股份 集团 公司 厂 银行 商行 事务所 酒店 宾馆 商场 超市 书店 "
+          "工作室 合作社 邮局 书局 营业厅 营业部 支行 分行 证券",
+          r"co\.;ltd;inc;corp;corporation;company;llc;gmbh;plc;bank;group;limited;holdings?;"
+          r"ag;s\.?a\.?;b\.v\.;n\.v\.;se;securities"),
+    # Weaker access words once companies are out ("长城宽带网络服务有限公司" is the ISP).
+    _rule("residential", 0.75, "宽带 光纤", r"broadband(?: users?| subscribers?)?"),
+    # Research institutes and laboratories not named as part of a company are education
+    # (中国林业科学研究院…研究所, 之江实验室); a company's institute matched enterprise above.
+    _rule("education", 0.75, "研究院 研究所 研究中心 实验室",
+          r"research institute;institute;laborator(?:y|ies)"),
     # Weak single characters, with their common false friends excluded: 邮局/书局 (companies,
-    # China Post's branches and bookshops: enterprise above),
-    # 局域网 (a LAN), 餐厅/营业厅/大厅 (halls), 俱乐部 (clubs).
+    # China Post's branches and bookshops: enterprise above), 局域网 (a LAN), 餐厅/营业厅/大厅
+    # (halls), 俱乐部 (clubs), 内部网 (an intranet), 营业部 (a branch office).
+    # 信息中心/电子政务 and public archives, libraries and museums are state institutions.
     _rule("government", 0.7,
-          "(?<![邮书])局(?!域网) (?<![餐业大歌舞])厅 办公室 政府 (?<!乐)部 署 海关 监狱 管委会 消防 "
-          "市委 省委 区委 县委 社区 村委",
-          r"department;municipal;customs;agency;gov"),
+          "(?<![邮书])局(?!域网) (?<![餐业大歌舞])厅 办公室 政府 (?<![乐内])(?<!营业)部 署 海关 "
+          "监狱 管委会 消防 市委 省委 区委 县委 社区 村委 街道 军区 部队 解放军 武警 信息中心 "
+          "档案馆 图书馆 博物馆 博物院",
+          r"department;municipal;customs;agency;gov;administration;army;military"),
+    # A bare ISP or utility name ("江苏省苏州市 联通", "国家电网", "China Unicom ... Network").
+    _rule("enterprise", 0.65, "电信 联通 移动 铁通 网通 有线 广电 电网 电力 石化 石油",
+          r"chinanet;telecom;telekom;unicom;china mobile;tietong;cmnet;cable;electronics;"
+          r"business"),
     _rule("residential", 0.7, "小区 居民 公寓 住宅 花园 宿舍"),
     _rule("internet_cafe", 0.6, "电竞"),
 )
