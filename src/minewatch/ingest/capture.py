@@ -1,13 +1,14 @@
 """A capture file or stream in, raw tables out, at memory speed.
 
 The compiled path: frames are read in large blocks (`ingest.frames`: classic pcap as tcpdump
-writes it, pcapng as Wireshark does), their headers parsed into columns (`decode.framescan`), and every packet metered in one compiled connection table
-(`flows.conntable`). Only the packets that could belong to a pool session, a TLS ClientHello, a
-DNS answer or a flow export reach the Python decoders of `PacketIngest`, which make every
-decision about them exactly as when they read a capture packet by packet.
+writes it, pcapng as Wireshark does), their headers parsed into columns (`decode.framescan`),
+and every packet metered in one compiled connection table (`flows.conntable`). Only the packets
+that could belong to a pool session, a TLS ClientHello, a DNS answer or a flow export reach the
+Python decoders of `PacketIngest`, which make every decision about them exactly as when they
+read a capture packet by packet (docs/design-notes.md, "Reading captures").
 
-Memory is bounded by the read block, one batch of packet rows, the live connections and the
-rows produced (flow records, sessions), never by the capture's size.
+Memory is bounded by the read block, one batch of packet rows and the live connections: rows
+go to the caller's sink in blocks as they are made, never held for the whole capture.
 """
 
 from __future__ import annotations
