@@ -18,6 +18,7 @@ from minewatch.enrich.registry import write_csv
 from minewatch.flows.meter import FlowMeter, MeterConfig
 from minewatch.ingest.dnslog import write_dnslog
 from minewatch.sim import background as bg
+from minewatch.sim import lookalikes
 from minewatch.sim.donate import donation_traffic
 from minewatch.sim.packets import SimPacket, merge
 from minewatch.sim.province import SCALES, Plan, dns_lookup, miner_packets, plan
@@ -67,6 +68,12 @@ def simulate(out: Path, seed: int, scale_name: str, progress) -> str:
     scans += [plan_scan(ip, float(srng.uniform(p.t0 + 1, p.t1 - 400)), srng, admin=True)
               for ip in p.scanners]
     seen.append(scan_packets(probes([s for s in scans if s.src in p.slice_hosts], srng), srng))
+    # Long-lived look-alikes (MQTT, WebSocket, push, VPN, games, video): a stream of their own.
+    looks = lookalikes.draw(p, geo, seed)
+    lrng = np.random.default_rng([seed, lookalikes.STREAM, 1])
+    dns_rows += looks.dns_rows
+    seen += looks.dns_packets
+    seen += [lookalikes.packets(c, lrng) for c in looks.conns if c.client in p.slice_hosts]
     meter = FlowMeter(EXPORT_METER)
     progress.start("writing packets.pcap", None)
     _write_packets(out / "packets.pcap", merge(seen), meter)
@@ -75,7 +82,9 @@ def simulate(out: Path, seed: int, scale_name: str, progress) -> str:
     flows = schema.to_table("flows", meter.flush())
     others = sorted(h.ip for h in p.world.hosts if h.ip not in p.slice_hosts)
     flows = pa.concat_tables([flows, background_flows(others, list(p.web_ips.values()), p.t0, p.t1, rng),
-                              scan_flows(probes([s for s in scans if s.src not in p.slice_hosts], srng))])
+                              scan_flows(probes([s for s in scans if s.src not in p.slice_hosts], srng)),
+                              lookalikes.flows([c for c in looks.conns if c.client not in p.slice_hosts],
+                                               EXPORT_METER.idle_timeout, EXPORT_METER.active_timeout)])
     progress.start("writing flow telemetry", None)
     _write_exports(out, flows, p)
     write_dnslog_file(out / "dns.log", dns_rows, p, rng)
@@ -85,6 +94,7 @@ def simulate(out: Path, seed: int, scale_name: str, progress) -> str:
     t["scanners"] = [{"ip": s.src, "miner": s.src in conns, "targets": s.targets,
                       "ports": list(s.ports), "t_start": s.t_start, "t_end": s.t_end,
                       "in_packet_slice": s.src in p.slice_hosts} for s in scans]
+    t["lookalikes"] = lookalikes.counts(looks, p.slice_hosts, flows)
     (out / "truth.json").write_text(json.dumps(t, ensure_ascii=False, indent=1), encoding="utf-8")
     progress.done()
     return (f"simulated {len(p.world.hosts):,} hosts and {len(p.miners):,} miners "
