@@ -114,7 +114,7 @@ class PacketIngest:
         self.meter = FlowMeter(MeterConfig(exporter=self.exporter, input_id=self.input_id))
         self.tcp = TcpConnectionTable()
         self.exports = ExportDecoder(self.input_id)
-        self.conns: dict[ConnKey, _Tracked | object] = {}
+        self.conns: dict[ConnKey, _Tracked | int | object] = {}  # int: chunks seen undecided
         self.flow_rows: list[dict] = []
         self.sessions: list[tuple[dict, bool]] = []  # (row, closed)
         self.events = Rows("stratum_events", sink=self.sink)
