@@ -70,6 +70,7 @@ class TableConfig:
     active_timeout: float = 1800.0  # s after which a busy record is cut (FlowMeter's)
     conn_timeout: float = 300.0  # s a silent connection keeps its slot (TcpConfig's idle)
     tls_budget: int = 12  # payload packets of a TLS client's first flight (16 KB)
+    max_connections: int = 500_000  # live ones (FlowMeter's 1 M one-way records); ~280 MB
     export_ports: tuple[int, ...] = (2055, 2056, 4739, 4740, 9995, 9996, 6343)
 
     def array(self) -> np.ndarray:
@@ -107,9 +108,22 @@ class ConnTable:
     def expire(self, now: float, ended: np.ndarray):
         """Yield ended record counts (in `ended`, reused between yields) of flows idle at `now`
         (capture time; +inf ends every record), freeing the slots of long-silent connections."""
+        yield from self._sweep((now, -np.inf), ended)
+
+    def evict(self, incoming: int, ended: np.ndarray):
+        """Before `incoming` rows: if they could take the table past `max_connections`, end the
+        least recently active half of the connections (yielding record counts as `expire`),
+        so that a scan or a flood costs records, not memory (FlowMeter's max_flows)."""
+        if self.used + incoming <= self.config.max_connections:
+            return
+        last = np.sort(self.slots["last_ts"][self.slots["state"] == USED])
+        cutoff = np.nextafter(last[len(last) // 2], np.inf)  # at least half of them go
+        yield from self._sweep((-np.inf, cutoff), ended)
+
+    def _sweep(self, times: tuple[float, float], ended: np.ndarray):
         start = 0
         while start < len(self.slots):
-            n, start, freed = _expire(self.slots, self.flows, now, self._cfg, ended, start)
+            n, start, freed = _expire(self.slots, self.flows, times, self._cfg, ended, start)
             self.used -= freed
             self.deleted += freed
             yield n
@@ -432,9 +446,11 @@ def _select(rows, slots, cfg, outs):
 
 
 @njit(cache=True, nogil=True)
-def _expire(slots, flows, now, cfg, ended, start):
-    """Emit records idle at `now` from slot `start` on, until `ended` may not hold two more;
-    (records, next slot, slots freed)."""
+def _expire(slots, flows, times, cfg, ended, start):
+    """From slot `start` on, until `ended` may not hold two more: emit the records idle at
+    times[0] (capture time) and every record of a connection last active before times[1]
+    (eviction), and free those connections' slots; (records, next slot, slots freed)."""
+    now, evict = times
     idle, conn_timeout = cfg[0], cfg[2]
     out = np.zeros(2, np.int64)
     freed = 0
@@ -442,12 +458,13 @@ def _expire(slots, flows, now, cfg, ended, start):
     while s < len(slots) and out[0] + 2 <= len(ended):
         conn = slots[s]
         if conn.state == USED:
+            gone = conn.last_ts < evict
             for d in range(2):
                 f = flows[2 * s + d]
-                if f.live and f.end < now - idle:
+                if f.live and (gone or f.end < now - idle):
                     _emit(conn, d, f, ended, out)
             if not flows[2 * s].live and not flows[2 * s + 1].live \
-                    and conn.last_ts < now - conn_timeout:
+                    and (gone or conn.last_ts < now - conn_timeout):
                 conn.state = DELETED
                 freed += 1
         s += 1

@@ -76,6 +76,8 @@ class CaptureIngest:
 
     def batch(self, buf: np.ndarray, rows: np.ndarray, n: int) -> None:
         """Meter and route rows[:n], whose frames are in buf and headers parsed."""
+        for ended in self.table.evict(n, self._ended):
+            self._keep(ended)
         r = self.table.route(buf, rows, n, self._ended)
         self._keep(r.ended)
         self._count(rows[:n])
