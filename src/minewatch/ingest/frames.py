@@ -11,6 +11,7 @@ blocks; section headers, interface descriptions and every other block go through
 
 from __future__ import annotations
 
+import struct
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
@@ -19,7 +20,7 @@ import numpy as np
 
 from minewatch.decode import framescan as fs
 from minewatch.decode import pcap
-from minewatch.errors import NeedMoreData
+from minewatch.errors import DecodeError, NeedMoreData
 
 BATCH = 1 << 16  # packet rows per compiled pass
 READ = 4 << 20  # bytes read at a time: small enough to be parsed while still in cache
@@ -149,7 +150,7 @@ class PcapngFrames(Frames):
             if section.u32.unpack_from(block, length - 4)[0] != length:
                 raise ValueError("trailing length disagrees")
             raw = section.block(btype, block, 8, length - 4)
-        except (ValueError, IndexError, pcap.struct.error, pcap.DecodeError):
+        except (ValueError, IndexError, struct.error, DecodeError):
             self.skipped, raw = self.skipped + 1, None
         self._state[1] = section.last_ts
         if btype == pcap.IDB_TYPE:
