@@ -101,8 +101,14 @@ def parse_message(line: bytes | str) -> RpcMessage:
                       obj.get("error"), extra, len(line))
 
 
+_JSON = json.JSONDecoder()
+
+
 def _load_json(line: bytes | str) -> Any:
     try:
+        if isinstance(line, bytes) and line[:2] == b'{"':  # what json.loads would detect: UTF-8
+            line = line.decode("utf-8", "surrogatepass")  # (spared its encoding sniff)
+            return _JSON.decode(line)
         return json.loads(line)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise DecodeError(f"not JSON: {exc.__class__.__name__}") from None
