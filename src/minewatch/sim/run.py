@@ -20,9 +20,10 @@ from minewatch.ingest.dnslog import write_dnslog
 from minewatch.sim import background as bg
 from minewatch.sim import lookalikes
 from minewatch.sim.donate import donation_traffic
-from minewatch.sim.packets import SimPacket, merge
+from minewatch.sim.packets import SimPacket
 from minewatch.sim.province import SCALES, Plan, dns_lookup, miner_packets, plan
 from minewatch.sim.scans import miner_scan, plan_scan, probes, scan_flows, scan_packets
+from minewatch.sim.spill import PacketRuns
 from minewatch.sim.telemetry import background_flows, exporter_of
 from minewatch.sim.truth import truth
 from minewatch.sim.world import CITIES, registry_rows
@@ -44,7 +45,10 @@ def simulate(out: Path, seed: int, scale_name: str, progress) -> str:
     srng = np.random.default_rng([seed, 8])
     # Stock XMRig's donation minute (sim/donate.py) likewise: a stream of its own.
     drng = np.random.default_rng([seed, 10])
-    seen, hidden, dns_rows, conns, scans, donations = [], [], [], {}, [], {}
+    # Packets go into sorted runs spilled to temporary files as they are drawn (sim/spill.py), and
+    # come back merged in time order, as heapq.merge over the per-stream lists would give them.
+    seen, hidden = PacketRuns(), PacketRuns()
+    dns_rows, conns, scans, donations = [], {}, [], {}
     for m in p.miners:
         conn, pkts, row, dpk = _miner_traffic(m, p, rng)
         if m.scans and not m.starts_before:  # a scan that began before the capture is not seen
@@ -59,25 +63,26 @@ def simulate(out: Path, seed: int, scale_name: str, progress) -> str:
             donations[m.host.ip], dpkts, drow, ddpk = donation
             pkts, dpk = pkts + dpkts, dpk + ddpk
             dns_rows.append(drow)
-        (seen if m.in_slice else hidden).append(sorted(pkts + dpk, key=lambda x: x.ts))
+        (seen if m.in_slice else hidden).add(sorted(pkts + dpk, key=lambda x: x.ts))
         progress.advance(1)
     progress.start("simulating ordinary traffic", len(p.slice_hosts))
-    seen += _background(p, rng, dns_rows, progress)
-    websites, visits = _browser_mining(p, rng, dns_rows)
-    seen += visits
+    _background(p, rng, dns_rows, progress, seen)
+    websites = _browser_mining(p, rng, dns_rows, seen)
     scans += [plan_scan(ip, float(srng.uniform(p.t0 + 1, p.t1 - 400)), srng, admin=True)
               for ip in p.scanners]
-    seen.append(scan_packets(probes([s for s in scans if s.src in p.slice_hosts], srng), srng))
+    seen.add(scan_packets(probes([s for s in scans if s.src in p.slice_hosts], srng), srng))
     # Long-lived look-alikes (MQTT, WebSocket, push, VPN, games, video): a stream of their own.
     looks = lookalikes.draw(p, geo, seed)
     lrng = np.random.default_rng([seed, lookalikes.STREAM, 1])
     dns_rows += looks.dns_rows
-    seen += looks.dns_packets
-    seen += [lookalikes.packets(c, lrng) for c in looks.conns if c.client in p.slice_hosts]
+    seen.extend(looks.dns_packets)
+    for c in looks.conns:
+        if c.client in p.slice_hosts:
+            seen.add(lookalikes.packets(c, lrng))
     meter = FlowMeter(EXPORT_METER)
     progress.start("writing packets.pcap", None)
-    _write_packets(out / "packets.pcap", merge(seen), meter)
-    for pkt in merge(hidden):
+    _write_packets(out / "packets.pcap", seen, meter)
+    for pkt in hidden:
         meter.add(pkt)
     flows = schema.to_table("flows", meter.flush())
     others = sorted(h.ip for h in p.world.hosts if h.ip not in p.slice_hosts)
@@ -109,8 +114,8 @@ def _miner_traffic(m, p: Plan, rng: np.random.Generator, t_connect: float | None
     return conn, pkts, row, dpk
 
 
-def _background(p: Plan, rng: np.random.Generator, dns_rows: list, progress) -> list[list[SimPacket]]:
-    streams = []
+def _background(p: Plan, rng: np.random.Generator, dns_rows: list, progress,
+                streams: PacketRuns) -> None:
     names = list(p.web_ips)
     by_ip = {h.ip: h for h in p.world.hosts}
     for ip in sorted(p.slice_hosts):
@@ -124,20 +129,19 @@ def _background(p: Plan, rng: np.random.Generator, dns_rows: list, progress) -> 
             session = bg.https_session if rng.random() < 0.8 else bg.http_session
             pkts += dpk + session(ip, p.web_ips[name], name, t + 0.01, rng)
         pkts += _traps(host, p, rng)
-        streams.append(sorted(pkts, key=lambda x: x.ts))
+        streams.add(sorted(pkts, key=lambda x: x.ts))
         progress.advance(1)
-    return streams
 
 
 BROWSER_VISITORS = 0.01  # share of hosts that open a page mining in the browser
 
 
-def _browser_mining(p: Plan, rng: np.random.Generator, dns_rows: list) -> tuple[list, list]:
+def _browser_mining(p: Plan, rng: np.random.Generator, dns_rows: list, streams: PacketRuns) -> list:
     """Visits to mining web sites: DNS lookups for every visitor, a page, its miner script and
-    the miner's WebSocket for visitors in the packet slice. Returns (truth rows, packet lists)."""
+    the miner's WebSocket for visitors in the packet slice (into `streams`). Returns truth rows."""
     hosts = [h["value"] for h in _browser_miner_hosts()]
     visitors = [h for h in p.world.hosts if rng.random() < BROWSER_VISITORS]
-    truth_rows, streams = [], []
+    truth_rows = []
     for h in visitors:
         site = hosts[int(rng.integers(0, len(hosts)))]
         server = p.web_ips[bg.WEB_NAMES[int(rng.integers(0, len(bg.WEB_NAMES)))]]
@@ -146,10 +150,10 @@ def _browser_mining(p: Plan, rng: np.random.Generator, dns_rows: list) -> tuple[
         dns_rows.append(row)
         seen = h.ip in p.slice_hosts
         if seen:
-            streams.append(sorted(dpk + bg.browser_miner_visit(h.ip, server, site, t + 0.05, rng),
-                                  key=lambda x: x.ts))
+            streams.add(sorted(dpk + bg.browser_miner_visit(h.ip, server, site, t + 0.05, rng),
+                               key=lambda x: x.ts))
         truth_rows.append({"client_ip": h.ip, "host": site, "in_packet_slice": seen})
-    return truth_rows, streams
+    return truth_rows
 
 
 def _browser_miner_hosts() -> list[dict]:
