@@ -4,6 +4,7 @@ import runpy
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))  # as running a script directly does: bench/onecore
 for script in sorted(Path(__file__).parent.glob("bench_*.py")):
     print(f"== {script.name}", flush=True)
     sys.argv = [str(script)]

@@ -9,12 +9,8 @@ clock). Each rate is the best of `--repeat` runs; load time is reported apart.
 
 from __future__ import annotations
 
-import os
-
-# One core for a fair comparison with the single-threaded Searcher. These only take effect when
-# set before numpy and pyarrow start their pools, hence before the imports below.
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_THREAD_LIMIT"):
-    os.environ.setdefault(_var, "1")
+# One core for a fair comparison with the single-threaded Searcher (set before numpy starts).
+from onecore import best_rate  # noqa: E402, I001 (first: it limits numpy's threads)
 
 import argparse  # noqa: E402
 import time  # noqa: E402
@@ -37,16 +33,6 @@ def random_addresses(n: int, seed: int = 1) -> np.ndarray:
     """`n` uniformly random IPv4 addresses as uint32."""
     rng = np.random.default_rng(seed)
     return rng.integers(0, 2**32, n, dtype=np.uint64).astype(np.uint32)
-
-
-def best_rate(fn, n: int, repeat: int) -> float:
-    """Items/s of the fastest of `repeat` calls of `fn` (which handles `n` items)."""
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return n / best
 
 
 def bench_geodb(db: GeoDB, values: np.ndarray, repeat: int) -> tuple[float, float]:

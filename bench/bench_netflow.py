@@ -18,12 +18,8 @@ with a message.
 
 from __future__ import annotations
 
-import os
-
-# One core for a fair comparison with the single-threaded reference. These only take effect when
-# set before numpy and pyarrow start their pools, hence before the imports below.
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_THREAD_LIMIT"):
-    os.environ.setdefault(_var, "1")
+# One core for a fair comparison with the single-threaded reference (set before numpy starts).
+from onecore import best_rate  # noqa: E402, I001 (first: it limits numpy's threads)
 
 import argparse  # noqa: E402
 import ipaddress  # noqa: E402
@@ -95,16 +91,6 @@ def decode_reference(datagrams: list[bytes]) -> list:
     for d in datagrams:
         flows += ref_parse_packet(d, templates).flows
     return flows
-
-
-def best_rate(fn, n: int, repeat: int) -> float:
-    """Items/s of the fastest of `repeat` calls of `fn` (which handles `n` items)."""
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return n / best
 
 
 def cross_check(datagrams: list[bytes], key: int) -> str:
