@@ -33,7 +33,8 @@ MAX_RECORD = 16 << 20  # as pcap.MAX_BLOCK: longer records are corruption
 
 
 @njit(cache=True, nogil=True)
-def _u16(b, i):
+def u16(b, i):
+    """The big-endian 16-bit number at b[i] (network order; flows.conntable reads with it too)."""
     return (np.int64(b[i]) << 8) | np.int64(b[i + 1])
 
 
@@ -201,15 +202,15 @@ def _link(b, base, n, linktype):
     if linktype == 1:
         if n < 14:
             return -1, 0
-        return _ethertype(b, base, n, 14, _u16(b, base + 12))
+        return _ethertype(b, base, n, 14, u16(b, base + 12))
     if linktype == 113:
         if n < 16:
             return -1, 0
-        return _ethertype(b, base, n, 16, _u16(b, base + 14))
+        return _ethertype(b, base, n, 16, u16(b, base + 14))
     if linktype == 276:
         if n < 20:
             return -1, 0
-        return _ethertype(b, base, n, 20, _u16(b, base))
+        return _ethertype(b, base, n, 20, u16(b, base))
     if linktype == 12 or linktype == 14 or linktype == 101 or linktype == 228 \
             or linktype == 229:
         if n <= 0:
@@ -242,12 +243,12 @@ def _ethertype(b, base, n, offset, ethertype):
             or ethertype == 0x9200:
         if n < offset + 4:
             return -1, 0
-        ethertype = _u16(b, base + offset + 2)
+        ethertype = u16(b, base + offset + 2)
         offset += 4
     if ethertype == 0x8864:  # PPPoE session
         if n < offset + 8:
             return -1, 0
-        ppp = _u16(b, base + offset + 6)
+        ppp = u16(b, base + offset + 6)
         ethertype = 0x0800 if ppp == 0x21 else (0x86DD if ppp == 0x57 else 0)
         offset += 8
     if ethertype == 0x0800 or ethertype == 0x86DD:
@@ -265,14 +266,14 @@ def _ipv4(b, row, offset):
     hlen = (ver_ihl & 15) * 4
     if ver_ihl >> 4 != 4 or hlen < 20 or n < offset + hlen:
         return
-    total = _u16(b, o + 2)
+    total = u16(b, o + 2)
     if total == 0:
         total = n - offset
     elif total < hlen:
         return
     row.ver, row.proto, row.ip_len = 4, b[o + 9], total
     row.src_lo, row.dst_lo = np.uint64(_u32(b, o + 12)), np.uint64(_u32(b, o + 16))
-    if _u16(b, o + 6) & 0x1FFF:  # a later fragment: no transport header
+    if u16(b, o + 6) & 0x1FFF:  # a later fragment: no transport header
         row.status = OK
         return
     _transport(b, row, offset + hlen, min(offset + total, n))
@@ -286,7 +287,7 @@ def _ipv6(b, row, offset):
     o = base + offset
     if b[o] >> 4 != 6:
         return
-    plen = _u16(b, o + 4)
+    plen = u16(b, o + 4)
     total = 40 + plen if plen else n - offset
     end = min(offset + total, n)
     row.ver, row.ip_len = 6, total
@@ -299,7 +300,7 @@ def _ipv6(b, row, offset):
             return
         p = base + pos
         if proto == 44:
-            if _u16(b, p + 2) >> 3:  # a fragment other than the first
+            if u16(b, p + 2) >> 3:  # a fragment other than the first
                 row.proto, row.status = b[p], OK
                 return
             proto, pos = b[p], pos + 8
@@ -322,11 +323,11 @@ def _transport(b, row, start, end):
         if start + 20 > end:
             return
         s = base + start
-        off_flags = _u16(b, s + 12)
+        off_flags = u16(b, s + 12)
         hlen = (off_flags >> 12) * 4
         if hlen < 20 or start + hlen > end:
             return
-        row.sport, row.dport, row.seq = _u16(b, s), _u16(b, s + 2), _u32(b, s + 4)
+        row.sport, row.dport, row.seq = u16(b, s), u16(b, s + 2), _u32(b, s + 4)
         row.ack = _u32(b, s + 8)
         row.flags = off_flags & 0xFF
         row.pl_off, row.pl_len = base + start + hlen, end - start - hlen
@@ -334,9 +335,9 @@ def _transport(b, row, start, end):
         if start + 8 > end:
             return
         s = base + start
-        length = _u16(b, s + 4)
+        length = u16(b, s + 4)
         if length >= 8:
             end = min(end, start + length)
-        row.sport, row.dport = _u16(b, s), _u16(b, s + 2)
+        row.sport, row.dport = u16(b, s), u16(b, s + 2)
         row.pl_off, row.pl_len = base + start + 8, end - start - 8
     row.status = OK

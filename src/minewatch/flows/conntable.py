@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from minewatch.decode.framescan import ERROR, OK
+from minewatch.decode.framescan import ERROR, OK, u16
 
 EMPTY, USED, DELETED = 0, 1, 2  # slot states
 UNDECIDED, PLAIN, CANDIDATE, TLS, IGNORED = 0, 1, 2, 3, 4  # what DPI makes of a connection
@@ -177,8 +177,7 @@ def _is_export(buf, row, ports):
     if n < 20:
         return False
     p = row.pl_off
-    version = (np.int64(buf[p]) << 8) | np.int64(buf[p + 1])
-    count = (np.int64(buf[p + 2]) << 8) | np.int64(buf[p + 3])
+    version, count = u16(buf, p), u16(buf, p + 2)
     if version == 10:
         return count == n
     if version == 5:
@@ -226,33 +225,28 @@ def _opens_json(buf, start, stop):
 
 
 @njit(cache=True, nogil=True)
-def _u16(b, i):
-    return (np.int64(b[i]) << 8) | np.int64(b[i + 1])
-
-
-@njit(cache=True, nogil=True)
 def _hello_sni(b, p, n):
     """(offset, length) of the host name in a TLS record holding a whole ClientHello at
     b[p:p+n]; (-1, 0) when it has none; (-2, 0) when the hello is not whole or not plain
     (more records, damage, a name that is not printable ASCII) and the Python decoder decides.
     What decode.tls.parse_client_hello would reject is rejected here too."""
-    if n < 9 or b[p] != 0x16 or b[p + 1] != 3 or 5 + _u16(b, p + 3) > n \
-            or _u16(b, p + 3) > MAX_RECORD or b[p + 5] != 1:
+    if n < 9 or b[p] != 0x16 or b[p + 1] != 3 or 5 + u16(b, p + 3) > n \
+            or u16(b, p + 3) > MAX_RECORD or b[p + 5] != 1:
         return -2, 0
-    q, end = p + 9, p + 9 + ((np.int64(b[p + 6]) << 16) | _u16(b, p + 7))
-    if end > p + 5 + _u16(b, p + 3) or q + 35 > end:
+    q, end = p + 9, p + 9 + ((np.int64(b[p + 6]) << 16) | u16(b, p + 7))
+    if end > p + 5 + u16(b, p + 3) or q + 35 > end:
         return -2, 0
     q += 34  # version, random
     q += 1 + np.int64(b[q])  # session id
-    if q + 2 > end or _u16(b, q) % 2:
+    if q + 2 > end or u16(b, q) % 2:
         return -2, 0
-    q += 2 + _u16(b, q)  # cipher suites
+    q += 2 + u16(b, q)  # cipher suites
     if q + 1 > end:
         return -2, 0
     q += 1 + np.int64(b[q])  # compression methods
     if q == end:
         return -1, 0
-    if q + 2 > end or q + 2 + _u16(b, q) != end:
+    if q + 2 > end or q + 2 + u16(b, q) != end:
         return -2, 0
     return _extensions(b, q + 2, end)
 
@@ -263,9 +257,9 @@ def _extensions(b, q, end):
     decoder reads (groups, point formats, ALPN, supported versions) as strictly as it does."""
     found, size = -1, 0
     while q < end:
-        if q + 4 > end or q + 4 + _u16(b, q + 2) > end:
+        if q + 4 > end or q + 4 + u16(b, q + 2) > end:
             return -2, 0
-        kind, body, stop = _u16(b, q), q + 4, q + 4 + _u16(b, q + 2)
+        kind, body, stop = u16(b, q), q + 4, q + 4 + u16(b, q + 2)
         if kind == 0:
             found, size = _server_name(b, body, stop)
         elif not _body_ok(b, kind, body, stop):
@@ -283,7 +277,7 @@ def _body_ok(b, kind, q, stop):
         return True
     if q + width > stop:
         return False
-    length = _u16(b, q) if width == 2 else np.int64(b[q])
+    length = u16(b, q) if width == 2 else np.int64(b[q])
     if q + width + length > stop:
         return False
     if kind == 10 or kind == 43:
@@ -300,13 +294,13 @@ def _body_ok(b, kind, q, stop):
 def _server_name(b, q, end):
     """The host_name entry of a server_name extension body b[q:end]: (offset, length),
     (-1, 0) for none, (-2, 0) for anything the Python decoder would read otherwise."""
-    if q + 2 > end or q + 2 + _u16(b, q) > end:
+    if q + 2 > end or q + 2 + u16(b, q) > end:
         return -2, 0
-    stop, q = q + 2 + _u16(b, q), q + 2
+    stop, q = q + 2 + u16(b, q), q + 2
     while q < stop:
-        if q + 3 > stop or q + 3 + _u16(b, q + 1) > stop:
+        if q + 3 > stop or q + 3 + u16(b, q + 1) > stop:
             return -2, 0
-        kind, length = b[q], _u16(b, q + 1)
+        kind, length = b[q], u16(b, q + 1)
         if kind == 0:
             for k in range(q + 3, q + 3 + length):
                 if b[k] < 0x21 or b[k] > 0x7E:
