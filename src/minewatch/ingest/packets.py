@@ -26,6 +26,7 @@ from minewatch.detect.stratum import StratumSession
 from minewatch.detect.sv2 import Sv2Session, may_open_sv2
 from minewatch.errors import DecodeError, NeedMoreData
 from minewatch.flows.conntable import CLASSIFY_PACKETS as CLASSIFY_CHUNKS  # one rule for both
+from minewatch.flows.conntable import HEAD_SCAN
 from minewatch.flows.meter import FlowMeter, MeterConfig
 from minewatch.flows.tcp import ConnClosed, ConnKey, TcpConnectionTable
 from minewatch.ingest.exports import ExportDecoder, looks_like_export
@@ -216,7 +217,7 @@ class PacketIngest:
         self._drop(key)
 
     def _classify(self, key: ConnKey, direction: str, data: bytes, ts: float):
-        head = data[:2048]
+        head = data[:HEAD_SCAN]
         if direction == "up" and head[:1] == b"\x16":
             return _Tracked(first_ts=ts)
         if direction == "up" and may_open_sv2(head):  # before "{": binary frames may hold one
