@@ -41,6 +41,10 @@ FLOWS = _cols(
     ("packets", I64, "packets in this direction, sampling already applied"),
     ("bytes", I64, "IP-layer bytes in this direction (IP header included), sampling applied"),
     ("tcp_flags", I64, "OR of TCP flags seen"),
+    ("psh_packets", I64, "TCP packets with PSH set (packet captures only; null from flow exports)"),
+    ("bytes_sq", I64, "sum of squared IP lengths, for the spread of packet sizes (captures only)"),
+    ("gap_sq", F64, "sum of squared gaps between consecutive packets, s^2 (captures only)"),
+    ("gap_max", F64, "longest gap between consecutive packets, s (captures only)"),
     ("sampling_rate", I64, "1-in-N packet sampling the exporter reported (1 = unsampled)"),
     ("exporter", STR, "exporter address and observation domain, or the capture file for packets"),
     ("source", STR, "how the record was obtained: pcap, netflow-v5, netflow-v9, ipfix, zeek-conn"),
@@ -272,6 +276,14 @@ def duckdb_ddl(table: str) -> str:
 
 def empty_table(table: str) -> pa.Table:
     return arrow_schema(table).empty_table()
+
+
+def table_of(table: str, cols: dict) -> pa.Table:
+    """Columns (name -> array) to an Arrow table of the registered schema; a column the
+    source cannot know (the packet statistics of a NetFlow record) is left null."""
+    schema, n = arrow_schema(table), len(next(iter(cols.values())))
+    full = {f.name: cols[f.name] if f.name in cols else pa.nulls(n, f.type) for f in schema}
+    return pa.table(full, schema=schema)
 
 
 def to_table(table: str, rows: list[dict]) -> pa.Table:

@@ -39,11 +39,13 @@ def test_each_direction_is_a_record_with_every_column():
     assert rows == [
         {"ts_start": 1.0, "ts_end": 3.0, "src_ip": "10.0.0.2", "src_port": 50000,
          "dst_ip": "1.2.3.4", "dst_port": 3333, "proto": 6, "packets": 3, "bytes": 240,
-         "tcp_flags": SYN | PSH | ACK | FIN, "sampling_rate": 1, "exporter": "capture.pcap",
+         "tcp_flags": SYN | PSH | ACK | FIN, "psh_packets": 1, "bytes_sq": 60**2 + 140**2 + 40**2,
+         "gap_sq": 2.0, "gap_max": 1.0, "sampling_rate": 1, "exporter": "capture.pcap",
          "source": "pcap", "input_id": "abc123"},
         {"ts_start": 1.1, "ts_end": 1.1, "src_ip": "1.2.3.4", "src_port": 3333,
          "dst_ip": "10.0.0.2", "dst_port": 50000, "proto": 6, "packets": 1, "bytes": 60,
-         "tcp_flags": SYN | ACK, "sampling_rate": 1, "exporter": "capture.pcap",
+         "tcp_flags": SYN | ACK, "psh_packets": 0, "bytes_sq": 3600, "gap_sq": 0.0, "gap_max": 0.0,
+         "sampling_rate": 1, "exporter": "capture.pcap",
          "source": "pcap", "input_id": "abc123"},
     ]
     assert all(list(row) == column_names("flows") for row in rows)
@@ -164,3 +166,11 @@ def test_real_capture_records(name):
     forever = MeterConfig(idle_timeout=1e12, active_timeout=1e12)
     assert len(meter_capture(PCAPS / name, forever)) == untimed
     assert to_batch(rows).num_rows == timed
+
+
+def test_gaps_come_from_packets_in_time_order_only():
+    """A packet older than the record's last (reordered by the tap) adds no gap: the gaps are
+    1.5 s and 0.5 s, whatever arrived between them."""
+    rows = meter_of([seg(A, B, 10.0), seg(A, B, 11.5), seg(A, B, 11.0), seg(A, B, 12.0)]).flush()
+    (row,) = rows
+    assert row["packets"] == 4 and row["gap_sq"] == 1.5**2 + 0.5**2 and row["gap_max"] == 1.5

@@ -394,7 +394,7 @@ def _group_table(members: list[tuple[DataBlock, Datagram]], input_id: str) -> pa
         "exporter": _texts(g, g.context["exporter"]), "source": _texts(g, g.context["source"]),
         "input_id": pa.repeat(pa.scalar(input_id, pa.string()), len(g.rows)),
     }
-    return pa.table(cols, schema=schema.arrow_schema("flows"))
+    return schema.table_of("flows", cols)
 
 
 def _concatenate(parts: list[np.ndarray], layout: Layout) -> np.ndarray:

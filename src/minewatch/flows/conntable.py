@@ -29,6 +29,7 @@ import numpy as np
 from numba import njit
 
 from minewatch.decode.framescan import ERROR, OK, u16
+from minewatch.flows.meter import PSH
 
 EMPTY, USED, DELETED = 0, 1, 2  # slot states
 UNDECIDED, PLAIN, CANDIDATE, TLS, IGNORED = 0, 1, 2, 3, 4  # what DPI makes of a connection
@@ -41,11 +42,13 @@ SLOT = np.dtype([
     ("tries", "u1"),
 ])
 FLOW = np.dtype([("live", "u1"), ("flags", "u1"), ("start", "f8"), ("end", "f8"),
-                 ("packets", "i8"), ("bytes", "i8")])
+                 ("packets", "i8"), ("bytes", "i8"), ("psh", "i8"), ("bytes_sq", "i8"),
+                 ("gap_sq", "f8"), ("gap_max", "f8")])
 ENDED = np.dtype([
     ("ver", "u1"), ("proto", "u1"), ("flags", "u1"), ("src_hi", "u8"), ("src_lo", "u8"),
     ("dst_hi", "u8"), ("dst_lo", "u8"), ("sport", "u2"), ("dport", "u2"),
-    ("start", "f8"), ("end", "f8"), ("packets", "i8"), ("bytes", "i8"),
+    ("start", "f8"), ("end", "f8"), ("packets", "i8"), ("bytes", "i8"), ("psh", "i8"),
+    ("bytes_sq", "i8"), ("gap_sq", "f8"), ("gap_max", "f8"),
 ])
 
 HELLO = np.dtype([("row", "i8"), ("off", "i8"), ("len", "i4")])  # SNI read in compiled code
@@ -70,7 +73,7 @@ class TableConfig:
     active_timeout: float = 1800.0  # s after which a busy record is cut (FlowMeter's)
     conn_timeout: float = 300.0  # s a silent connection keeps its slot (TcpConfig's idle)
     tls_budget: int = 12  # payload packets of a TLS client's first flight (16 KB)
-    max_connections: int = 500_000  # live ones (FlowMeter's 1 M one-way records); ~280 MB
+    max_connections: int = 500_000  # live ones (FlowMeter's 1 M one-way records); ~390 MB
     export_ports: tuple[int, ...] = (2055, 2056, 4739, 4740, 9995, 9996, 6343)
 
     def array(self) -> np.ndarray:
@@ -392,11 +395,19 @@ def _count(flows, s, d, row, timeouts, sinks):
         _emit(slots[s], d, f, ended, out)
     if not f.live:
         f.live, f.flags, f.start, f.end, f.packets, f.bytes = 1, 0, ts, ts, 0, 0
+        f.psh, f.bytes_sq, f.gap_sq, f.gap_max = 0, 0, 0.0, 0.0
     elif ts > f.end:
+        gap = ts - f.end
+        f.gap_sq += gap * gap
+        f.gap_max = max(f.gap_max, gap)
         f.end = ts
+    size = np.int64(row.ip_len)
     f.packets += 1
-    f.bytes += row.ip_len
+    f.bytes += size
+    f.bytes_sq += size * size
     f.flags |= row.flags
+    if row.flags & PSH:
+        f.psh += 1
 
 
 @njit(cache=True, nogil=True)
@@ -411,6 +422,7 @@ def _emit(conn, d, f, ended, out):
         e.src_hi, e.src_lo, e.sport = conn.b_hi, conn.b_lo, conn.b_port
         e.dst_hi, e.dst_lo, e.dport = conn.a_hi, conn.a_lo, conn.a_port
     e.start, e.end, e.packets, e.bytes = f.start, f.end, f.packets, f.bytes
+    e.psh, e.bytes_sq, e.gap_sq, e.gap_max = f.psh, f.bytes_sq, f.gap_sq, f.gap_max
     f.live = 0
 
 

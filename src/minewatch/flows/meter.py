@@ -5,6 +5,10 @@ Like NetFlow, each direction of a connection is its own record keyed by
 s, or at the first packet after it has lasted `active_timeout` s (so a long session is reported
 in slices); both in capture time. Bytes are IP total lengths (header included), as the table
 says.
+
+For the behavioural model each record also keeps the sums that give its packet-size and gap
+spread: squared IP lengths, squared gaps between consecutive packets (a packet older than the
+record's last adds no gap), the longest gap, and the packets with PSH set.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ import pyarrow as pa
 from minewatch.decode.packet import Segment
 from minewatch.schema import arrow_schema
 
-# A live record is a list [ts_start, ts_end, packets, bytes, tcp_flags]: mutating a list in place
-# is the cheapest per-packet update Python offers.
-_START, _END, _PACKETS, _BYTES, _FLAGS = range(5)
+# A live record is a list [ts_start, ts_end, packets, bytes, tcp_flags, psh, bytes_sq, gap_sq,
+# gap_max]: mutating a list in place is the cheapest per-packet update Python offers.
+_START, _END, _PACKETS, _BYTES, _FLAGS, _PSH, _BYTES_SQ, _GAP_SQ, _GAP_MAX = range(9)
+PSH = 0x08
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +56,19 @@ class FlowMeter:
             rec = self._start(ts)
         elif ts - rec[_END] > self._idle or ts - rec[_START] >= self._active:
             self._ended.append((key, rec))
-            rec = [ts, ts, 0, 0, 0]
+            rec = _new(ts)
         elif ts > rec[_END]:
+            gap = ts - rec[_END]
+            rec[_GAP_SQ] += gap * gap
+            if gap > rec[_GAP_MAX]:
+                rec[_GAP_MAX] = gap
             rec[_END] = ts
         rec[_PACKETS] += 1
         rec[_BYTES] += seg.ip_len
+        rec[_BYTES_SQ] += seg.ip_len * seg.ip_len
         rec[_FLAGS] |= seg.flags
+        if seg.flags & PSH:
+            rec[_PSH] += 1
         self._flows[key] = rec  # (re)inserted last: the dict stays in activity order
 
     def expired(self, now: float) -> list[dict]:
@@ -79,7 +91,7 @@ class FlowMeter:
         if len(self._flows) >= self.config.max_flows:
             oldest = next(iter(self._flows))
             self._ended.append((oldest, self._flows.pop(oldest)))
-        return [ts, ts, 0, 0, 0]
+        return _new(ts)
 
     def _rows(self) -> list[dict]:
         ended, self._ended = self._ended, []
@@ -87,12 +99,17 @@ class FlowMeter:
         return [_row(key, rec, exporter, input_id) for key, rec in ended]
 
 
+def _new(ts: float) -> list:
+    return [ts, ts, 0, 0, 0, 0, 0, 0.0, 0.0]
+
+
 def _row(key: tuple, rec: list, exporter: str, input_id: str) -> dict:
     src, sport, dst, dport, proto = key
     return {
         "ts_start": rec[_START], "ts_end": rec[_END], "src_ip": src, "src_port": sport,
         "dst_ip": dst, "dst_port": dport, "proto": proto, "packets": rec[_PACKETS],
-        "bytes": rec[_BYTES], "tcp_flags": rec[_FLAGS], "sampling_rate": 1,
+        "bytes": rec[_BYTES], "tcp_flags": rec[_FLAGS], "psh_packets": rec[_PSH],
+        "bytes_sq": rec[_BYTES_SQ], "gap_sq": rec[_GAP_SQ], "gap_max": rec[_GAP_MAX], "sampling_rate": 1,
         "exporter": exporter, "source": "pcap", "input_id": input_id,
     }
 

@@ -221,7 +221,9 @@ def _flow_table(e: np.ndarray, exporter: str, input_id: str) -> pa.Table:
         "src_ip": ip_texts(e["ver"], e["src_hi"], e["src_lo"]), "src_port": e["sport"].astype(np.int64),
         "dst_ip": ip_texts(e["ver"], e["dst_hi"], e["dst_lo"]), "dst_port": e["dport"].astype(np.int64),
         "proto": e["proto"].astype(np.int64), "packets": e["packets"], "bytes": e["bytes"],
-        "tcp_flags": e["flags"].astype(np.int64), "sampling_rate": np.ones(n, np.int64),
+        "tcp_flags": e["flags"].astype(np.int64), "psh_packets": e["psh"],
+        "bytes_sq": e["bytes_sq"], "gap_sq": e["gap_sq"], "gap_max": e["gap_max"],
+        "sampling_rate": np.ones(n, np.int64),
         "exporter": [exporter] * n, "source": ["pcap"] * n, "input_id": [input_id] * n,
     }, schema=schema.arrow_schema("flows"))
 

@@ -273,7 +273,9 @@ def _whole_seconds(whole: str) -> int:
     return base + int(h) * 3600 + int(m) * 60 + int(s)
 
 
-_COLUMNS = schema.column_names("flows")
+_FIELDS = ("ts_start", "ts_end", "src_ip", "src_port", "dst_ip", "dst_port", "proto", "packets",
+           "bytes", "tcp_flags", "sampling_rate", "exporter")
+_COLUMNS = (*_FIELDS, "source", "input_id")  # what nfdump knows; the packet statistics stay null
 
 
 class _Rows:
@@ -283,7 +285,7 @@ class _Rows:
         self.input_id, self.known = input_id, known
         self.records = self.skipped = 0
         self.cols: dict[str, list] = {c: [] for c in _COLUMNS}
-        self.batches: list[pa.RecordBatch] = []
+        self.tables: list[pa.Table] = []
 
     def add(self, r: dict) -> None:
         try:
@@ -312,9 +314,7 @@ class _Rows:
 
     def _row(self, *values) -> None:
         c = self.cols
-        for name, v in zip(("ts_start", "ts_end", "src_ip", "src_port", "dst_ip", "dst_port",
-                            "proto", "packets", "bytes", "tcp_flags", "sampling_rate",
-                            "exporter"), values):
+        for name, v in zip(_FIELDS, values):
             c[name].append(v)
         c["source"].append(SOURCE)
         c["input_id"].append(self.input_id)
@@ -323,11 +323,11 @@ class _Rows:
 
     def _flush(self) -> None:
         if self.cols["ts_start"]:
-            self.batches.append(pa.RecordBatch.from_pydict(self.cols, schema.arrow_schema("flows")))
+            self.tables.append(schema.table_of("flows", self.cols))
             self.cols = {c: [] for c in _COLUMNS}
 
     def table(self) -> pa.Table:
         self._flush()
-        if not self.batches:
+        if not self.tables:
             return schema.empty_table("flows")
-        return pa.Table.from_batches(self.batches, schema.arrow_schema("flows"))
+        return pa.concat_tables(self.tables)

@@ -49,7 +49,7 @@ def _table(start, end, src, sport, dst, dport, proto, packets, nbytes, flags) ->
             "packets": packets, "bytes": nbytes, "tcp_flags": flags,
             "sampling_rate": np.ones(n, np.int64), "exporter": [""] * n, "source": ["sim"] * n,
             "input_id": [""] * n}
-    return pa.table(cols, schema=schema.arrow_schema("flows"))
+    return schema.table_of("flows", cols)
 
 
 def exporter_of(city_index: dict[str, int], city: str) -> str:
