@@ -293,6 +293,24 @@ def test_watch_reads_each_file_once_after_its_size_is_stable(tmp_path):
         assert store.scalar("SELECT count(*) FROM flows WHERE source = 'zeek-conn'") == 4
 
 
+def test_watch_finds_files_in_subdirectories_but_not_hidden_ones_or_its_database(tmp_path):
+    """nfcapd -S 1 writes YYYY/MM/DD/nfcapd.*; a database inside the watched folder is ours."""
+    inbox = tmp_path / "inbox"
+    (inbox / "2026" / "11" / "28").mkdir(parents=True)
+    (inbox / ".spool").mkdir()
+    _pcap(inbox / "2026" / "11" / "28" / "a.pcap")
+    (inbox / "2026" / "11" / "28" / "nfcapd.current.4242").write_bytes(b"\0" * 64)
+    _pcap(inbox / ".spool" / "hidden.pcap")
+    watcher = DirectoryWatch(WatchConfig(inbox, inbox / "w.duckdb", interval=0))
+    watcher.start()
+    try:
+        watcher.poll()
+        assert [r.path for r in watcher.poll()] == [str(inbox / "2026" / "11" / "28" / "a.pcap")]
+        assert watcher.poll() == [] and watcher.poll() == []  # not its own database, ever
+    finally:
+        watcher.stop()
+
+
 def test_watch_once_from_the_command_line(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()

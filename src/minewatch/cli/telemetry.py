@@ -57,7 +57,8 @@ def collect(
 
 
 def watch(
-    directory: Path = typer.Argument(..., help="Directory to watch for pcap/pcapng, IPFIX files, "
+    directory: Path = typer.Argument(..., help="Directory (and its subdirectories) to watch for "
+                                     "pcap/pcapng, IPFIX files, "
                                      "nfcapd files, DNS logs and Zeek conn/ssl logs."),
     db: Path = typer.Option(..., "--db", help="DuckDB file to store results in (created if missing)."),
     registry: Optional[Path] = typer.Option(None, "--registry", help="IP owner register (CSV)."),

@@ -16,8 +16,10 @@ files, DNS and Zeek logs) once each, when a file's size has not changed between 
 from __future__ import annotations
 
 import hashlib
+import os
 import queue
 import socket
+import stat
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -437,15 +439,27 @@ class DirectoryWatch:
                 return
 
     def _observe(self) -> dict[Path, _Seen]:
-        seen = {}
-        for p in self.config.directory.iterdir():
-            try:
-                st = p.stat()
-            except OSError:
-                continue  # gone between listing and stat
-            if p.is_file() and not _in_progress(p.name) and st.st_size > 0:
-                seen[p] = _Seen(st.st_ino, st.st_size, st.st_mtime_ns)
+        """Every file under the directory, subdirectories included (nfcapd -S writes
+        YYYY/MM/DD/nfcapd.*, pcap rotation may write per-day folders); hidden folders and the
+        database's own files are left out."""
+        seen, own = {}, self._own_files()
+        for root, dirs, files in os.walk(self.config.directory):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in files:
+                p = Path(root, name)
+                if _in_progress(name) or p.resolve() in own:
+                    continue
+                try:
+                    st = p.stat()
+                except OSError:
+                    continue  # gone between listing and stat
+                if stat.S_ISREG(st.st_mode) and st.st_size > 0:
+                    seen[p] = _Seen(st.st_ino, st.st_size, st.st_mtime_ns)
         return seen
+
+    def _own_files(self) -> set[Path]:
+        db = self.config.db.resolve()
+        return {db, db.with_name(db.name + ".wal")}
 
     def _due(self, path: Path, seen: _Seen) -> bool:
         done = self._done.get(path)
