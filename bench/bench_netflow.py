@@ -94,18 +94,25 @@ def decode_reference(datagrams: list[bytes]) -> list:
 
 
 def cross_check(datagrams: list[bytes], key: int) -> str:
-    """"ok", or the first difference, between the decoders on the first CHECKED flow records
-    (python-netflow counts IPFIX options records as flows: they are left out here)."""
+    """"ok", or the first difference, between the decoders on the flow records of the first
+    datagrams holding CHECKED of them, compared as sorted tuples: minewatch keeps arrival order
+    only within a template and a run of same-shape datagrams (python-netflow counts IPFIX
+    options records as flows: they are left out here)."""
     head, _ = records_in(datagrams, CHECKED)
-    ours = decode_ours(head).slice(0, CHECKED).to_pydict()
-    theirs = [r for r in decode_reference(head) if CROSS_CHECK[0][key] in r.data][:CHECKED]
-    for i, record in enumerate(theirs):
-        for row in CROSS_CHECK:
-            mine, other = ours[row[0]][i], record.data[row[key]]
-            other = str(ipaddress.ip_address(other)) if row[0].endswith("_ip") else other
-            if mine != other:
-                return f"record {i} {row[0]}: minewatch {mine!r}, python-netflow {other!r}"
-    return "ok" if len(theirs) == CHECKED else f"python-netflow gave {len(theirs)} records"
+    cols = decode_ours(head).to_pydict()
+    ours = sorted(zip(*(cols[row[0]] for row in CROSS_CHECK)))
+    theirs = sorted(tuple(_reference_value(r.data[row[key]], row[0]) for row in CROSS_CHECK)
+                    for r in decode_reference(head) if CROSS_CHECK[0][key] in r.data)
+    if len(ours) != len(theirs):
+        return f"minewatch gave {len(ours)} records, python-netflow {len(theirs)}"
+    for i, (mine, other) in enumerate(zip(ours, theirs)):
+        if mine != other:
+            return f"sorted record {i}: minewatch {mine!r}, python-netflow {other!r}"
+    return "ok"
+
+
+def _reference_value(value, column: str):
+    return str(ipaddress.ip_address(value)) if column.endswith("_ip") else value
 
 
 def records_in(datagrams: list[bytes], want: int) -> tuple[list[bytes], int]:

@@ -371,8 +371,22 @@ def flow_table(datagrams: Sequence[Datagram], input_id: str = "") -> pa.Table:
         for s in dg.sets:  # dg.flow_blocks(), inlined: this loop runs per datagram
             if isinstance(s, DataBlock) and not s.template.scope_count:
                 groups.setdefault(id(s.template), []).append((s, dg))
-    tables = [_group_table(members, input_id) for members in groups.values()]
+    tables = [_group_table(_Group.of(members), input_id) for members in groups.values()]
     return pa.concat_tables(tables) if tables else schema.empty_table("flows")
+
+
+def run_table(template: Template, rows: np.ndarray, per_datagram: int, proto: Datagram,
+              export: np.ndarray, uptime: np.ndarray | None, input_id: str = "") -> pa.Table:
+    """`flows` rows of k datagrams that share everything but their clocks (decode.runs): the
+    same exporter, domain, options and template, per_datagram records each."""
+    k = len(export)
+    options = proto.options
+    context = {"export": export, "uptime": uptime if uptime is not None else np.full(k, np.nan),
+               "init": [options.system_init_ms] * k, "rate": [options.default_rate()] * k,
+               "exporter": [proto.exporter_text] * k, "source": [proto.source] * k}
+    g = _Group([(None, proto)] * k, np.full(k, per_datagram, np.int64),
+               {c.name: c for c in template.layout.columns}, rows, context)
+    return _group_table(g, input_id)
 
 
 def flow_rows(datagram: Datagram, input_id: str = "") -> list[dict[str, Any]]:
@@ -380,8 +394,7 @@ def flow_rows(datagram: Datagram, input_id: str = "") -> list[dict[str, Any]]:
     return flow_table([datagram], input_id).to_pylist()
 
 
-def _group_table(members: list[tuple[DataBlock, Datagram]], input_id: str) -> pa.Table:
-    g = _Group.of(members)
+def _group_table(g: _Group, input_id: str) -> pa.Table:
     rate, export = _rates(g), g.per_record(g.context["export"])
     cols = {
         "ts_start": _times(g, _START, export), "ts_end": _times(g, _END, export),

@@ -9,6 +9,7 @@ import pyarrow as pa
 from minewatch import schema
 from minewatch.decode import ipfix, netflow_v5, netflow_v9
 from minewatch.decode.netflow_v9 import TemplateCache
+from minewatch.decode.runs import Runs
 from minewatch.errors import DecodeError
 
 EXPORT_PORTS = frozenset({2055, 2056, 4739, 4740, 9995, 9996, 6343})
@@ -40,12 +41,17 @@ class ExportDecoder:
     records: int = 0
     _pending: dict = field(default_factory=dict)  # module -> datagrams not yet tabled
     _tables: list = field(default_factory=list)
+    _runs: Runs = field(default_factory=Runs)  # same-shape datagrams, decoded a batch at a time
 
     def add(self, seg) -> None:
         self.add_payload(seg.payload, seg.src)
 
     def add_payload(self, payload: bytes, exporter: str) -> None:
         self.datagrams += 1
+        if self._runs.take(payload, exporter, self.cache):
+            if self._runs.kept >= BATCH:
+                self._table_runs()
+            return
         version = int.from_bytes(payload[:2], "big")
         module = {10: ipfix, 9: netflow_v9, 5: netflow_v5}.get(version)
         if module is None:
@@ -56,17 +62,25 @@ class ExportDecoder:
         except DecodeError:
             self.skipped += 1
             return
+        self._runs.learn(payload, dgram, self.cache)
         batch = self._pending.setdefault(module, [])
         batch.append(dgram)
         if len(batch) >= BATCH:
             self._table(module)
 
     def _table(self, module) -> None:
-        table = module.to_flow_table(self._pending.pop(module, []), self.input_id)
+        self._keep(module.to_flow_table(self._pending.pop(module, []), self.input_id))
+
+    def _table_runs(self) -> None:
+        for table in self._runs.tables(self.input_id):
+            self._keep(table)
+
+    def _keep(self, table: pa.Table) -> None:
         self.records += table.num_rows
         self._tables.append(table)
 
     def table(self) -> pa.Table:
+        self._table_runs()
         for module in list(self._pending):
             self._table(module)
         return pa.concat_tables(self._tables) if self._tables else schema.empty_table("flows")
