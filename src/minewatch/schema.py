@@ -45,6 +45,8 @@ FLOWS = _cols(
     ("bytes_sq", I64, "sum of squared IP lengths, for the spread of packet sizes (captures only)"),
     ("gap_sq", F64, "sum of squared gaps between consecutive packets, s^2 (captures only)"),
     ("gap_max", F64, "longest gap between consecutive packets, s (captures only)"),
+    ("tls_packets", I64, "packets whose payload opens a TLS record (captures only): encrypted, "
+     "so only the behavioural model can judge them"),
     ("sampling_rate", I64, "1-in-N packet sampling the exporter reported (1 = unsampled)"),
     ("exporter", STR, "exporter address and observation domain, or the capture file for packets"),
     ("source", STR, "how the record was obtained: pcap, netflow-v5, netflow-v9, ipfix, zeek-conn"),

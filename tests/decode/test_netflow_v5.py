@@ -48,7 +48,8 @@ def test_hand_written_packet_decodes():
     assert row == {"ts_start": 1699999990.5, "ts_end": 1700000000.0, "src_ip": "10.0.0.5",
                    "src_port": 50000, "dst_ip": "198.51.100.7", "dst_port": 3333, "proto": 6,
                    "packets": 1200, "bytes": 150000, "tcp_flags": 0x1B, "psh_packets": None,
-                   "bytes_sq": None, "gap_sq": None, "gap_max": None, "sampling_rate": 100,
+                   "bytes_sq": None, "gap_sq": None, "gap_max": None, "tls_packets": None,
+                   "sampling_rate": 100,
                    "exporter": "192.0.2.1/258", "source": "netflow-v5", "input_id": "sha"}
 
 

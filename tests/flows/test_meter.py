@@ -40,12 +40,13 @@ def test_each_direction_is_a_record_with_every_column():
         {"ts_start": 1.0, "ts_end": 3.0, "src_ip": "10.0.0.2", "src_port": 50000,
          "dst_ip": "1.2.3.4", "dst_port": 3333, "proto": 6, "packets": 3, "bytes": 240,
          "tcp_flags": SYN | PSH | ACK | FIN, "psh_packets": 1, "bytes_sq": 60**2 + 140**2 + 40**2,
-         "gap_sq": 2.0, "gap_max": 1.0, "sampling_rate": 1, "exporter": "capture.pcap",
+         "gap_sq": 2.0, "gap_max": 1.0, "tls_packets": 0, "sampling_rate": 1,
+         "exporter": "capture.pcap",
          "source": "pcap", "input_id": "abc123"},
         {"ts_start": 1.1, "ts_end": 1.1, "src_ip": "1.2.3.4", "src_port": 3333,
          "dst_ip": "10.0.0.2", "dst_port": 50000, "proto": 6, "packets": 1, "bytes": 60,
          "tcp_flags": SYN | ACK, "psh_packets": 0, "bytes_sq": 3600, "gap_sq": 0.0, "gap_max": 0.0,
-         "sampling_rate": 1, "exporter": "capture.pcap",
+         "tls_packets": 0, "sampling_rate": 1, "exporter": "capture.pcap",
          "source": "pcap", "input_id": "abc123"},
     ]
     assert all(list(row) == column_names("flows") for row in rows)
@@ -174,3 +175,15 @@ def test_gaps_come_from_packets_in_time_order_only():
     rows = meter_of([seg(A, B, 10.0), seg(A, B, 11.5), seg(A, B, 11.0), seg(A, B, 12.0)]).flush()
     (row,) = rows
     assert row["packets"] == 4 and row["gap_sq"] == 1.5**2 + 0.5**2 and row["gap_max"] == 1.5
+
+
+def test_packets_opening_a_tls_record_are_counted():
+    """Content type 20-23 and version 3.0-3.4 open a record; a JSON line, SSH's banner, a
+    record cut to 4 bytes and a DTLS-like version do not."""
+    payloads = [b"\x17\x03\x03\x00\x20" + b"x" * 32, b"\x16\x03\x01\x02\x00", b"\x14\x03\x04\x00\x01",
+                b'{"id":1}\n', b"SSH-2.0-OpenSSH_9.6\r\n", b"\x17\x03\x03\x00", b"\x17\xfe\xfd\x00\x10",
+                b"\x18\x03\x03\x00\x10"]
+    segs = [Segment(1.0 + i, A[0], B[0], 6, A[1], B[1], PSH | ACK, 0, 0, p, 40 + len(p))
+            for i, p in enumerate(payloads)]
+    (row,) = meter_of(segs).flush()
+    assert row["tls_packets"] == 3

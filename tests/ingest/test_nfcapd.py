@@ -279,7 +279,8 @@ def test_records_malformed_objects_and_nfdump_errors(tmp_path, monkeypatch):
     assert rows[0] == {"ts_start": 1704067201.25, "ts_end": 1704067209.999, "src_ip": "10.0.0.5",
                        "src_port": 50000, "dst_ip": "198.51.100.7", "dst_port": 3333, "proto": 6,
                        "packets": 12, "bytes": 1500, "tcp_flags": 0x1B, "psh_packets": None,
-                       "bytes_sq": None, "gap_sq": None, "gap_max": None, "sampling_rate": 1,
+                       "bytes_sq": None, "gap_sq": None, "gap_max": None, "tls_packets": None,
+                       "sampling_rate": 1,
                        "exporter": "192.0.2.1/7", "source": "nfcapd", "input_id": "sha"}
     forward, reverse = rows[1:]
     assert (forward["src_ip"], forward["packets"], forward["sampling_rate"]) == ("2001:db8::1", 5, 100)

@@ -43,12 +43,12 @@ SLOT = np.dtype([
 ])
 FLOW = np.dtype([("live", "u1"), ("flags", "u1"), ("start", "f8"), ("end", "f8"),
                  ("packets", "i8"), ("bytes", "i8"), ("psh", "i8"), ("bytes_sq", "i8"),
-                 ("gap_sq", "f8"), ("gap_max", "f8")])
+                 ("gap_sq", "f8"), ("gap_max", "f8"), ("tls", "i8")])
 ENDED = np.dtype([
     ("ver", "u1"), ("proto", "u1"), ("flags", "u1"), ("src_hi", "u8"), ("src_lo", "u8"),
     ("dst_hi", "u8"), ("dst_lo", "u8"), ("sport", "u2"), ("dport", "u2"),
     ("start", "f8"), ("end", "f8"), ("packets", "i8"), ("bytes", "i8"), ("psh", "i8"),
-    ("bytes_sq", "i8"), ("gap_sq", "f8"), ("gap_max", "f8"),
+    ("bytes_sq", "i8"), ("gap_sq", "f8"), ("gap_max", "f8"), ("tls", "i8"),
 ])
 
 HELLO = np.dtype([("row", "i8"), ("off", "i8"), ("len", "i4")])  # SNI read in compiled code
@@ -329,6 +329,8 @@ def _meter(buf, rows, slots, flows, cfg_ports, outs):
         s, d = _slot(slots, row, out)
         slot_of[i] = s
         _count(flows, s, d, row, (idle, active), (slots, ended, out))
+        if _opens_tls_record(buf, row.pl_off, row.pl_len):
+            flows[2 * s + d].tls += 1
         conn = slots[s]
         if row.ts > conn.last_ts:
             conn.last_ts = row.ts
@@ -342,6 +344,12 @@ def _meter(buf, rows, slots, flows, cfg_ports, outs):
             conn.dpi, conn.first_dir, conn.budget = said, d, np.int32(cfg[3])
             if said == TLS:
                 _read_hello(buf, row, conn, (i, hellos, out))
+
+
+@njit(cache=True, nogil=True)
+def _opens_tls_record(b, p, n):
+    """meter.opens_tls_record, compiled."""
+    return n >= 5 and 20 <= b[p] <= 23 and b[p + 1] == 3 and b[p + 2] <= 4
 
 
 @njit(cache=True, nogil=True)
@@ -395,7 +403,7 @@ def _count(flows, s, d, row, timeouts, sinks):
         _emit(slots[s], d, f, ended, out)
     if not f.live:
         f.live, f.flags, f.start, f.end, f.packets, f.bytes = 1, 0, ts, ts, 0, 0
-        f.psh, f.bytes_sq, f.gap_sq, f.gap_max = 0, 0, 0.0, 0.0
+        f.psh, f.bytes_sq, f.gap_sq, f.gap_max, f.tls = 0, 0, 0.0, 0.0, 0
     elif ts > f.end:
         gap = ts - f.end
         f.gap_sq += gap * gap
@@ -422,7 +430,7 @@ def _emit(conn, d, f, ended, out):
         e.src_hi, e.src_lo, e.sport = conn.b_hi, conn.b_lo, conn.b_port
         e.dst_hi, e.dst_lo, e.dport = conn.a_hi, conn.a_lo, conn.a_port
     e.start, e.end, e.packets, e.bytes = f.start, f.end, f.packets, f.bytes
-    e.psh, e.bytes_sq, e.gap_sq, e.gap_max = f.psh, f.bytes_sq, f.gap_sq, f.gap_max
+    e.psh, e.bytes_sq, e.gap_sq, e.gap_max, e.tls = f.psh, f.bytes_sq, f.gap_sq, f.gap_max, f.tls
     f.live = 0
 
 

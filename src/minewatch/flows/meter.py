@@ -8,7 +8,9 @@ says.
 
 For the behavioural model each record also keeps the sums that give its packet-size and gap
 spread: squared IP lengths, squared gaps between consecutive packets (a packet older than the
-record's last adds no gap), the longest gap, and the packets with PSH set.
+record's last adds no gap), the longest gap, the packets with PSH set, and the packets whose
+payload opens a TLS record (content type 20-23, version 3.x: a pool behind TLS can only be judged
+by its shape, a plaintext one by its payload).
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from minewatch.decode.packet import Segment
 from minewatch.schema import arrow_schema
 
 # A live record is a list [ts_start, ts_end, packets, bytes, tcp_flags, psh, bytes_sq, gap_sq,
-# gap_max]: mutating a list in place is the cheapest per-packet update Python offers.
-_START, _END, _PACKETS, _BYTES, _FLAGS, _PSH, _BYTES_SQ, _GAP_SQ, _GAP_MAX = range(9)
+# gap_max, tls]: mutating a list in place is the cheapest per-packet update Python offers.
+_START, _END, _PACKETS, _BYTES, _FLAGS, _PSH, _BYTES_SQ, _GAP_SQ, _GAP_MAX, _TLS = range(10)
 PSH = 0x08
 
 
@@ -69,6 +71,8 @@ class FlowMeter:
         rec[_FLAGS] |= seg.flags
         if seg.flags & PSH:
             rec[_PSH] += 1
+        if opens_tls_record(seg.payload):
+            rec[_TLS] += 1
         self._flows[key] = rec  # (re)inserted last: the dict stays in activity order
 
     def expired(self, now: float) -> list[dict]:
@@ -99,8 +103,14 @@ class FlowMeter:
         return [_row(key, rec, exporter, input_id) for key, rec in ended]
 
 
+def opens_tls_record(p: bytes) -> bool:
+    """A TLS record header: content type 20-23, major version 3, minor 0-4 (SSL 3.0 to 1.3's
+    legacy 3.3; conntable's _opens_tls_record is the compiled twin)."""
+    return len(p) >= 5 and 20 <= p[0] <= 23 and p[1] == 3 and p[2] <= 4
+
+
 def _new(ts: float) -> list:
-    return [ts, ts, 0, 0, 0, 0, 0, 0.0, 0.0]
+    return [ts, ts, 0, 0, 0, 0, 0, 0.0, 0.0, 0]
 
 
 def _row(key: tuple, rec: list, exporter: str, input_id: str) -> dict:
@@ -109,7 +119,7 @@ def _row(key: tuple, rec: list, exporter: str, input_id: str) -> dict:
         "ts_start": rec[_START], "ts_end": rec[_END], "src_ip": src, "src_port": sport,
         "dst_ip": dst, "dst_port": dport, "proto": proto, "packets": rec[_PACKETS],
         "bytes": rec[_BYTES], "tcp_flags": rec[_FLAGS], "psh_packets": rec[_PSH],
-        "bytes_sq": rec[_BYTES_SQ], "gap_sq": rec[_GAP_SQ], "gap_max": rec[_GAP_MAX], "sampling_rate": 1,
+        "bytes_sq": rec[_BYTES_SQ], "gap_sq": rec[_GAP_SQ], "gap_max": rec[_GAP_MAX], "tls_packets": rec[_TLS], "sampling_rate": 1,
         "exporter": exporter, "source": "pcap", "input_id": input_id,
     }
 

@@ -223,6 +223,7 @@ def _flow_table(e: np.ndarray, exporter: str, input_id: str) -> pa.Table:
         "proto": e["proto"].astype(np.int64), "packets": e["packets"], "bytes": e["bytes"],
         "tcp_flags": e["flags"].astype(np.int64), "psh_packets": e["psh"],
         "bytes_sq": e["bytes_sq"], "gap_sq": e["gap_sq"], "gap_max": e["gap_max"],
+        "tls_packets": e["tls"],
         "sampling_rate": np.ones(n, np.int64),
         "exporter": [exporter] * n, "source": ["pcap"] * n, "input_id": [input_id] * n,
     }, schema=schema.arrow_schema("flows"))
