@@ -166,6 +166,8 @@ app.command()(_telemetry.collect)
 app.command()(_telemetry.watch)
 from minewatch.cli import websites as _websites  # noqa: E402  (browser mining)
 app.command()(_websites.websites)
+from minewatch.cli.model import app as _model_app  # noqa: E402  (behavioural model train/info)
+app.add_typer(_model_app, name="model")
 
 
 def main() -> None:
