@@ -109,7 +109,7 @@ SESSIONS = _cols(
     ("bytes_down", I64, "IP bytes pool to miner"),
     ("packets_up", I64, "packets miner to pool"),
     ("packets_down", I64, "packets pool to miner"),
-    ("detection", STR, "payload, sni, dns-intel, ip-intel"),
+    ("detection", STR, "payload, sni, dns-intel, ip-intel, or behaviour (the flow model alone)"),
     ("evidence", STR, "JSON list of the facts behind the detection"),
     ("input_id", STR, "sha256 of the input file that produced the session"),
 )

@@ -18,6 +18,7 @@ from collections import defaultdict
 import pyarrow as pa
 
 from minewatch import schema
+from minewatch.detect.behaviour import behaviour_sessions
 from minewatch.detect.intel import PoolIntel
 from minewatch.detect.verdict import MinerFacts, judge
 from minewatch.enrich.geo import GeoDB
@@ -57,7 +58,7 @@ WHERE proto = 6 AND (dst_ip IN (SELECT ip FROM servers) OR src_ip IN (SELECT ip 
 GROUP BY ALL ORDER BY ALL
 """
 
-CONFIDENCE = {"payload": 0.99, "sni": 0.9, "dns-intel": 0.8, "ip-intel": 0.6}
+CONFIDENCE = {"payload": 0.99, "sni": 0.9, "dns-intel": 0.8, "ip-intel": 0.6, "behaviour": 0.5}
 
 
 def rebuild(store: Store, intel: PoolIntel, geo: GeoDB, register=None) -> None:
@@ -75,6 +76,7 @@ def rebuild(store: Store, intel: PoolIntel, geo: GeoDB, register=None) -> None:
     payload = merge_pieces(store.rows("SELECT * FROM payload_sessions ORDER BY ts_start, session_id"))
     sessions = [_finish_payload(s, conn, endpoints) for s in payload]
     flow = _flow_sessions(conn, endpoints, {_key4(s) for s in payload}, store)
+    flow += behaviour_sessions(store.db, {_key4(s) for s in payload + flow})
     _estimate_flow_sessions(flow, sessions)
     sessions += flow
     store.replace("sessions", schema.to_table("sessions", sessions))
@@ -240,7 +242,8 @@ def _miner(ip: str, group: list[dict], period: tuple[float, float]) -> dict:
     coin, alg = _main(group)
     est = combine_estimates([s for s in group if s.get("algorithm") == alg])
     vis = ("plaintext" if any(s["detection"] == "payload" for s in group) else
-           "tls" if any(s["detection"] == "sni" for s in group) else "flow-only")
+           "tls" if any(s["detection"] == "sni" or (s["detection"] == "behaviour" and s["tls"])
+                        for s in group) else "flow-only")
     span = max(period[1] - period[0], 1e-9)
     row = {"ip": ip, "period_start": period[0], "period_end": period[1], "coin": coin,
            "coins": _join(s.get("coin") for s in group), "algorithm": alg,

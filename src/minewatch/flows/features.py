@@ -33,6 +33,7 @@ import numpy as np
 import pyarrow as pa
 
 from minewatch import schema
+from minewatch.store.duck import MEMORY_LIMIT
 
 KEY = ("client_ip", "client_port", "server_ip", "server_port", "proto")
 
@@ -190,12 +191,31 @@ def conversations(flows: pa.Table) -> pa.Table:
     (flow records joined), COUNTS, then the FEATURES as float64 columns, in that order, sorted
     by KEY."""
     con = duckdb.connect()
-    con.register("flows_in", flows.select(list(INPUT_COLUMNS)))
-    for name, sql in _ORIENT + (("directions", _DIRECTION),):
-        con.execute(f"CREATE TEMP TABLE {name} AS {sql}")
-    sql = _CONVERSATION.format(features=_feature_sql())
-    table = con.sql(f"{sql} ORDER BY {', '.join('k.' + k for k in KEY)}").to_arrow_table()
-    con.close()
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")  # the store's cap: a province's flows spill
+    con.register("flows_arrow", flows.select(list(INPUT_COLUMNS)))
+    try:
+        return conversations_in(con, "flows_arrow")
+    finally:
+        con.close()
+
+
+_STEPS = ("flows_in", *(name for name, _ in _ORIENT), "directions")
+
+
+def conversations_in(con: duckdb.DuckDBPyConnection, relation: str) -> pa.Table:
+    """`conversations` of a table already in a DuckDB connection (the store's `flows_once`),
+    computed there under its memory limit; the temporary tables are dropped afterwards."""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW flows_in AS "
+                f"SELECT {', '.join(INPUT_COLUMNS)} FROM {relation}")
+    try:
+        for name, sql in _ORIENT + (("directions", _DIRECTION),):
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+        sql = _CONVERSATION.format(features=_feature_sql())
+        table = con.sql(f"{sql} ORDER BY {', '.join('k.' + k for k in KEY)}").to_arrow_table()
+    finally:
+        for name in reversed(_STEPS[1:]):
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+        con.execute("DROP VIEW IF EXISTS flows_in")
     return table.combine_chunks()
 
 
