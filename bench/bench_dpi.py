@@ -250,33 +250,60 @@ def _warm_up() -> None:
 
 
 def child_minewatch(path: str) -> dict:
+    from minewatch import schema
     from minewatch.detect.intel import PoolIntel
     from minewatch.ingest.capture import read_capture
 
     import pyarrow as pa
 
+    import pyarrow.parquet as pq
+
     _warm_up()
     streamed, kept = Counter(), []
+    flows_file = Path(path + ".flows.parquet")
+    flows_out = pq.ParquetWriter(flows_file, schema.arrow_schema("flows"))
 
     def sink(name: str, table) -> None:  # as analyze streams rows to the store, drop them here
         streamed[name] += table.num_rows
         if name == "tls_hellos":
             kept.append(table)
+        elif name == "flows":  # to disk, as the store spools them: for the model, after timing
+            flows_out.write_table(table)
 
     t0 = time.perf_counter()
     with open(path, "rb") as f:
         tables, state, _ = read_capture(f, "bench", "bench.pcap", sink=sink)
     seconds = time.perf_counter() - t0
+    rss = _rss_mb()
+    flows_out.write_table(tables["flows"])
+    flows_out.close()
     tables["tls_hellos"] = pa.concat_tables([tables["tls_hellos"], *kept])
     intel = PoolIntel.builtin()
     keys = lambda rows: [_key(r["client_ip"], r["client_port"], r["server_ip"], r["server_port"])
                          for r in rows]
     sni = [r for r in tables["tls_hellos"].to_pylist() if intel.match(r["sni"])]
     web = tables["web_entities"].to_pylist()
+    payload = keys(tables["payload_sessions"].to_pylist())
     return {"seconds": seconds, "packets": state.counters.packets, "routed": state.routed,
-            "payload": keys(tables["payload_sessions"].to_pylist()), "sni": keys(sni),
+            "payload": payload, "sni": keys(sni), "model": _model_keys(flows_file, payload + keys(sni)),
             "web_hosts": sorted({r["host"] for r in web if r["kind"] == "page"}),
-            "web_rows": len(web)} | _rss_mb()
+            "web_rows": len(web)} | rss
+
+
+def _model_keys(flows_file: Path, covered: list[str]) -> list[str]:
+    """Connections the behavioural model adds, as `analyze` would after reading (untimed: it
+    runs in the derive step, over the stored flows)."""
+    import duckdb
+
+    from minewatch.detect.behaviour import behaviour_sessions
+
+    con = duckdb.connect()
+    con.execute(f"CREATE TEMP TABLE flows_once AS SELECT * FROM read_parquet('{flows_file}')")
+    flows_file.unlink()
+    covered_keys = {tuple(k.split("|")) for k in covered}
+    covered_keys = {(a, int(b), c, int(d)) for a, b, c, d in covered_keys}
+    found = behaviour_sessions(con, covered_keys)
+    return [_key(s["client_ip"], s["client_port"], s["server_ip"], s["server_port"]) for s in found]
 
 
 def child_nfstream(path: str) -> dict:
@@ -337,7 +364,8 @@ def report(cap: Capture, size: int, mw: dict, nf: dict | None) -> None:
           f"connections, {len(set(cap.visits.values()))} browser-miner sites")
     print(_side_line("minewatch", mw, size) + f"  ({mw['routed'] / mw['packets']:.1%} of "
           "packets decoded in Python)")
-    found = {"minewatch": set(mw["payload"]), "mw+SNI": set(mw["payload"]) | set(mw["sni"])}
+    found = {"minewatch": set(mw["payload"]), "mw+SNI": set(mw["payload"]) | set(mw["sni"]),
+             "mw+SNI+model": set(mw["payload"]) | set(mw["sni"]) | _oriented(mw["model"], cap)}
     if nf is not None:
         print(_side_line("NFStream", nf, size) + f"  ({nf['flows']:,} flows)")
         print(f"ratio minewatch / NFStream: {nf['seconds'] / mw['seconds']:.2f}x packets/s")
@@ -356,6 +384,11 @@ def report(cap: Capture, size: int, mw: dict, nf: dict | None) -> None:
     if nf is not None:
         print(f"browser-miner connections NFStream labels Mining: "
               f"{sum(k in found['NFStream'] for k in cap.visits)}/{len(cap.visits)}")
+
+
+def _oriented(keys: list[str], cap: Capture) -> set[str]:
+    """The model picks a conversation's client by its own rule: match the truth's orientation."""
+    return {_flip(k) if _flip(k) in cap.miners else k for k in keys}
 
 
 def _flip(key: str) -> str:
