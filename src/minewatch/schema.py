@@ -127,6 +127,8 @@ MINERS = _cols(
     ("agents", STR, "miner software, comma separated"),
     ("sessions", I64, "pool sessions in the period"),
     ("visibility", STR, "plaintext (payload seen), tls, or flow-only"),
+    ("detections", STR, "how its sessions were found: payload, sni, dns-intel, ip-intel, behaviour "
+     "(comma-separated); 'behaviour' alone is a lead for the model only, to verify"),
     ("hashrate_hs", F64, "hashrate of the main algorithm, H/s (Sol/s for Equihash); null if unknown"),
     ("hashrate_low_hs", F64, "95% interval lower end, H/s"),
     ("hashrate_high_hs", F64, "95% interval upper end, H/s"),

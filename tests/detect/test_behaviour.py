@@ -14,6 +14,7 @@ from minewatch.cli.progress import NullProgress
 from minewatch.detect.behaviour import DETECTION, behaviour_sessions
 from minewatch.detect.model import load
 from minewatch.engine.local import analyze
+from minewatch.report.build import build_report, render
 from minewatch.sim.run import simulate
 from minewatch.store.duck import Store
 
@@ -83,16 +84,23 @@ def province(tmp_path_factory):
     truth = {m["ip"]: m for m in json.loads((out / "truth.json").read_text())["miners"]}
     with Store(out / "mw.duckdb", read_only=True) as store:
         sessions = store.rows("SELECT client_ip, detection FROM sessions")
-    return truth, sessions
+    return truth, sessions, out / "mw.duckdb"
 
 
 def test_flow_exports_alone_find_the_miners_of_unlisted_pools(province):
     """Without the DNS log no pool address is known: the model alone finds them (hand-checked
     on seed 7: 146 of 150 miners, one false miner, a WebSocket look-alike on 443)."""
-    truth, sessions = province
+    truth, sessions, _ = province
     assert {s["detection"] for s in sessions} == {DETECTION}
     found = {s["client_ip"] for s in sessions}
     assert len(found & set(truth)) >= 0.9 * len(truth)
     assert len(found - set(truth)) <= 2
     tls = {ip for ip, m in truth.items() if m["tls"]}
     assert len(found & tls) >= 0.9 * len(tls)
+
+
+def test_the_report_counts_them_as_leads(province):
+    _, sessions, db = province
+    report, miners = build_report(db)
+    assert report["model_only_ips"] == report["miner_ips"] == len({s["client_ip"] for s in sessions})
+    assert "rest on the behavioural model alone" in render(report, miners, "text")

@@ -59,6 +59,7 @@ def situation(miners: list[dict], period_start: float, period_end: float, bytes_
         "compromised_ips": compromised,
         "compromised_share": compromised / len(miners) if miners else 0.0,
         "unmeasured_miner_ips": sum(1 for m in miners if m.get("hashrate_hs") is None),
+        "model_only_ips": sum(1 for m in miners if m.get("detections") == "behaviour"),
         "inputs": inputs or [],
     }
 

@@ -222,10 +222,16 @@ def summary_paragraph(report: dict) -> str:
 
 
 def _sentence_miners(report: dict) -> str:
-    return (f"observed {format_count(report.get('miner_ips'))} internal IPs mining cryptocurrency "
+    text = (f"observed {format_count(report.get('miner_ips'))} internal IPs mining cryptocurrency "
             f"in {format_count(report.get('sessions'))} pool sessions, with pool egress traffic of "
             f"{format_mbps(report.get('pool_egress_mbps'))} (ingress "
             f"{format_mbps(report.get('pool_ingress_mbps'))}).")
+    model_only = number(report.get("model_only_ips"))
+    if model_only:
+        text += (f" {format_count(model_only)} of these IPs rest on the behavioural model alone "
+                 "(connections shaped like pool sessions to pools no list names): leads to verify, "
+                 "for instance with `minewatch probe`, before a notice.")
+    return text
 
 
 def _sentence_hashrate(report: dict) -> str:
