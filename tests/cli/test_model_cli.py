@@ -31,7 +31,24 @@ def test_train_refuses_an_unknown_scale_and_bad_seeds(tmp_path):
     runner = CliRunner()
     assert runner.invoke(app, ["model", "train", "--scale", "galaxy", "--out", str(tmp_path)]).exit_code == 2
     assert runner.invoke(app, ["model", "train", "--seeds", "a-b", "--out", str(tmp_path)]).exit_code == 2
+    missing = runner.invoke(app, ["model", "train", "--captures", str(tmp_path / "none"),
+                                  "--out", str(tmp_path)])
+    assert missing.exit_code == 2 and "not a directory" in missing.output
 
 
 def test_seed_lists_and_ranges():
     assert _seeds("101-103, 7") == (101, 102, 103, 7)
+
+
+def test_train_rebuilds_a_model_that_loads_and_scores(tmp_path):
+    """Three small seeds, no real captures: the whole pipeline, from simulation to a card."""
+    from minewatch.detect.model import load
+
+    (tmp_path / "captures").mkdir()
+    out = CliRunner().invoke(app, ["model", "train", "--seeds", "901-903", "--out",
+                                   str(tmp_path / "model"), "--captures", str(tmp_path / "captures")])
+    assert out.exit_code == 0, out.output
+    model = load(tmp_path / "model")
+    assert model.card["trained_on"]["seeds"] == [901, 902, 903]
+    assert model.card["out_of_fold"]["recall"] >= 0.9
+    assert model.card["out_of_fold"]["false_positives"] <= 1e-4 * model.card["out_of_fold"]["negatives"]

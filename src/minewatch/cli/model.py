@@ -51,6 +51,8 @@ def train(
         chosen = _seeds(seeds)
     except ValueError:
         fail(f"--seeds: {seeds!r} is not a list of numbers or ranges", EXIT_USAGE)
+    if captures is not None and not captures.is_dir():
+        fail(f"--captures: {captures} is not a directory", EXIT_USAGE)
     kw = {"out": out} if out is not None else {}
     config = TrainConfig(seeds=chosen, scale=scale, captures=captures or PCAPS, work=work,
                          threads=threads, **kw)
