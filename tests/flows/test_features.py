@@ -144,3 +144,26 @@ def test_features_do_not_depend_on_where_the_meter_cut():
 
 def test_schema_hash_is_stable_text():
     assert len(input_schema_hash()) == 16 and input_schema_hash() == input_schema_hash()
+
+
+def test_conversations_in_batches_are_the_whole_table_in_pieces():
+    """iter_conversations_in (what analyze scores, a batch at a time) gives the rows of
+    conversations_in, in order, in tables of at most batch_rows rows."""
+    import duckdb
+
+    import pyarrow as pa
+
+    from minewatch.flows.features import conversations_in, iter_conversations_in
+
+    con = duckdb.connect()
+    rows = [rec((f"10.0.0.{i}", 40000 + i), ("203.0.113.7", 443), 100.0 + i, 160.0 + i, 9, 900)
+            for i in range(1, 60)]
+    con.register("flows_arrow", to_table("flows", rows))
+    whole = conversations_in(con, "flows_arrow")
+    parts = list(iter_conversations_in(con, "flows_arrow", batch_rows=7))
+    assert whole.num_rows == 59 and max(p.num_rows for p in parts) <= 7
+    def rows(t):  # NaN (a missing packet statistic) compares equal to itself here
+        return [{k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()}
+                for r in t.to_pylist()]
+
+    assert rows(pa.concat_tables(parts)) == rows(whole)

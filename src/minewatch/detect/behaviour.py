@@ -40,11 +40,8 @@ def behaviour_sessions(db, covered: set[tuple], model=None) -> list[dict]:
     from minewatch.detect.model import load
 
     model = model or load()
-    convs = features.conversations_in(db, "flows_once")
-    if not convs.num_rows:
-        return []
-    scores = model.probability(features.matrix(convs))
-    rows = _flagged(convs, scores, model.threshold)
+    rows = [row for convs in features.iter_conversations_in(db, "flows_once")
+            for row in _flagged(convs, model.probability(features.matrix(convs)), model.threshold)]
     if not rows:
         return []
     judged = _judged(db)

@@ -27,6 +27,8 @@ any of its records lacks it.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import duckdb
 import numpy as np
@@ -205,18 +207,36 @@ _STEPS = ("flows_in", *(name for name, _ in _ORIENT), "directions")
 def conversations_in(con: duckdb.DuckDBPyConnection, relation: str) -> pa.Table:
     """`conversations` of a table already in a DuckDB connection (the store's `flows_once`),
     computed there under its memory limit; the temporary tables are dropped afterwards."""
+    with _steps(con, relation) as sql:
+        return con.sql(sql).to_arrow_table().combine_chunks()
+
+
+def iter_conversations_in(con: duckdb.DuckDBPyConnection, relation: str,
+                          batch_rows: int = 1 << 16) -> Iterator[pa.Table]:
+    """`conversations_in` in tables of at most batch_rows rows, so a province's millions of
+    conversations never sit in memory at once."""
+    with _steps(con, relation) as sql:
+        rel = con.sql(sql)
+        reader = getattr(rel, "to_arrow_reader", None) or rel.fetch_record_batch  # DuckDB < 2.0
+        for batch in reader(batch_rows):
+            if batch.num_rows:
+                yield pa.Table.from_batches([batch])
+
+
+@contextmanager
+def _steps(con: duckdb.DuckDBPyConnection, relation: str) -> Iterator[str]:
+    """The intermediate tables in `con`, and the final query over them (dropped afterwards)."""
     con.execute(f"CREATE OR REPLACE TEMP VIEW flows_in AS "
                 f"SELECT {', '.join(INPUT_COLUMNS)} FROM {relation}")
     try:
         for name, sql in _ORIENT + (("directions", _DIRECTION),):
             con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
         sql = _CONVERSATION.format(features=_feature_sql())
-        table = con.sql(f"{sql} ORDER BY {', '.join('k.' + k for k in KEY)}").to_arrow_table()
+        yield f"{sql} ORDER BY {', '.join('k.' + k for k in KEY)}"
     finally:
         for name in reversed(_STEPS[1:]):
             con.execute(f"DROP TABLE IF EXISTS {name}")
         con.execute("DROP VIEW IF EXISTS flows_in")
-    return table.combine_chunks()
 
 
 def matrix(table: pa.Table) -> np.ndarray:
