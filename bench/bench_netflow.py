@@ -25,12 +25,12 @@ import argparse  # noqa: E402
 import ipaddress  # noqa: E402
 import time  # noqa: E402
 
-import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
 
 from minewatch.decode import ipfix, netflow_v9  # noqa: E402
-from minewatch.decode.flowfields import ExportConfig, ipv4_text  # noqa: E402
+from minewatch.decode.flowfields import ExportConfig  # noqa: E402
 from minewatch.ingest.exports import ExportDecoder  # noqa: E402
+from minewatch.sim.telemetry import random_flows  # noqa: E402
 
 try:
     from netflow import parse_packet as ref_parse_packet
@@ -52,20 +52,6 @@ def pin_one_core() -> None:
     """Keep Arrow's compute and IO pools to one thread (they may already exist)."""
     pa.set_cpu_count(1)
     pa.set_io_thread_count(1)
-
-
-def random_flows(n: int, seed: int = 1) -> pa.Table:
-    """`n` unsampled IPv4 flows over ten minutes, in start order (a `flows` table)."""
-    rng = np.random.default_rng(seed)
-    start = np.round(1.7e9 + np.sort(rng.uniform(0, 600, n)), 3)
-    return pa.table({
-        "ts_start": start, "ts_end": np.round(start + rng.uniform(0, 30, n), 3),
-        "src_ip": ipv4_text(rng.integers(0, 2**32, n, dtype=np.uint64)),
-        "src_port": rng.integers(1024, 65536, n), "proto": rng.choice([6, 17], n),
-        "dst_ip": ipv4_text(rng.integers(0, 2**32, n, dtype=np.uint64)),
-        "dst_port": rng.choice([443, 3333, 4444, 14444, 53], n),
-        "packets": rng.integers(1, 5000, n), "bytes": rng.integers(40, 10**7, n),
-        "tcp_flags": rng.integers(0, 64, n), "sampling_rate": np.ones(n, np.int64)})
 
 
 def encode(flows: pa.Table, per_datagram: int) -> dict[str, list[bytes]]:

@@ -15,27 +15,15 @@ from hypothesis import strategies as st
 from minewatch.decode import ipfix
 from minewatch.decode import netflow_v9 as v9
 from minewatch.decode.flowfields import (DataBlock, ExportConfig, FieldSpec, Template,
-                                         TemplateSet, ipv4_text, pack_rows)
+                                         TemplateSet, pack_rows)
 from minewatch.decode.templates import TemplateCache
 from minewatch.ingest import exports
 from minewatch.ingest.exports import ExportDecoder
+from minewatch.sim.telemetry import random_flows
 
 MODULES = {9: v9, 10: ipfix}
 KEY = ["ts_start", "ts_end", "src_ip", "src_port", "dst_ip", "dst_port", "proto", "packets",
        "bytes", "tcp_flags", "sampling_rate", "exporter", "source"]
-
-
-def flows(n: int, seed: int, rate: int = 1) -> pa.Table:
-    rng = np.random.default_rng(seed)
-    start = np.round(1.7e9 + np.sort(rng.uniform(0, 600, n)), 3)
-    return pa.table({
-        "ts_start": start, "ts_end": np.round(start + rng.uniform(0, 30, n), 3),
-        "src_ip": ipv4_text(rng.integers(0, 2**32, n, dtype=np.uint64)),
-        "src_port": rng.integers(1024, 65536, n), "proto": rng.choice([6, 17], n),
-        "dst_ip": ipv4_text(rng.integers(0, 2**32, n, dtype=np.uint64)),
-        "dst_port": rng.choice([443, 3333, 53], n), "packets": rng.integers(1, 5000, n),
-        "bytes": rng.integers(40, 10**7, n), "tcp_flags": rng.integers(0, 64, n),
-        "sampling_rate": np.full(n, rate, np.int64)})
 
 
 def reference(datagrams: list[tuple[bytes, str]]) -> tuple[pa.Table, dict]:
@@ -67,7 +55,7 @@ def same(datagrams: list[tuple[bytes, str]]) -> int:
 def with_rate(kind: int, n: int, seed: int, rate: int, **config) -> list[bytes]:
     cfg = ExportConfig(boot_time=1.7e9 - 3600, **config)
     encode = v9.encode_v9_datagrams if kind == 9 else ipfix.encode_ipfix_messages
-    return encode(flows(n, seed, rate), cfg)
+    return encode(random_flows(n, seed, rate), cfg)
 
 
 @pytest.mark.parametrize("kind", [9, 10])

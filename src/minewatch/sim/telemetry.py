@@ -55,3 +55,20 @@ def _table(start, end, src, sport, dst, dport, proto, packets, nbytes, flags) ->
 def exporter_of(city_index: dict[str, int], city: str) -> str:
     """One border exporter per city (its address and NetFlow source id)."""
     return str(ipaddress.IPv4Address(0x0AC80001 + (city_index.get(city, 0) << 8)))
+
+
+def random_flows(n: int, seed: int = 1, sampling_rate: int = 1) -> pa.Table:
+    """`n` IPv4 flows between random addresses over ten minutes, in start order (the columns
+    the exporters' encoders read): the load of the decoder benchmarks and round-trip tests."""
+    from minewatch.decode.flowfields import ipv4_text
+
+    rng = np.random.default_rng(seed)
+    start = np.round(1.7e9 + np.sort(rng.uniform(0, 600, n)), 3)
+    return pa.table({
+        "ts_start": start, "ts_end": np.round(start + rng.uniform(0, 30, n), 3),
+        "src_ip": ipv4_text(rng.integers(0, 2**32, n, dtype=np.uint64)),
+        "src_port": rng.integers(1024, 65536, n), "proto": rng.choice([6, 17], n),
+        "dst_ip": ipv4_text(rng.integers(0, 2**32, n, dtype=np.uint64)),
+        "dst_port": rng.choice([443, 3333, 4444, 14444, 53], n),
+        "packets": rng.integers(1, 5000, n), "bytes": rng.integers(40, 10**7, n),
+        "tcp_flags": rng.integers(0, 64, n), "sampling_rate": np.full(n, sampling_rate, np.int64)})
