@@ -18,7 +18,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 
 
 def _seeds(text: str) -> tuple[int, ...]:
-    """'101,102' or '101-106' (or a mix) as a tuple of seeds."""
+    """'101,102' or '101-115' (or a mix) as a tuple of seeds."""
     out: list[int] = []
     for part in filter(None, (p.strip() for p in text.split(","))):
         lo, _, hi = part.partition("-")
@@ -28,8 +28,8 @@ def _seeds(text: str) -> tuple[int, ...]:
 
 @app.command()
 def train(
-    seeds: str = typer.Option("101-106", "--seeds", help="Simulator seeds to train on, e.g. "
-                              "101-106 or 1,2,3. Keep them apart from evaluation seeds."),
+    seeds: str = typer.Option("101-115", "--seeds", help="Simulator seeds to train on, e.g. "
+                              "101-115 or 1,2,3. Keep them apart from evaluation seeds."),
     scale: str = typer.Option("small", "--scale", help="Simulator scale: small, medium, province."),
     out: Optional[Path] = typer.Option(None, "--out", help="Directory for behaviour.txt and "
                                        "behaviour.json (default: the package's own model)."),

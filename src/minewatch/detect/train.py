@@ -4,7 +4,7 @@ out-of-fold scores, and write the model with its card.
 
 The threshold: the training seeds are split into folds (whole seeds); each fold is scored by a
 model fitted without it, and the threshold is the lowest score that keeps the out-of-fold false
-positives at or under `target_fp` of the non-mining conversations (default 2e-5, well under the
+positives at or under `target_fp` of the non-mining conversations (default 1e-5, well under the
 1e-4 the model is held to). Scores of a model on its own training rows would be overconfident.
 """
 
@@ -23,7 +23,7 @@ from minewatch.detect import dataset
 from minewatch.detect.model import save, shipped_dir
 from minewatch.flows.features import FEATURES, matrix
 
-TRAIN_SEEDS = (101, 102, 103, 104, 105, 106)
+TRAIN_SEEDS = tuple(range(101, 116))  # 15 small provinces: more seeds lifted held-out TLS recall
 # Windows the model trains on: the whole capture (one hour in the simulator). Adding 15- and
 # 5-minute windows was tried: flow-export TLS miners in short windows stay hard to tell from
 # keepalive look-alikes, and the one threshold they push up cost the whole-capture recall
@@ -42,7 +42,7 @@ class TrainConfig:
     work: Path | None = None  # where simulated provinces are kept (and reused); temporary if None
     spans: tuple[float | None, ...] = SPANS
     folds: int = 3
-    target_fp: float = 2e-5
+    target_fp: float = 1e-5  # 2e-5 let one held-out seed reach 1.1e-4
     rounds: int = 300
     threads: int = 2
 
