@@ -26,11 +26,20 @@ from minewatch.flows import features
 
 DETECTION = "behaviour"
 
-# Per directional 5-tuple of flows_once: whether a flow export saw it, and TLS record packets.
+# Per flagged conversation, over both directions' records in flows_once: whether flow exports
+# alone saw it, and how many of its packets opened a TLS record.
 _JUDGED = """
-SELECT src_ip, src_port, dst_ip, dst_port, proto, bool_or(source <> 'pcap') AS exported,
+WITH ends AS (
+  SELECT k.*, f.source, f.tls_packets FROM _flagged k JOIN flows_once f
+    ON f.proto = k.proto AND f.src_ip = k.client_ip AND f.src_port = k.client_port
+   AND f.dst_ip = k.server_ip AND f.dst_port = k.server_port
+  UNION ALL
+  SELECT k.*, f.source, f.tls_packets FROM _flagged k JOIN flows_once f
+    ON f.proto = k.proto AND f.src_ip = k.server_ip AND f.src_port = k.server_port
+   AND f.dst_ip = k.client_ip AND f.dst_port = k.client_port)
+SELECT client_ip, client_port, server_ip, server_port, bool_and(source <> 'pcap') AS exported,
        sum(coalesce(tls_packets, 0)) AS tls
-FROM flows_once GROUP BY ALL
+FROM ends GROUP BY ALL
 """
 
 
@@ -42,17 +51,10 @@ def behaviour_sessions(db, covered: set[tuple], model=None) -> list[dict]:
     model = model or load()
     rows = [row for convs in features.iter_conversations_in(db, "flows_once")
             for row in _flagged(convs, model.probability(features.matrix(convs)), model.threshold)]
-    if not rows:
-        return []
-    judged = _judged(db)
-    out = []
-    for r, score in rows:
-        key = (r["client_ip"], r["client_port"], r["server_ip"], r["server_port"])
-        seen = _seen(judged, key, r["proto"])
-        if seen is None or key in covered or _flip(key) in covered:
-            continue
-        out.append(_session(r, score, seen, model))
-    return out
+    rows = [(r, score) for r, score in rows if _key(r) not in covered
+            and _flip(_key(r)) not in covered]
+    seen = _seen(db, [r for r, _ in rows])
+    return [_session(r, score, seen[_key(r)], model) for r, score in rows if _key(r) in seen]
 
 
 def _flagged(convs: pa.Table, scores: np.ndarray, threshold: float) -> list[tuple[dict, float]]:
@@ -60,19 +62,21 @@ def _flagged(convs: pa.Table, scores: np.ndarray, threshold: float) -> list[tupl
     return list(zip(convs.take(pa.array(idx)).to_pylist(), scores[idx].tolist()))
 
 
-def _judged(db) -> dict[tuple, tuple[bool, int]]:
-    return {(r[0], r[1], r[2], r[3], r[4]): (r[5], r[6]) for r in db.execute(_JUDGED).fetchall()}
+def _key(r: dict) -> tuple:
+    return (r["client_ip"], r["client_port"], r["server_ip"], r["server_port"])
 
 
-def _seen(judged: dict, key: tuple, proto: int) -> str | None:
-    """'tls' or 'flow' when the model may judge the conversation, else None (plaintext seen)."""
-    ends = [judged.get((*key, proto)), judged.get((*_flip(key), proto))]
-    ends = [e for e in ends if e is not None]
-    if any(tls for _, tls in ends):
-        return "tls"
-    if ends and all(exported for exported, _ in ends):
-        return "flow"
-    return None
+def _seen(db, rows: list[dict]) -> dict[tuple, str]:
+    """'tls' or 'flow' for each conversation the model may judge; a plaintext one is left out."""
+    if not rows:
+        return {}
+    keys = pa.Table.from_pylist([{k: r[k] for k in features.KEY} for r in rows])
+    db.register("_flagged", keys)
+    try:
+        judged = db.execute(_JUDGED).fetchall()
+    finally:
+        db.unregister("_flagged")
+    return {tuple(j[:4]): "tls" if j[5] else "flow" for j in judged if j[5] or j[4]}
 
 
 def _flip(key: tuple) -> tuple:
