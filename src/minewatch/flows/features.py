@@ -194,6 +194,7 @@ def conversations(flows: pa.Table) -> pa.Table:
     by KEY."""
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")  # the store's cap: a province's flows spill
+    con.execute("SET enable_progress_bar = false")
     con.register("flows_arrow", flows.select(list(INPUT_COLUMNS)))
     try:
         return conversations_in(con, "flows_arrow")

@@ -38,6 +38,7 @@ class Store:
         # DuckDB's buffer pool takes 80 % of RAM by default; the ingest path's memory bound
         # (one capture in at most ~1 GB, docs/design-notes.md) needs it smaller. It spills.
         self.db.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        self.db.execute("SET enable_progress_bar = false")  # ours (rich) reports progress
         if not read_only:
             self.migrate()
 
