@@ -107,3 +107,11 @@ def test_a_model_file_its_card_does_not_describe_is_refused(tmp_path):
     (d / MODEL_FILE).write_bytes((d / MODEL_FILE).read_bytes() + b"\n")
     with pytest.raises(ModelMismatch, match="sha256"):
         load(d)
+
+
+def test_a_missing_or_broken_card_is_our_error_not_a_traceback(tmp_path):
+    with pytest.raises(ModelMismatch, match="no usable behavioural model"):
+        load(tmp_path)
+    (tmp_path / CARD_FILE).write_text("{not json")
+    with pytest.raises(ModelMismatch, match="no usable behavioural model"):
+        load(tmp_path)

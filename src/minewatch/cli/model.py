@@ -76,6 +76,4 @@ def info(
         model = load(directory)
     except ModelMismatch as exc:
         fail(str(exc), EXIT_DATAERR)
-    except FileNotFoundError as exc:
-        fail(f"no model there: {exc}", EXIT_DATAERR)
     typer.echo(json.dumps(model.card, indent=1))

@@ -69,9 +69,13 @@ def load(directory: Path | None = None) -> BehaviourModel:
     import lightgbm
 
     directory = Path(directory) if directory is not None else shipped_dir()
-    card = json.loads((directory / CARD_FILE).read_text(encoding="utf-8"))
-    check_card(card)
-    text = (directory / card.get("model", MODEL_FILE)).read_bytes()
+    try:
+        card = json.loads((directory / CARD_FILE).read_text(encoding="utf-8"))
+        check_card(card)
+        text = (directory / card.get("model", MODEL_FILE)).read_bytes()
+    except (OSError, ValueError) as exc:  # missing, unreadable, not JSON
+        raise ModelMismatch(f"{directory}: no usable behavioural model ({exc}); rebuild it with "
+                            "`minewatch model train`") from None
     if hashlib.sha256(text).hexdigest() != card.get("sha256"):
         raise ModelMismatch(f"{directory / MODEL_FILE} is not the model its card describes (sha256)")
     booster = lightgbm.Booster(model_str=text.decode("utf-8"))
