@@ -45,6 +45,7 @@ nfdump:
 	fi
 
 bench: install
+	$(PY) -m pip install -q --group bench
 	$(PY) -m bench
 
 # Optional public owner sources (纯真 qqwry in IPIP ipdb format, MIT; AS names from
