@@ -18,8 +18,8 @@ Recall is over the miner connections that speak inside the capture period:
 - minewatch finds one by its payload session, plus a TLS SNI naming a listed pool;
 - NFStream finds one by a flow whose nDPI application or category is "Mining".
 
-NFStream is not a minewatch dependency: without it (`pip install nfstream`) its side is skipped
-with a message. The files are deleted unless --keep.
+NFStream is not a minewatch dependency (`make bench` installs it, group `bench`): without it
+its side is skipped with a message. The files are deleted unless --keep.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ reference calls `netflow.parse_packet` per datagram with its templates dict and 
 `--repeat` runs. Before timing, the first 1,000 flow records of both decoders are compared
 (bytes, packets, addresses, ports). Rates count flow records only for minewatch; python-netflow
 also counts the IPFIX options records among its flows (one per 600 records: negligible).
-`netflow` is not a minewatch dependency: without it (`pip install netflow`) its side is skipped
-with a message.
+`netflow` is not a minewatch dependency (`make bench` installs it, group `bench`): without it
+its side is skipped with a message.
 """
 
 from __future__ import annotations
