@@ -74,16 +74,22 @@ def test_accuracy_on_holdout_names():
     assert _accuracy(labelled_names(HOLDOUT), "hold-out owner-type") >= 0.95
 
 
-def test_second_holdout_list_is_large_new_and_covers_every_type():
-    rows = labelled_names(HOLDOUT2)
-    assert len(rows) >= 400
+def _assert_new_list(path: Path, earlier: tuple[Path, ...], size: int, ascii_names: int) -> None:
+    """A further hold-out: at least `size` names, none repeated or in an earlier list (after
+    normalise_name), every type with at least 20 names, at least `ascii_names` ASCII ones."""
+    rows = labelled_names(path)
+    assert len(rows) >= size
     assert {t for _, t in rows} == set(OWNER_TYPES)
-    assert len({n for n, _ in rows}) == len(rows), "duplicate names"
-    seen = {normalise_name(n) for path in (LABELLED, HOLDOUT) for n, _ in labelled_names(path)}
+    assert len({normalise_name(n) for n, _ in rows}) == len(rows), "duplicate names"
+    seen = {normalise_name(n) for p in earlier for n, _ in labelled_names(p)}
     assert not [n for n, _ in rows if normalise_name(n) in seen], "names must be new"
     per_type = Counter(t for _, t in rows)
     assert min(per_type.values()) >= 20, per_type
-    assert sum(n.isascii() for n, _ in rows) >= 100 and not all(n.isascii() for n, _ in rows)
+    assert sum(n.isascii() for n, _ in rows) >= ascii_names and not all(n.isascii() for n, _ in rows)
+
+
+def test_second_holdout_list_is_large_new_and_covers_every_type():
+    _assert_new_list(HOLDOUT2, (LABELLED, HOLDOUT), 400, 100)
 
 
 def test_accuracy_on_second_holdout_names():
@@ -94,16 +100,7 @@ def test_accuracy_on_second_holdout_names():
 
 
 def test_third_holdout_list_is_large_new_and_covers_every_type():
-    rows = labelled_names(HOLDOUT3)
-    assert len(rows) >= 450
-    assert {t for _, t in rows} == set(OWNER_TYPES)
-    assert len({normalise_name(n) for n, _ in rows}) == len(rows), "duplicate names"
-    earlier = (LABELLED, HOLDOUT, HOLDOUT2)
-    seen = {normalise_name(n) for path in earlier for n, _ in labelled_names(path)}
-    assert not [n for n, _ in rows if normalise_name(n) in seen], "names must be new"
-    per_type = Counter(t for _, t in rows)
-    assert min(per_type.values()) >= 20, per_type
-    assert sum(n.isascii() for n, _ in rows) >= 100 and not all(n.isascii() for n, _ in rows)
+    _assert_new_list(HOLDOUT3, (LABELLED, HOLDOUT, HOLDOUT2), 450, 100)
 
 
 def test_accuracy_on_third_holdout_names():
@@ -116,16 +113,7 @@ def test_accuracy_on_third_holdout_names():
 
 
 def test_fourth_holdout_list_is_large_new_and_covers_every_type():
-    rows = labelled_names(HOLDOUT4)
-    assert len(rows) >= 450
-    assert {t for _, t in rows} == set(OWNER_TYPES)
-    assert len({normalise_name(n) for n, _ in rows}) == len(rows), "duplicate names"
-    earlier = (LABELLED, HOLDOUT, HOLDOUT2, HOLDOUT3)
-    seen = {normalise_name(n) for path in earlier for n, _ in labelled_names(path)}
-    assert not [n for n, _ in rows if normalise_name(n) in seen], "names must be new"
-    per_type = Counter(t for _, t in rows)
-    assert min(per_type.values()) >= 20, per_type
-    assert sum(n.isascii() for n, _ in rows) >= 50 and not all(n.isascii() for n, _ in rows)
+    _assert_new_list(HOLDOUT4, (LABELLED, HOLDOUT, HOLDOUT2, HOLDOUT3), 450, 50)
 
 
 def test_accuracy_on_fourth_holdout_names():
