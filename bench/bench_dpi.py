@@ -15,7 +15,9 @@ file in its own child process, so peak RSS is its own:
 
 Recall is over the miner connections that speak inside the capture period:
 
-- minewatch finds one by its payload session, plus a TLS SNI naming a listed pool;
+- minewatch finds one by its payload session, plus a TLS SNI naming a listed pool (its own
+  hello, or another connection's to the same address, as `analyze` derives), plus the
+  behavioural model;
 - NFStream finds one by a flow whose nDPI application or category is "Mining".
 
 NFStream is not a minewatch dependency (`make bench` installs it, group `bench`): without it
@@ -250,13 +252,12 @@ def _warm_up() -> None:
 
 
 def child_minewatch(path: str) -> dict:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     from minewatch import schema
     from minewatch.detect.intel import PoolIntel
     from minewatch.ingest.capture import read_capture
-
-    import pyarrow as pa
-
-    import pyarrow.parquet as pq
 
     _warm_up()
     streamed, kept = Counter(), []
@@ -267,7 +268,7 @@ def child_minewatch(path: str) -> dict:
         streamed[name] += table.num_rows
         if name == "tls_hellos":
             kept.append(table)
-        elif name == "flows":  # to disk, as the store spools them: for the model, after timing
+        elif name == "flows":  # to disk, as the store spools them: for after the timing
             flows_out.write_table(table)
 
     t0 = time.perf_counter()
@@ -277,33 +278,51 @@ def child_minewatch(path: str) -> dict:
     rss = _rss_mb()
     flows_out.write_table(tables["flows"])
     flows_out.close()
-    tables["tls_hellos"] = pa.concat_tables([tables["tls_hellos"], *kept])
-    intel = PoolIntel.builtin()
-    keys = lambda rows: [_key(r["client_ip"], r["client_port"], r["server_ip"], r["server_port"])
-                         for r in rows]
-    sni = [r for r in tables["tls_hellos"].to_pylist() if intel.match(r["sni"])]
+    intel, con = PoolIntel.builtin(), _flows_db(flows_file)
+    hellos = pa.concat_tables([tables["tls_hellos"], *kept]).to_pylist()
+    payload = _keys(tables["payload_sessions"].to_pylist())
+    sni = _keys([r for r in hellos if intel.match(r["sni"])]) + _sni_endpoint_keys(con, intel, hellos)
     web = tables["web_entities"].to_pylist()
-    payload = keys(tables["payload_sessions"].to_pylist())
     return {"seconds": seconds, "packets": state.counters.packets, "routed": state.routed,
-            "payload": payload, "sni": keys(sni), "model": _model_keys(flows_file, payload + keys(sni)),
+            "payload": payload, "sni": sni, "model": _model_keys(con, payload + sni),
             "web_hosts": sorted({r["host"] for r in web if r["kind"] == "page"}),
             "web_rows": len(web)} | rss
 
 
-def _model_keys(flows_file: Path, covered: list[str]) -> list[str]:
-    """Connections the behavioural model adds, as `analyze` would after reading (untimed: it
-    runs in the derive step, over the stored flows)."""
-    import duckdb
+def _keys(rows: list[dict]) -> list[str]:
+    return [_key(r["client_ip"], r["client_port"], r["server_ip"], r["server_port"]) for r in rows]
 
-    from minewatch.detect.behaviour import behaviour_sessions
+
+def _flows_db(flows_file: Path):
+    """The streamed flow records as `flows_once` in an in-memory DuckDB (the file is removed)."""
+    import duckdb
 
     con = duckdb.connect()
     con.execute(f"CREATE TEMP TABLE flows_once AS SELECT * FROM read_parquet('{flows_file}')")
     flows_file.unlink()
-    covered_keys = {tuple(k.split("|")) for k in covered}
-    covered_keys = {(a, int(b), c, int(d)) for a, b, c, d in covered_keys}
+    return con
+
+
+def _sni_endpoint_keys(con, intel, hellos: list[dict]) -> list[str]:
+    """Connections to an address that some TLS hello of the capture names as a listed pool, as
+    analyze's derive step finds them (engine/derive.py, flow sessions to learned endpoints)."""
+    endpoints = intel.endpoints([], [{k: r[k] for k in ("server_ip", "server_port", "sni")}
+                                     for r in hellos])
+    with_hello = {(r["client_ip"], r["client_port"], r["server_ip"], r["server_port"]) for r in hellos}
+    rows = con.execute("SELECT DISTINCT src_ip, src_port, dst_ip, dst_port FROM flows_once "
+                       "WHERE proto = 6").fetchall()
+    return [_key(*k) for k in rows
+            if (pool := endpoints.get(k[2])) is not None and pool.serves(k[3], k in with_hello)]
+
+
+def _model_keys(con, covered: list[str]) -> list[str]:
+    """Connections the behavioural model adds, as `analyze` would after reading (untimed: it
+    runs in the derive step, over the stored flows)."""
+    from minewatch.detect.behaviour import behaviour_sessions
+
+    covered_keys = {(a, int(b), c, int(d)) for a, b, c, d in (k.split("|") for k in covered)}
     found = behaviour_sessions(con, covered_keys)
-    return [_key(s["client_ip"], s["client_port"], s["server_ip"], s["server_port"]) for s in found]
+    return _keys(found)
 
 
 def child_nfstream(path: str) -> dict:
