@@ -14,6 +14,14 @@ OWNER_SOURCES ?= $(or $(MINEWATCH_OWNER_SOURCES),$(HOME)/.cache/minewatch/owner-
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@# LightGBM's wheel (the behavioural model) links the system's OpenMP runtime.
+	@if ! $(PYTHON) -c "import ctypes.util as u, sys; sys.exit(not u.find_library('gomp'))" \
+	   && command -v apt-get >/dev/null 2>&1; then \
+	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$SUDO apt-get install -y -q --no-install-recommends libgomp1 || \
+	  { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends libgomp1; } || \
+	  echo "libgomp1 could not be installed: the behavioural model will not load"; \
+	fi
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade "pip>=25.1"
 	$(PY) -m pip install -q -e . --group dev

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -115,3 +116,10 @@ def test_a_missing_or_broken_card_is_our_error_not_a_traceback(tmp_path):
     (tmp_path / CARD_FILE).write_text("{not json")
     with pytest.raises(ModelMismatch, match="no usable behavioural model"):
         load(tmp_path)
+
+
+def test_lightgbm_that_does_not_load_is_our_error(monkeypatch):
+    """Without the system's OpenMP runtime LightGBM's import fails: say so in one line."""
+    monkeypatch.setitem(sys.modules, "lightgbm", None)  # then `import lightgbm` raises ImportError
+    with pytest.raises(ModelMismatch, match="libgomp1"):
+        load()

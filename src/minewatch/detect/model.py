@@ -66,7 +66,11 @@ def check_card(card: dict) -> None:
 
 def load(directory: Path | None = None) -> BehaviourModel:
     """The model in `directory` (default: the shipped one), checked against its card and this code."""
-    import lightgbm
+    try:
+        import lightgbm
+    except (ImportError, OSError) as exc:  # its wheel needs the system's OpenMP (libgomp1)
+        raise ModelMismatch(f"the behavioural model cannot run: lightgbm does not load ({exc}); "
+                            "on Debian/Ubuntu: apt-get install libgomp1") from None
 
     directory = Path(directory) if directory is not None else shipped_dir()
     try:
