@@ -1,5 +1,6 @@
 # Two entry points: `make demo` and `make test`. Everything a run needs is installed here.
-# `make test` also installs Debian's nfdump (`make nfdump`), which reads nfcapd files; demo needs none.
+# `make test` also installs Debian's nfdump (`make nfdump`), which reads nfcapd files; `install` adds
+# libgomp1 (OpenMP, for LightGBM) where it is missing.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
