@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from minewatch.decode.flowfields import DataBlock, Datagram, ExporterOptions, Template, run_table
+from minewatch.decode.flowfields import DataBlock, Datagram, Template, run_table
 from minewatch.decode.templates import TemplateCache
 
 
@@ -27,7 +27,6 @@ class Wire:
     """Where a version's header keeps what a run needs."""
 
     version: bytes  # the first two bytes
-    source: str
     header: np.dtype  # big-endian header fields
     per_record_sequence: bool  # IPFIX counts records, v9 datagrams
 
@@ -35,11 +34,15 @@ class Wire:
     def size(self) -> int:
         return self.header.itemsize
 
+    def sequence(self, payload: bytes) -> int:
+        at = self.header.fields["sequence"][1]
+        return int.from_bytes(payload[at:at + 4], "big")
 
-V9 = Wire(b"\x00\x09", "netflow-v9", np.dtype([
+
+V9 = Wire(b"\x00\x09", np.dtype([
     ("version", ">u2"), ("count", ">u2"), ("uptime", ">u4"), ("secs", ">u4"), ("sequence", ">u4"),
     ("domain", ">u4")]), False)
-IPFIX = Wire(b"\x00\x0a", "ipfix", np.dtype([
+IPFIX = Wire(b"\x00\x0a", np.dtype([
     ("version", ">u2"), ("length", ">u2"), ("secs", ">u4"), ("sequence", ">u4"),
     ("domain", ">u4")]), True)
 WIRES = {w.version: w for w in (V9, IPFIX)}
@@ -51,8 +54,7 @@ class Shape:
 
     wire: Wire
     template: Template
-    options: ExporterOptions | None  # the cache's object when the shape was learnt
-    proto: Datagram  # the datagram it was learnt from: exporter, domain, options
+    proto: Datagram  # the datagram it was learnt from: exporter, domain, options in force
     records: int  # per datagram
     payloads: list[bytes] = field(default_factory=list)
 
@@ -79,13 +81,14 @@ class Runs:
         key = (dgram.exporter, dgram.domain)
         if cache.templates.get((*key, block.template.template_id)) is not block.template:
             return
-        shape_key, options = _shape_key(payload, dgram.exporter, wire), cache.options.get(key)
+        shape_key = _shape_key(payload, dgram.exporter, wire)
         old = self._shapes.get(shape_key)
-        if old is not None and old.template is block.template and old.options == options:
+        same = old is not None and old.template is block.template
+        if same and old.proto.options == dgram.options:
             return
         if old is not None and old.payloads:
             self._retired.append(old)  # kept under the old template or options
-        self._shapes[shape_key] = Shape(wire, block.template, options, dgram, len(block.rows))
+        self._shapes[shape_key] = Shape(wire, block.template, dgram, len(block.rows))
 
     def take(self, payload: bytes, exporter: str, cache: TemplateCache) -> bool:
         """Keep a datagram of a known shape (its sequence checked now, in arrival order);
@@ -98,10 +101,10 @@ class Runs:
             return False
         key = (exporter, shape.proto.domain)
         if (cache.templates.get((*key, shape.template.template_id)) is not shape.template
-                or cache.options.get(key) != shape.options):  # refreshed options are new objects
+                or cache.exporter_options(key) != shape.proto.options):  # refreshes are new objects
             return False
-        sequence = int.from_bytes(payload[wire.size - 8:wire.size - 4], "big")
-        cache.sequence_gap(key, sequence, shape.records if wire.per_record_sequence else 1)
+        advance = shape.records if wire.per_record_sequence else 1
+        cache.sequence_gap(key, wire.sequence(payload), advance)
         shape.payloads.append(payload)
         self.kept += 1
         self.taken += 1
@@ -137,7 +140,7 @@ def _run_table(s: Shape, input_id: str) -> pa.Table:
     size = len(s.payloads[0])
     dtype = np.dtype({"names": ["head", "records"],
                       "formats": [s.wire.header, (layout.dtype, (s.records,))],
-                      "offsets": [0, s.wire.size + 4], "itemsize": size})  # padding: past the records
+                      "offsets": [0, s.wire.size + 4], "itemsize": size})  # padding past records
     joined = np.frombuffer(b"".join(s.payloads), dtype)
     rows = np.ascontiguousarray(joined["records"]).reshape(-1)
     head = joined["head"]
