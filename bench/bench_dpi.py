@@ -306,13 +306,14 @@ def _flows_db(flows_file: Path):
 def _sni_endpoint_keys(con, intel, hellos: list[dict]) -> list[str]:
     """Connections to an address that some TLS hello of the capture names as a listed pool, as
     analyze's derive step finds them (engine/derive.py, flow sessions to learned endpoints)."""
+    from minewatch.detect.intel import serving_pool
+
     endpoints = intel.endpoints([], [{k: r[k] for k in ("server_ip", "server_port", "sni")}
                                      for r in hellos])
     with_hello = {(r["client_ip"], r["client_port"], r["server_ip"], r["server_port"]) for r in hellos}
     rows = con.execute("SELECT DISTINCT src_ip, src_port, dst_ip, dst_port FROM flows_once "
                        "WHERE proto = 6").fetchall()
-    return [_key(*k) for k in rows
-            if (pool := endpoints.get(k[2])) is not None and pool.serves(k[3], k in with_hello)]
+    return [_key(*k) for k in rows if serving_pool(endpoints, k, with_hello) is not None]
 
 
 def _model_keys(con, covered: list[str]) -> list[str]:

@@ -135,6 +135,14 @@ class PoolIntel:
         return schema.to_table("pools", rows)
 
 
+def serving_pool(endpoints: dict[str, Endpoint], key: tuple, sni_keys) -> Endpoint | None:
+    """The pool endpoint a connection (client_ip, client_port, server_ip, server_port) talks to,
+    by its server address and port (`Endpoint.serves`), or None. `sni_keys`: the connections
+    whose own hello named a pool."""
+    pool = endpoints.get(key[2])
+    return pool if pool is not None and pool.serves(key[3], key in sni_keys) else None
+
+
 def _pool(row: dict) -> Pool:
     ports = frozenset(int(p) for p in row["ports"].split(";") if p.strip())
     return Pool(row["host"].lower(), ports, row["coin"], row["algorithm"],

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from minewatch import schema
 from minewatch.detect.behaviour import behaviour_sessions
-from minewatch.detect.intel import PoolIntel
+from minewatch.detect.intel import PoolIntel, serving_pool
 from minewatch.detect.verdict import MinerFacts, judge
 from minewatch.enrich.geo import GeoDB
 from minewatch.estimate.combine import combine_estimates, session_hashrate
@@ -173,8 +173,8 @@ def _flow_sessions(conn: dict, endpoints: dict, seen: set, store: Store) -> list
            for r in store.rows("SELECT * FROM tls_hellos ORDER BY ALL")}
     out = []
     for key, up in conn.items():
-        pool = endpoints.get(key[2])
-        if pool is None or key in seen or not pool.serves(key[3], key in sni):
+        pool = serving_pool(endpoints, key, sni)
+        if pool is None or key in seen:
             continue
         out.append(_flow_session(key, up, conn, pool, sni.get(key)))
     return out
