@@ -203,3 +203,19 @@ def test_merge_entities():
                            dict(base, kind="script", ts_first=2.0, ts_last=2.0, evidence=[])])
     assert [(r["kind"], r["ts_first"], r["ts_last"], json.loads(r["evidence"])) for r in rows] == [
         ("page", 1.0, 4.0, ["a", "b"]), ("script", 2.0, 2.0, [])]
+
+
+URL_TEXT = st.lists(st.sampled_from([b"http", b"HTTPS", b"ws", b"wss", b"://", b"a", b"x.io",
+                                     b"/p", b" ", b"_", b"9", b"\xc3\xa9", b'"', b":80", b"."]),
+                    max_size=30).map(b"".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(URL_TEXT)
+def test_urls_finds_what_the_regex_finds(body):
+    from minewatch.detect.browser import _URL, _urls
+
+    seen = {}
+    for m in _URL.finditer(body):
+        seen.setdefault(m.group(0).decode("latin-1"), m.group(2).decode().lower())
+    assert _urls(body) == list(seen.items())

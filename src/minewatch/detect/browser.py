@@ -29,6 +29,7 @@ from importlib import resources
 
 from minewatch import schema
 from minewatch.decode import http
+from minewatch.detect.needles import NeedleSet
 from minewatch.errors import DecodeError
 
 CAP = 64 * 1024  # bytes of each direction of a connection that are scanned
@@ -61,6 +62,8 @@ class BrowserIntel:
         self._path_re = _alternation([i.value for i in self.paths], re.I)
         self._marker_bytes = [(v.encode("latin-1"), i) for v, i in self.markers.items()]
         self._path_bytes = [(i.value.lower().encode("latin-1"), i) for i in self.paths]
+        self._lowered = NeedleSet([t.lower() for t, _ in self._marker_bytes]
+                                  + [t for t, _ in self._path_bytes])
 
     def host(self, name: str | None) -> Indicator | None:
         """The listed host `name` is, or is a subdomain of."""
@@ -81,11 +84,12 @@ class BrowserIntel:
 
     def body_hits(self, body: bytes) -> list[Indicator]:
         """Markers (case as written) and miner script names (any case) a page or script body
-        holds, each once. Substring tests, not a regex alternation: a few fast scans of the
-        body instead of trying every indicator at every byte."""
-        low = body.lower()
-        hits = [i for text, i in self._marker_bytes if text in body]
-        hits += [i for text, i in self._path_bytes if text in low]
+        holds, each once. One compiled pass over the lower-cased body finds the candidates;
+        a marker found there is then tested in its own case."""
+        found = self._lowered.present(body.lower())
+        n = len(self._marker_bytes)
+        hits = [i for (text, i), hit in zip(self._marker_bytes, found) if hit and text in body]
+        hits += [i for (_, i), hit in zip(self._path_bytes, found[n:]) if hit]
         return sorted(set(hits), key=lambda i: (i.kind, i.value))
 
 
@@ -309,10 +313,20 @@ def _split_url(url: str | None) -> tuple[str, str] | None:
 
 
 def _urls(body: bytes) -> list[tuple[str, str]]:
-    """(url, host) of the absolute http(s)/ws(s) URLs in a body, each once."""
-    seen = {}
-    for m in _URL.finditer(body):
+    """(url, host) of the absolute http(s)/ws(s) URLs in a body, each once: what
+    `_URL.finditer` finds, but tried only where a "://" is (a regex that starts with a word
+    boundary is otherwise tried at every byte: 0.5 ms for a 35 kB page)."""
+    seen, pos = {}, 0
+    while (sep := body.find(b"://", pos)) >= 0:
+        start = sep
+        while start > 0 and sep - start < 5 and body[start - 1:start].isalpha():
+            start -= 1  # back to where the scheme starts (at most "https")
+        m = _URL.match(body, start)
+        if m is None:
+            pos = sep + 3
+            continue
         seen.setdefault(m.group(0).decode("latin-1"), m.group(2).decode().lower())
+        pos = m.end()
     return list(seen.items())
 
 
