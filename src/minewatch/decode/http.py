@@ -9,7 +9,6 @@ close and is emitted by `finish()`). It is no general HTTP library: no compressi
 from __future__ import annotations
 
 import base64
-import dataclasses
 import binascii
 from dataclasses import dataclass, field
 
@@ -149,7 +148,7 @@ def _head_end(buf: bytearray, start: int) -> tuple[int, int]:
 def parse_head(head: bytes) -> HttpMessage:
     """Start line and headers (without the blank line) to a body-less HttpMessage."""
     lines = head.decode("latin-1").replace("\r\n", "\n").split("\n")
-    msg = _start_line(lines[0])
+    method, target, status, reason, version = _start_line(lines[0])
     headers: list[tuple[str, str]] = []
     for line in lines[1:]:
         if line[:1] in (" ", "\t") and headers:  # obsolete folding: continues the last value
@@ -161,18 +160,18 @@ def parse_head(head: bytes) -> HttpMessage:
         headers.append((name, value.strip()))
     if len(headers) > MAX_HEADERS:
         raise DecodeError("too many HTTP headers")
-    return dataclasses.replace(msg, headers=tuple(headers))
+    return HttpMessage(method, target, status, reason, version, tuple(headers))
 
 
-def _start_line(line: str) -> HttpMessage:
+def _start_line(line: str) -> tuple[str | None, str | None, int | None, str, str]:
+    """(method, target, status, reason, version) of a request or status line."""
     parts = line.split(" ", 2)
     if len(parts) >= 2 and parts[0].startswith("HTTP/1."):
         if not (parts[1].isdigit() and len(parts[1]) == 3):
             raise DecodeError("bad HTTP status")
-        return HttpMessage(status=int(parts[1]), reason=parts[2] if len(parts) > 2 else "",
-                           version=parts[0])
+        return None, None, int(parts[1]), parts[2] if len(parts) > 2 else "", parts[0]
     if len(parts) == 3 and parts[0].encode() in METHODS and parts[2].startswith("HTTP/1."):
-        return HttpMessage(method=parts[0], target=parts[1], version=parts[2])
+        return parts[0], parts[1], None, "", parts[2]
     raise DecodeError("not an HTTP/1.x start line")
 
 
@@ -240,7 +239,9 @@ def _chunk_size(line: bytes) -> int:
 
 
 def _with_body(head: HttpMessage, body: bytes, truncated: bool) -> HttpMessage:
-    return dataclasses.replace(head, body=body, truncated=truncated)
+    """The head with its body (positional: dataclasses.replace costs 5 us a message)."""
+    return HttpMessage(head.method, head.target, head.status, head.reason, head.version,
+                       head.headers, body, truncated)
 
 
 def parse_http(data: bytes) -> HttpMessage:

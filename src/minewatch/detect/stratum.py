@@ -176,8 +176,8 @@ class StratumSession:
             self._http_request(hm)
         elif (hm.status or 0) < 200:  # "100 Continue" answers no request on its own
             return
-        else:
-            self._rpc = dataclasses.replace(self._rpc, server_header=hm.header("Server"))
+        elif (server := hm.header("Server")) != self._rpc.server_header:
+            self._rpc = dataclasses.replace(self._rpc, server_header=server)
         body = hm.body.strip()
         try:
             msg = parse_message(body) if body.startswith(b"{") else None
@@ -200,7 +200,8 @@ class StratumSession:
             self.pool_host = self.pool_host or host
         if hm.user_agent:
             self.agent = self.agent or hm.user_agent
-            self._rpc = dataclasses.replace(self._rpc, user_agent=hm.user_agent)
+            if hm.user_agent != self._rpc.user_agent:
+                self._rpc = dataclasses.replace(self._rpc, user_agent=hm.user_agent)
         if hm.header("X-Mining-Extensions") is not None:
             self._rpc = dataclasses.replace(self._rpc, mining_extensions=True)
             self._fact(f"X-Mining-Extensions: {hm.header('X-Mining-Extensions')}")
@@ -245,7 +246,9 @@ class StratumSession:
                 "server_port": server[1], "input_id": self.input_id}
 
     def _emit(self, direction: str, ts: float, msg: RpcMessage, fields: dict) -> None:
-        row = dict.fromkeys(EVENT_COLUMNS) | self._endpoints() | fields
+        row = dict.fromkeys(EVENT_COLUMNS)
+        row.update(self._endpoints())
+        row.update(fields)
         row.update(ts=ts, dialect=self.dialect, direction=direction, msg_id=id_text(msg.id),
                    method=msg.method or ("error" if msg.error is not None else "result"))
         self.events.append(row)

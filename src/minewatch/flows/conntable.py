@@ -90,11 +90,13 @@ class ConnTable:
         self.slots = np.zeros(capacity, SLOT)
         self.flows = np.zeros(2 * capacity, FLOW)
         self.used = self.deleted = 0
+        self._routes = Routes(np.zeros(0, np.uint8), np.zeros(0, np.int64), np.zeros(0, HELLO))
 
     def route(self, buf: np.ndarray, rows: np.ndarray, n: int, ended: np.ndarray) -> Routes:
-        """Meter rows[:n] (ended records go to `ended`) and say where each row goes."""
+        """Meter rows[:n] (ended records go to `ended`) and say where each row goes. The
+        Routes' arrays are reused by the next call (fresh ones each batch cost page faults)."""
         self._make_room(n)
-        r = Routes(np.zeros(n, np.uint8), np.full(n, -1, np.int64), np.zeros(n, HELLO))
+        r = self._routes_for(n)
         out = np.zeros(3, np.int64)  # records ended, slots newly used, hellos read
         _meter(buf, rows[:n], self.slots, self.flows, (self._cfg, self._ports),
                (r.route, r.slot, ended, r.hellos, out))
@@ -102,6 +104,15 @@ class ConnTable:
         self.used += int(out[1])
         r.ended, r.hellos = int(out[0]), r.hellos[:out[2]]
         return r
+
+    def _routes_for(self, n: int) -> Routes:
+        """Routes for n rows, on the kept buffers: route NONE, slot -1, no hellos."""
+        kept = self._routes
+        if len(kept.route) < n:
+            kept.route, kept.slot = np.empty(n, np.uint8), np.empty(n, np.int64)
+            kept.hellos = np.empty(n, HELLO)
+        kept.route[:n], kept.slot[:n] = NONE, -1
+        return Routes(kept.route[:n], kept.slot[:n], kept.hellos[:n])
 
     def ignore(self, slots: list[int]) -> None:
         """Route no more packets of these connections to DPI (slots from the last `route`)."""

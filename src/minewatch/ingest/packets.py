@@ -303,7 +303,8 @@ def _session_row(summary: dict, key: ConnKey, input_id: str, first_ts: float) ->
 
 
 def _event_row(event: dict, key: ConnKey, input_id: str) -> dict:
-    row = dict(event)
+    """A session's event (handed over by take_events, so ours to change) with its endpoints."""
+    row = event
     row.update(client_ip=key.client_ip, client_port=key.client_port, server_ip=key.server_ip,
                server_port=key.server_port, input_id=input_id)
     return row
