@@ -8,7 +8,15 @@ it scored 0.912 on first contact. tests/data/org_names_holdout3.tsv is a third, 
 hosting operators); it scored 0.860 on first contact. tests/data/org_names_holdout4.tsv is a
 fourth, labelled blind (what a provincial IP register holds: companies with misleading words,
 管委会/村委会/不动产登记中心/看守所, clinics, 急救站, 体检中心, 超算中心, provincial IDC strings); it
-scored 0.896 on first contact, the current honest estimate for names the rules were not written for.
+scored 0.896 on first contact. tests/data/org_names_holdout5.tsv is a fifth, labelled before the
+rules were run on it (but written after reading them, to probe what they lacked: bare brands and
+acronyms of research institutes, carriers, companies and data-centre operators, university and ISP
+netnames, traditional characters, short school and hospital names, foreign city and state
+governments); it scored 0.374 on first contact. That figure measures the probe, not the register's
+everyday mix: lists 2-4 (0.912, 0.860, 0.896) remain the honest estimate for that, and list 5 says
+how far bare names fell below it. Its fixes came half by cause (0.374 -> 0.668 without the brand
+tables) and half through brand tables that name many of its entries (-> 0.984), so it is a
+regression guard now, not an unseen-data figure.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ HOLDOUT = DATA / "org_names_holdout.tsv"
 HOLDOUT2 = DATA / "org_names_holdout2.tsv"
 HOLDOUT3 = DATA / "org_names_holdout3.tsv"
 HOLDOUT4 = DATA / "org_names_holdout4.tsv"
+HOLDOUT5 = DATA / "org_names_holdout5.tsv"
 
 
 def labelled_names(path: Path = LABELLED) -> list[tuple[str, str]]:
@@ -127,6 +136,24 @@ def test_accuracy_on_fourth_holdout_names():
     assert _accuracy(labelled_names(HOLDOUT4), "fourth hold-out owner-type") >= 0.98
 
 
+def test_fifth_holdout_list_is_large_new_and_covers_every_type():
+    _assert_new_list(HOLDOUT5, (LABELLED, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4), 500, 100)
+
+
+def test_accuracy_on_fifth_holdout_names():
+    """Blind, before any rule was changed for it: 0.374 (239/639; government 78/115, education
+    27/104, enterprise 27/183, hospital 21/63, idc 20/72, internet café 14/32, residential 22/40,
+    unknown 30/30); 371 of the 400 misses were "unknown" (bare brands and acronyms). After fixing
+    the causes (traditional characters simplified, short school and hospital names, embassies,
+    meteorological and hydrological stations, township offices, foreign city/state government
+    words, research words of other languages, 家宽/xDSL/GPON/BRAS/cable modem, café names of older
+    styles, shop and project departments and old bureau names of state companies as companies,
+    industry words of company names, one-word …net handles): 0.668; with the brand tables of
+    research organisations, NRENs, carriers, large companies, data-centre operators and agency
+    acronyms: 0.984, so this is a regression guard now."""
+    assert _accuracy(labelled_names(HOLDOUT5), "fifth hold-out owner-type") >= 0.98
+
+
 @pytest.mark.parametrize(
     "name, expected",
     [
@@ -151,6 +178,26 @@ def test_accuracy_on_fourth_holdout_names():
         ("江苏省卫生监督所", "government"),
         ("对方和您在同一内部网", "unknown"),
         ("ViaBTC mining pool", "unknown"),
+        ("臺大醫院", "hospital"),
+        ("中華電信", "enterprise"),
+        ("北京四中", "education"),
+        ("浙大一院", "hospital"),
+        ("南京珠江路宏达电子经营部", "enterprise"),
+        ("中铁十四局", "enterprise"),
+        ("江苏省南京市 移动家宽", "residential"),
+        ("湖北省武汉市 鹏博士宽带", "residential"),
+        ("SK Broadband", "enterprise"),
+        ("Tencent Cloud", "idc"),
+        ("中国电信天翼云南京节点", "idc"),
+        ("PKU-NET", "education"),
+        ("Sohu", "enterprise"),
+        ("网鱼", "internet_cafe"),
+        ("网鱼信息科技集团有限公司", "enterprise"),
+        ("南京市医疗保险管理中心", "government"),
+        ("Department of Health", "government"),
+        ("Anthem Health Insurance", "enterprise"),
+        ("Private-Use Networks", "unknown"),
+        ("Internet", "unknown"),
     ],
 )
 def test_precedence_decisions(name, expected):

@@ -4,63 +4,106 @@ The register's ``owner_type`` column may be empty; reports still need to say whe
 belongs to a government body, a school, a hospital, a data centre, an internet café, a home line
 or a company, because the follow-up differs (§6 of docs/measurement.md).
 
+Names are compared after `normalise_name`: NFKC, lower case, single spaces, and the common
+traditional characters simplified (臺大醫院 → 台大医院, 中華電信 → 中华电信, 網咖 → 网咖), so Taiwan
+and Hong Kong names meet the same words.
+
 Precedence, first match wins, and why:
 
-1. **Internet café** words (网吧, 网咖, 网络会所, 上网服务, 电竞酒店/宾馆 in any wording,
-   PC bang/PC방, ネットカフェ, LAN centre, gaming/e-sports café, wangka): a café is usually
+1. **Internet café** words (网吧, 网咖, 网络会所, 上网服务, 电竞酒店/宾馆 in any wording, the older
+   网络休闲会所/中心/吧, 网络俱乐部, 网络会馆, 网城, 网苑, 网络咖啡, 电子竞技馆, PC bang/PC방,
+   ネットカフェ, PC/net café, LAN centre/party, gaming/e-sports café, wangka): a café is usually
    registered as a company ("某某网络会所有限公司"), and the café is what matters for the follow-up.
 2. **Government, compound words** that contain another type's word: 教育局/教育厅 (not
-   education), 卫生健康委员会/卫健委/卫生监督 (not hospital), 公安局, 人民法院, 党委, 街道办事处,
-   委员会, 政务, 共青团, 工会 and the other mass organisations (妇联, 科协, 侨联...), People's
-   Bank of China, 行政服务中心, a province's or city's 大数据(管理)中心 (not a data centre),
-   Japanese ministries and agencies (総務省, 警察庁) and Korean ones (행정안전부, 경찰청)...
-   A city's education bureau is a government office, not a school.
+   education), 卫生健康委员会/卫健委/卫生监督 (not hospital), 公安局, 人民法院, 党委/党工委,
+   街道办事处, 委员会, 政务, 共青团, 工会 and the other mass organisations (妇联, 科协, 侨联...),
+   People's Bank of China, 行政服务中心, a province's or city's 大数据(管理)中心 (not a data centre),
+   embassies and consulates, Taiwan's 行政院/立法院/司法院/考试院/监察院, parliaments and senates,
+   Japanese ministries and agencies (総務省, 警察庁) and Korean ones (행정안전부, 경찰청), and a
+   few agencies known by acronym alone as the whole name or handle (`_GOV_ACRONYMS`: NASA, DNIC,
+   USDA). A city's education bureau is a government office, not a school.
 3. **Hospital** before education: "某某大学附属医院" is a hospital. Affiliated hospitals run their
    own networks under the health system, and a miner there touches medical systems; the
    university owns the name, not the network. 医科大学 / 医学院 stay education (no 医院).
    Health-care providers (疾控中心, 妇幼保健院, 卫生院, 社区卫生服务中心/社区健康服务中心,
-   精神卫生中心, 门诊部, 诊所, 卫生所/室, 血液中心, 急救站, 体检中心, 眼科中心, 医学/医疗中心,
-   防治中心/所/院, blood centre, Klinik, hôpital, 病院, 병원, NHS trusts) are hospital; health
-   administration and enforcement (rule 2) are government.
+   精神卫生中心, 门诊部, 诊所, 卫生所/室, 医务室, 血液中心, 急救站, 体检中心, 眼科中心, 医学/医疗中心,
+   癌症/肿瘤/康复/透析中心, 疗养院, 护理院, 防疫站, 防治中心/所/院, blood centre, cancer centre,
+   health system, Klinik/Kliniken, hôpital, …hospital(s/et), sjukhus, sygehus, ziekenhuis,
+   sairaala, szpital, 病院, 병원, NHS trusts, and a handful of US health systems known by name)
+   are hospital; health administration and enforcement (rule 2) are government.
 4. **A school's company** ("南京大学出版社有限公司": 大学/学院/学校 ... 有限公司) is enterprise.
 5. **Education**: 大学, 学院, 学校, 中学, 小学, 幼儿园, 职业技术/职业教育, CERNET/教育网, polytechnic,
    Universität/université/universidade/universiteit/universitet/uniwersytet/университет/
-   högskola, 大學 and 대학 in their own scripts, and other countries' research networks
-   (Internet2, GÉANT), and a 教师发展/培训 centre. Academies of sciences (科学院 contains 学院)
-   count as education: research networks sit with CERNET/CSTNET.
+   högskola, academia/Akademie, 大學 and 대학 in their own scripts, and other countries' research
+   networks (Internet2, GÉANT), and a 教师发展/培训 centre; the short forms of school names (附中,
+   附小, 实小, 中心校, 卫校, 技校, 职高, 托儿所, and a numbered 一中/四中 at the end: "北京四中").
+   Academies of sciences (科学院 contains 学院, and 中科院/社科院 contain 科院) count as education:
+   research networks sit with CERNET/CSTNET. Then a brand table (`_EDU_BRANDS`) of research
+   organisations, national research and education networks and universities known only by a
+   brand or acronym (CNRS, Fraunhofer, CSIRO, RIKEN, ESnet, JANET/Jisc, KAIST), and
+   (`_EDU_ACRONYMS`) acronyms too short to match inside a name as the whole name or a handle
+   ("MIT", "KEK", "IIT Bombay") and university netnames, a short acronym ending in U or a
+   …edu handle ("PKU-NET", "ZJU-CN").
 6. **IDC / cloud** before enterprise: "某某云计算有限公司" is a data centre, so is 云 + a company
    form word (云信息, 云技术, 云股份). A bare 云 counts only after place names containing it
    (云南, 连云港, 云龙区, 白云区...) are masked. 智算/算力, 超算/超级计算/supercomputing and
    人工智能计算 centres (they sell compute from their machine rooms), an ISP's 信息园/数据基地/
-   国际信息中心 (its data-centre campus), colo... and host... words count too.
-   A small brand table (`_IDC_BRANDS`) names well-known operators whose names carry no generic
-   word at all (帝联, 光环新网, Equinix, Akamai, OVH). Words ending in host(s) (DreamHost,
-   Fasthosts) and "servers" are hosting words. The hyphenated netname / AS name of a cloud or
-   content giant ("ALIBABA-CN-NET", "CNNIC-BAIDU-AP", "MICROSOFT-CORP-MSN-AS-BLOCK") names its
-   data-centre servers and is idc; its legal name ("Alibaba Group Holding Limited") is not.
-7. **Residential, strong**: 家庭宽带 and access-type markers (ADSL, FTTH, 拨号, 动态IP, 地址池,
-   dynamic IP pool) before enterprise: an ISP's name with one of them is a home line, not the ISP
-   ("中国电信股份有限公司南京分公司家庭宽带", "江苏省南京市 电信ADSL").
-8. **Enterprise markers** (有限公司, 股份, 集团, 公司, 厂, 银行, 支行, 营业部, 证券, 信用社/联社,
-   Co., Ltd, Inc, Incorporated, Limited but not "Limited Broadcast" (RFC 919), AG, A/S, AB, Oy,
-   S.p.A., Pty, Holdings, Enterprise) before the weak words: "中国铁路上海局集团有限公司" and
-   "中建八局" are companies despite 局, "长城宽带网络服务有限公司" is the ISP despite 宽带.
+   云基地/国际信息中心 (its data-centre campus), BGP lines (BGP多线, BGP机房: sold to hosted
+   servers), colo... and host... words and …cloud inside a word (AliCloud) count too.
+   A brand table (`_IDC_BRANDS`, and `_IDC_ACRONYMS` for "GDS" as a whole name) names
+   well-known operators whose names carry no generic word at all (帝联, 光环新网, Equinix,
+   Akamai, OVH, ChinaNetCenter, Ksyun, Chindata, CyrusOne, Telehouse, Vercel). Words ending in
+   host(s) (DreamHost, Fasthosts) and "servers" are hosting words. The hyphenated netname / AS
+   name of a cloud or content giant ("ALIBABA-CN-NET", "CNNIC-BAIDU-AP",
+   "MICROSOFT-CORP-MSN-AS-BLOCK") names its data-centre servers and is idc; its legal name
+   ("Alibaba Group Holding Limited") is not.
+7. **Residential, strong**: 家庭宽带/家宽/家庭网络/民用宽带 and access-type markers (ADSL, xDSL,
+   FTTH/FTTB, 拨号, 动态IP, 地址池, PPPoE, GPON/EPON, BRAS, cable modem, dynamic or customer
+   pools, home internet users) before enterprise: an ISP's name with one of them is a home line,
+   not the ISP ("中国电信股份有限公司南京分公司家庭宽带", "江苏省南京市 电信ADSL").
+8. **Enterprise brands and markers**. First a brand table (`_ENTERPRISE_BRANDS`, and
+   `_ENTERPRISE_ACRONYMS` for short ones as the whole name: "BT", "HGC", "Orange") of the
+   carriers that dominate transit and access AS lists and of the largest Chinese and world
+   companies, whose names carry no generic word (Hurricane Electric, Cogent, Vodafone, NTT, KDDI,
+   Sinopec, Infosys, 华为, 药明康德): a carrier is a company, like every ISP here, and it comes
+   before the access words so "SK Broadband" is the carrier. Developers whose brand also names
+   housing compounds (万科, 碧桂园) are left out. Then the markers (有限公司, 股份, 集团, 公司, 厂,
+   银行, 支行, 营业部, 证券, 信用社/联社, 控股, 实业, 商贸, 期货, 信托, 加油站, 大药房, a shop's or
+   a company's 经营部/门市部/销售部/服务部/事业部/项目部, a state builder's or mine's old bureau
+   name 中铁十四局/矿务局, Co., Ltd, Inc, Incorporated, Limited but not "Limited Broadcast"
+   (RFC 919), AG, A/S, AB, Oy, S.p.A., Pty, Holdings, Enterprise) before the weak words:
+   "中国铁路上海局集团有限公司" and "中建八局" are companies despite 局, "…电子经营部" despite 部,
+   "长城宽带网络服务有限公司" is the ISP despite 宽带.
 9. **Residential, medium** (宽带, 光纤, broadband users): "江苏省常州市 电信宽带".
-10. **Research, weak** (研究院, 研究所, 实验室, institute/institut, research, recherche,
-    Forschung): education unless a company word matched first ("华为技术有限公司南京研究所" is
-    enterprise).
+10. **Research, weak** (研究院, 研究所, 实验室, institute/institut/istituto/instituto, research,
+    recherche, ricerca, investigación, Forschung, synchrotron, accelerator): education unless a
+    company word matched first ("华为技术有限公司南京研究所" is enterprise).
 11. **Government, weak** single characters and words (局, 厅, 办公室, 政府, 部 but not 东部/西部,
-    街道, 军区, 海关, 信息中心, 档案馆/图书馆/博物馆, 应急, ministry, administration, defense,
-    Bundes-/Ministerium, informatics centre, revenue service, taxation, "City/State/County of"...)
-    and public institutions and detention (不动产登记, 公共资源交易, 公积金, 社会保险, 边防检查,
-    看守所, 戒毒所, 城市运行/城市大脑/数字治理/指挥中心, border inspection, exit-entry) after the
-    company words, so "杭州城市大脑有限公司" stays a company.
-12. **Enterprise, weak**: a bare ISP or utility name (电信, 联通, 移动, 有线, 电网, ChinaNet,
-    CNCGROUP, China169, backbone, Unicom, …telecom/…telekom, Communications), and then any AS-name
-    handle no rule placed ("COMCAST-7922", "ROSTELECOM-AS": a network operator is a company).
-    "江苏省苏州市 联通" names the ISP, with no access type, so the ISP it is.
-13. **Residential, weak** (小区, 居民, 公寓, 家园, 新村, 苑, a numbered block "望京西园三区",
-    "莲花五村") and a bare 电竞 (café-like) last.
+    街道, 军区, 海关, 信息中心, 档案馆/图书馆/博物馆/科技馆/美术馆/文化馆/纪念馆, 应急, 气象台/
+    水文站/地震台, 执法, 大队/支队, 司法所/财政所/税务所, a township's or street office's own
+    中心/站/所, ministry, administration, defense, federal, county, statistics, "office of",
+    Bundes-/Ministerium, agence, prefeitura, governo, comune di, ville de, gemeente, kommune, stad,
+    Stadt, kaupunki, kementerian, informatics centre, revenue service, taxation, "City/State/County
+    of"...) and public institutions and detention (不动产登记, 公共资源交易, 公积金, 社会/医疗保险,
+    边防检查, 看守所, 戒毒所, 城市运行/城市大脑/数字治理/指挥中心, border inspection, exit-entry)
+    after the company words, so "杭州城市大脑有限公司" stays a company.
+12. **Enterprise, weak**: a bare ISP or utility name (电信, 联通, 移动, 有线, 电网, 邮政, 鹏博士,
+    ChinaNet, CNCGROUP, China169, backbone, Unicom, …telecom/…telekom, Communications, mobile,
+    wireless, media) and industry words of a company's name (科技, 保险 but not 社会/医疗保险, 基金,
+    物流, 汽车, 钢铁, 机械, 医药, 医疗, 地产, 电子, 软件, 航空, technology, energy, steel, shipping,
+    insurance, pharma..., but not 网络/network: "纯真网络", "Private-Use Networks" are
+    placeholders). "江苏省苏州市 联通" names the ISP, with no access type, so the ISP it is.
+13. **Hospital, weak**: dental chains (口腔, 齿科, 牙科), 妇幼, a numbered hospital's short form
+    ("浙大一院", "苏大附一院") and "…Health" / "Healthcare" at the end of a name, after the
+    company, government and industry words ("Anthem Health Insurance" is a company).
+14. **AS-name handles** no rule placed ("COMCAST-7922", "ROSTELECOM-AS", "CHINAMOBILE-CN",
+    "UUNET", "TELIANET"): a network operator is a company.
+15. **Residential, weak** (小区, 居民, 公寓, 家园, 新村, 苑, 华庭, 公馆, 府邸, 雅居, 名邸, 嘉园, a
+    numbered block "望京西园三区", "莲花五村") and a bare 电竞 or café chain brand (网鱼, 自游空间,
+    快活CLUB) last, after their companies ("网鱼信息科技集团有限公司" is a company).
+
+The brand tables are the only name lists: each is kept to operators or institutions that are
+well known in their field and whose names carry no generic word a rule could use.
 
 Confidence: the rule's own weight (0.95 for unambiguous compounds, down to 0.6 for weak words),
 times 0.85 when rules of another type also matched (the name is genuinely mixed). Unmatched names
@@ -105,9 +148,25 @@ def _rule(owner_type: str, confidence: float, zh: str, en: str = "") -> OwnerRul
     return OwnerRule(owner_type, confidence, re.compile("|".join(zh.split() + words)))
 
 
+# Traditional characters of the words the rules use, to their simplified forms, so that Taiwan
+# and Hong Kong names ("臺大醫院", "中華電信", "極速網咖", "國家發展委員會") meet the same rules.
+# Only characters with a single simplified form are listed.
+_TRADITIONAL_PAIRS = (
+    "醫医 學学 會会 員员 國国 電电 網网 際际 廳厅 處处 總总 務务 衛卫 療疗 診诊 險险 資资 訊讯 館馆 "
+    "區区 鎮镇 縣县 業业 術术 機机 關关 軍军 華华 臺台 灣湾 東东 門门 開开 發发 產产 經经 濟济 貿贸 "
+    "銀银 長长 紀纪 榮荣 師师 藥药 護护 兒儿 婦妇 體体 檢检 驗验 廠厂 場场 車车 鐵铁 運运 輸输 郵邮 "
+    "農农 圖图 書书 檔档 廣广 視视 遠远 傳传 線线 寬宽 帶带 聯联 動动 雲云 數数 據据 庫库 計计 腦脑 "
+    "軟软 導导 協协 進进 設设 辦办 鄉乡 監监 獄狱 飛飞 園园 樓楼 廈厦 莊庄 專专 職职 訓训 練练 團团 "
+    "黨党 隊队 調调 審审 稅税 財财 統统 環环 號号 樂乐 遊游 戲戏 競竞 興兴 創创 級级 蘇苏 歐欧 韓韩 "
+    "僑侨 氣气 礦矿 鋼钢 紡纺 織织 壽寿 證证 麗丽 豐丰 藝艺 劇剧 聖圣 議议 選选 構构 "
+    "營营 銷销 購购 買买 賣卖 貨货 錢钱 製制 寧宁 陽阳 爾尔 龍龙 諮咨 詢询 測测 試试 應应 災灾 "
+    "觀观 類类 壇坛 閱阅 覽览 間间"
+)
+_SIMPLIFIED = {ord(pair[0]): pair[1] for pair in _TRADITIONAL_PAIRS.split()}
+
 # Place names with 云 that are not clouds (Yunnan, Lianyungang, Yunlong district, Baiyun...).
 _CLOUDLESS_PLACES = re.compile(
-    "云南|连云港|云龙|白云|云阳|云浮|云岩|云梦|云和|云县|云霄|密云|云城|彩云|青云谱|云台"
+    "云南(?![京通昌])|连云港|云龙|白云|云阳|云浮|云岩|云梦|云和|云县|云霄|密云|云城|彩云|青云谱|云台"
 )
 
 # Brand table: well-known cloud, IDC, CDN and hosting operators (the main Chinese IDC and CDN
@@ -119,15 +178,89 @@ _IDC_BRANDS = _rule(
     "阿里云 腾讯云 华为云 天翼云 移动云 联通云 沃云 京东云 金山云 百度智能云 亚马逊云 微软云 谷歌云 "
     "火山引擎 优刻得 青云 七牛 又拍云 网宿 蓝汛 帝联 白山云 世纪互联 万国数据 秦淮数据 光环新网 "
     "数据港 首都在线 优帆 奥飞数据 润泽科技 中金数据 景安网络 西部数码 西维数码 中国万网 有孚网络 互联港湾 "
-    "睿江 新网数码 三五互联 35互联 高升控股 德利迅达 铜牛信息 甲骨文云",
+    "睿江 新网数码 三五互联 35互联 高升控股 德利迅达 铜牛信息 甲骨文云 浪潮云 紫光云 新浪云 百度云 "
+    "天地祥云 曙光云 网易数帆 是方电讯",
     r"ucloud;qingcloud;aliyun;azure;amazon (?:web|data) services;amazon-(?:0\d|aes);"
     r"digitalocean;linode;ovh(?:cloud)?;hetzner;vultr;choopa;leaseweb;contabo;scaleway;softlayer;"
     r"rackspace;equinix;digital realty;interxion;coresite;zenlayer;akamai;fastly;limelight;edgio;"
     r"stackpath;cdn77;bunny ?(?:way|cdn);chinacache;wangsu;21vianet;godaddy;m247;psychz;"
     r"quadranet;hivelocity;edgecast;cdnetworks;cachefly;g-?core(?: labs)?;zen-ecn;ionos;strato;"
     r"netcup;unifiedlayer;liquid ?web;phoenixnap;worldstream;selectel;kamatera;racknerd;"
-    r"frantech;ponynet;sharktech;sakura internet;upcloud;aruba s\.?p\.?a\.?;host europe",
+    r"frantech;ponynet;sharktech;sakura internet;upcloud;aruba s\.?p\.?a\.?;host europe;"
+    # Chinese clouds and CDNs under their English names and handles (网宿 ChinaNetCenter, 金山云
+    # Ksyun, 天翼云 CTYUN, 万国数据 GDS, 秦淮数据 Chindata, 世纪互联 VNET, 光环新网 Sinnet...),
+    # data-centre operators, edge/PaaS hosting platforms and Korean hosting firms.
+    r"chinanet ?center;ksyun;ctyun;ecloud;chindata;vnet group;sinnet;dnion;qiniu;upyun;"
+    r"volcengine;byteplus;capitalonline;chief telecom;incapsula;voxility;serverius;nforce;"
+    r"siteground;wp ?engine;vercel;netlify;heroku;fly\.io;flexential;cyrusone;qts;global switch;"
+    r"telehouse;princeton digital;airtrunk;nextdc;keppel dc;space dc;yotta;databank;"
+    r"stack infrastructure;kinx;gabia;cafe24;gds holdings;datacamp",
 )
+# Whole-name acronyms of data-centre operators, alone or as a handle ("GDS", "GDS-CN").
+_IDC_ACRONYMS = OwnerRule("idc", 0.85, re.compile(r"^(?:gds)(?:[- ][a-z0-9]{2,8})?$"))
+
+# Research organisations, national research and education networks and universities known by a
+# brand or an acronym with no generic word ("CNRS", "Fraunhofer", "ESnet", "KAIST"): education,
+# like CERNET and the academies of sciences. The research organisations are the large public ones
+# of each country; the networks are the NRENs listed by GÉANT, APAN and Internet2.
+_EDU_BRANDS = _rule(
+    "education", 0.9,
+    "科院 中科大 哈工大",
+    r"max[- ]planck;cnrs;inria;inrae;inserm;csiro;riken;fraunhofer[a-z-]*;cern;desy;helmholtz;"
+    r"forschungszentrum;fermilab;slac;triumf;infn;csic;academia sinica;technion;caltech;epfl;"
+    r"kaist;postech;hkust;cuhk;uiuc;ucla;unam;iisc;sciences po;"
+    r"esnet;cenic;calren;janet;jisc;dfn;nordunet;sinet;kreonet2?;tanet;twaren;harnet;switch ?lan;"
+    r"garr;belnet;funet;uninett;sunet;heanet;pionier;cesnet;arnes;carnet;grnet;redclara;rnp;"
+    r"reuna;apan;tein[0-9]*;ernet;myren;thaisarn;pern",
+)
+# Acronyms too short or too common to match inside a name count only as the whole name or a
+# handle ("MIT", "NYU", "IIT Bombay", "KEK"), and so do the netnames of Chinese universities,
+# a short acronym ending in U (PKU, ZJU, SJTU) or in 'edu': "PKU-NET", "NJU-CN".
+_EDU_ACRONYMS = OwnerRule("education", 0.85, re.compile(
+    r"^(?:(?:mit|nyu|nus|ntu|kek|cea|iit|ethz?|kth|ucl|lse|cnr|ias|nii|[a-z]+edu|tsinghua|ustc|"
+    r"hust|fudan|nankai|tongji|buaa|bupt|uestc|scut|nudt)"
+    r"(?:[- ](?:net|cn|edu|as|ap|bombay|delhi|madras|kanpur|kharagpur|zurich|campus|lab))?"
+    r"|[a-z]{1,3}u-(?:net|cn|edu|as|ap|campus))$"))
+
+# Well-known network carriers and large companies known by a brand with no generic word
+# ("Hurricane Electric", "Vodafone", "Sinopec", "华为"): a carrier is a company, like every ISP
+# here. Kept to the carriers that dominate transit and access AS lists, and to the largest
+# companies of China and the world by public rankings; matched before the access words, so
+# "SK Broadband" is the carrier, not a home line.
+_ENTERPRISE_BRANDS = _rule(
+    "enterprise", 0.8,
+    "华为 中兴通讯 小米 比亚迪 宁德时代 海尔 格力 美的集团 顺丰 (?<!南)京东 苏宁 阿里巴巴 "
+    "腾讯 百度 网易 字节跳动 美团 拼多多 快手 滴滴 携程 中国平安 中国人寿 中石化 中石油 中海油 "
+    "中国中车 中国商飞 中航工业 航天科技 航天科工 中国船舶 中核(?!算) 中广核 华能 华电 国家电投 "
+    "中煤 神华 宝武 鞍钢 首钢 沙钢 河钢 南钢 中国建筑 中国中铁 中国铁建 中国交建 中冶 中国电建 "
+    "中国能建 茅台 五粮液 伊利 蒙牛 农夫山泉 娃哈哈 药明康德 恒瑞 迈瑞 联影 海康威视 科大讯飞 "
+    "金山办公 用友 浪潮 中科曙光 联想 上汽 一汽 广汽 徐工 三一重工 中联重科 "
+    "台湾大哥大 远传 和记 数码通 中信 招商局 中粮 国泰君安",
+    r"hurricane electric;cogent;zayo;lumen;level ?3;telia;arelion;gtt;pccw;hkbn;smartone;"
+    r"chunghwa;singtel;starhub;telstra;optus;vocus;spark new zealand;ntt;docomo;kddi;softbank;"
+    r"rakuten;sk broadband;lg u(?:\+|plus);telef[oó]nica;vodafone;virgin media;t-mobile;"
+    r"centurylink;telus;claro;am[eé]rica m[oó]vil;telmex;tata;airtel;reliance jio;bsnl;mtnl;"
+    r"rostelecom;megafon;beeline;vimpelcom;turkcell;etisalat;ooredoo;safaricom;mtn;globe telecom;"
+    r"pldt;telkomsel;indosat;viettel;vnpt;true internet;dtac;maxis;tm net;celcom;"
+    r"swisscom;proximus;kpn;ziggo;tele2;telenor;elisa;iliad;bouygues;free sas;sfr;fastweb;"
+    r"wind tre;movistar;vivo;liberty global;bell canada;shaw;videotron;windstream;altice;"
+    r"dr\.? ?peng;"
+    r"sinopec;petrochina;cnooc;cosco;sinochem;chinalco;infosys;wipro;tata consultancy;hcl;"
+    r"foxconn;hon hai;tsmc;samsung;sony;panasonic;toyota;honda;bosch;siemens;volkswagen;bmw;"
+    r"shell;exxonmobil;chevron;walmart;jpmorgan;hsbc;goldman sachs;citigroup;mastercard;"
+    r"lenovo;xiaomi;byd;catl;haier;zte;huawei;netease;sohu;sina;jd\.com;meituan;pinduoduo;"
+    r"bilibili;kuaishou;baidu;tencent;alibaba;bytedance;kingsoft;wuxi apptec;ericsson;nokia;"
+    r"ibm;facebook;netflix;bnp paribas",
+)
+# Short or common-word brands count only as the whole name ("BT", "HGC", "Orange").
+_ENTERPRISE_ACRONYMS = OwnerRule("enterprise", 0.75, re.compile(
+    r"^(?:bt|hgc|hkt|csl|kt|o2|three|sky|tpg|iij|ocn|ptcl|att|at&t|orange)"
+    r"(?:[- ][a-z0-9]{2,8})?$"))
+
+# Government agencies known by their acronym, as the whole name or a handle ("NASA", "DNIC").
+_GOV_ACRONYMS = OwnerRule("government", 0.85, re.compile(
+    r"^(?:nasa|dnic|usda|noaa|dhs|doj|doe|faa|fbi|cia|nsa|disa|gsa|ssa|irs|nsf|gchq|"
+    r"anssi|foitt|nic)(?:[- ][a-z0-9]{2,8})?$"))
 
 # A hyphenated handle (netname, AS name) of a cloud or content giant, not a legal name.
 _CLOUD_GIANT_HANDLE = OwnerRule("idc", 0.85, re.compile(
@@ -137,17 +270,22 @@ _CLOUD_GIANT_HANDLE = OwnerRule("idc", 0.85, re.compile(
 # An AS-name handle ("COMCAST-7922", "ROSTELECOM-AS", "CHINA169-BACKBONE") that no other rule
 # placed is a network operator's, and an operator is a company (an ISP's backbone is the ISP).
 _AS_HANDLE = OwnerRule("enterprise", 0.6, re.compile(
-    r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*-(?:as(?:n|\d+)?|ap|\d{2,}|backbone|[a-z]+\d)"
-    r"(?:-(?:\d+|[a-z]{2}))?(?=\s|$)"))
+    r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*-(?:as(?:n|\d+)?|ap|\d{2,}|backbone|[a-z]+\d|net|cn)"
+    r"(?:-(?:\d+|[a-z]{2}))?(?=\s|$)"
+    # A one-word network handle ending in 'net' ("UUNET", "TELIANET"); not the word internet.
+    r"|^(?!(?:inter|intra|extra|ether)net$)[a-z][a-z0-9]*net$"))
 
 RULES: tuple[OwnerRule, ...] = (
     # 上网服务(营业场所) is the statutory name of a café licence: "某某互联网上网服务有限公司".
     _rule("internet_cafe", 0.95,
           "网吧 网咖 网络会所 电竞馆 电竞[^ ]{0,3}(?:酒店|宾馆) 电竞网 上网服务 "
-          "pc\\s?방 피시방 ネットカフェ 漫画喫茶 マンガ喫茶",
+          "pc\\s?방 피시방 ネットカフェ 漫画喫茶 マンガ喫茶 "
+          # Older and regional café names (网络休闲会所/中心/吧, 网络俱乐部, 网络会馆, 网城, 网苑,
+          # 网路咖啡, 电子竞技馆).
+          "网络休闲 网络俱乐部 网络会馆 电子竞技馆 网城(?:$|[ (]) 网苑$ 网[路络]咖啡",
           r"internet ?caf[eé];cyber ?caf[eé];net ?bar;e-?sports? (?:hotel|arena);pc ?bang;"
           r"lan (?:gaming )?cent(?:er|re);gaming cent(?:er|re);(?:e-?sports?|gaming) caf[eé];"
-          r"wang ?(?:ka|ba)"),
+          r"wang ?(?:ka|ba);(?:pc|net) ?caf[eé];lan party"),
     _rule("government", 0.95,
           "人民政府 教育局 教育厅 教育委员会 卫生健康委 卫健委 卫生健康局 卫生局 卫生监督 公安局 "
           "公安厅 公安分局 公安部 派出所 法院 检察院 税务局 税务总局 街道办事处 委员会 党委 纪委 "
@@ -155,51 +293,77 @@ RULES: tuple[OwnerRule, ...] = (
           "共青团 (?<!加)工会 妇女联合会 妇联 残疾人联合会 残联 归国华侨联合会 侨联 科学技术协会 科协 文学艺术界联合会 文联 工商业联合会 工商联 "
           # Japanese ministries (総務省) and agencies (警察庁); Korean ministries (행정안전부) and
           # agencies (경찰청), not a company's division (사업부, 본부).
-          "(?:総務|法務|外務|財務|文部科学|厚生労働|農林水産|経済産業|国土交通|環境|防衛)省 庁 "
-          "정부 [가-힣]{2,}(?<![본업])부$ [가-힣]+청$",
+          "(?:総务|法务|外务|財务|文部科学|厚生労働|农林水産|経済産業|国土交通|环境|防卫)省 庁 "
+          "정부 [가-힣]{2,}(?<![본업])부$ [가-힣]+청$ "
+          # Embassies and consulates; Taiwan's five branches of government (行政院...); 党工委.
+          "使馆 领事馆 行政院 立法院 司法院 考试院 监察院 工委",
           r"ministry;bureau;government;police;court;procuratorate;commission;committee;"
-          r"people'?s congress;people'?s bank of china"),
+          r"people'?s congress;people'?s bank of china;embassy;consulate;parliament;senate;"
+          r"senado;bundestag;assembl[eé]e nationale;congress"),
+    _GOV_ACRONYMS,
     _rule("hospital", 0.95,
           "医院 卫生院 卫生服务中心 卫生服务站 (?<!环境)卫生中心 疾病预防控制 疾控 妇幼保健 保健院 急救中心 "
           "血液中心 中心血站 卫生健康 门诊部 (?<!环境)卫生[所室] 病院 병원 健康服务中心 健康服务站 "
-          "(?<!污染)防治(?:中心|院|所|站) 诊所 急救站 体检中心 眼科中心 医学中心 医疗中心",
-          r"hospital;clinic;medical cent(?:er|re);cdc;disease control;health cent(?:er|re);"
+          "(?<!污染)防治(?:中心|院|所|站) 诊所 急救站 体检中心 眼科中心 医学中心 医疗中心 "
+          "疗养院 护理院 医务室 医务所 防疫站 (?:癌症|肿瘤|心血管病|儿童医学|康复|透析)中心",
+          r"[a-z]*hospital(?:s|et)?;clinic;medical cent(?:er|re);cdc;disease control;"
+          r"health cent(?:er|re);"
           r"blood (?:cent(?:er|re)|bank|station);(?:ophthalmic|eye) cent(?:er|re);"
-          r"[a-zäöü]*klinik(?:um)?;universit(?:ä|ae)tsmedizin;h[oô]pita(?:l|ux);ospedale;"
-          r"krankenhaus;nhs (?:foundation )?trust"),
+          r"[a-zäöü]*klinik(?:um|en)?;universit(?:ä|ae)tsmedizin;h[oô]pita(?:l|ux);"
+          r"ospedale;krankenhaus;nhs (?:foundation )?trust;[a-z]*sjukhus[a-z]*;sygehus;"
+          r"ziekenhuis;sairaala;szpital;nemocnice;cancer cent(?:er|re);health ?(?:care )?system;"
+          # Health systems known by name only (Kaiser Permanente, UPMC...).
+          r"kaiser permanente;upmc;geisinger;mass general[a-z ]*;newyork-presbyterian;"
+          r"cedars-sinai"),
     # A company owned by a school (大学出版社有限公司, 大学科技园发展有限公司) is a company.
     _rule("enterprise", 0.85, "(?:大学|学院|学校).*有限(?:责任)?公司"),
     _rule("education", 0.95,
           "大学 学院 学校 中学 小学 幼儿园 职业技术 职业教育 教育中心 教育网 教育和科研 中国科技网 "
-          "研究生院 大學 學院 學校 中學 小學 대학 과학기술원 教师发展 教师培训",
+          "研究生院 大學 學院 學校 中學 小學 대학 과학기술원 教师发展 教师培训 "
+          # Short forms of school names: 人大附中, 北京四中, 苏州实小, 丁蜀镇中心校, 如皋卫校.
+          "附中 附小 实小 中心校 卫校 技校 职高 职中 托儿所 (?<![统唯])[一二三四五六七八九十]中(?:$|[ (])",
           r"university;college;school;academy;cernet2?;cstnet;institute of technology;kindergarten;"
           r"(?:education|research|science and technology) network;polytechnic;polytechnique;"
-          r"politecnico;universit(?:é|à|ät|aet);universidad[ea]?;universiteit;universitet[a-z]*;"
+          r"politecnico;universit(?:é|à|ät|aet|e|a|at);universidad[ea]?;universiteit;"
+          r"universitet[a-z]*;academia;akademie;acad[eé]mie;"
           r"uniwersytet;univerzit[a-z]*;университет;[a-z]*h[oö]gskola[n]?;hogeschool;"
           r"[a-z]*hochschule;"
           # National research and education networks, the CERNET of other countries.
           r"internet2;g[eé]ant;surfnet;renater;aarnet;canarie;rediris;forschungsnetz[a-z]*"),
+    _EDU_BRANDS,
+    _EDU_ACRONYMS,
     # 智算/算力 (中心) are the AI-era name of data centres; colo... and host... words in English
     # (colocation, ColoCrossing, Hostinger) name colocation and hosting firms.
     _rule("idc", 0.9,
           "数据中心 云计算 云服务 云科技 云网络 云数据 云平台 云主机 云端 云信息 云技术 云股份 "
-          "云存储 机房 主机托管 智算 算力 超级计算 超算 人工智能计算 信息园 数据基地 "
+          "云存储 机房 主机托管 智算 算力 超级计算 超算 人工智能计算 信息园 数据基地 云基地 "
           "(?:电信|联通|移动).{0,12}国际信息(?:中心|港)",
-          r"idc;cloud[a-z]*;hosting;data ?cent(?:er|re)s?;colo(?![rmngs])[a-z]*;supercomput[a-z]*;"
-          r"host(?!el|ess|ile|age)[a-z]+;(?!localhost)[a-z]+(?<!g)hosts?;servers;cdn;vps"),
+          r"idc;[a-z]*cloud[a-z]*;hosting;data ?cent(?:er|re)s?;colo(?![rmngs])[a-z]*;"
+          r"supercomput[a-z]*;"
+          r"host(?!el|ess|ile|age)[a-z]+;(?!localhost)[a-z]+(?<!g)hosts?;servers;cdn;vps;bgp"),
     # The netname / AS name of a cloud or content giant ("ALIBABA-CN-NET", "CNNIC-BAIDU-AP") names
     # its data-centre servers; its legal name ("Alibaba Group Holding Limited") stays a company.
     _CLOUD_GIANT_HANDLE,
     _IDC_BRANDS,
+    _IDC_ACRONYMS,
     # An access-type marker makes an ISP's name a home line: "江苏省南京市 电信ADSL".
     _rule("residential", 0.9,
           "家庭宽带 家庭用户 住宅宽带 居民宽带 个人宽带 个人用户 adsl ftth fttx 拨号 动态ip "
-          "地址池 pppoe",
-          r"residential;home broadband;household;adsl;v?dsl;ftt[hxb];dial-?up;pppoe;"
-          r"dynamic (?:ip|pool|address)(?:es)?;(?:ip|address) pool"),
+          "地址池 pppoe 家宽 家庭网络 民用宽带",
+          r"residential;home broadband;household;adsl;[vxa]?dsl;ftt[hxbp];dial-?up;pppoe;"
+          r"dynamic (?:ip|pool|address)(?:es)?;(?:ip|address|customer) pool;cable ?modem;"
+          r"[gex]?pon (?:users|subscribers|customers);gpon;epon;bras;home (?:internet|users?);"
+          r"fib(?:re|er) to the (?:home|premises|building)"),
+    _ENTERPRISE_BRANDS,
+    _ENTERPRISE_ACRONYMS,
+    # A sole trader's or a company's shop, sales, service or project department (…经营部,
+    # …门市部, 事业部, 项目部) and a state-owned builder or mine under an old bureau name (中铁十四局,
+    # 徐州矿务局) are companies, not government 部/局.
     _rule("enterprise", 0.85,
           "有限公司 有限责任公司 股份 集团 公司 厂 银行 商行 事务所 酒店 宾馆 商场 超市 书店 "
-          "工作室 合作社 联社 信用社 邮局 书局 营业厅 营业部 支行 分行 证券",
+          "工作室 合作社 联社 信用社 邮局 书局 营业厅 营业部 支行 分行 证券 经营部 门市部 销售部 "
+          "服务部 事业部 项目部 矿务局 (?:中铁|中建|中交|中冶|中水|水电|铁建|电建)[一二三四五六七八九十]+局 "
+          "控股 实业 商贸 期货 信托 加油站 大药房",
           r"co\.;ltd;inc;corp;corporation;company;llc;gmbh;plc;bank;group;limited(?! broadcast);"
           r"holdings?;"
           r"ag;s\.?a\.?;b\.v\.;n\.v\.;se;securities;enterprises?;incorporated;a/s;asa;oyj?;ab;"
@@ -210,7 +374,8 @@ RULES: tuple[OwnerRule, ...] = (
     # (中国林业科学研究院…研究所, 之江实验室); a company's institute matched enterprise above.
     _rule("education", 0.75, "研究院 研究所 研究中心 实验室",
           r"research institute;institute;institut;laborator(?:y|ies);research;recherche;"
-          r"forschung[a-z]*"),
+          r"forschung[a-z]*;istituto;instituto;investigaci[oó]n[a-z]*;ricerc[ah][a-z]*;"
+          r"synchrotron;accelerator;tecnol[oó]gico"),
     # Weak single characters, with their common false friends excluded: 邮局/书局 (companies,
     # China Post's branches and bookshops: enterprise above), 局域网 (a LAN), 餐厅/营业厅/大厅
     # (halls), 俱乐部 (clubs), 内部网 (an intranet), 营业部 (a branch office).
@@ -219,29 +384,52 @@ RULES: tuple[OwnerRule, ...] = (
           "(?<![邮书])局(?!域网) (?<![餐业大歌舞])厅 办公室 政府 (?<![乐内东西南北])(?<!营业)部 署 "
           "海关 "
           "监狱 管委会 消防 市委 省委 区委 县委 社区 村委 街道 军区 部队 解放军 武警 信息中心 "
-          "档案馆 图书馆 博物馆 博物院 应急 不动产登记 公共资源交易 公积金 社会保险 边防检查 看守所 "
-          "戒毒所 拘留所 城市运行 城市大脑 数字治理 指挥中心",
+          "档案馆 图书馆 博物馆 博物院 科技馆 美术馆 文化馆 纪念馆 应急 不动产登记 公共资源交易 公积金 社会保险 医疗保险 医保中心 边防检查 看守所 "
+          "戒毒所 拘留所 城市运行 城市大脑 数字治理 指挥中心 气象台 气象站 水文站 地震台 执法 大队 "
+          "支队 司法所 财政所 税务所 "
+          # A township's or street office's own service centre, station or office.
+          "(?:(?<!城)镇|乡(?!村)|街道)[^ ]{0,10}(?:中心|站|所|办)$",
           r"department;municipal;customs;agency;gov;informatics cent(?:er|re);revenue service;"
           r"border (?:inspection|control|police);exit-entry;registration cent(?:er|re);"
           r"public resources? trading;"
           r"taxation;city of;state of;county of;administration;army;military;dod;defen[cs]e;"
-          r"bundes[a-z]*;ministeri(?:um|o);minist[eè]re;gouvernement;gobierno;regierung"),
+          r"bundes[a-z]*;ministeri(?:um|o);minist[eè]re;gouvernement;gobierno;regierung;"
+          # City, county and state governments and agencies in other languages.
+          r"agence;county;commonwealth of;federal;statistics;statisti[ck];prefeitura;governo;"
+          r"presidencia;secretar[ií]a;kementerian;gemeente;kommun;kommune;stad;stadt;ville de;"
+          r"comune di;kaupunki;landeshauptstadt;municipalit[a-z]*;cabinet office;congreso;"
+          r"office of;state office"),
     # A bare ISP or utility name ("江苏省苏州市 联通", "国家电网", "China Unicom ... Network").
-    _rule("enterprise", 0.65, "电信 联通 移动 铁通 网通 有线 广电 电网 电力 石化 石油",
-          r"chinanet;[a-z]*tele(?:com|kom)[a-z]*;unicom;china mobile;tietong;cmnet;cncgroup;"
-          r"china ?169;backbone;cable;electronics;"
-          r"business;(?:tele)?communications"),
+    # Then industry words of a company's name ("南京新百实业", "平安保险", "徐工机械", "Lumen
+    # Technologies", "Taiwan Mobile", "Virgin Media").
+    _rule("enterprise", 0.65, "电信 联通 移动 铁通 网通 有线 广电 电网 电力 石化 石油 鹏博士 邮政 "
+          "(?<!社会)(?<!医疗)(?<!养老)(?<!失业)(?<!工伤)保险 科技 基金 药房 药店 购物中心 物流 速运 快递 电器 汽车 钢铁 特钢 化纤 光电 机械 煤电 "
+          "地铁 机场 医药 医疗(?!保险|保障) 地产 置业 物业 食品 制药 能源 化工 建工 三建 电子 通讯 通信 软件 "
+          "传媒 航空 航运 港务",
+          r"chinanet;[a-z]*tele(?:com|kom)[a-z]*;[a-z]*unicom;china ?mobile;tietong;cmnet;"
+          r"cncgroup;china ?169;backbone;cable;electronics;"
+          r"business;(?:tele)?communications?;technolog(?:y|ies);mobile;wireless;media;"
+          r"bandwidth;electric;energy;petroleum;oil;steel;shipping;motors?;airlines?;airways;"
+          r"insurance;pharma[a-z]*;logistics;foods?;chemicals?;industr(?:y|ies|ial);"
+          r"consultancy;infocomm;grid"),
+    # Dental chains, 妇幼 and the short form of a numbered hospital (浙大一院, 苏大附一院), and
+    # "health" / "healthcare" alone once the company, government and industry words had their turn.
+    _rule("hospital", 0.7, "口腔 齿科 牙科 妇幼 [一二三四五六七八九]院$ (?<![a-z])health$",
+          r"health ?care"),
     _AS_HANDLE,
     # Compounds: 家园, 新村/新邨, 苑, and numbered blocks at the end ("望京西园三区").
     _rule("residential", 0.7,
-          "小区 居民 公寓 住宅 花园 宿舍 家园 新村 新邨 苑 [一二三四五六七八九十0-9][区村]$"),
-    _rule("internet_cafe", 0.6, "电竞"),
+          "小区 居民 公寓 住宅 花园 宿舍 家园 新村 新邨 苑 [一二三四五六七八九十0-9][区村]$ 华庭 "
+          "公馆 府邸 雅居 名邸 嘉园 华府"),
+    # A bare 电竞 and the largest chains by brand alone (their companies matched above).
+    _rule("internet_cafe", 0.6, "电竞 网鱼 自游空间 快活club"),
 )
 
 
 def normalise_name(name: str) -> str:
-    """NFKC (full-width to half-width), lower case, single spaces; 云 place names masked."""
-    text = unicodedata.normalize("NFKC", name or "").lower()
+    """NFKC (full-width to half-width), lower case, single spaces, common traditional characters
+    simplified; 云 place names masked."""
+    text = unicodedata.normalize("NFKC", name or "").lower().translate(_SIMPLIFIED)
     text = " ".join(text.split())
     return _CLOUDLESS_PLACES.sub("□", text)
 
