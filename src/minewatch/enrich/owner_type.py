@@ -19,6 +19,8 @@ Precedence, first match wins, and why:
    街道办事处, 委员会, 政务, 共青团, 工会 and the other mass organisations (妇联, 科协, 侨联...),
    People's Bank of China, 行政服务中心, a province's or city's 大数据(管理)中心 (not a data centre),
    embassies and consulates, Taiwan's 行政院/立法院/司法院/考试院/监察院, parliaments and senates,
+   central banks and monetary authorities (Federal Reserve, Bank of England, 日本银行: like
+   人民银行, and before the company word bank),
    Japanese ministries and agencies (総務省, 警察庁) and Korean ones (행정안전부, 경찰청), and a
    few agencies known by acronym alone as the whole name or handle (`_GOV_ACRONYMS`: NASA, DNIC,
    USDA). A city's education bureau is a government office, not a school.
@@ -47,7 +49,7 @@ Precedence, first match wins, and why:
 6. **IDC / cloud** before enterprise: "某某云计算有限公司" is a data centre, so is 云 + a company
    form word (云信息, 云技术, 云股份). A bare 云 counts only after place names containing it
    (云南, 连云港, 云龙区, 白云区...) are masked. 智算/算力, 超算/超级计算/supercomputing and
-   人工智能计算 centres (they sell compute from their machine rooms), an ISP's 信息园/数据基地/
+   人工智能计算/智能计算中心 centres (they sell compute from their machine rooms), an ISP's 信息园/数据基地/
    云基地/国际信息中心 (its data-centre campus), BGP lines (BGP多线, BGP机房: sold to hosted
    servers), colo... and host... words and …cloud inside a word (AliCloud) count too.
    A brand table (`_IDC_BRANDS`, and `_IDC_ACRONYMS` for "GDS" as a whole name) names
@@ -69,7 +71,8 @@ Precedence, first match wins, and why:
    before the access words so "SK Broadband" is the carrier. Developers whose brand also names
    housing compounds (万科, 碧桂园) are left out. Then the markers (有限公司, 股份, 集团, 公司, 厂,
    银行, 支行, 营业部, 证券, 信用社/联社, 控股, 实业, 商贸, 期货, 信托, 加油站, 大药房, a shop's or
-   a company's 经营部/门市部/销售部/服务部/事业部/项目部, a state builder's or mine's old bureau
+   a company's 经营部/门市部/销售部/服务部/事业部/项目部, Japanese and Korean company forms
+   (株式会社, 有限会社, 合同会社, 주식회사, (주)), a state builder's or mine's old bureau
    name 中铁十四局/矿务局, Co., Ltd, Inc, Incorporated, Limited but not "Limited Broadcast"
    (RFC 919), AG, A/S, AB, Oy, S.p.A., Pty, Holdings, Enterprise) before the weak words:
    "中国铁路上海局集团有限公司" and "中建八局" are companies despite 局, "…电子经营部" despite 部,
@@ -79,28 +82,32 @@ Precedence, first match wins, and why:
     recherche, ricerca, investigación, Forschung, synchrotron, accelerator): education unless a
     company word matched first ("华为技术有限公司南京研究所" is enterprise).
 11. **Government, weak** single characters and words (局, 厅, 办公室, 政府, 部 but not 东部/西部,
-    街道, 军区, 海关, 信息中心, 档案馆/图书馆/博物馆/科技馆/美术馆/文化馆/纪念馆, 应急, 气象台/
-    水文站/地震台, 执法, 大队/支队, 司法所/财政所/税务所, a township's or street office's own
-    中心/站/所, ministry, administration, defense, federal, county, statistics, "office of",
-    Bundes-/Ministerium, agence, prefeitura, governo, comune di, ville de, gemeente, kommune, stad,
-    Stadt, kaupunki, kementerian, informatics centre, revenue service, taxation, "City/State/County
-    of"...) and public institutions and detention (不动产登记, 公共资源交易, 公积金, 社会/医疗保险,
-    边防检查, 看守所, 戒毒所, 城市运行/城市大脑/数字治理/指挥中心, border inspection, exit-entry)
-    after the company words, so "杭州城市大脑有限公司" stays a company.
+    街道, 军区, 海关, 信息中心, 档案馆/图书馆/博物馆/科技馆/美术馆/文化馆/纪念馆, 应急, 气象
+    (any meteorological service), 水文站/地震台, 执法, 大队/支队, 司法所/财政所/税务所, a
+    township's or street office's own 中心/站/所, ministry, administration, defense, federal,
+    county, statistics, "office of", Bundes-/Ministerium, agence/agenzia/agencia, prefeitura,
+    governo, comune di, ville de, gemeente, kommune, stad, Stadt, kaupunki, kementerian,
+    informatics centre, revenue service, taxation, "City/State/County of"...) and public
+    institutions and detention (不动产登记, 公共资源交易, 公积金, 社会/医疗保险, 边防检查,
+    看守所, 戒毒所, 城市运行/城市大脑/数字治理/指挥中心, border inspection, exit-entry) after
+    the company words, so "杭州城市大脑有限公司" stays a company.
 12. **Enterprise, weak**: a bare ISP or utility name (电信, 联通, 移动, 有线, 电网, 邮政, 鹏博士,
     ChinaNet, CNCGROUP, China169, backbone, Unicom, …telecom/…telekom, Communications, mobile,
     wireless, media) and industry words of a company's name (科技, 保险 but not 社会/医疗保险, 基金,
-    物流, 汽车, 钢铁, 机械, 医药, 医疗, 地产, 电子, 软件, 航空, technology, energy, steel, shipping,
+    物流, 汽车, 钢铁, 机械, 医药, 医疗, 地产, 电子, 软件, 航空, 工业 (not 工业园区), 制作所,
+    Korean 전자/자동차/반도체/통신/건설/중공업/화학/제약/보험, technology, energy, steel, shipping,
     insurance, pharma..., but not 网络/network: "纯真网络", "Private-Use Networks" are
     placeholders). "江苏省苏州市 联通" names the ISP, with no access type, so the ISP it is.
 13. **Hospital, weak**: dental chains (口腔, 齿科, 牙科), 妇幼, a numbered hospital's short form
-    ("浙大一院", "苏大附一院") and "…Health" / "Healthcare" at the end of a name, after the
+    ("浙大一院", "苏大附一院"), an NHS board, "…Health", "Healthcare" and "Health (&)
+    Services" at the end of a name, after the
     company, government and industry words ("Anthem Health Insurance" is a company).
 14. **AS-name handles** no rule placed ("COMCAST-7922", "ROSTELECOM-AS", "CHINAMOBILE-CN",
-    "UUNET", "TELIANET"): a network operator is a company.
+    "TWC-20001-PACWEST", "UUNET", "TELIANET"): a network operator is a company. Address-space
+    placeholders ("MCAST-NET", "IANA-RESERVED", "PRIVATE-ADDRESS-…") are no operator's: unknown.
 15. **Residential, weak** (小区, 居民, 公寓, 家园, 新村, 苑, 华庭, 公馆, 府邸, 雅居, 名邸, 嘉园, a
     numbered block "望京西园三区", "莲花五村") and a bare 电竞 or café chain brand (网鱼, 自游空间,
-    快活CLUB) last, after their companies ("网鱼信息科技集团有限公司" is a company).
+    快活CLUB, Kaikatsu Club, Jiyu Kukan) last, after their companies ("网鱼信息科技集团有限公司" is a company).
 
 The brand tables are the only name lists: each is kept to operators or institutions that are
 well known in their field and whose names carry no generic word a rule could use.
@@ -179,7 +186,7 @@ _IDC_BRANDS = _rule(
     "火山引擎 优刻得 青云 七牛 又拍云 网宿 蓝汛 帝联 白山云 世纪互联 万国数据 秦淮数据 光环新网 "
     "数据港 首都在线 优帆 奥飞数据 润泽科技 中金数据 景安网络 西部数码 西维数码 中国万网 有孚网络 互联港湾 "
     "睿江 新网数码 三五互联 35互联 高升控股 德利迅达 铜牛信息 甲骨文云 浪潮云 紫光云 新浪云 百度云 "
-    "天地祥云 曙光云 网易数帆 是方电讯",
+    "天地祥云 曙光云 网易数帆 是方电讯 さくらインターネット",
     r"ucloud;qingcloud;aliyun;azure;amazon (?:web|data) services;amazon-(?:0\d|aes);"
     r"digitalocean;linode;ovh(?:cloud)?;hetzner;vultr;choopa;leaseweb;contabo;scaleway;softlayer;"
     r"rackspace;equinix;digital realty;interxion;coresite;zenlayer;akamai;fastly;limelight;edgio;"
@@ -194,7 +201,9 @@ _IDC_BRANDS = _rule(
     r"volcengine;byteplus;capitalonline;chief telecom;incapsula;voxility;serverius;nforce;"
     r"siteground;wp ?engine;vercel;netlify;heroku;fly\.io;flexential;cyrusone;qts;global switch;"
     r"telehouse;princeton digital;airtrunk;nextdc;keppel dc;space dc;yotta;databank;"
-    r"stack infrastructure;kinx;gabia;cafe24;gds holdings;datacamp",
+    r"stack infrastructure;kinx;gabia;cafe24;gds holdings;datacamp;"
+    # Japanese and Russian hosting operators (さくらインターネット and its SAKURA-x handles).
+    r"sakura-[a-z0-9]{1,3};timeweb;beget;reg\.ru;firstvds;ihor",
 )
 # Whole-name acronyms of data-centre operators, alone or as a handle ("GDS", "GDS-CN").
 _IDC_ACRONYMS = OwnerRule("idc", 0.85, re.compile(r"^(?:gds)(?:[- ][a-z0-9]{2,8})?$"))
@@ -250,17 +259,17 @@ _ENTERPRISE_BRANDS = _rule(
     r"shell;exxonmobil;chevron;walmart;jpmorgan;hsbc;goldman sachs;citigroup;mastercard;"
     r"lenovo;xiaomi;byd;catl;haier;zte;huawei;netease;sohu;sina;jd\.com;meituan;pinduoduo;"
     r"bilibili;kuaishou;baidu;tencent;alibaba;bytedance;kingsoft;wuxi apptec;ericsson;nokia;"
-    r"ibm;facebook;netflix;bnp paribas",
+    r"ibm;facebook;netflix;bnp paribas;unilever;procter & gamble;nestl[eé]",
 )
 # Short or common-word brands count only as the whole name ("BT", "HGC", "Orange").
 _ENTERPRISE_ACRONYMS = OwnerRule("enterprise", 0.75, re.compile(
-    r"^(?:bt|hgc|hkt|csl|kt|o2|three|sky|tpg|iij|ocn|ptcl|att|at&t|orange)"
-    r"(?:[- ][a-z0-9]{2,8})?$"))
+    r"^(?:bt|hgc|hkt|csl|kt|o2|three|sky|tpg|iij|ocn|ptcl|att|at&t|orange|dtag|bbtec)"
+    r"(?:[- ][a-z0-9]{2,8}){0,2}$"))
 
 # Government agencies known by their acronym, as the whole name or a handle ("NASA", "DNIC").
 _GOV_ACRONYMS = OwnerRule("government", 0.85, re.compile(
     r"^(?:nasa|dnic|usda|noaa|dhs|doj|doe|faa|fbi|cia|nsa|disa|gsa|ssa|irs|nsf|gchq|"
-    r"anssi|foitt|nic)(?:[- ][a-z0-9]{2,8})?$"))
+    r"anssi|foitt|nic)(?:[- ][a-z0-9]{2,8}){0,2}$"))
 
 # A hyphenated handle (netname, AS name) of a cloud or content giant, not a legal name.
 _CLOUD_GIANT_HANDLE = OwnerRule("idc", 0.85, re.compile(
@@ -269,9 +278,13 @@ _CLOUD_GIANT_HANDLE = OwnerRule("idc", 0.85, re.compile(
 
 # An AS-name handle ("COMCAST-7922", "ROSTELECOM-AS", "CHINA169-BACKBONE") that no other rule
 # placed is a network operator's, and an operator is a company (an ISP's backbone is the ISP).
+# Address-space placeholders ("MCAST-NET", "IANA-RESERVED", "PRIVATE-ADDRESS-...") are no
+# operator's; a region after the number is ("TWC-20001-PACWEST", "TWC-11427-TEXAS").
 _AS_HANDLE = OwnerRule("enterprise", 0.6, re.compile(
-    r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*-(?:as(?:n|\d+)?|ap|\d{2,}|backbone|[a-z]+\d|net|cn)"
-    r"(?:-(?:\d+|[a-z]{2}))?(?=\s|$)"
+    r"^(?!(?:.*-)?(?:mcast|multicast|reserved|private|iana|bogon|unallocated|loopback|special)"
+    r"(?:-|$))"
+    r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*-(?:as(?:n|\d+)?|ap|\d{2,}|backbone|[a-z]+\d|net|cn)"
+    r"(?:-(?:\d+|[a-z]{2,12}))?(?=\s|$)"
     # A one-word network handle ending in 'net' ("UUNET", "TELIANET"); not the word internet.
     r"|^(?!(?:inter|intra|extra|ether)net$)[a-z][a-z0-9]*net$"))
 
@@ -296,10 +309,15 @@ RULES: tuple[OwnerRule, ...] = (
           "(?:総务|法务|外务|財务|文部科学|厚生労働|农林水産|経済産業|国土交通|环境|防卫)省 庁 "
           "정부 [가-힣]{2,}(?<![본업])부$ [가-힣]+청$ "
           # Embassies and consulates; Taiwan's five branches of government (行政院...); 党工委.
-          "使馆 领事馆 行政院 立法院 司法院 考试院 监察院 工委",
+          "使馆 领事馆 行政院 立法院 司法院 考试院 监察院 工委 中央银行 日本银行",
           r"ministry;bureau;government;police;court;procuratorate;commission;committee;"
           r"people'?s congress;people'?s bank of china;embassy;consulate;parliament;senate;"
-          r"senado;bundestag;assembl[eé]e nationale;congress"),
+          r"senado;bundestag;assembl[eé]e nationale;congress;"
+          # Central banks and monetary authorities (like 人民银行), before the company word bank.
+          r"central bank;federal reserve;reserve bank of [a-z ]+;bundesbank;banque de france;"
+          r"banca d'italia;banco de espa[nñ]a;bank of (?:england|japan|canada|korea|thailand|"
+          r"israel|russia|mexico|ghana|uganda|tanzania|jamaica);swiss national bank;riksbank;"
+          r"norges bank;de nederlandsche bank;monetary authority;banco central;banque centrale"),
     _GOV_ACRONYMS,
     _rule("hospital", 0.95,
           "医院 卫生院 卫生服务中心 卫生服务站 (?<!环境)卫生中心 疾病预防控制 疾控 妇幼保健 保健院 急救中心 "
@@ -336,7 +354,7 @@ RULES: tuple[OwnerRule, ...] = (
     # (colocation, ColoCrossing, Hostinger) name colocation and hosting firms.
     _rule("idc", 0.9,
           "数据中心 云计算 云服务 云科技 云网络 云数据 云平台 云主机 云端 云信息 云技术 云股份 "
-          "云存储 机房 主机托管 智算 算力 超级计算 超算 人工智能计算 信息园 数据基地 云基地 "
+          "云存储 机房 主机托管 智算 算力 超级计算 超算 人工智能计算 智能计算中心 信息园 数据基地 云基地 "
           "(?:电信|联通|移动).{0,12}国际信息(?:中心|港)",
           r"idc;[a-z]*cloud[a-z]*;hosting;data ?cent(?:er|re)s?;colo(?![rmngs])[a-z]*;"
           r"supercomput[a-z]*;"
@@ -363,7 +381,9 @@ RULES: tuple[OwnerRule, ...] = (
           "有限公司 有限责任公司 股份 集团 公司 厂 银行 商行 事务所 酒店 宾馆 商场 超市 书店 "
           "工作室 合作社 联社 信用社 邮局 书局 营业厅 营业部 支行 分行 证券 经营部 门市部 销售部 "
           "服务部 事业部 项目部 矿务局 (?:中铁|中建|中交|中冶|中水|水电|铁建|电建)[一二三四五六七八九十]+局 "
-          "控股 实业 商贸 期货 信托 加油站 大药房",
+          "控股 实业 商贸 期货 信托 加油站 大药房 "
+          # Japanese and Korean company forms (株式会社, 有限会社, 合同会社, 주식회사, (주)).
+          "株式会社 有限会社 合同会社 주식회사 \\(주\\) 은행 증권",
           r"co\.;ltd;inc;corp;corporation;company;llc;gmbh;plc;bank;group;limited(?! broadcast);"
           r"holdings?;"
           r"ag;s\.?a\.?;b\.v\.;n\.v\.;se;securities;enterprises?;incorporated;a/s;asa;oyj?;ab;"
@@ -385,7 +405,7 @@ RULES: tuple[OwnerRule, ...] = (
           "海关 "
           "监狱 管委会 消防 市委 省委 区委 县委 社区 村委 街道 军区 部队 解放军 武警 信息中心 "
           "档案馆 图书馆 博物馆 博物院 科技馆 美术馆 文化馆 纪念馆 应急 不动产登记 公共资源交易 公积金 社会保险 医疗保险 医保中心 边防检查 看守所 "
-          "戒毒所 拘留所 城市运行 城市大脑 数字治理 指挥中心 气象台 气象站 水文站 地震台 执法 大队 "
+          "戒毒所 拘留所 城市运行 城市大脑 数字治理 指挥中心 气象 水文站 地震台 执法 大队 "
           "支队 司法所 财政所 税务所 "
           # A township's or street office's own service centre, station or office.
           "(?:(?<!城)镇|乡(?!村)|街道)[^ ]{0,10}(?:中心|站|所|办)$",
@@ -395,7 +415,8 @@ RULES: tuple[OwnerRule, ...] = (
           r"taxation;city of;state of;county of;administration;army;military;dod;defen[cs]e;"
           r"bundes[a-z]*;ministeri(?:um|o);minist[eè]re;gouvernement;gobierno;regierung;"
           # City, county and state governments and agencies in other languages.
-          r"agence;county;commonwealth of;federal;statistics;statisti[ck];prefeitura;governo;"
+          r"agence;agenzia;agencia;county;commonwealth of;federal;statistics;statisti[ck];"
+          r"prefeitura;governo;"
           r"presidencia;secretar[ií]a;kementerian;gemeente;kommun;kommune;stad;stadt;ville de;"
           r"comune di;kaupunki;landeshauptstadt;municipalit[a-z]*;cabinet office;congreso;"
           r"office of;state office"),
@@ -405,7 +426,9 @@ RULES: tuple[OwnerRule, ...] = (
     _rule("enterprise", 0.65, "电信 联通 移动 铁通 网通 有线 广电 电网 电力 石化 石油 鹏博士 邮政 "
           "(?<!社会)(?<!医疗)(?<!养老)(?<!失业)(?<!工伤)保险 科技 基金 药房 药店 购物中心 物流 速运 快递 电器 汽车 钢铁 特钢 化纤 光电 机械 煤电 "
           "地铁 机场 医药 医疗(?!保险|保障) 地产 置业 物业 食品 制药 能源 化工 建工 三建 电子 通讯 通信 软件 "
-          "传媒 航空 航运 港务",
+          "传媒 航空 航运 港务 工业(?!园) 制作所 "
+          # Korean industry words (전자 electronics, 자동차 cars, 반도체 chips, 중공업...).
+          "전자$ 자동차 반도체 통신 건설 중공업 화학 제약 보험",
           r"chinanet;[a-z]*tele(?:com|kom)[a-z]*;[a-z]*unicom;china ?mobile;tietong;cmnet;"
           r"cncgroup;china ?169;backbone;cable;electronics;"
           r"business;(?:tele)?communications?;technolog(?:y|ies);mobile;wireless;media;"
@@ -415,14 +438,14 @@ RULES: tuple[OwnerRule, ...] = (
     # Dental chains, 妇幼 and the short form of a numbered hospital (浙大一院, 苏大附一院), and
     # "health" / "healthcare" alone once the company, government and industry words had their turn.
     _rule("hospital", 0.7, "口腔 齿科 牙科 妇幼 [一二三四五六七八九]院$ (?<![a-z])health$",
-          r"health ?care"),
+          r"health ?care;nhs;health (?:& |and )?services?$"),
     _AS_HANDLE,
     # Compounds: 家园, 新村/新邨, 苑, and numbered blocks at the end ("望京西园三区").
     _rule("residential", 0.7,
           "小区 居民 公寓 住宅 花园 宿舍 家园 新村 新邨 苑 [一二三四五六七八九十0-9][区村]$ 华庭 "
           "公馆 府邸 雅居 名邸 嘉园 华府"),
     # A bare 电竞 and the largest chains by brand alone (their companies matched above).
-    _rule("internet_cafe", 0.6, "电竞 网鱼 自游空间 快活club"),
+    _rule("internet_cafe", 0.6, "电竞 网鱼 自游空间 快活club", r"kaikatsu club;jiyu kukan"),
 )
 
 
