@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from minewatch.detect.labels import label, sim_endpoints
 from minewatch.flows.features import conversations
+from minewatch.limits import tune
 
 PACKET_SUMS = ("psh_packets", "bytes_sq", "gap_sq", "gap_max")
 
@@ -86,7 +87,7 @@ def capture_views(path: Path) -> pa.Table:
     share submissions (stratum events read from its payload); null: one with stratum messages
     but no share (pool probes and scans, too short to be mining); 0: every other one."""
     tables = read_tables(Path(path))
-    con = duckdb.connect()
+    con = tune(duckdb.connect())
     con.register("events", tables["stratum_events"])
     submit = con.sql(_SUBMITTERS).to_arrow_table()
     probed = con.sql(_PROBED).to_arrow_table()

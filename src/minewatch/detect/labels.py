@@ -21,6 +21,9 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from minewatch.limits import tune
+
+
 def endpoints(truth: dict, lookalike_servers: dict[str, str]) -> pa.Table:
     """(ip, port, kind) rows: miner ends (port = client port), lookalike servers (port = -1,
     any port) and browser-mining visitors (ip, 80 on the server side: port = -80)."""
@@ -61,7 +64,7 @@ LEFT JOIN servers l2 ON l2.ip = c.server_ip
 def label(convs: pa.Table, ends: pa.Table) -> pa.Table:
     """`convs` (a features.conversations table) with `kind` and `label` (1 mining, 0 not, null
     left out) columns added, in the same row order."""
-    con = duckdb.connect()
+    con = tune(duckdb.connect())
     con.register("convs_in", convs)
     con.register("ends", ends)
     con.execute("CREATE TEMP TABLE convs AS SELECT *, row_number() OVER () AS row_ FROM convs_in")

@@ -35,7 +35,7 @@ import numpy as np
 import pyarrow as pa
 
 from minewatch import schema
-from minewatch.store.duck import MEMORY_LIMIT
+from minewatch.limits import tune
 
 KEY = ("client_ip", "client_port", "server_ip", "server_port", "proto")
 
@@ -192,9 +192,7 @@ def conversations(flows: pa.Table) -> pa.Table:
     """One row per conversation of `flows` (a `flows` table): KEY, ts_start, ts_end, records
     (flow records joined), COUNTS, then the FEATURES as float64 columns, in that order, sorted
     by KEY."""
-    con = duckdb.connect()
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")  # the store's cap: a province's flows spill
-    con.execute("SET enable_progress_bar = false")
+    con = tune(duckdb.connect())  # the store's cap: a province's flows spill
     con.register("flows_arrow", flows.select(list(INPUT_COLUMNS)))
     try:
         return conversations_in(con, "flows_arrow")

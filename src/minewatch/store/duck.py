@@ -8,7 +8,6 @@ rebuilt from the raw ones, which makes the result independent of input order and
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -21,9 +20,9 @@ import pyarrow.parquet as pq
 
 from minewatch import schema
 from minewatch.errors import InputError
+from minewatch.limits import tune
 
 SCHEMA_VERSION = 1
-MEMORY_LIMIT = os.environ.get("MINEWATCH_DUCKDB_MEMORY", "512MB")
 
 
 class Store:
@@ -35,10 +34,7 @@ class Store:
             self.db = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.Error as exc:
             raise InputError(f"{self.path}: cannot open database: {str(exc).splitlines()[0]}") from None
-        # DuckDB's buffer pool takes 80 % of RAM by default; the ingest path's memory bound
-        # (one capture in at most ~1 GB, docs/design-notes.md) needs it smaller. It spills.
-        self.db.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-        self.db.execute("SET enable_progress_bar = false")  # ours (rich) reports progress
+        tune(self.db)  # memory cap (it spills past it), no DuckDB progress bar
         if not read_only:
             self.migrate()
 
