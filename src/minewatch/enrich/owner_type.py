@@ -298,7 +298,7 @@ RULES: tuple[OwnerRule, ...] = (
           "网络休闲 网络俱乐部 网络会馆 电子竞技馆 网城(?:$|[ (]) 网苑$ 网[路络]咖啡",
           r"internet ?caf[eé];cyber ?caf[eé];net ?bar;e-?sports? (?:hotel|arena);pc ?bang;"
           r"lan (?:gaming )?cent(?:er|re);gaming cent(?:er|re);(?:e-?sports?|gaming) caf[eé];"
-          r"wang ?(?:ka|ba);(?:pc|net) ?caf[eé];lan party"),
+          r"wang ?(?:ka|ba);(?:pc|net) ?caf[eé];lan party;internet ?bar"),
     _rule("government", 0.95,
           "人民政府 教育局 教育厅 教育委员会 卫生健康委 卫健委 卫生健康局 卫生局 卫生监督 公安局 "
           "公安厅 公安分局 公安部 派出所 法院 检察院 税务局 税务总局 街道办事处 委员会 党委 纪委 "
@@ -405,7 +405,7 @@ RULES: tuple[OwnerRule, ...] = (
           "海关 "
           "监狱 管委会 消防 市委 省委 区委 县委 社区 村委 街道 军区 部队 解放军 武警 信息中心 "
           "档案馆 图书馆 博物馆 博物院 科技馆 美术馆 文化馆 纪念馆 应急 不动产登记 公共资源交易 公积金 社会保险 医疗保险 医保中心 边防检查 看守所 "
-          "戒毒所 拘留所 城市运行 城市大脑 数字治理 指挥中心 气象 水文站 地震台 执法 大队 "
+          "戒毒所 拘留所 城市运行 城市大脑 数字治理 指挥中心 融媒体中心 气象 水文站 地震台 执法 大队 "
           "支队 司法所 财政所 税务所 "
           # A township's or street office's own service centre, station or office.
           "(?:(?<!城)镇|乡(?!村)|街道)[^ ]{0,10}(?:中心|站|所|办)$",
@@ -434,7 +434,8 @@ RULES: tuple[OwnerRule, ...] = (
           r"business;(?:tele)?communications?;technolog(?:y|ies);mobile;wireless;media;"
           r"bandwidth;electric;energy;petroleum;oil;steel;shipping;motors?;airlines?;airways;"
           r"insurance;pharma[a-z]*;logistics;foods?;chemicals?;industr(?:y|ies|ial);"
-          r"consultancy;infocomm;grid"),
+          r"consultancy;infocomm;grid;automobiles?;automotive;dairy;brewery;breweries;"
+          r"cement;bus;motor;textiles?;metals?;chemical"),
     # Dental chains, 妇幼 and the short form of a numbered hospital (浙大一院, 苏大附一院), and
     # "health" / "healthcare" alone once the company, government and industry words had their turn.
     _rule("hospital", 0.7, "口腔 齿科 牙科 妇幼 [一二三四五六七八九]院$ (?<![a-z])health$",
