@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minewatch.decode import framescan as fs
-from minewatch.decode.packet import decode_frame, encode_ip, encode_tcp, encode_udp
+from minewatch.decode.packet import (TUNNELS, decode_frame, encapsulate, encode_ip, encode_tcp,
+                                     encode_udp)
 from minewatch.decode.pcap import PcapReader, PcapWriter, pcap_layout
 from minewatch.errors import DecodeError
 from minewatch.ingest.capture import AddressText
@@ -65,6 +66,15 @@ ports = st.integers(0, 65535)
 
 @st.composite
 def frames(draw) -> bytes:
+    """A frame of every shape, a third of them inside one or two tunnels."""
+    frame = draw(bare_frames())
+    for tunnel in draw(st.lists(st.sampled_from(TUNNELS), max_size=2)):
+        frame = encapsulate(frame, tunnel, draw(addresses.filter(lambda a: "." in a[0])))
+    return frame
+
+
+@st.composite
+def bare_frames(draw) -> bytes:
     (src, dst), kind = draw(addresses), draw(st.sampled_from(["tcp", "udp", "ip"]))
     payload = draw(st.binary(max_size=64))
     if kind == "tcp":
@@ -110,6 +120,18 @@ def test_random_bytes_agree(linktype, data):
 ])
 def test_vlan_qinq_pppoe_and_arp(frame):
     assert_agrees(1, frame)
+
+
+@pytest.mark.parametrize("tunnel", TUNNELS)
+def test_tunnels_agree_whole_cut_and_nested(tunnel):
+    tcp4 = encode_tcp("10.0.0.1", "10.0.0.2", 40000, 3333, 5, 6, 0x18, b'{"id":1}\n')
+    udp6 = encode_udp("2001:db8::1", "2001:db8::2", 1, 53, b"q")
+    for inner, frame in ((tcp4, encapsulate(tcp4, tunnel)), (udp6, encapsulate(udp6, tunnel)),
+                         (tcp4, encapsulate(encapsulate(tcp4, tunnel), "vxlan"))):
+        assert decode_frame(1, frame, 0.5) == decode_frame(1, inner, 0.5)
+        assert_agrees(1, frame)
+        for cut in range(len(frame)):  # cut anywhere: both fall back to the same outer packet
+            assert_agrees(1, frame[:cut])
 
 
 def test_null_and_loop_families():

@@ -352,3 +352,27 @@ def test_real_capture_first_packets():
     # the IPv6 neighbour discovery in the scan capture: fe80::1 asking fe80::a149:...
     v6 = [s for s in decode_capture(PCAPS / "cgminer-pool-scan.pcapng") if s and ":" in s.src]
     assert (v6[0].src, v6[0].dst, v6[0].proto) == ("fe80::1", "fe80::a149:a4ec:3800:34be", 58)
+
+
+def test_a_hand_built_gtpu_frame_decodes_to_its_inner_packet():
+    """Outer Ethernet/IPv4/UDP 2152 and a GTP-U G-PDU header with a sequence number and a PDU
+    session container (5G N3), assembled here byte by byte from 3GPP TS 29.281, not by
+    encapsulate()."""
+    inner = bytes.fromhex("4500002c0001000040067c7a" "0a000005" "c6336414"  # 10.0.0.5 >
+                          "9c4101bb0000000100000000" "50180200" "00000000"  # 198.51.100.20,
+                          "7b7d")  # TCP 40001 > 443, payload "{}"
+    gtp = bytes.fromhex("36ff") + (len(inner) + 8).to_bytes(2, "big") + bytes.fromhex(
+        "0000abcd" "0007" "00" "85" "01" "0001" "00")  # TEID, seq 7, N-PDU, next ext 0x85
+    udp = bytes.fromhex("0868" "0868") + (8 + len(gtp) + len(inner)).to_bytes(2, "big") + b"\0\0"
+    ip = bytes.fromhex("4500") + (20 + len(udp) + len(gtp) + len(inner)).to_bytes(2, "big") + \
+        bytes.fromhex("00000000" "4011" "0000" "c0000201" "c0000202")
+    frame = b"\x02" * 12 + b"\x08\x00" + ip + udp + gtp + inner
+    seg = decode_frame(1, frame, 1.0)
+    assert (seg.src, seg.dst, seg.proto, seg.sport, seg.dport, seg.payload, seg.ip_len) == \
+        ("10.0.0.5", "198.51.100.20", 6, 40001, 443, b"{}", 44)
+
+
+def test_a_tunnel_whose_inside_does_not_decode_leaves_the_outer_packet():
+    vxlan = encode_udp("192.0.2.1", "192.0.2.2", 5000, 4789, b"\x08\0\0\0\0\0\x2a\0" + b"\xff" * 6)
+    seg = decode_frame(1, vxlan, 1.0)
+    assert (seg.src, seg.dport, seg.proto) == ("192.0.2.1", 4789, 17)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minewatch.decode.packet import encode_tcp
+from minewatch.decode.packet import TUNNELS, encapsulate, encode_tcp
 from minewatch.decode.pcap import PcapngWriter, PcapReader, PcapWriter
 from minewatch.ingest import capture, frames
 from minewatch.ingest.capture import read_capture
@@ -54,8 +54,9 @@ def stratum_session(rng, t0: float) -> list:
     return tcp_session(Conn("10.0.0.5", 40001, "192.0.2.80", 3333), msgs, rng, True, close_at=None)
 
 
-def simulated_capture(pcapng: bool = False) -> bytes:
-    """Pool talk, web pages, HTTPS, SSH, P2P, JSON-RPC and a browser miner, time-ordered."""
+def simulated_capture(pcapng: bool = False, tunnel: str | None = None) -> bytes:
+    """Pool talk, web pages, HTTPS, SSH, P2P, JSON-RPC and a browser miner, time-ordered;
+    every frame inside a `tunnel` (packet.TUNNELS) if one is named."""
     rng = np.random.default_rng(7)
     pkts = stratum_session(rng, 100.0)
     for k in range(40):
@@ -74,7 +75,7 @@ def simulated_capture(pcapng: bool = False) -> bytes:
         writer.add_interface()
     for p in pkts:
         frame = encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags, p.payload)
-        writer.write(p.ts, frame)
+        writer.write(p.ts, encapsulate(frame, tunnel) if tunnel else frame)
     return out.getvalue()
 
 
@@ -123,6 +124,18 @@ class Trickle(io.RawIOBase):
 def test_a_stream_that_trickles_equals_reference(sim_pcap):
     tables, _, _ = read_capture(io.BufferedReader(Trickle(sim_pcap)), "in", "cap")
     assert_same(reference(sim_pcap), tables)
+
+
+@pytest.mark.parametrize("tunnel", TUNNELS)
+def test_traffic_inside_a_tunnel_reads_as_without_it(sim_pcap, tunnel):
+    """Mirrored or overlay traffic (GRE, ERSPAN, VXLAN, GTP-U, IP-in-IP, MPLS): the same pool
+    session, web pages, server names and flows as the bare capture, on both paths."""
+    inside = simulated_capture(tunnel=tunnel)
+    bare = compiled(sim_pcap)
+    assert_same(compiled(inside), bare)
+    assert_same(reference(inside), bare)
+    (session,) = bare["payload_sessions"].to_pylist()
+    assert session["wallet"] == "bc1qw" and session["client_ip"] == "10.0.0.5"
 
 
 def test_a_cut_capture_is_read_up_to_the_cut(sim_pcap):

@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from minewatch.decode.packet import GTPU_PORT, MAX_TUNNELS, VXLAN_PORT
+
 # status of a parsed frame
 OK, NON_IP, ERROR = 0, 1, 2
 
@@ -190,10 +192,114 @@ def _parse(buf, row):
     if ethertype == 0:
         row.status = NON_IP
         return
+    start, end = _ip(buf, row, ethertype, offset)
+    for _ in range(MAX_TUNNELS):  # decode_frame's loop: the inside, or the outer packet stands
+        if row.status != OK or start < 0:
+            return
+        ethertype, offset = _tunnel(buf, row, start, end)
+        if ethertype <= 0:
+            return
+        outer = (row.ver, row.proto, row.flags, row.src_hi, row.src_lo, row.dst_hi, row.dst_lo,
+                 row.sport, row.dport, row.seq, row.ack, row.ip_len, row.pl_off, row.pl_len)
+        row.status, row.flags, row.sport, row.dport, row.seq, row.ack = ERROR, 0, 0, 0, 0, 0
+        row.src_hi = row.dst_hi = np.uint64(0)
+        row.pl_off, row.pl_len = row.off, 0
+        start, end = _ip(buf, row, ethertype, offset)
+        if row.status != OK:
+            (row.ver, row.proto, row.flags, row.src_hi, row.src_lo, row.dst_hi, row.dst_lo,
+             row.sport, row.dport, row.seq, row.ack, row.ip_len, row.pl_off, row.pl_len) = outer
+            row.status = OK
+            return
+
+
+@njit(cache=True, nogil=True)
+def _ip(b, row, ethertype, offset):
+    """Parse the IP packet at offset into row; its transport span, (-1, -1) if none."""
     if ethertype == 0x0800:
-        _ipv4(buf, row, offset)
-    else:
-        _ipv6(buf, row, offset)
+        return _ipv4(b, row, offset)
+    return _ipv6(b, row, offset)
+
+
+@njit(cache=True, nogil=True)
+def _tunnel(b, row, start, end):
+    """(IP ethertype, offset) of the packet row's packet encapsulates; ethertype <= 0: none."""
+    if row.proto == 4:
+        return 0x0800, start
+    if row.proto == 41:
+        return 0x86DD, start
+    if row.proto == 47:
+        return _gre(b, row.off, start, end, row.caplen)
+    if row.proto == 17 and (row.dport == VXLAN_PORT or row.sport == GTPU_PORT
+                            or row.dport == GTPU_PORT):
+        pay = row.pl_off - row.off
+        if row.dport == VXLAN_PORT:
+            if row.pl_len < 8 or not b[row.pl_off] & 0x08:
+                return 0, 0
+            return _inner_ethernet(b, row.off, pay + 8, pay + row.pl_len, row.caplen)
+        return _gtpu(b, row.off, pay, pay + row.pl_len)
+    return 0, 0
+
+
+@njit(cache=True, nogil=True)
+def _gre(b, base, pos, end, n):
+    if pos + 4 > end:
+        return 0, 0
+    flags, ptype = u16(b, base + pos), u16(b, base + pos + 2)
+    if flags & 0x4007:
+        return 0, 0
+    pos += 4
+    for bit in (0x8000, 0x2000, 0x1000):
+        if flags & bit:
+            pos += 4
+    if ptype == 0x0800 or ptype == 0x86DD:
+        return (ptype, pos) if pos < end else (0, 0)
+    if ptype == 0x88BE and flags & 0x1000:
+        pos += 8
+    elif ptype == 0x22EB:
+        if pos + 12 > end:
+            return 0, 0
+        pos += 20 if b[base + pos + 11] & 1 else 12
+    elif ptype == 0x8847 or ptype == 0x8848:
+        return _ethertype(b, base, n, pos, ptype)
+    elif ptype != 0x6558 and ptype != 0x88BE:
+        return 0, 0
+    return _inner_ethernet(b, base, pos, end, n)
+
+
+@njit(cache=True, nogil=True)
+def _gtpu(b, base, pos, end):
+    if pos + 8 > end:
+        return 0, 0
+    first = b[base + pos]
+    if first >> 5 != 1 or not first & 0x10 or b[base + pos + 1] != 0xFF:
+        return 0, 0
+    head = 8
+    if first & 0x07:
+        if pos + 12 > end:
+            return 0, 0
+        head, following = 12, b[base + pos + 11]
+        while following:
+            if pos + head >= end or not b[base + pos + head]:
+                return 0, 0
+            head += np.int64(b[base + pos + head]) * 4
+            if pos + head > end:
+                return 0, 0
+            following = b[base + pos + head - 1]
+    if pos + head >= end:
+        return 0, 0
+    version = b[base + pos + head] >> 4
+    if version == 4:
+        return 0x0800, pos + head
+    if version == 6:
+        return 0x86DD, pos + head
+    return 0, 0
+
+
+@njit(cache=True, nogil=True)
+def _inner_ethernet(b, base, pos, end, n):
+    if pos + 14 > end:
+        return 0, 0
+    return _ethertype(b, base, n, pos + 14, u16(b, base + pos + 12))
 
 
 @njit(cache=True, nogil=True)
@@ -240,7 +346,14 @@ def _link(b, base, n, linktype):
 @njit(cache=True, nogil=True)
 def _ethertype(b, base, n, offset, ethertype):
     while ethertype == 0x8100 or ethertype == 0x88A8 or ethertype == 0x9100 \
-            or ethertype == 0x9200:
+            or ethertype == 0x9200 or ethertype == 0x8847 or ethertype == 0x8848:
+        if ethertype == 0x8847 or ethertype == 0x8848:
+            offset, ethertype = _mpls(b, base, n, offset)
+            if ethertype <= 0:
+                return ethertype, 0
+            if ethertype == 0x0800 or ethertype == 0x86DD:
+                return ethertype, offset
+            continue
         if n < offset + 4:
             return -1, 0
         ethertype = u16(b, base + offset + 2)
@@ -257,36 +370,60 @@ def _ethertype(b, base, n, offset, ethertype):
 
 
 @njit(cache=True, nogil=True)
+def _mpls(b, base, n, offset):
+    """packet._mpls: (offset, ethertype) after the label stack; ethertype -1 cut, 0 not IP."""
+    while True:
+        if n < offset + 4:
+            return 0, -1
+        bottom = b[base + offset + 2] & 1
+        offset += 4
+        if bottom:
+            break
+    if n <= offset:
+        return 0, -1
+    version = b[base + offset] >> 4
+    if version == 4:
+        return offset, 0x0800
+    if version == 6:
+        return offset, 0x86DD
+    if version == 0 and n >= offset + 18:
+        return offset + 18, u16(b, base + offset + 16)
+    return offset, 0
+
+
+@njit(cache=True, nogil=True)
 def _ipv4(b, row, offset):
     base, n = row.off, row.caplen
     if n < offset + 20:
-        return
+        return -1, -1
     o = base + offset
     ver_ihl = b[o]
     hlen = (ver_ihl & 15) * 4
     if ver_ihl >> 4 != 4 or hlen < 20 or n < offset + hlen:
-        return
+        return -1, -1
     total = u16(b, o + 2)
     if total == 0:
         total = n - offset
     elif total < hlen:
-        return
+        return -1, -1
     row.ver, row.proto, row.ip_len = 4, b[o + 9], total
     row.src_lo, row.dst_lo = np.uint64(_u32(b, o + 12)), np.uint64(_u32(b, o + 16))
     if u16(b, o + 6) & 0x1FFF:  # a later fragment: no transport header
         row.status = OK
-        return
-    _transport(b, row, offset + hlen, min(offset + total, n))
+        return -1, -1
+    end = min(offset + total, n)
+    _transport(b, row, offset + hlen, end)
+    return offset + hlen, end
 
 
 @njit(cache=True, nogil=True)
 def _ipv6(b, row, offset):
     base, n = row.off, row.caplen
     if n < offset + 40:
-        return
+        return -1, -1
     o = base + offset
     if b[o] >> 4 != 6:
-        return
+        return -1, -1
     plen = u16(b, o + 4)
     total = 40 + plen if plen else n - offset
     end = min(offset + total, n)
@@ -297,12 +434,12 @@ def _ipv6(b, row, offset):
     while proto == 0 or proto == 43 or proto == 60 or proto == 135 or proto == 139 \
             or proto == 140 or proto == 44 or proto == 51:
         if pos + 8 > end:
-            return
+            return -1, -1
         p = base + pos
         if proto == 44:
             if u16(b, p + 2) >> 3:  # a fragment other than the first
                 row.proto, row.status = b[p], OK
-                return
+                return -1, -1
             proto, pos = b[p], pos + 8
         elif proto == 51:
             proto, pos = b[p], pos + (np.int64(b[p + 1]) + 2) * 4
@@ -311,8 +448,9 @@ def _ipv6(b, row, offset):
     row.proto = proto
     if proto == 59:
         row.status = OK
-        return
+        return -1, -1
     _transport(b, row, pos, end)
+    return pos, end
 
 
 @njit(cache=True, nogil=True)

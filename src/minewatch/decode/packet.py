@@ -1,8 +1,15 @@
 """Link-layer frames to TCP/UDP segments, and the encoders the simulator uses.
 
-`decode_frame` peels the link layer (Ethernet with VLAN tags and PPPoE, Linux SLL/SLL2, raw IP,
-BSD null/loopback), then IPv4 or IPv6 (extension headers skipped), then TCP or UDP. Checksums are
-not verified: captures taken on the sending host carry unfinished checksums (NIC offload).
+`decode_frame` peels the link layer (Ethernet with VLAN tags, PPPoE and MPLS labels, Linux
+SLL/SLL2, raw IP, BSD null/loopback), then IPv4 or IPv6 (extension headers skipped), then TCP or
+UDP. Checksums are not verified: captures taken on the sending host carry unfinished checksums
+(NIC offload).
+
+Traffic mirrored from an operator's network often arrives inside a tunnel: GRE (plain, or
+carrying ERSPAN type I/II/III mirror sessions or Ethernet), VXLAN (UDP 4789), GTP-U (UDP 2152,
+mobile networks), IP-in-IP and 6in4, MPLS with or without a pseudowire control word. The
+packet inside is what matters (the miner and its pool), so up to MAX_TUNNELS encapsulations are
+peeled; when the inside does not decode, the outer packet stands as it is.
 
 Link types: https://www.tcpdump.org/linktypes.html
 """
@@ -47,6 +54,10 @@ ETH_IPV4, ETH_IPV6 = 0x0800, 0x86DD
 _IP_TYPES = frozenset({ETH_IPV4, ETH_IPV6})
 _VLAN_TYPES = frozenset({0x8100, 0x88A8, 0x9100, 0x9200})  # 802.1Q, 802.1ad, old QinQ
 _PPPOE_SESSION = 0x8864
+_MPLS_TYPES = frozenset({0x8847, 0x8848})  # unicast, multicast
+_GRE_ETHERNET, _ERSPAN_2, _ERSPAN_3 = 0x6558, 0x88BE, 0x22EB
+VXLAN_PORT, GTPU_PORT = 4789, 2152
+MAX_TUNNELS = 4  # encapsulations peeled at most (nested tunnels are rare; a loop is data)
 _PPP_IP = {0x0021: ETH_IPV4, 0x0057: ETH_IPV6}
 _AF_INET6 = frozenset({10, 23, 24, 28, 30})  # Linux, Windows, NetBSD/OpenBSD, FreeBSD, macOS
 _V6_EXTENSIONS = frozenset({0, 43, 60, 135, 139, 140})  # (len + 1) * 8 bytes each
@@ -84,10 +95,104 @@ def decode_frame(linktype: int, data: bytes, ts: float) -> Segment | None:
     found = link(data)
     if found is None:
         return None
-    ethertype, offset = found
+    seg, span = _ip(data, *found, ts)
+    for _ in range(MAX_TUNNELS):
+        try:
+            inner = _tunnel(data, seg, span)
+            if inner is None:
+                break
+            seg, span = _ip(data, *inner, ts)
+        except DecodeError:
+            break  # the inside does not decode: the outer packet stands
+    return seg
+
+
+def _ip(data: bytes, ethertype: int, offset: int, ts: float) -> tuple[Segment, tuple | None]:
+    """The segment and its transport span (start, end), None for a later fragment."""
     if ethertype == ETH_IPV4:
         return _ipv4(data, offset, ts)
     return _ipv6(data, offset, ts)
+
+
+def _tunnel(data: bytes, seg: Segment, span: tuple | None) -> tuple[int, int] | None:
+    """(IP ethertype, offset) of the packet seg encapsulates, or None."""
+    if span is None:
+        return None
+    start, end = span
+    if seg.proto == 4:
+        return ETH_IPV4, start
+    if seg.proto == 41:
+        return ETH_IPV6, start
+    if seg.proto == 47:
+        return _gre(data, start, end)
+    if seg.proto == UDP_PROTO and seg.dport == VXLAN_PORT:
+        return _vxlan(data, start + _UDP_LEN, start + _UDP_LEN + len(seg.payload))
+    if seg.proto == UDP_PROTO and GTPU_PORT in (seg.sport, seg.dport):
+        return _gtpu(data, start + _UDP_LEN, start + _UDP_LEN + len(seg.payload))
+    return None
+
+
+def _gre(data: bytes, pos: int, end: int) -> tuple[int, int] | None:
+    """GRE (RFC 2784/2890) carrying IP, Ethernet, ERSPAN I/II/III or MPLS."""
+    if pos + 4 > end:
+        return None
+    flags, ptype = _U16.unpack_from(data, pos)[0], _U16.unpack_from(data, pos + 2)[0]
+    if flags & 0x4007:  # source routing, or version 1 (PPTP's enhanced GRE)
+        return None
+    pos += 4 + 4 * (bool(flags & 0x8000) + bool(flags & 0x2000) + bool(flags & 0x1000))
+    if ptype in _IP_TYPES:
+        return (ptype, pos) if pos < end else None
+    if ptype == _ERSPAN_2 and flags & 0x1000:  # type II has a sequence number and 8 bytes
+        pos += 8
+    elif ptype == _ERSPAN_3:
+        if pos + 12 > end:
+            return None
+        pos += 20 if data[pos + 11] & 1 else 12  # O bit: an 8-byte platform subheader
+    elif ptype in _MPLS_TYPES:
+        return _ethertype(data, pos, ptype)
+    elif ptype != _GRE_ETHERNET and ptype != _ERSPAN_2:
+        return None
+    return _inner_ethernet(data, pos, end)
+
+
+def _vxlan(data: bytes, pos: int, end: int) -> tuple[int, int] | None:
+    """VXLAN (RFC 7348): 8 bytes with the I flag, then an Ethernet frame."""
+    if pos + 8 > end or not data[pos] & 0x08:
+        return None
+    return _inner_ethernet(data, pos + 8, end)
+
+
+def _gtpu(data: bytes, pos: int, end: int) -> tuple[int, int] | None:
+    """GTP-U version 1 G-PDU (3GPP TS 29.281): its header and extension headers, then IP."""
+    if pos + 8 > end or data[pos] >> 5 != 1 or not data[pos] & 0x10 or data[pos + 1] != 0xFF:
+        return None
+    head = 8
+    if data[pos] & 0x07:  # sequence, N-PDU or extension present: 4 more bytes
+        if pos + 12 > end:
+            return None
+        head, following = 12, data[pos + 11]
+        while following:
+            if pos + head >= end or not data[pos + head]:
+                return None
+            head += data[pos + head] * 4
+            if pos + head > end:
+                return None
+            following = data[pos + head - 1]
+    return _raw_ip(data, pos + head, end)
+
+
+def _raw_ip(data: bytes, pos: int, end: int) -> tuple[int, int] | None:
+    """An IP packet at pos, by its version nibble."""
+    if pos >= end:
+        return None
+    version = data[pos] >> 4
+    return (ETH_IPV4, pos) if version == 4 else (ETH_IPV6, pos) if version == 6 else None
+
+
+def _inner_ethernet(data: bytes, pos: int, end: int) -> tuple[int, int] | None:
+    if pos + _ETH_LEN > end:
+        return None
+    return _ethertype(data, pos + _ETH_LEN, _U16.unpack_from(data, pos + 12)[0])
 
 
 def _ethernet(data: bytes) -> tuple[int, int] | None:
@@ -97,8 +202,14 @@ def _ethernet(data: bytes) -> tuple[int, int] | None:
 
 
 def _ethertype(data: bytes, offset: int, ethertype: int) -> tuple[int, int] | None:
-    """(IP ethertype, offset of the IP header) after VLAN tags and PPPoE, or None if not IP."""
-    while ethertype in _VLAN_TYPES:
+    """(IP ethertype, offset of the IP header) after VLAN tags, MPLS labels and PPPoE, or None
+    if not IP. An MPLS pseudowire's control word is followed by an Ethernet frame."""
+    while ethertype in _VLAN_TYPES or ethertype in _MPLS_TYPES:
+        if ethertype in _MPLS_TYPES:
+            offset, ethertype = _mpls(data, offset)
+            if ethertype in _IP_TYPES or not ethertype:
+                return (ethertype, offset) if ethertype else None
+            continue
         if len(data) < offset + 4:
             raise DecodeError("VLAN tag cut short")
         ethertype = _U16.unpack_from(data, offset + 2)[0]
@@ -111,6 +222,27 @@ def _ethertype(data: bytes, offset: int, ethertype: int) -> tuple[int, int] | No
     if ethertype in _IP_TYPES:
         return ethertype, offset
     return None
+
+
+def _mpls(data: bytes, offset: int) -> tuple[int, int]:
+    """(offset, ethertype) after an MPLS label stack: IPv4/IPv6 by the version nibble, or the
+    inner Ethernet's ethertype after a pseudowire control word (a first nibble of 0); 0 if
+    neither."""
+    while True:
+        if len(data) < offset + 4:
+            raise DecodeError("MPLS label stack cut short")
+        bottom = data[offset + 2] & 1
+        offset += 4
+        if bottom:
+            break
+    if len(data) <= offset:
+        raise DecodeError("MPLS packet without a payload")
+    version = data[offset] >> 4
+    if version in (4, 6):
+        return offset, ETH_IPV4 if version == 4 else ETH_IPV6
+    if version == 0 and len(data) >= offset + 4 + _ETH_LEN:  # control word, then Ethernet
+        return offset + 4 + _ETH_LEN, _U16.unpack_from(data, offset + 16)[0]
+    return offset, 0
 
 
 def _sll(data: bytes) -> tuple[int, int] | None:
@@ -166,7 +298,7 @@ _LINKS = {
 }
 
 
-def _ipv4(data: bytes, offset: int, ts: float) -> Segment:
+def _ipv4(data: bytes, offset: int, ts: float) -> tuple[Segment, tuple | None]:
     if len(data) < offset + _V4_LEN:
         raise DecodeError("IPv4 header cut short")
     ver_ihl, _, total, _, frag, _, proto, _, src, dst = _V4.unpack_from(data, offset)
@@ -178,16 +310,16 @@ def _ipv4(data: bytes, offset: int, ts: float) -> Segment:
     elif total < hlen:
         raise DecodeError(f"IPv4 total length {total} below header length {hlen}")
     if frag & 0x1FFF:  # a later fragment: no transport header in it
-        transport = _NO_PORTS
+        transport, span = _NO_PORTS, None
     else:
         end = min(offset + total, len(data))  # drop Ethernet padding; snaplen may cut shorter
-        transport = _transport(proto, data, offset + hlen, end)
+        transport, span = _transport(proto, data, offset + hlen, end), (offset + hlen, end)
     src = _v4_cache.get(src) or _v4_text(src)
     dst = _v4_cache.get(dst) or _v4_text(dst)
-    return Segment(ts, src, dst, proto, *transport, total)
+    return Segment(ts, src, dst, proto, *transport, total), span
 
 
-def _ipv6(data: bytes, offset: int, ts: float) -> Segment:
+def _ipv6(data: bytes, offset: int, ts: float) -> tuple[Segment, tuple | None]:
     if len(data) < offset + _V6_LEN:
         raise DecodeError("IPv6 header cut short")
     ver, plen, proto, _, src, dst = _V6.unpack_from(data, offset)
@@ -199,7 +331,7 @@ def _ipv6(data: bytes, offset: int, ts: float) -> Segment:
     transport = _transport(proto, data, start, end) if start >= 0 else _NO_PORTS
     src = _v6_cache.get(src) or _v6_text(src)
     dst = _v6_cache.get(dst) or _v6_text(dst)
-    return Segment(ts, src, dst, proto, *transport, total)
+    return Segment(ts, src, dst, proto, *transport, total), (start, end) if start >= 0 else None
 
 
 def _skip_extensions(data: bytes, pos: int, end: int, proto: int) -> tuple[int, int]:
@@ -365,3 +497,40 @@ def encode_segment(seg: Segment) -> bytes:
     if seg.proto == UDP_PROTO:
         return encode_udp(seg.src, seg.dst, seg.sport, seg.dport, seg.payload)
     return encode_ip(seg.src, seg.dst, seg.proto)
+
+
+TUNNELS = ("ipip", "gre", "gre-eth", "erspan2", "erspan3", "vxlan", "gtpu", "mpls", "mpls-pw")
+
+
+def encapsulate(frame: bytes, kind: str, outer: tuple[str, str] = ("192.0.2.1", "192.0.2.2"),
+                labels: int = 2) -> bytes:
+    """The Ethernet frame `frame` (as encode_tcp/encode_udp write it) carried in a tunnel of
+    `kind` (TUNNELS) between the `outer` addresses, as an Ethernet frame again: what a mirror
+    port, an overlay network or a mobile core delivers to the capture."""
+    inner_ip, ethertype = frame[_ETH_LEN:], _U16.unpack_from(frame, 12)[0]
+    src, dst = outer
+    if kind == "ipip":
+        return encode_ip(src, dst, 4 if ethertype == ETH_IPV4 else 41, inner_ip)
+    if kind == "gre":
+        return encode_ip(src, dst, 47, struct.pack("!HH", 0, ethertype) + inner_ip)
+    if kind == "gre-eth":  # with a key (flags 0x2000)
+        return encode_ip(src, dst, 47, struct.pack("!HHI", 0x2000, _GRE_ETHERNET, 7) + frame)
+    if kind == "erspan2":  # GRE with a sequence number, ERSPAN II header (version 1)
+        head = struct.pack("!HHI", 0x1000, _ERSPAN_2, 1) + struct.pack("!II", 0x1000_0001, 0)
+        return encode_ip(src, dst, 47, head + frame)
+    if kind == "erspan3":  # ERSPAN III with the optional platform subheader (O bit)
+        head = struct.pack("!HHI", 0x1000, _ERSPAN_3, 1) + struct.pack("!III", 0x2000_0001, 0, 1)
+        return encode_ip(src, dst, 47, head + b"\0" * 8 + frame)
+    if kind == "vxlan":
+        return encode_udp(src, dst, 49152, VXLAN_PORT, struct.pack("!II", 0x0800_0000, 42 << 8)
+                          + frame)
+    if kind == "gtpu":  # with a PDU session container extension header, as 5G cores send
+        head = struct.pack("!BBHIHBB", 0x34, 0xFF, len(inner_ip) + 8, 0x1234, 0, 0, 0x85)
+        return encode_udp(src, dst, GTPU_PORT, GTPU_PORT, head + bytes([1, 0x10, 9, 0])
+                          + inner_ip)
+    if kind in ("mpls", "mpls-pw"):
+        stack = b"".join(struct.pack("!I", (16 + i) << 12 | (i == labels - 1) << 8 | 64)
+                         for i in range(labels))
+        body = inner_ip if kind == "mpls" else b"\0\0\0\0" + frame  # control word + Ethernet
+        return frame[:12] + struct.pack("!H", 0x8847) + stack + body
+    raise ValueError(f"unknown tunnel {kind!r}")
