@@ -7,11 +7,17 @@ store and the behavioural model's feature queries (on their own in-memory connec
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import os
 
 import duckdb
+import pyarrow as pa
 
-MEMORY_LIMIT = os.environ.get("MINEWATCH_DUCKDB_MEMORY", "512MB")
+# With ~0.25 GB of imports and up to ~0.2 GB of Python work at a time, 384 MB keeps a whole
+# `analyze` under 1 GB (docs/design-notes.md, "Memory"); DuckDB spills past it to disk.
+MEMORY_LIMIT = os.environ.get("MINEWATCH_DUCKDB_MEMORY", "384MB")
 
 
 def tune(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -20,3 +26,25 @@ def tune(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     con.execute("SET enable_progress_bar = false")
     return con
+
+
+def release_memory() -> None:
+    """Hand memory freed by one phase back to the system before the next: Arrow's allocator
+    keeps freed blocks for reuse, and so does glibc's malloc. Between inputs and before the
+    derive step this lowers the peak by 0.1 GB or more, because DuckDB's buffers then grow on
+    top of what the packet path had held."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _libc():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None  # glibc only (not musl, macOS)
+    except OSError:
+        return None
+
+
+_LIBC = _libc()

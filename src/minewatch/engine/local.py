@@ -25,6 +25,7 @@ from minewatch.errors import DecodeError, InputError
 from minewatch.ingest import dnslog, nfcapd, zeeklogs
 from minewatch.ingest.exports import ExportDecoder
 from minewatch.ingest.capture import read_capture
+from minewatch.limits import release_memory
 
 HEAD = 4096
 CHUNK = 1 << 20
@@ -95,6 +96,7 @@ def analyze(paths: list[str], db: Path, registry: Path | None, progress) -> Anal
     with Store(db) as store:
         for path in paths:
             result.inputs.append(ingest_one(path, store, progress))
+            release_memory()
         progress.start("deriving sessions and miners", None)
         rebuild_derived(store, registry)
         progress.done()
