@@ -280,3 +280,66 @@ def test_accuracy_on_seventh_holdout_names():
 
 def test_eighth_holdout_list_is_large_new_and_covers_every_type():
     _assert_new_list(HOLDOUT8, (*ALL_BEFORE_7, HOLDOUT7), 400, 250)
+
+
+def test_accuracy_on_eighth_holdout_names():
+    """Blind (rules of the seventh list's fixes): 0.742 (640/863; idc 43/84, enterprise 155/190,
+    government 68/111, education 135/171, hospital 72/95, residential 62/83, internet café 44/65,
+    unknown 61/64): the rules had no words for most languages other than Chinese and English.
+    Fixed by cause, the words of each language as classes in the existing precedence: word
+    boundaries over accented Latin and Cyrillic letters ("S.A." is no company inside "Saúde");
+    ministries in every language as strong government words (the Ministry of Health is not a
+    hospital), Russian government, federal services and Duma, houses of representatives,
+    tribunals, central banks, 市役所/役場/内閣, 한국은행; city, regional, state, police and
+    military words of other languages as weak government words (ayuntamiento, generalitat,
+    mairie, région, regione, Amt/…amt, AöR, urząd, pemerintah, belediye, администрация, council,
+    authority, navy, headquarters); hospital words (hospices, centre hospitalier, ospedaliero,
+    policlinico, IRCCS, clínica, …spital, sykehus, UMC/medisch centrum, rumah sakit, hastane,
+    bệnh viện, โรงพยาบาล, больница, ГБУЗ, cancer institutes, health networks, "… Healthcare Inc.",
+    Medical Corporation); university words in any Latin-script language and inside compounds
+    (Rijksuniversiteit, universitas, yliopisto, egyetem, politechnika, đại học, มหาวิทยาลัย),
+    school words, "public schools", институт/академия, 연구원/연구소; access words (customers of
+    cable/DSL/fibre/broadband, DOCSIS, DHCP, CGNAT, dynamic pools, BROADBAND AS names, abonnés,
+    residencial, particuliers, Kabelkunden, 家庭用/向け, フレッツ, 가정용, 가입자, 초고속인터넷, ШПД,
+    абоненты); café words (lan house, warnet, pisonet, cibercafé, locutorio, internet point,
+    icafe, İnternet kafe, kafejka, quán net, интернет-кафе, компьютерный клуб, киберклуб); company
+    forms (SAS, société, compagnie, S/A, a.s., s.r.o., spółka, ООО/ПАО/АО/ОАО, банк, and those of
+    Hungarian, Turkish, Malay, Indonesian, Vietnamese and Thai names) and telecom and insurance
+    words (teléfonos, ittisalat, Versicherung); hosting words (server words, a bare host, dedi…,
+    …datacenter, サーバー, クラウド, 클라우드, 호스팅, облако, хостинг, ЦОД); content giants' bare AS
+    names (FACEBOOK, BYTEDANCE, NETFLIX-ASN); TEST-NET-n as a placeholder. These causes alone
+    give 0.926 (799/863). Then 62 names through brand, acronym and name entries (hosting
+    operators such as Cologix, Selectel, xTom, Aeza; carriers such as BIGLOBE, PROXAD, LGDACOM;
+    NRENs such as ACOnet, ULAKBIM, SANReN, REANNZ; STANFORD, HARVARD, UCB; NICNET; two health
+    systems, Houston Methodist and Narayana Hrudayalaya): 0.998 (861/863; left:
+    "BACOM", an AS name of unknown owner, and "Vivantes Netzwerk für Gesundheit GmbH", a hospital
+    group whose name has no hospital word). A regression guard now, not an unseen-data figure."""
+    assert _accuracy(labelled_names(HOLDOUT8), "eighth hold-out owner-type") >= 0.98
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("Ministério da Saúde", "government"),  # "S.A." is no company form inside "Saúde"
+        ("Bundesministerium für Gesundheit", "government"),
+        ("Universitätsklinikum Freiburg", "hospital"),
+        ("Kantonsspital Aarau", "hospital"),
+        ("Rijksuniversiteit Leiden", "education"),
+        ("Boston Public Schools", "education"),
+        ("HCA Healthcare, Inc.", "hospital"),
+        ("ООО «Облачные технологии»", "idc"),
+        ("ПАО «Северсталь»", "enterprise"),
+        ("Центральный банк Российской Федерации", "government"),
+        ("Cable customers, dynamic pool", "residential"),
+        ("Warnet Yogyakarta", "internet_cafe"),
+        ("TEST-NET-2", "unknown"),
+    ],
+)
+def test_words_of_other_languages(name, expected):
+    assert classify(name)[0] == expected
+
+
+def test_words_inside_other_words_do_not_match():
+    assert classify("Observer Research Foundation")[0] != "idc"  # 'server' inside observer
+    assert classify("Судоходная компания")[0] != "government"  # суд (court) only as a word
+    assert classify("Gesamtschule Köln")[0] == "education"  # 'amt' inside gesamt is no office

@@ -1,4 +1,5 @@
-"""Owner type of an organisation from its name (Chinese or English), by ordered keyword rules.
+"""Owner type of an organisation from its name (Chinese, English or another language), by ordered
+keyword rules.
 
 The register's ``owner_type`` column may be empty; reports still need to say whether a mining IP
 belongs to a government body, a school, a hospital, a data centre, an internet café, a home line
@@ -6,14 +7,19 @@ or a company, because the follow-up differs (§6 of docs/measurement.md).
 
 Names are compared after `normalise_name`: NFKC, lower case, single spaces, and the common
 traditional characters simplified (臺大醫院 → 台大医院, 中華電信 → 中华电信, 網咖 → 网咖), so Taiwan
-and Hong Kong names meet the same words.
+and Hong Kong names meet the same words. English and other Latin- and Cyrillic-script words
+match as whole words (`_LETTER` boundaries, accented letters included: "S.A." is not in "Saúde");
+the words of a language where compounds are normal take a prefix (Rijksuniversiteit,
+Universitätsspital, Landratsamt).
 
 Precedence, first match wins, and why:
 
 1. **Internet café** words (网吧, 网咖, 网络会所, 上网服务, 电竞酒店/宾馆 in any wording, the older
    网络休闲会所/中心/吧, 网络俱乐部, 网络会馆, 网城, 网苑, 网络咖啡, 电子竞技馆, PC bang/PC방,
-   ネットカフェ, PC/net café, LAN centre/party, gaming/e-sports café, wangka): a café is usually
-   registered as a company ("某某网络会所有限公司"), and the café is what matters for the follow-up.
+   ネットカフェ, PC/net café, LAN centre/party, gaming/e-sports café, wangka, and other languages'
+   words: lan house, warnet, pisonet, cibercafé, locutorio, internet point, icafe, İnternet kafe,
+   kafejka internetowa, quán net, Thai and Russian café and computer-club words): a café is
+   usually registered as a company ("某某网络会所有限公司"), and the café is what matters.
 2. **Government, compound words** that contain another type's word: 教育局/教育厅 (not
    education), 卫生健康委员会/卫健委/卫生监督 (not hospital), 公安局, 人民法院, 党委/党工委,
    街道办事处, 委员会, 政务, 共青团, 工会 and the other mass organisations (妇联, 科协, 侨联...),
@@ -21,9 +27,14 @@ Precedence, first match wins, and why:
    embassies and consulates, Taiwan's 行政院/立法院/司法院/考试院/监察院, parliaments and senates,
    central banks and monetary authorities (Federal Reserve, Bank of England, 日本银行: like
    人民银行, and before the company word bank),
-   Japanese ministries and agencies (総務省, 警察庁) and Korean ones (행정안전부, 경찰청), and a
-   few agencies known by acronym alone as the whole name or handle (`_GOV_ACRONYMS`: NASA, DNIC,
-   USDA). A city's education bureau is a government office, not a school.
+   Japanese ministries and agencies (総務省, 警察庁), city halls (市役所, 役場) and 内閣, Korean
+   ones (행정안전부, 경찰청, 한국은행), ministries in every language (Ministerium, ministère,
+   ministério, ministero, ministerie, ministerstvo, minisztérium, bakanlığı, министерство: the
+   Ministry of Health is not a hospital), houses of representatives, tribunals and high courts,
+   the Russian government, federal services and Duma, central banks of other languages
+   (Nationalbank, Центральный банк, Bank Indonesia), the armed forces, and a few agencies known
+   by acronym alone as the whole name or handle (`_GOV_ACRONYMS`: NASA, DNIC, NICNET, USDA).
+   A city's education bureau is a government office, not a school.
 3. **Hospital** before education: "某某大学附属医院" is a hospital. Affiliated hospitals run their
    own networks under the health system, and a miner there touches medical systems; the
    university owns the name, not the network. 医科大学 / 医学院 stay education (no 医院).
@@ -31,38 +42,58 @@ Precedence, first match wins, and why:
    精神卫生中心, 门诊部, 诊所, 卫生所/室, 医务室, 血液中心, 急救站, 体检中心, 眼科中心, 医学/医疗中心,
    癌症/肿瘤/康复/透析中心, 疗养院, 护理院, 防疫站, 防治中心/所/院, blood centre, cancer centre,
    health system, Klinik/Kliniken, hôpital, …hospital(s/et), sjukhus, sygehus, ziekenhuis,
-   sairaala, szpital, 病院, 병원, NHS trusts, and a handful of US health systems known by name)
-   are hospital; health administration and enforcement (rule 2) are government.
+   sairaala, szpital, 病院, 병원, NHS trusts, and a handful of US health systems known by name,
+   and the words of other languages: hospices, centre hospitalier/CHU de, ospedaliero,
+   policlinico, IRCCS, clínica, (Universitäts)spital, sykehus, (U)MC and medisch centrum, rumah
+   sakit, RSUD, hastane, bệnh viện, โรงพยาบาล, больница, клиника, ГБУЗ, クリニック, 医療法人;
+   cancer institutes (not the National Cancer Institute), de câncer, dei tumori, health sciences
+   centres and health networks; a company running hospitals,
+   "… Healthcare Inc./Ltd." and "Medical Corporation") are hospital; health administration and
+   enforcement (rule 2) are government.
 4. **A school's company** ("南京大学出版社有限公司": 大学/学院/学校 ... 有限公司) is enterprise.
 5. **Education**: 大学, 学院, 学校, 中学, 小学, 幼儿园, 职业技术/职业教育, CERNET/教育网, polytechnic,
-   Universität/université/universidade/universiteit/universitet/uniwersytet/университет/
-   högskola, academia/Akademie, 大學 and 대학 in their own scripts, and other countries' research
-   networks (Internet2, GÉANT), and a 教师发展/培训 centre; the short forms of school names (附中,
-   附小, 实小, 中心校, 卫校, 技校, 职高, 托儿所, and a numbered 一中/四中 at the end: "北京四中").
+   university in any Latin-script language and inside compounds (Rijksuniversiteit, universitas,
+   universiti, Üniversitesi), университет, yliopisto, egyetem, vysoké učení, politechnika, đại
+   học, มหาวิทยาลัย, högskola, academia/Akademie/академия, school words of other languages (école,
+   lycée, escuela/escola, colegio, liceo, scuola, Schule, Gymnasium, skola, koulu, szkoła,
+   sekolah, школа, 학교, โรงเรียน), "public schools", 大學 and 대학 in their own scripts, ensino, and
+   other countries' research networks (Internet2, GÉANT), and a 教师发展/培训 centre; the short
+   forms of school names (附中, 附小, 实小, 中心校, 卫校, 技校, 职高, 托儿所, and a numbered 一中/四中
+   at the end: "北京四中").
    Academies of sciences (科学院 contains 学院, and 中科院/社科院 contain 科院) count as education:
    research networks sit with CERNET/CSTNET. Then a brand table (`_EDU_BRANDS`) of research
    organisations, national research and education networks and universities known only by a
-   brand or acronym (CNRS, Fraunhofer, CSIRO, RIKEN, ESnet, JANET/Jisc, KAIST), and
-   (`_EDU_ACRONYMS`) acronyms too short to match inside a name as the whole name or a handle
-   ("MIT", "KEK", "IIT Bombay") and university netnames, a short acronym ending in U or a
-   …edu handle ("PKU-NET", "ZJU-CN").
+   brand or acronym (CNRS, Fraunhofer, Helmholtz…, CSIRO, RIKEN, ESnet, JANET/Jisc, ACOnet,
+   ULAKBIM, SANReN, REANNZ, KAIST), and (`_EDU_ACRONYMS`) acronyms too short to match inside a
+   name as the whole name or a handle ("MIT", "KEK", "IIT Bombay", "STANFORD", "UCB",
+   "MIT-GATEWAYS", "SURF B.V.") and university netnames, a short acronym ending in U or a …edu
+   handle ("PKU-NET", "ZJU-CN").
 6. **IDC / cloud** before enterprise: "某某云计算有限公司" is a data centre, so is 云 + a company
    form word (云信息, 云技术, 云股份). A bare 云 counts only after place names containing it
    (云南, 连云港, 云龙区, 白云区...) are masked. 智算/算力, 超算/超级计算/supercomputing and
    人工智能计算/智能计算中心 centres (they sell compute from their machine rooms), an ISP's 信息园/数据基地/
    云基地/国际信息中心 (its data-centre campus), BGP lines (BGP多线, BGP机房: sold to hosted
-   servers), colo... and host... words and …cloud inside a word (AliCloud) count too.
+   servers), colo... and host... words, a bare "host", dedi… (DediPath, dedicated), …cloud and
+   …datacenter inside a word (AliCloud, Linxdatacenter), server words (InterServer, ServerMania),
+   and the words of other languages (サーバー, クラウド, 클라우드, 호스팅, облако, хостинг, ЦОД,
+   дата-центр, Rechenzentrum, hébergement, centro de datos) count too.
    A brand table (`_IDC_BRANDS`, and `_IDC_ACRONYMS` for "GDS" as a whole name) names
    well-known operators whose names carry no generic word at all (帝联, 光环新网, Equinix,
-   Akamai, OVH, ChinaNetCenter, Ksyun, Chindata, CyrusOne, Telehouse, Vercel). Words ending in
-   host(s) (DreamHost, Fasthosts) and "servers" are hosting words. The hyphenated netname / AS
-   name of a cloud or content giant ("ALIBABA-CN-NET", "CNNIC-BAIDU-AP",
-   "MICROSOFT-CORP-MSN-AS-BLOCK") names its data-centre servers and is idc; its legal name
-   ("Alibaba Group Holding Limited") is not.
+   Akamai, OVH, ChinaNetCenter, Ksyun, Chindata, CyrusOne, Telehouse, Vercel, Cologix, Selectel,
+   and "LLNW" as a whole name). Words ending in host(s) (DreamHost, Fasthosts) are hosting
+   words. The hyphenated netname / AS name of a cloud or content giant ("ALIBABA-CN-NET",
+   "CNNIC-BAIDU-AP", "MICROSOFT-CORP-MSN-AS-BLOCK", "NETFLIX-ASN", a bare "FACEBOOK" or
+   "BYTEDANCE") names its data-centre servers and is idc; its legal name ("Alibaba Group Holding
+   Limited") is not.
 7. **Residential, strong**: 家庭宽带/家宽/家庭网络/民用宽带 and access-type markers (ADSL, xDSL,
    FTTH/FTTB, 拨号, 动态IP, 地址池, PPPoE, GPON/EPON, BRAS, cable modem, dynamic or customer
-   pools, home internet users) before enterprise: an ISP's name with one of them is a home line,
-   not the ISP ("中国电信股份有限公司南京分公司家庭宽带", "江苏省南京市 电信ADSL").
+   pools, a name ending in "dynamic", DOCSIS/DHCP/CGNAT/IPoE, cable/DSL/fibre/broadband
+   customers or subscribers but not business ones, consumer broadband, an AS name with
+   BROADBAND, home internet users, and the words of other languages: résidentiel, residencial,
+   abonnés, particuliers, hogar, grand public, Kabel-/Privat-/Endkunden, 家庭用/向け, 個人向け,
+   フレッツ, FiOS, U-verse, 가정용, 가입자, 초고속인터넷, абоненты, ШПД, динамический пул) before
+   enterprise: an ISP's name with one of them is a home line, not the ISP
+   ("中国电信股份有限公司南京分公司家庭宽带", "江苏省南京市 电信ADSL").
 8. **Enterprise brands and markers**. First a brand table (`_ENTERPRISE_BRANDS`, and
    `_ENTERPRISE_ACRONYMS` for short ones as the whole name: "BT", "HGC", "Orange") of the
    carriers that dominate transit and access AS lists and of the largest Chinese and world
@@ -72,31 +103,40 @@ Precedence, first match wins, and why:
    housing compounds (万科, 碧桂园) are left out. Then the markers (有限公司, 股份, 集团, 公司, 厂,
    银行, 支行, 营业部, 证券, 信用社/联社, 控股, 实业, 商贸, 期货, 信托, 加油站, 大药房, a shop's or
    a company's 经营部/门市部/销售部/服务部/事业部/项目部, Japanese and Korean company forms
-   (株式会社, 有限会社, 合同会社, 주식회사, (주)), a state builder's or mine's old bureau
-   name 中铁十四局/矿务局, Co., Ltd, Inc, Incorporated, Limited but not "Limited Broadcast"
-   (RFC 919), AG, A/S, AB, Oy, S.p.A., Pty, Holdings, Enterprise) before the weak words:
-   "中国铁路上海局集团有限公司" and "中建八局" are companies despite 局, "…电子经营部" despite 部,
-   "长城宽带网络服务有限公司" is the ISP despite 宽带.
+   (株式会社, 有限会社, 合同会社, 주식회사, (주)), those of other languages (SAS, société,
+   compagnie, S/A, a.s., s.r.o., sp. z o.o., spółka, mbH, S.L., Ltda, ApS, Kft./Zrt., A.Ş., PT,
+   Sdn Bhd, Công ty/TNHH/tập đoàn, บริษัท, Korean …공사, Russian ООО/ПАО/АО/ОАО/ЗАО, ТОВ, банк,
+   холдинг), a state builder's or mine's old bureau name 中铁十四局/矿务局, Co., Ltd, Inc,
+   Incorporated, Limited but not "Limited Broadcast" (RFC 919), AG, A/S, AB, Oy, S.p.A., Pty,
+   Holdings, Enterprise) before the weak words: "中国铁路上海局集团有限公司" and "中建八局" are
+   companies despite 局, "…电子经营部" despite 部, "长城宽带网络服务有限公司" is the ISP despite 宽带.
 9. **Residential, medium** (宽带, 光纤, broadband users): "江苏省常州市 电信宽带".
-10. **Research, weak** (研究院, 研究所, 实验室, institute/institut/istituto/instituto, research,
-    recherche, ricerca, investigación, Forschung, synchrotron, accelerator): education unless a
-    company word matched first ("华为技术有限公司南京研究所" is enterprise).
+10. **Research, weak** (研究院, 研究所, 实验室, 연구원/연구소, institute/institut/istituto/instituto/
+    институт, institution, research, recherche, ricerca, investigación, pesquisa, onderzoek,
+    Forschung, исследований, synchrotron, accelerator): education unless a company word matched
+    first ("华为技术有限公司南京研究所" is enterprise).
 11. **Government, weak** single characters and words (局, 厅, 办公室, 政府, 部 but not 东部/西部,
     街道, 军区, 海关, 信息中心, 档案馆/图书馆/博物馆/科技馆/美术馆/文化馆/纪念馆, 应急, 气象
     (any meteorological service), 水文站/地震台, 执法, 大队/支队, 司法所/财政所/税务所, a
     township's or street office's own 中心/站/所, ministry, administration, defense, federal,
-    county, statistics, "office of", Bundes-/Ministerium, agence/agenzia/agencia, prefeitura,
-    governo, comune di, ville de, gemeente, kommune, stad, Stadt, kaupunki, kementerian,
-    informatics centre, revenue service, taxation, "City/State/County of"...) and public
-    institutions and detention (不动产登记, 公共资源交易, 公积金, 社会/医疗保险, 边防检查,
-    看守所, 戒毒所, 城市运行/城市大脑/数字治理/指挥中心, border inspection, exit-entry) after
-    the company words, so "杭州城市大脑有限公司" stays a company.
+    county, statistics, "office of", Bundes-, agence/agenzia/agencia, prefeitura, governo,
+    comune di, ville de, gemeente, kommune, stad, Stadt, kaupunki, kementerian,
+    informatics centre, revenue service, taxation, "City/State/County of", the navy, air force,
+    headquarters, authority, council, home office, and city, regional and state government,
+    police and agency words of other languages: Amt/…amt, AöR, Landkreis, Verwaltung, Senat,
+    ayuntamiento, junta de, generalitat, municipalidad, mairie, région, préfecture, conseil,
+    regione, provincia, presidenza, overheid, …verket, urząd, gmina, hivatal, belediye,
+    pemerintah, dinas, ủy ban, администрация/адміністрація, мэрия, рада, уряд, суд, เทศบาล, a
+    Korean …특별시/광역시 as the whole name...) and public institutions and detention (不动产登记,
+    公共资源交易, 公积金, 社会/医疗保险, 边防检查, 看守所, 戒毒所, 城市运行/城市大脑/数字治理/指挥中心,
+    border inspection, exit-entry) after the company words, so "杭州城市大脑有限公司" stays a company.
 12. **Enterprise, weak**: a bare ISP or utility name (电信, 联通, 移动, 有线, 电网, 邮政, 鹏博士,
     ChinaNet, CNCGROUP, China169, backbone, Unicom, …telecom/…telekom, Communications, mobile,
     wireless, media) and industry words of a company's name (科技, 保险 but not 社会/医疗保险, 基金,
     物流, 汽车, 钢铁, 机械, 医药, 医疗, 地产, 电子, 软件, 航空, 工业 (not 工业园区), 制作所,
     Korean 전자/자동차/반도체/통신/건설/중공업/화학/제약/보험, technology, energy, steel, shipping,
-    insurance, pharma..., but not 网络/network: "纯真网络", "Private-Use Networks" are
+    insurance, pharma..., teléfonos, telecomunicações, Telkom, viễn thông, ittisalat, petróleos,
+    Versicherung, …телеком, but not 网络/network: "纯真网络", "Private-Use Networks" are
     placeholders). "江苏省苏州市 联通" names the ISP, with no access type, so the ISP it is.
 13. **Hospital, weak**: dental chains (口腔, 齿科, 牙科), 妇幼, a numbered hospital's short form
     ("浙大一院", "苏大附一院"), an NHS board, "…Health", "Healthcare" and "Health (&)
@@ -104,7 +144,8 @@ Precedence, first match wins, and why:
     company, government and industry words ("Anthem Health Insurance" is a company).
 14. **AS-name handles** no rule placed ("COMCAST-7922", "ROSTELECOM-AS", "CHINAMOBILE-CN",
     "TWC-20001-PACWEST", "UUNET", "TELIANET"): a network operator is a company. Address-space
-    placeholders ("MCAST-NET", "IANA-RESERVED", "PRIVATE-ADDRESS-…") are no operator's: unknown.
+    placeholders ("MCAST-NET", "IANA-RESERVED", "PRIVATE-ADDRESS-…", "TEST-NET-1") are no
+    operator's: unknown.
 15. **Residential, weak** (小区, 居民, 公寓, 家园, 新村, 苑, 华庭, 公馆, 府邸, 雅居, 名邸, 嘉园, a
     numbered block "望京西园三区", "莲花五村") and a bare 电竞 or café chain brand (网鱼, 自游空间,
     快活CLUB, Kaikatsu Club, Jiyu Kukan) last, after their companies ("网鱼信息科技集团有限公司" is a company).
@@ -145,13 +186,19 @@ class OwnerRule:
     pattern: re.Pattern[str]
 
 
+# Letters of a word for the boundaries of `_rule`: ASCII, accented Latin (Latin-1, Extended-A/B,
+# Vietnamese) and Cyrillic, so "S.A." is no company form inside "Saúde" and "АО" is a word.
+_LETTER = "a-z0-9\u00c0-\u024f\u1e00-\u1eff\u0400-\u04ff"
+
+
 def _rule(owner_type: str, confidence: float, zh: str, en: str = "") -> OwnerRule:
     """A rule from space-separated Chinese fragments and ';'-separated English words.
 
-    English words get ASCII word boundaries written out, because next to Chinese characters
-    (which are word characters too) ``\\b`` would not fire: '南京idc机房'.
+    English words get word boundaries written out (Latin and Cyrillic letters, `_LETTER`),
+    because next to Chinese characters (which are word characters too) ``\\b`` would not fire:
+    '南京idc机房'.
     """
-    words = [f"(?<![a-z0-9]){w}(?![a-z0-9])" for w in en.split(";") if w]
+    words = [f"(?<![{_LETTER}]){w}(?![{_LETTER}])" for w in en.split(";") if w]
     return OwnerRule(owner_type, confidence, re.compile("|".join(zh.split() + words)))
 
 
@@ -203,10 +250,17 @@ _IDC_BRANDS = _rule(
     r"telehouse;princeton digital;airtrunk;nextdc;keppel dc;space dc;yotta;databank;"
     r"stack infrastructure;kinx;gabia;cafe24;gds holdings;datacamp;"
     # Japanese and Russian hosting operators (さくらインターネット and its SAKURA-x handles).
-    r"sakura-[a-z0-9]{1,3};timeweb;beget;reg\.ru;firstvds;ihor",
+    r"sakura-[a-z0-9]{1,3};timeweb;beget;reg\.ru;firstvds;ihor;таймвэб;селектел;даталайн;"
+    # Hosting and colocation operators of the hosting AS lists, under names with no generic
+    # word (Vultr's The Constant Company, Limelight's LLNW under _IDC_ACRONYMS).
+    r"volcano engine;the constant company;limestone ?networks;namecheap;buyvm;netactuate;"
+    r"steadfast networks;gigenet;webnx;"
+    r"reliablesite;xtom;aeza;stark industries;1&1 internet;myloc;transip;glesys;singlehop;"
+    r"internap;cologix;kagoya;カゴヤ;ビットアイル;ikoula;akenes;infomaniak;ixcellerate;"
+    r"dataline;가비아;케이아이엔엑스;internet neutral exchange",
 )
 # Whole-name acronyms of data-centre operators, alone or as a handle ("GDS", "GDS-CN").
-_IDC_ACRONYMS = OwnerRule("idc", 0.85, re.compile(r"^(?:gds)(?:[- ][a-z0-9]{2,8})?$"))
+_IDC_ACRONYMS = OwnerRule("idc", 0.85, re.compile(r"^(?:gds|llnw)(?:[- ][a-z0-9]{2,8})?$"))
 
 # Research organisations, national research and education networks and universities known by a
 # brand or an acronym with no generic word ("CNRS", "Fraunhofer", "ESnet", "KAIST"): education,
@@ -215,20 +269,24 @@ _IDC_ACRONYMS = OwnerRule("idc", 0.85, re.compile(r"^(?:gds)(?:[- ][a-z0-9]{2,8}
 _EDU_BRANDS = _rule(
     "education", 0.9,
     "科院 中科大 哈工大",
-    r"max[- ]planck;cnrs;inria;inrae;inserm;csiro;riken;fraunhofer[a-z-]*;cern;desy;helmholtz;"
+    r"max[- ]planck;cnrs;inria;inrae;inserm;csiro;riken;fraunhofer[a-z-]*;cern;desy;"
+    r"helmholtz[a-z]*;"
     r"forschungszentrum;fermilab;slac;triumf;infn;csic;academia sinica;technion;caltech;epfl;"
     r"kaist;postech;hkust;cuhk;uiuc;ucla;unam;iisc;sciences po;"
     r"esnet;cenic;calren;janet;jisc;dfn;nordunet;sinet;kreonet2?;tanet;twaren;harnet;switch ?lan;"
     r"garr;belnet;funet;uninett;sunet;heanet;pionier;cesnet;arnes;carnet;grnet;redclara;rnp;"
-    r"reuna;apan;tein[0-9]*;ernet;myren;thaisarn;pern",
+    r"reuna;apan;tein[0-9]*;ernet;myren;thaisarn;pern;aconet;ulakbim;iucc;sanren;cudi;reannz;"
+    r"psnc;poznan supercomputing;ku leuven;unsw;niif;litnet;restena;ulaknet",
 )
 # Acronyms too short or too common to match inside a name count only as the whole name or a
 # handle ("MIT", "NYU", "IIT Bombay", "KEK"), and so do the netnames of Chinese universities,
 # a short acronym ending in U (PKU, ZJU, SJTU) or in 'edu': "PKU-NET", "NJU-CN".
 _EDU_ACRONYMS = OwnerRule("education", 0.85, re.compile(
     r"^(?:(?:mit|nyu|nus|ntu|kek|cea|iit|ethz?|kth|ucl|lse|cnr|ias|nii|[a-z]+edu|tsinghua|ustc|"
-    r"hust|fudan|nankai|tongji|buaa|bupt|uestc|scut|nudt)"
-    r"(?:[- ](?:net|cn|edu|as|ap|bombay|delhi|madras|kanpur|kharagpur|zurich|campus|lab))?"
+    r"hust|fudan|nankai|tongji|buaa|bupt|uestc|scut|nudt|stanford|harvard|yale|princeton|"
+    r"cornell|cmu|ucb|ucsd|ucsf|umich|upenn|uchicago|utexas|gatech|surf|tenet)"
+    r"(?:[- ](?:net|cn|edu|as|ap|bombay|delhi|madras|kanpur|kharagpur|zurich|campus|lab|"
+    r"gateways?|b\.v\.))?"
     r"|[a-z]{1,3}u-(?:net|cn|edu|as|ap|campus))$"))
 
 # Well-known network carriers and large companies known by a brand with no generic word
@@ -244,12 +302,13 @@ _ENTERPRISE_BRANDS = _rule(
     "中煤 神华 宝武 鞍钢 首钢 沙钢 河钢 南钢 中国建筑 中国中铁 中国铁建 中国交建 中冶 中国电建 "
     "中国能建 茅台 五粮液 伊利 蒙牛 农夫山泉 娃哈哈 药明康德 恒瑞 迈瑞 联影 海康威视 科大讯飞 "
     "金山办公 用友 浪潮 中科曙光 联想 上汽 一汽 广汽 徐工 三一重工 中联重科 "
-    "台湾大哥大 远传 和记 数码通 中信 招商局 中粮 国泰君安",
+    "台湾大哥大 远传 和记 数码通 中信 招商局 中粮 国泰君安 유플러스",
     r"hurricane electric;cogent;zayo;lumen;level ?3;telia;arelion;gtt;pccw;hkbn;smartone;"
     r"chunghwa;singtel;starhub;telstra;optus;vocus;spark new zealand;ntt;docomo;kddi;softbank;"
     r"rakuten;sk broadband;lg u(?:\+|plus);telef[oó]nica;vodafone;virgin media;t-mobile;"
     r"centurylink;telus;claro;am[eé]rica m[oó]vil;telmex;tata;airtel;reliance jio;bsnl;mtnl;"
-    r"rostelecom;megafon;beeline;vimpelcom;turkcell;etisalat;ooredoo;safaricom;mtn;globe telecom;"
+    r"rostelecom;kyivstar;київстар;megafon;beeline;vimpelcom;turkcell;etisalat;ooredoo;"
+    r"safaricom;mtn;globe telecom;"
     r"pldt;telkomsel;indosat;viettel;vnpt;true internet;dtac;maxis;tm net;celcom;"
     r"swisscom;proximus;kpn;ziggo;tele2;telenor;elisa;iliad;bouygues;free sas;sfr;fastweb;"
     r"wind tre;movistar;vivo;liberty global;bell canada;shaw;videotron;windstream;altice;"
@@ -259,29 +318,34 @@ _ENTERPRISE_BRANDS = _rule(
     r"shell;exxonmobil;chevron;walmart;jpmorgan;hsbc;goldman sachs;citigroup;mastercard;"
     r"lenovo;xiaomi;byd;catl;haier;zte;huawei;netease;sohu;sina;jd\.com;meituan;pinduoduo;"
     r"bilibili;kuaishou;baidu;tencent;alibaba;bytedance;kingsoft;wuxi apptec;ericsson;nokia;"
-    r"ibm;facebook;netflix;bnp paribas;unilever;procter & gamble;nestl[eé]",
+    r"ibm;facebook;netflix;bnp paribas;unilever;procter & gamble;nestl[eé];"
+    r"biglobe;proxad;lg ?dacom;cable ?one;lg powercomm;reliance ?jio[a-z-]*;coupang;"
+    r"home depot;morgan stanley;visa international",
 )
 # Short or common-word brands count only as the whole name ("BT", "HGC", "Orange").
 _ENTERPRISE_ACRONYMS = OwnerRule("enterprise", 0.75, re.compile(
-    r"^(?:bt|hgc|hkt|csl|kt|o2|three|sky|tpg|iij|ocn|ptcl|att|at&t|orange|dtag|bbtec)"
+    r"^(?:bt|hgc|hkt|csl|kt|o2|three|sky|tpg|iij|ocn|ptcl|att|at&t|orange|dtag|bbtec|frontier|"
+    r"verizon|talktalk|charter|sprint|rogers)"
     r"(?:[- ][a-z0-9]{2,8}){0,2}$"))
 
 # Government agencies known by their acronym, as the whole name or a handle ("NASA", "DNIC").
 _GOV_ACRONYMS = OwnerRule("government", 0.85, re.compile(
     r"^(?:nasa|dnic|usda|noaa|dhs|doj|doe|faa|fbi|cia|nsa|disa|gsa|ssa|irs|nsf|gchq|"
-    r"anssi|foitt|nic)(?:[- ][a-z0-9]{2,8}){0,2}$"))
+    r"anssi|foitt|nicnet|nic)(?:[- ][a-z0-9]{2,8}){0,2}$"))
 
 # A hyphenated handle (netname, AS name) of a cloud or content giant, not a legal name.
 _CLOUD_GIANT_HANDLE = OwnerRule("idc", 0.85, re.compile(
     r"(?<![a-z0-9])(?:[a-z0-9]+-)*(?:alibaba|aliyun|tencent|baidu|microsoft|oracle|amazon|google|"
-    r"huawei|hwclouds?|bytedance)(?![a-z0-9-]*fiber)(?:-[a-z0-9]+)+"))
+    r"huawei|hwclouds?|bytedance|facebook|netflix)(?![a-z0-9-]*fiber)(?:-[a-z0-9]+)+"
+    # The bare AS name of a content giant ("FACEBOOK", "BYTEDANCE"); "Netflix, Inc." is not.
+    r"|^(?:facebook|bytedance)$"))
 
 # An AS-name handle ("COMCAST-7922", "ROSTELECOM-AS", "CHINA169-BACKBONE") that no other rule
 # placed is a network operator's, and an operator is a company (an ISP's backbone is the ISP).
 # Address-space placeholders ("MCAST-NET", "IANA-RESERVED", "PRIVATE-ADDRESS-...") are no
 # operator's; a region after the number is ("TWC-20001-PACWEST", "TWC-11427-TEXAS").
 _AS_HANDLE = OwnerRule("enterprise", 0.6, re.compile(
-    r"^(?!(?:.*-)?(?:mcast|multicast|reserved|private|iana|bogon|unallocated|loopback|special)"
+    r"^(?!(?:.*-)?(?:mcast|multicast|reserved|private|iana|bogon|unallocated|loopback|special|test)"
     r"(?:-|$))"
     r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*-(?:as(?:n|\d+)?|ap|\d{2,}|backbone|[a-z]+\d|net|cn)"
     r"(?:-(?:\d+|[a-z]{2,12}))?(?=\s|$)"
@@ -298,7 +362,16 @@ RULES: tuple[OwnerRule, ...] = (
           "网络休闲 网络俱乐部 网络会馆 电子竞技馆 网城(?:$|[ (]) 网苑$ 网[路络]咖啡",
           r"internet ?caf[eé];cyber ?caf[eé];net ?bar;e-?sports? (?:hotel|arena);pc ?bang;"
           r"lan (?:gaming )?cent(?:er|re);gaming cent(?:er|re);(?:e-?sports?|gaming) caf[eé];"
-          r"wang ?(?:ka|ba);(?:pc|net) ?caf[eé];lan party;internet ?bar"),
+          r"wang ?(?:ka|ba);(?:pc|net) ?caf[eé];lan party;internet ?bar;"
+          # Other languages: lan house (Brazil), warnet (Indonesia), pisonet (Philippines),
+          # cibercafé, locutorio, internet point, icafe, İnternet kafe, kafejka internetowa,
+          # quán net, Thai and Russian café and computer-club words.
+          r"[a-z]*i\u0307?nternet[ -]?caf[eé];caf[eé] internet;cabinas? p[uú]blicas?;"
+          r"(?:ph[oò]ng|ti[eệ]m) (?:net|game|internet);gaming lounge;ร้านเน็ต;ร้านเกม;"
+          r"lan ?house;warnet;pisonet;ciber ?caf[eé];"
+          r"locutorio;internet point;i-?caf[eé];i\u0307?nternet ?kafe[a-z]*;kafejka internetowa;"
+          r"qu[aá]n (?:net|internet);интернет-?кафе;компьютерный клуб;кибер-?клуб[а-я]*;"
+          r"киберкафе;อินเทอร์เน็ตคาเฟ่"),
     _rule("government", 0.95,
           "人民政府 教育局 教育厅 教育委员会 卫生健康委 卫健委 卫生健康局 卫生局 卫生监督 公安局 "
           "公安厅 公安分局 公安部 派出所 法院 检察院 税务局 税务总局 街道办事处 委员会 党委 纪委 "
@@ -309,15 +382,31 @@ RULES: tuple[OwnerRule, ...] = (
           "(?:総务|法务|外务|財务|文部科学|厚生労働|农林水産|経済産業|国土交通|环境|防卫)省 庁 "
           "정부 [가-힣]{2,}(?<![본업])부$ [가-힣]+청$ "
           # Embassies and consulates; Taiwan's five branches of government (行政院...); 党工委.
-          "使馆 领事馆 行政院 立法院 司法院 考试院 监察院 工委 中央银行 日本银行",
+          "使馆 领事馆 行政院 立法院 司法院 考试院 监察院 工委 中央银行 日本银行 "
+          # Japanese city and town halls (市役所, 役場) and the Cabinet (内閣); Korean central banks.
+          "役所 役场 役場 内閣 内阁 한국은행 중앙은행",
           r"ministry;bureau;government;police;court;procuratorate;commission;committee;"
           r"people'?s congress;people'?s bank of china;embassy;consulate;parliament;senate;"
-          r"senado;bundestag;assembl[eé]e nationale;congress;"
+          r"senado;bundestag;assembl[eé]e nationale;congress;house of (?:representatives|commons|"
+          r"lords);c[aâá]mara (?:dos|de) deputados;c[aá]mara de diputados;tribunal[a-z]*;"
+          # Ministries in every language (Ministerium, ministère, ministério, ministero,
+          # ministerie, ministerstvo/-stwo, министерство) before their hospital or school words.
+          r"[a-zäöü]*minist[eéè]r(?:e|io|o|ie|ium|stv[oaí]|stwo)[a-z]*;м[иі]н[иі]стерств[а-яі]*;"
+          r"miniszt[eé]rium[a-z]*;bakanl[ıi][gğ][ıi];กระทรวง;"
+          # Russian government, federal services, the Duma, the central bank.
+          r"правительств[а-я]*;федеральн[а-я]* (?:[а-я]+ )*служб[а-я]*;"
+          r"государственн[а-я]* дум[а-я]*;"
+          r"федеральное собрание;центральн[а-я]* банк[а-я]*;"
           # Central banks and monetary authorities (like 人民银行), before the company word bank.
           r"central bank;federal reserve;reserve bank of [a-z ]+;bundesbank;banque de france;"
           r"banca d'italia;banco de espa[nñ]a;bank of (?:england|japan|canada|korea|thailand|"
           r"israel|russia|mexico|ghana|uganda|tanzania|jamaica);swiss national bank;riksbank;"
-          r"norges bank;de nederlandsche bank;monetary authority;banco central;banque centrale"),
+          r"norges bank;de nederlandsche bank;monetary authority;banco central;banque centrale;"
+          r"[a-z]*nationalbank;narodowy bank polski;n[aá]rodn[ií] banka;nemzeti bank;"
+          r"bank indonesia;bank negara malaysia;bangko sentral;"
+          # Supreme and constitutional courts, the armed forces.
+          r"cour (?:de cassation|des comptes|d'appel|supr[eê]me|constitutionnelle);"
+          r"(?:armed|defen[cs]e|canadian|self-defen[cs]e) forces?"),
     _GOV_ACRONYMS,
     _rule("hospital", 0.95,
           "医院 卫生院 卫生服务中心 卫生服务站 (?<!环境)卫生中心 疾病预防控制 疾控 妇幼保健 保健院 急救中心 "
@@ -329,22 +418,52 @@ RULES: tuple[OwnerRule, ...] = (
           r"blood (?:cent(?:er|re)|bank|station);(?:ophthalmic|eye) cent(?:er|re);"
           r"[a-zäöü]*klinik(?:um|en)?;universit(?:ä|ae)tsmedizin;h[oô]pita(?:l|ux);"
           r"ospedale;krankenhaus;nhs (?:foundation )?trust;[a-z]*sjukhus[a-z]*;sygehus;"
-          r"ziekenhuis;sairaala;szpital;nemocnice;cancer cent(?:er|re);health ?(?:care )?system;"
+          r"ziekenhui[sz][a-z]*;[a-z]*sairaala[a-z]*;szpital[a-z]*;nemocnice;"
+          r"health ?(?:care )?system;cancer cent(?:er|re);(?<!national )cancer institute;"
+          r"de c[aâá]ncer;dei tumori;"
+          r"health (?:sciences cent(?:er|re)|network);"
+          # Other languages: hospices, centre hospitalier, ospedaliero/policlinico/IRCCS, clínica,
+          # (Universitäts)spital, sykehus, (U)MC and medisch centrum, rumah sakit, hastane, bệnh
+          # viện, Thai and Russian hospital and clinic words, ГБУЗ (a state health institution).
+          r"hospices?;[a-z]*hospitali[eè]r[a-z]*;ospedalier[a-z]*;policlinic[oa];irccs;"
+          r"cl[ií]nic(?:as?|os?);[a-zäöü]*spital;[a-z]*(?:sykehus|sjukehus)[a-z]*;"
+          r"medisch[a-z]* centrum;"
+          r"[a-z]+ u?mc\+?$;[a-z]+umc$;rumah sakit;hastane[a-zıüşç]*;b[eệ]nh vi[eệ]n;โรงพยาบาล;"
+          r"[а-я]*больниц[а-я]*;клиническ[а-я]*;[а-я]*поликлиник[а-я]*;госпитал[а-я]*;гбуз;"
+          # A company running hospitals (HCA Healthcare, Hamad Medical Corporation).
+          r"health ?care,? (?:inc|corp|corporation|limited|ltd|llc|plc|group|holdings?|ag|gmbh|"
+          r"s\.?a|n\.?v|b\.?v|pte|pty|co)\.?;medical corporation;医疗法人;"
+          # More hospital and clinic words: CHU de, sanatorio, centro de salud, azienda sanitaria,
+          # przychodnia, kórház, puskesmas, RSUD, vårdcentral, terveyskeskus, クリニック, 보건소.
+          r"chr?u (?:de|du|d');sanatori[oa];centro de salud;(?:posto|unidade) de sa[uú]de;"
+          r"azienda (?:sanitaria|unit[aà] sanitaria);przychodni[a-z]*;k[oó]rh[aá]z[a-z]*;"
+          r"puskesmas;rsu[dp];v[aå]rdcentral[a-z]*;terveyskeskus[a-z]*;santa casa;クリニック;"
+          r"诊疗所;보건소;медицинск[а-я]* центр[а-я]*;диспансер[а-я]*;роддом;клиник[а-я]*;"
+          r"скор[а-я]* (?:[а-я]+ )?помощ[а-я]*;"
           # Health systems known by name only (Kaiser Permanente, UPMC...).
           r"kaiser permanente;upmc;geisinger;mass general[a-z ]*;newyork-presbyterian;"
-          r"cedars-sinai"),
+          r"cedars-sinai;houston methodist;narayana hrudayalaya"),
     # A company owned by a school (大学出版社有限公司, 大学科技园发展有限公司) is a company.
     _rule("enterprise", 0.85, "(?:大学|学院|学校).*有限(?:责任)?公司"),
     _rule("education", 0.95,
           "大学 学院 学校 中学 小学 幼儿园 职业技术 职业教育 教育中心 教育网 教育和科研 中国科技网 "
-          "研究生院 大學 學院 學校 中學 小學 대학 과학기술원 教师发展 教师培训 "
+          "研究生院 大學 學院 學校 中學 小學 대학 학교 과학기술원 教师发展 教师培训 โรงเรียน "
           # Short forms of school names: 人大附中, 北京四中, 苏州实小, 丁蜀镇中心校, 如皋卫校.
           "附中 附小 实小 中心校 卫校 技校 职高 职中 托儿所 (?<![统唯])[一二三四五六七八九十]中(?:$|[ (])",
-          r"university;college;school;academy;cernet2?;cstnet;institute of technology;kindergarten;"
+          r"coll[eè]ge;schools?;academy;cernet2?;cstnet;institute of technology;kindergarten;"
           r"(?:education|research|science and technology) network;polytechnic;polytechnique;"
-          r"politecnico;universit(?:é|à|ät|aet|e|a|at);universidad[ea]?;universiteit;"
-          r"universitet[a-z]*;academia;akademie;acad[eé]mie;"
-          r"uniwersytet;univerzit[a-z]*;университет;[a-z]*h[oö]gskola[n]?;hogeschool;"
+          # University in any Latin-script language and inside compounds (Rijksuniversiteit,
+          # universitas, universiti, univerzita), and in Cyrillic, Finnish, Hungarian, Czech,
+          # Polish, Vietnamese and Thai; école, lycée, escuela/escola, liceo; ensino (teaching).
+          r"[a-zäöü]*[uü]niver[sz]i[a-zäöüéèàáíóúşı]*;[а-яіїє]*ун[иі]верс[иі]тет[а-яіїє]*;"
+          r"[a-z]*yliopisto[a-z]*;egyetem[a-z]*;vysok[eé] u[cč]en[ií];vysok[aá] [sš]kola;"
+          r"politechni[ck][a-z]*;[đd][aạ]i h[oọ]c;มหาวิทยาลัย;[eé]coles?;lyc[eé]es?;"
+          r"escuelas?;escolas?;liceo;ensino;enseñanza;enseignement;col[eé]gio;faculdades?;facultad;"
+          r"facult[eé];scuola;[a-zäöü]*schule[n]?;[a-zäöü-]*gymnasium;[a-zåäöšč]*[sš]kol[ae]n?;"
+          r"[a-zæøå]*skole[n]?;[a-zäö]*koulu[a-z]*;szko[lł]a;[a-z]*iskola;okulu;lisesi;sekolah;"
+          r"trường;akademi[ae];колледж[а-я]*;техникум[а-я]*;школ[а-я]*;гимнази[а-я]*;лице[йя];"
+          r"politecnico;academia;akademie;acad[eé]mie;академи[яиюей];"
+          r"uniwersytet;[a-z]*h[oö]gskola[n]?;hogeschool;"
           r"[a-z]*hochschule;"
           # National research and education networks, the CERNET of other countries.
           r"internet2;g[eé]ant;surfnet;renater;aarnet;canarie;rediris;forschungsnetz[a-z]*"),
@@ -356,9 +475,18 @@ RULES: tuple[OwnerRule, ...] = (
           "数据中心 云计算 云服务 云科技 云网络 云数据 云平台 云主机 云端 云信息 云技术 云股份 "
           "云存储 机房 主机托管 智算 算力 超级计算 超算 人工智能计算 智能计算中心 信息园 数据基地 云基地 "
           "(?:电信|联通|移动).{0,12}国际信息(?:中心|港)",
-          r"idc;[a-z]*cloud[a-z]*;hosting;data ?cent(?:er|re)s?;colo(?![rmngs])[a-z]*;"
-          r"supercomput[a-z]*;"
-          r"host(?!el|ess|ile|age)[a-z]+;(?!localhost)[a-z]+(?<!g)hosts?;servers;cdn;vps;bgp"),
+          r"idc;[a-z]*cloud[a-z]*;[a-z]*hosting;[a-z]*data ?cent(?:er|re)s?[a-z]*;"
+          r"colo(?![rmngs])[a-z]*;supercomput[a-z]*;host;dedi(?!cation)[a-z]*;"
+          r"host(?!el|ess|ile|age)[a-z]+;(?!localhost)[a-z]+(?<!g)hosts?;cdn;vps;bgp;"
+          # Server words (InterServer, ServerMania) and Japanese, Korean and Russian words of
+          # servers, clouds, hosting and data centres (サーバー, 클라우드, облако, ЦОД).
+          r"(?![a-z]*observer)[a-z]*server[a-z]*;サーバ;クラウド;ホスティング;データセンター;"
+          r"클라우드;호스팅;서버;데이터센터;облак[оа];облачн[а-я]*;хостинг[а-я]*;дата-?центр[а-я]*;цод;"
+          r"сервер[а-я]*;"
+          # ...and hosting and data-centre words of European and Asian languages.
+          r"h[eé]bergement;hospedagem;centre de donn[eé]es;centro de dat[oa]s;centro de dados;"
+          r"centrum danych;[a-z]*datacentr[a-z]*;datov[eé] centrum;trung t[aâ]m d[uữ] li[eệ]u;"
+          r"serwer[a-z]*;[a-zäöü-]*rechenzentr[a-z]*;bare ?metal;ดาต้าเซ็นเตอร์"),
     # The netname / AS name of a cloud or content giant ("ALIBABA-CN-NET", "CNNIC-BAIDU-AP") names
     # its data-centre servers; its legal name ("Alibaba Group Holding Limited") stays a company.
     _CLOUD_GIANT_HANDLE,
@@ -371,7 +499,23 @@ RULES: tuple[OwnerRule, ...] = (
           r"residential;home broadband;household;adsl;[vxa]?dsl;ftt[hxbp];dial-?up;pppoe;"
           r"dynamic (?:ip|pool|address)(?:es)?;(?:ip|address|customer) pool;cable ?modem;"
           r"[gex]?pon (?:users|subscribers|customers);gpon;epon;bras;home (?:internet|users?);"
-          r"fib(?:re|er) to the (?:home|premises|building)"),
+          r"fib(?:re|er) to the (?:home|premises|building);"
+          # Consumers and customers of an access type (not business ones), DOCSIS/DHCP/CGNAT/IPoE
+          # pools, a dynamic pool, an AS name with BROADBAND, and the words of other languages:
+          # résidentiel, residencial, abonnés, particuliers, hogar, grand public, Endkunden,
+          # Kabel-/Privatkunden, 家庭用/向け, 個人向け, フレッツ, 가정용, 가입자, 초고속인터넷,
+          # абоненты, ШПД, динамический пул, домашний интернет; consumer access brands (フレッツ,
+          # FiOS, U-verse, Xfinity) like access types.
+          r"(?:cable|dsl|fib(?:re|er)|fibra|broadband|docsis|dhcp|ftth) "
+          r"(?:(?!business|corporate|enterprise)[a-z]+ )?"
+          r"(?:customers?|subscribers?|clients?|users?);"
+          r"consumer (?:broadband|internet|dsl|cable|fib(?:re|er)|customers?|subscribers?);"
+          r"r[eé]sidentiel[a-z]*;residenzial[a-z]*;residencial(?:es)?;endkunden;privat ?kunde[nr]?;"
+          r"indywidualn[a-z]*;h[oộ] gia [đd][iì]nh;個人向け;个人向け;домашн[а-я]* интернет[а-я]*;"
+          r"docsis;dhcp;cgnat;ipoe;dynami(?:c|que|sch)$;fios;u-?verse;xfinity;"
+          r"(?:pool|pul) dynami[a-z]*;[a-z]*broadband-as;hogar;grand public;"
+          r"particuli[eè]re?s?;(?:kabel|privat|dsl|glasfaser)kunden;abonn[eé]s;абонент[а-я]*;"
+          r"шпд;динамическ[а-я]* пул[а-я]*;家庭用;家庭向け;フレッツ;가정용;가입자;초고속인터넷"),
     _ENTERPRISE_BRANDS,
     _ENTERPRISE_ACRONYMS,
     # A sole trader's or a company's shop, sales, service or project department (…经营部,
@@ -383,17 +527,28 @@ RULES: tuple[OwnerRule, ...] = (
           "服务部 事业部 项目部 矿务局 (?:中铁|中建|中交|中冶|中水|水电|铁建|电建)[一二三四五六七八九十]+局 "
           "控股 实业 商贸 期货 信托 加油站 大药房 "
           # Japanese and Korean company forms (株式会社, 有限会社, 合同会社, 주식회사, (주)).
-          "株式会社 有限会社 合同会社 주식회사 \\(주\\) 은행 증권",
+          "株式会社 有限会社 合同会社 주식회사 \\(주\\) 은행 증권 [가-힣]+공사$",
           r"co\.;ltd;inc;corp;corporation;company;llc;gmbh;plc;bank;group;limited(?! broadcast);"
           r"holdings?;"
           r"ag;s\.?a\.?;b\.v\.;n\.v\.;se;securities;enterprises?;incorporated;a/s;asa;oyj?;ab;"
-          r"s\.?p\.?a\.?;s\.?r\.?l\.?;sarl;pty;pte;k\.?k\.?;kg"),
+          r"s\.?p\.?a\.?;s\.?r\.?l\.?;sarl;pty;pte;k\.?k\.?;kg;"
+          # Company forms of other languages: SAS, société, compagnie, S/A, a.s., s.r.o.,
+          # sp. z o.o., spółka, Russian ООО/ПАО/АО/ОАО/ЗАО/НАО and Ukrainian ТОВ, банк, холдинг.
+          r"sas;soci[eé]t[eé];compagnie;s/a;a\.s\.?;s\.r\.o\.?;sp\. z o\.o\.?;sp[oó][lł]ka;"
+          r"ооо;пао;ао;оао;зао;нао;тов;банк[а-я]*;холдинг[а-я]*;"
+          # ...mbH, EURL, S.L., Ltda, Eireli, S. de R.L., ApS, Kft./Zrt./Nyrt., A.Ş./Şti.,
+          # PT, Sdn Bhd, Công ty/TNHH/cổ phần, kabushiki kaisha, Thai บริษัท/จำกัด.
+          r"mbh;eurl;s\.l\.u?;ltda\.?;eireli;s\. de r\.l\.;aps;kft\.?;zrt\.?;nyrt\.?;a\.ş\.?;"
+          r"[şs]ti\.?;ticaret;sanayi;^pt\.?(?= );sdn\.? bhd\.?;bhd;c[oô]ng ty;tnhh;c[oổ] ph[aầ]n;"
+          r"kabushiki kaisha;บริษัท;จำกัด;t[aậ]p [đd]o[aà]n"),
     # Weaker access words once companies are out ("长城宽带网络服务有限公司" is the ISP).
     _rule("residential", 0.75, "宽带 光纤", r"broadband(?: users?| subscribers?)?"),
     # Research institutes and laboratories not named as part of a company are education
     # (中国林业科学研究院…研究所, 之江实验室); a company's institute matched enterprise above.
-    _rule("education", 0.75, "研究院 研究所 研究中心 实验室",
-          r"research institute;institute;institut;laborator(?:y|ies);research;recherche;"
+    _rule("education", 0.75, "研究院 研究所 研究中心 实验室 연구원 연구소",
+          r"research institute;institute;institut(?:et|tet)?;laborator(?:y|ies);research;"
+          r"recherche;"
+          r"institution;pesquisa;onderzoek;[а-я]*институт[а-я]*;исследован[а-я]*;"
           r"forschung[a-z]*;istituto;instituto;investigaci[oó]n[a-z]*;ricerc[ah][a-z]*;"
           r"synchrotron;accelerator;tecnol[oó]gico"),
     # Weak single characters, with their common false friends excluded: 邮局/书局 (companies,
@@ -405,21 +560,52 @@ RULES: tuple[OwnerRule, ...] = (
           "海关 "
           "监狱 管委会 消防 市委 省委 区委 县委 社区 村委 街道 军区 部队 解放军 武警 信息中心 "
           "档案馆 图书馆 博物馆 博物院 科技馆 美术馆 文化馆 纪念馆 应急 不动产登记 公共资源交易 公积金 社会保险 医疗保险 医保中心 边防检查 看守所 "
+          "^[가-힣]+(?:특별시|광역시|특별자치시|특별자치도)$ "
           "戒毒所 拘留所 城市运行 城市大脑 数字治理 指挥中心 融媒体中心 气象 水文站 地震台 执法 大队 "
           "支队 司法所 财政所 税务所 "
           # A township's or street office's own service centre, station or office.
           "(?:(?<!城)镇|乡(?!村)|街道)[^ ]{0,10}(?:中心|站|所|办)$",
-          r"department;municipal;customs;agency;gov;informatics cent(?:er|re);revenue service;"
+          r"department;municipal;customs;agency;gov;govtech;informatics cent(?:er|re);"
+          r"revenue service;"
           r"border (?:inspection|control|police);exit-entry;registration cent(?:er|re);"
           r"public resources? trading;"
           r"taxation;city of;state of;county of;administration;army;military;dod;defen[cs]e;"
-          r"bundes[a-z]*;ministeri(?:um|o);minist[eè]re;gouvernement;gobierno;regierung;"
+          r"bundes[a-z]*;gouvernement;gobierno;regierung;"
           # City, county and state governments and agencies in other languages.
           r"agence;agenzia;agencia;county;commonwealth of;federal;statistics;statisti[ck];"
           r"prefeitura;governo;"
           r"presidencia;secretar[ií]a;kementerian;gemeente;kommun;kommune;stad;stadt;ville de;"
           r"comune di;kaupunki;landeshauptstadt;municipalit[a-z]*;cabinet office;congreso;"
-          r"office of;state office"),
+          r"office of;state office;"
+          # The military, headquarters, authorities and councils, home office; city, regional
+          # and state governments and agencies of other languages (Amt and …amt but not gesamt,
+          # AöR, Landkreis, Senat, ayuntamiento, junta de, generalitat, mairie, région,
+          # préfecture, conseil, regione, provincia, presidenza, urząd, belediye, câmara,
+          # pemerintah, администрация).
+          r"navy;air force;marine corps;headquarters;authority;council;home office;"
+          r"(?![a-zäöü]*(?:gesamt|dreamt))[a-zäöü]*amt;aör;landkreis;"
+          r"senat;hansestadt;belastingdienst;regeringskansliet;pemerintah;belediye[a-zçğışöü]*;"
+          r"c[aâá]mara;ayuntamiento;junta de;generalitat;diputaci[oó]n;"
+          r"mairie;r[eé]gion;pr[eé]fecture;d[eé]partement;conseil;regione;provincia;presidenza;"
+          r"consiglio;urz[aą]d;[a-z]+ capitale$;it-dienstleistungszentrum;"
+          r"interminist[eé]riel[a-z]*;impuestos;tributari[ao]s?;receita federal;"
+          r"адм[иі]н[иі]страц[иі][яиї];мэри[яи];уряд[а-яі]*;верховн[а-яі]* рад[а-яі]*;"
+          r"міськ[а-яі]* рад[а-яі]*;miasto;m[eě]sto;"
+          # ...and municipality, police, army and agency words of those and other languages.
+          r"[a-zäöü]*verwaltung;gemeinde;kanton[a-z]*;commune (?:de|d');"
+          r"communaut[eé] (?:d'agglom[eé]ration|de communes|urbaine);m[eé]tropole;s[eé]nat[eo]?;"
+          r"gendarmerie;arm[eé]e;finances publiques;"
+          r"municipalidad;municipio;alcald[ií]a;intendencia;consejer[ií]a;ej[eé]rcito;armada;"
+          r"pol[ií]c[ií]a;poder judicial;assembleia;ex[eé]rcito;camera dei deputati;carabinieri;"
+          r"polizia;provincie;[a-z]*overheid;politie;(?![a-zåäö]*n[aä]tverket)[a-zåäö]*verket;"
+          r"[a-zåäö]*myndighet[a-z]*;"
+          r"[a-zæøå]*direktorat[a-z]*;[a-zæøå]*styrelsen;politiet;polisen;poliisi;"
+          r"[a-zäö]*virasto[a-z]*;policj[a-z]*;gmina;starostwo;wojew[oó]dz[a-z]*;[úu][řr]ad;"
+          r"magistr[aá]t[a-z]*;polici[ea];[öo]nkorm[aá]nyzat[a-z]*;"
+          r"[a-záéíóöőúüű]*hivatal[a-z]*;valili[gğ]i;ba[sş]kanl[ıi][gğ][ıi];emniyet;meclis[a-z]*;"
+          r"kabupaten;provinsi;dinas;jabatan;kerajaan;majlis;[uủ][yỷ] ban;ch[ií]nh ph[uủ];"
+          r"прокуратур[а-я]*;суд(?:а|у|ом|е|ы)?;полици[а-я]*;комитет[а-я]*;департамент[а-я]*;"
+          r"муниципальн[а-я]*;เทศบาล;ตำรวจ;สำนักงาน"),
     # A bare ISP or utility name ("江苏省苏州市 联通", "国家电网", "China Unicom ... Network").
     # Then industry words of a company's name ("南京新百实业", "平安保险", "徐工机械", "Lumen
     # Technologies", "Taiwan Mobile", "Virgin Media").
@@ -429,13 +615,18 @@ RULES: tuple[OwnerRule, ...] = (
           "传媒 航空 航运 港务 工业(?!园) 制作所 "
           # Korean industry words (전자 electronics, 자동차 cars, 반도체 chips, 중공업...).
           "전자$ 자동차 반도체 통신 건설 중공업 화학 제약 보험",
-          r"chinanet;[a-z]*tele(?:com|kom)[a-z]*;[a-z]*unicom;china ?mobile;tietong;cmnet;"
+          r"chinanet;[a-z]*tele(?:com|kom)[a-zü]*;telkom[a-z]*;[a-z]*unicom;china ?mobile;tietong;"
+          r"cmnet;"
           r"cncgroup;china ?169;backbone;cable;electronics;"
           r"business;(?:tele)?communications?;technolog(?:y|ies);mobile;wireless;media;"
           r"bandwidth;electric;energy;petroleum;oil;steel;shipping;motors?;airlines?;airways;"
           r"insurance;pharma[a-z]*;logistics;foods?;chemicals?;industr(?:y|ies|ial);"
           r"consultancy;infocomm;grid;automobiles?;automotive;dairy;brewery;breweries;"
-          r"cement;bus;motor;textiles?;metals?;chemical"),
+          r"cement;bus;motor;textiles?;metals?;chemical;"
+          # Telephone, telecom and insurance words of other languages (Teléfonos, ittisalat,
+          # Versicherung, телеком).
+          r"tel[eé]fonos;telecomunica[cç][a-zõã]*;[ei]t+is+alat;[a-zäöü]*versicherung[a-z]*;"
+          r"[а-я]*телеком[а-я]*;petr[oó]leos?;vi[eễ]n th[oô]ng"),
     # Dental chains, 妇幼 and the short form of a numbered hospital (浙大一院, 苏大附一院), and
     # "health" / "healthcare" alone once the company, government and industry words had their turn.
     _rule("hospital", 0.7, "口腔 齿科 牙科 妇幼 [一二三四五六七八九]院$ (?<![a-z])health$",
