@@ -23,8 +23,11 @@ rules of commit e4ffae6 scored 0.954 on it on first contact (0.924 before list 5
 Lists 7 and 8 were then written blind at the same time, by two people who read neither the rules
 nor each other's list: list 7, the everyday names of a Chinese register and the qqwry owner field
 across all provinces, scored 0.989; list 8, whois and AS names and institutions worldwide in
-their own languages, scored 0.742. The rules generalise on Chinese names and fail on foreign
-ones without words of the language.
+their own languages, scored 0.742. The rules generalised on Chinese names and failed on foreign
+ones without words of the language; list 8's fixes added those words. List 9, written blind
+while they were made (56 % Chinese, 44 % foreign, like the names a Chinese province's miners
+resolve to), then scored 0.890: about 0.96 on its Chinese names and 0.80 on its foreign ones,
+most of the misses being brands with no type word. That is the current honest estimate.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ HOLDOUT5 = DATA / "org_names_holdout5.tsv"
 HOLDOUT6 = DATA / "org_names_holdout6.tsv"
 HOLDOUT7 = DATA / "org_names_holdout7.tsv"
 HOLDOUT8 = DATA / "org_names_holdout8.tsv"
+HOLDOUT9 = DATA / "org_names_holdout9.tsv"
 ALL_BEFORE_7 = (LABELLED, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6)
 
 
@@ -343,3 +347,21 @@ def test_words_inside_other_words_do_not_match():
     assert classify("Observer Research Foundation")[0] != "idc"  # 'server' inside observer
     assert classify("Судоходная компания")[0] != "government"  # суд (court) only as a word
     assert classify("Gesamtschule Köln")[0] == "education"  # 'amt' inside gesamt is no office
+
+
+def test_ninth_holdout_list_is_large_new_and_covers_every_type():
+    _assert_new_list(HOLDOUT9, (*ALL_BEFORE_7, HOLDOUT7, HOLDOUT8), 600, 200)
+
+
+def test_accuracy_on_ninth_holdout_names():
+    """Blind on both sides (written while list 8's fixes were made, by someone who read neither
+    the rules nor list 8; one of its lines was seen by accident, RIPE-NCC-HM-MNT): 0.807 with
+    the rules before list 8's fixes and 0.890 after them (860/966; government 149/168,
+    education 114/122, hospital 80/94, enterprise 207/233, idc 64/89, internet café 79/83,
+    residential 132/142, unknown 35/35). Fixed by cause only, no brand entries (边境检查,
+    入境事务, 兵团, 计算中心, 大数据产业园, 宽频, 家居用户, 轮胎 and …业 industry words,
+    municipal corporation, United Nations, medical city, hospitalar, Polish, Finnish and
+    Ukrainian health and café words, veri merkezi, …hoster, home fibre, Kabelmodem, two
+    research networks): 0.919. What is left is brands with no type word (哔哩哔哩, Petrobras,
+    Omantel, ConoHa, SERPRO), so this list guards at 0.90."""
+    assert _accuracy(labelled_names(HOLDOUT9), "ninth hold-out owner-type") >= 0.90

@@ -71,7 +71,8 @@ Precedence, first match wins, and why:
 6. **IDC / cloud** before enterprise: "某某云计算有限公司" is a data centre, so is 云 + a company
    form word (云信息, 云技术, 云股份). A bare 云 counts only after place names containing it
    (云南, 连云港, 云龙区, 白云区...) are masked. 智算/算力, 超算/超级计算/supercomputing and
-   人工智能计算/智能计算中心 centres (they sell compute from their machine rooms), an ISP's 信息园/数据基地/
+   人工智能计算/智能计算中心/计算中心 centres (they sell compute from their machine rooms), a
+   大数据…产业园 (a data-centre park), an ISP's 信息园/数据基地/
    云基地/国际信息中心 (its data-centre campus), BGP lines (BGP多线, BGP机房: sold to hosted
    servers), colo... and host... words, a bare "host", dedi… (DediPath, dedicated), …cloud and
    …datacenter inside a word (AliCloud, Linxdatacenter), server words (InterServer, ServerMania),
@@ -85,7 +86,7 @@ Precedence, first match wins, and why:
    "CNNIC-BAIDU-AP", "MICROSOFT-CORP-MSN-AS-BLOCK", "NETFLIX-ASN", a bare "FACEBOOK" or
    "BYTEDANCE") names its data-centre servers and is idc; its legal name ("Alibaba Group Holding
    Limited") is not.
-7. **Residential, strong**: 家庭宽带/家宽/家庭网络/民用宽带 and access-type markers (ADSL, xDSL,
+7. **Residential, strong**: 家庭宽带/家宽/家庭网络/民用宽带/家居用户 and access-type markers (ADSL, xDSL,
    FTTH/FTTB, 拨号, 动态IP, 地址池, PPPoE, GPON/EPON, BRAS, cable modem, dynamic or customer
    pools, a name ending in "dynamic", DOCSIS/DHCP/CGNAT/IPoE, cable/DSL/fibre/broadband
    customers or subscribers but not business ones, consumer broadband, an AS name with
@@ -110,7 +111,7 @@ Precedence, first match wins, and why:
    Incorporated, Limited but not "Limited Broadcast" (RFC 919), AG, A/S, AB, Oy, S.p.A., Pty,
    Holdings, Enterprise) before the weak words: "中国铁路上海局集团有限公司" and "中建八局" are
    companies despite 局, "…电子经营部" despite 部, "长城宽带网络服务有限公司" is the ISP despite 宽带.
-9. **Residential, medium** (宽带, 光纤, broadband users): "江苏省常州市 电信宽带".
+9. **Residential, medium** (宽带, 宽频, 光纤, broadband users): "江苏省常州市 电信宽带".
 10. **Research, weak** (研究院, 研究所, 实验室, 연구원/연구소, institute/institut/istituto/instituto/
     институт, institution, research, recherche, ricerca, investigación, pesquisa, onderzoek,
     Forschung, исследований, synchrotron, accelerator): education unless a company word matched
@@ -128,7 +129,7 @@ Precedence, first match wins, and why:
     regione, provincia, presidenza, overheid, …verket, urząd, gmina, hivatal, belediye,
     pemerintah, dinas, ủy ban, администрация/адміністрація, мэрия, рада, уряд, суд, เทศบาล, a
     Korean …특별시/광역시 as the whole name...) and public institutions and detention (不动产登记,
-    公共资源交易, 公积金, 社会/医疗保险, 边防检查, 看守所, 戒毒所, 城市运行/城市大脑/数字治理/指挥中心,
+    公共资源交易, 公积金, 社会/医疗保险, 边防/边境检查, 入境事务, 生产建设兵团, 看守所, 戒毒所, 城市运行/城市大脑/数字治理/指挥中心,
     border inspection, exit-entry) after the company words, so "杭州城市大脑有限公司" stays a company.
 12. **Enterprise, weak**: a bare ISP or utility name (电信, 联通, 移动, 有线, 电网, 邮政, 鹏博士,
     ChinaNet, CNCGROUP, China169, backbone, Unicom, …telecom/…telekom, Communications, mobile,
@@ -276,6 +277,7 @@ _EDU_BRANDS = _rule(
     r"esnet;cenic;calren;janet;jisc;dfn;nordunet;sinet;kreonet2?;tanet;twaren;harnet;switch ?lan;"
     r"garr;belnet;funet;uninett;sunet;heanet;pionier;cesnet;arnes;carnet;grnet;redclara;rnp;"
     r"reuna;apan;tein[0-9]*;ernet;myren;thaisarn;pern;aconet;ulakbim;iucc;sanren;cudi;reannz;"
+    r"fccn;runnet;"
     r"psnc;poznan supercomputing;ku leuven;unsw;niif;litnet;restena;ulaknet",
 )
 # Acronyms too short or too common to match inside a name count only as the whole name or a
@@ -285,7 +287,7 @@ _EDU_ACRONYMS = OwnerRule("education", 0.85, re.compile(
     r"^(?:(?:mit|nyu|nus|ntu|kek|cea|iit|ethz?|kth|ucl|lse|cnr|ias|nii|[a-z]+edu|tsinghua|ustc|"
     r"hust|fudan|nankai|tongji|buaa|bupt|uestc|scut|nudt|stanford|harvard|yale|princeton|"
     r"cornell|cmu|ucb|ucsd|ucsf|umich|upenn|uchicago|utexas|gatech|surf|tenet)"
-    r"(?:[- ](?:net|cn|edu|as|ap|bombay|delhi|madras|kanpur|kharagpur|zurich|campus|lab|"
+    r"(?:[- ](?:net|cn|edu|as|ap|bombay|delhi|madras|kanpur|kharagpur|zurich|campus|lab|z[uü]rich|"
     r"gateways?|b\.v\.))?"
     r"|[a-z]{1,3}u-(?:net|cn|edu|as|ap|campus))$"))
 
@@ -371,7 +373,7 @@ RULES: tuple[OwnerRule, ...] = (
           r"lan ?house;warnet;pisonet;ciber ?caf[eé];"
           r"locutorio;internet point;i-?caf[eé];i\u0307?nternet ?kafe[a-z]*;kafejka internetowa;"
           r"qu[aá]n (?:net|internet);интернет-?кафе;компьютерный клуб;кибер-?клуб[а-я]*;"
-          r"киберкафе;อินเทอร์เน็ตคาเฟ่"),
+          r"киберкафе;інтернет-?кафе;cyber ?game;อินเทอร์เน็ตคาเฟ่"),
     _rule("government", 0.95,
           "人民政府 教育局 教育厅 教育委员会 卫生健康委 卫健委 卫生健康局 卫生局 卫生监督 公安局 "
           "公安厅 公安分局 公安部 派出所 法院 检察院 税务局 税务总局 街道办事处 委员会 党委 纪委 "
@@ -387,6 +389,7 @@ RULES: tuple[OwnerRule, ...] = (
           "役所 役场 役場 内閣 内阁 한국은행 중앙은행",
           r"ministry;bureau;government;police;court;procuratorate;commission;committee;"
           r"people'?s congress;people'?s bank of china;embassy;consulate;parliament;senate;"
+          r"municipal corporation;united nations;"
           r"senado;bundestag;assembl[eé]e nationale;congress;house of (?:representatives|commons|"
           r"lords);c[aâá]mara (?:dos|de) deputados;c[aá]mara de diputados;tribunal[a-z]*;"
           # Ministries in every language (Ministerium, ministère, ministério, ministero,
@@ -419,7 +422,9 @@ RULES: tuple[OwnerRule, ...] = (
           r"[a-zäöü]*klinik(?:um|en)?;universit(?:ä|ae)tsmedizin;h[oô]pita(?:l|ux);"
           r"ospedale;krankenhaus;nhs (?:foundation )?trust;[a-z]*sjukhus[a-z]*;sygehus;"
           r"ziekenhui[sz][a-z]*;[a-z]*sairaala[a-z]*;szpital[a-z]*;nemocnice;"
-          r"health ?(?:care )?system;cancer cent(?:er|re);(?<!national )cancer institute;"
+          r"health ?(?:care )?systems?;cancer cent(?:er|re);(?<!national )cancer institute;"
+          r"medical city;hospitalar;centrum (?:zdrowia|kliniczne);[a-z]*sairaanhoito[a-z]*;"
+          r"[а-яі]*онколог[а-яі]*;"
           r"de c[aâá]ncer;dei tumori;"
           r"health (?:sciences cent(?:er|re)|network);"
           # Other languages: hospices, centre hospitalier, ospedaliero/policlinico/IRCCS, clínica,
@@ -473,7 +478,7 @@ RULES: tuple[OwnerRule, ...] = (
     # (colocation, ColoCrossing, Hostinger) name colocation and hosting firms.
     _rule("idc", 0.9,
           "数据中心 云计算 云服务 云科技 云网络 云数据 云平台 云主机 云端 云信息 云技术 云股份 "
-          "云存储 机房 主机托管 智算 算力 超级计算 超算 人工智能计算 智能计算中心 信息园 数据基地 云基地 "
+          "云存储 机房 主机托管 智算 算力 超级计算 超算 人工智能计算 智能计算中心 计算中心 信息园 数据基地 云基地 大数据[^ ]{0,6}产业园$ "
           "(?:电信|联通|移动).{0,12}国际信息(?:中心|港)",
           r"idc;[a-z]*cloud[a-z]*;[a-z]*hosting;[a-z]*data ?cent(?:er|re)s?[a-z]*;"
           r"colo(?![rmngs])[a-z]*;supercomput[a-z]*;host;dedi(?!cation)[a-z]*;"
@@ -486,7 +491,8 @@ RULES: tuple[OwnerRule, ...] = (
           # ...and hosting and data-centre words of European and Asian languages.
           r"h[eé]bergement;hospedagem;centre de donn[eé]es;centro de dat[oa]s;centro de dados;"
           r"centrum danych;[a-z]*datacentr[a-z]*;datov[eé] centrum;trung t[aâ]m d[uữ] li[eệ]u;"
-          r"serwer[a-z]*;[a-zäöü-]*rechenzentr[a-z]*;bare ?metal;ดาต้าเซ็นเตอร์"),
+          r"serwer[a-z]*;[a-zäöü-]*rechenzentr[a-z]*;bare ?metal;ดาต้าเซ็นเตอร์;"
+          r"veri merkezi;[a-z]+hoster"),
     # The netname / AS name of a cloud or content giant ("ALIBABA-CN-NET", "CNNIC-BAIDU-AP") names
     # its data-centre servers; its legal name ("Alibaba Group Holding Limited") stays a company.
     _CLOUD_GIANT_HANDLE,
@@ -495,11 +501,11 @@ RULES: tuple[OwnerRule, ...] = (
     # An access-type marker makes an ISP's name a home line: "江苏省南京市 电信ADSL".
     _rule("residential", 0.9,
           "家庭宽带 家庭用户 住宅宽带 居民宽带 个人宽带 个人用户 adsl ftth fttx 拨号 动态ip "
-          "地址池 pppoe 家宽 家庭网络 民用宽带",
+          "地址池 pppoe 家宽 家庭网络 民用宽带 家居用户",
           r"residential;home broadband;household;adsl;[vxa]?dsl;ftt[hxbp];dial-?up;pppoe;"
           r"dynamic (?:ip|pool|address)(?:es)?;(?:ip|address|customer) pool;cable ?modem;"
           r"[gex]?pon (?:users|subscribers|customers);gpon;epon;bras;home (?:internet|users?);"
-          r"fib(?:re|er) to the (?:home|premises|building);"
+          r"fib(?:re|er) to the (?:home|premises|building);home fib(?:re|er);kabel ?modem[a-z]*;"
           # Consumers and customers of an access type (not business ones), DOCSIS/DHCP/CGNAT/IPoE
           # pools, a dynamic pool, an AS name with BROADBAND, and the words of other languages:
           # résidentiel, residencial, abonnés, particuliers, hogar, grand public, Endkunden,
@@ -542,7 +548,7 @@ RULES: tuple[OwnerRule, ...] = (
           r"[şs]ti\.?;ticaret;sanayi;^pt\.?(?= );sdn\.? bhd\.?;bhd;c[oô]ng ty;tnhh;c[oổ] ph[aầ]n;"
           r"kabushiki kaisha;บริษัท;จำกัด;t[aậ]p [đd]o[aà]n"),
     # Weaker access words once companies are out ("长城宽带网络服务有限公司" is the ISP).
-    _rule("residential", 0.75, "宽带 光纤", r"broadband(?: users?| subscribers?)?"),
+    _rule("residential", 0.75, "宽带 宽频 光纤", r"broadband(?: users?| subscribers?)?"),
     # Research institutes and laboratories not named as part of a company are education
     # (中国林业科学研究院…研究所, 之江实验室); a company's institute matched enterprise above.
     _rule("education", 0.75, "研究院 研究所 研究中心 实验室 연구원 연구소",
@@ -559,7 +565,8 @@ RULES: tuple[OwnerRule, ...] = (
           "(?<![邮书])局(?!域网) (?<![餐业大歌舞])厅 办公室 政府 (?<![乐内东西南北])(?<!营业)部 署 "
           "海关 "
           "监狱 管委会 消防 市委 省委 区委 县委 社区 村委 街道 军区 部队 解放军 武警 信息中心 "
-          "档案馆 图书馆 博物馆 博物院 科技馆 美术馆 文化馆 纪念馆 应急 不动产登记 公共资源交易 公积金 社会保险 医疗保险 医保中心 边防检查 看守所 "
+          "档案馆 图书馆 博物馆 博物院 科技馆 美术馆 文化馆 纪念馆 应急 不动产登记 公共资源交易 "
+          "公积金 社会保险 医疗保险 医保中心 边防检查 边境检查 入境事务 出入境 生产建设兵团 看守所 "
           "^[가-힣]+(?:특별시|광역시|특별자치시|특별자치도)$ "
           "戒毒所 拘留所 城市运行 城市大脑 数字治理 指挥中心 融媒体中心 气象 水文站 地震台 执法 大队 "
           "支队 司法所 财政所 税务所 "
@@ -612,7 +619,7 @@ RULES: tuple[OwnerRule, ...] = (
     _rule("enterprise", 0.65, "电信 联通 移动 铁通 网通 有线 广电 电网 电力 石化 石油 鹏博士 邮政 "
           "(?<!社会)(?<!医疗)(?<!养老)(?<!失业)(?<!工伤)保险 科技 基金 药房 药店 购物中心 物流 速运 快递 电器 汽车 钢铁 特钢 化纤 光电 机械 煤电 "
           "地铁 机场 医药 医疗(?!保险|保障) 地产 置业 物业 食品 制药 能源 化工 建工 三建 电子 通讯 通信 软件 "
-          "传媒 航空 航运 港务 工业(?!园) 制作所 "
+          "传媒 航空 航运 港务 工业(?!园) 制作所 轮胎 (?:矿|钼|铝|铜|锌|纸|酒|乳|药|糖|盐|茶)业 "
           # Korean industry words (전자 electronics, 자동차 cars, 반도체 chips, 중공업...).
           "전자$ 자동차 반도체 통신 건설 중공업 화학 제약 보험",
           r"chinanet;[a-z]*tele(?:com|kom)[a-zü]*;telkom[a-z]*;[a-z]*unicom;china ?mobile;tietong;"
