@@ -164,6 +164,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 OWNER_TYPES = (
     "government",
@@ -662,8 +663,10 @@ def matching_rules(name: str) -> list[OwnerRule]:
     return [rule for rule in RULES if rule.pattern.search(text)]
 
 
+@lru_cache(maxsize=1 << 16)
 def classify(name: str) -> tuple[str, float]:
-    """(owner type, confidence in [0, 1]) for an organisation name; ('unknown', 0.0) if none."""
+    """(owner type, confidence in [0, 1]) for an organisation name; ('unknown', 0.0) if none.
+    Remembered: a register repeats its organisations, and the rules take ~0.25 ms a name."""
     rules = matching_rules(name)
     if not rules:
         return "unknown", 0.0
