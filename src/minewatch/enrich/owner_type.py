@@ -309,7 +309,8 @@ _ENTERPRISE_BRANDS = _rule(
     r"hurricane electric;cogent;zayo;lumen;level ?3;telia;arelion;gtt;pccw;hkbn;smartone;"
     r"chunghwa;singtel;starhub;telstra;optus;vocus;spark new zealand;ntt;docomo;kddi;softbank;"
     r"rakuten;sk broadband;lg u(?:\+|plus);telef[oó]nica;vodafone;virgin media;t-mobile;"
-    r"centurylink;telus;claro;am[eé]rica m[oó]vil;telmex;tata;airtel;reliance jio;bsnl;mtnl;"
+    r"centurylink;telus;claro;am[eé]rica m[oó]vil;telmex;tata(?! institute| memorial);airtel;"
+    r"reliance jio;bsnl;mtnl;"
     r"rostelecom;kyivstar;київстар;megafon;beeline;vimpelcom;turkcell;etisalat;ooredoo;"
     r"safaricom;mtn;globe telecom;"
     r"pldt;telkomsel;indosat;viettel;vnpt;true internet;dtac;maxis;tm net;celcom;"
@@ -374,7 +375,10 @@ RULES: tuple[OwnerRule, ...] = (
           r"lan ?house;warnet;pisonet;ciber ?caf[eé];"
           r"locutorio;internet point;i-?caf[eé];i\u0307?nternet ?kafe[a-z]*;kafejka internetowa;"
           r"qu[aá]n (?:net|internet);интернет-?кафе;компьютерный клуб;кибер-?клуб[а-я]*;"
-          r"киберкафе;інтернет-?кафе;cyber ?game;อินเทอร์เน็ตคาเฟ่"),
+          r"киберкафе;інтернет-?кафе;cyber ?game;ร้านอินเทอร์เน็ต;kafe siber;کافی ?نت;"
+          r"cabinas? de internet;комп'ютерний клуб;kawiarenka internetowa;"
+          r"internetov[aá] kav[aá]rna;"
+          r"internet k[aá]v[eé]z[oó];อินเทอร์เน็ตคาเฟ่"),
     _rule("government", 0.95,
           "人民政府 教育局 教育厅 教育委员会 卫生健康委 卫健委 卫生健康局 卫生局 卫生监督 公安局 "
           "公安厅 公安分局 公安部 派出所 法院 检察院 税务局 税务总局 街道办事处 委员会 党委 纪委 "
@@ -390,7 +394,14 @@ RULES: tuple[OwnerRule, ...] = (
           "役所 役场 役場 内閣 内阁 한국은행 중앙은행",
           r"ministry;bureau;government;police;court;procuratorate;commission;committee;"
           r"people'?s congress;people'?s bank of china;embassy;consulate;parliament;senate;"
-          r"municipal corporation;united nations;"
+          r"municipal corporation;united nations;city corporation;greater [a-z]+ corporation;"
+          r"reserve bank;state bank of pakistan;bangladesh bank;merkez bankas[ıi];"
+          r"banca na[tț]ional[aă];narodna banka;ng[aâ]n h[aà]ng nh[aà] n[uư][oớ]c;"
+          r"banco de m[eé]xico;"
+          r"banco de la rep[uú]blica;computer emergency response team;cert-[a-z]{2};"
+          r"cumhurba[sş]kanl[ıi][gğ][ıi];verkhovna rada;rady ministr[oó]w;"
+          r"[a-zéáöüőű]*miniszt[eé]rium;"
+          r"ministerul;prim[aă]ria;акимат[а-я]*;registradur[ií]a;"
           r"senado;bundestag;assembl[eé]e nationale;congress;house of (?:representatives|commons|"
           r"lords);c[aâá]mara (?:dos|de) deputados;c[aá]mara de diputados;tribunal[a-z]*;"
           # Ministries in every language (Ministerium, ministère, ministério, ministero,
@@ -424,7 +435,12 @@ RULES: tuple[OwnerRule, ...] = (
           r"ospedale;krankenhaus;nhs (?:foundation )?trust;[a-z]*sjukhus[a-z]*;sygehus;"
           r"ziekenhui[sz][a-z]*;[a-z]*sairaala[a-z]*;szpital[a-z]*;nemocnice;"
           r"health ?(?:care )?systems?;cancer cent(?:er|re);(?<!national )cancer institute;"
-          r"medical city;hospitalar;centrum (?:zdrowia|kliniczne);[a-z]*sairaanhoito[a-z]*;"
+          r"medical city;hospitalar;centrum (?:zdrowia|kliniczne|medyczne);"
+          r"[a-z]*sairaanhoito[a-z]*;"
+          r"institute of medical sciences;medical group;health services company;health enterprises;"
+          r"healthcare institute;sa[gğ]l[ıi]k grubu;s[aă]n[aă]tate;onkol[oó]g[a-zóáií]*;"
+          r"cancerolog[ií]a;"
+          r"[a-zé-]*k[oó]rh[aá]z[a-z]*;klini[cč]k[a-z]* centar;лікарн[яіь][а-яі]*;"
           r"[а-яі]*онколог[а-яі]*;"
           r"de c[aâá]ncer;dei tumori;"
           r"health (?:sciences cent(?:er|re)|network);"
@@ -438,6 +454,7 @@ RULES: tuple[OwnerRule, ...] = (
           r"[а-я]*больниц[а-я]*;клиническ[а-я]*;[а-я]*поликлиник[а-я]*;госпитал[а-я]*;гбуз;"
           # A company running hospitals (HCA Healthcare, Hamad Medical Corporation).
           r"health ?care,? (?:inc|corp|corporation|limited|ltd|llc|plc|group|holdings?|ag|gmbh|"
+          r"berhad|tbk|"
           r"s\.?a|n\.?v|b\.?v|pte|pty|co)\.?;medical corporation;医疗法人;"
           # More hospital and clinic words: CHU de, sanatorio, centro de salud, azienda sanitaria,
           # przychodnia, kórház, puskesmas, RSUD, vårdcentral, terveyskeskus, クリニック, 보건소.
@@ -462,7 +479,10 @@ RULES: tuple[OwnerRule, ...] = (
           # universitas, universiti, univerzita), and in Cyrillic, Finnish, Hungarian, Czech,
           # Polish, Vietnamese and Thai; école, lycée, escuela/escola, liceo; ensino (teaching).
           r"[a-zäöü]*[uü]niver[sz]i[a-zäöüéèàáíóúşı]*;[а-яіїє]*ун[иі]верс[иі]тет[а-яіїє]*;"
-          r"[a-z]*yliopisto[a-z]*;egyetem[a-z]*;vysok[eé] u[cč]en[ií];vysok[aá] [sš]kola;"
+          r"[a-z]*yliopisto[a-z]*;[a-zéáöüőű]*egyetem[a-z]*;vysok[eé] u[cč]en[ií];"
+          r"vysok[aá] [sš]kola;"
+          r"vidyapeeth[a-z]*;vidyalaya[a-z]*;akademii;akademsk[a-z]*;acad[eé]mic[ao];"
+          r"vi[eệ]n h[aà]n l[aâ]m;vinaren;thairen;kazrena;national knowledge network;"
           r"politechni[ck][a-z]*;[đd][aạ]i h[oọ]c;มหาวิทยาลัย;[eé]coles?;lyc[eé]es?;"
           r"escuelas?;escolas?;liceo;ensino;enseñanza;enseignement;col[eé]gio;faculdades?;facultad;"
           r"facult[eé];scuola;[a-zäöü]*schule[n]?;[a-zäöü-]*gymnasium;[a-zåäöšč]*[sš]kol[ae]n?;"
@@ -493,7 +513,7 @@ RULES: tuple[OwnerRule, ...] = (
           r"h[eé]bergement;hospedagem;centre de donn[eé]es;centro de dat[oa]s;centro de dados;"
           r"centrum danych;[a-z]*datacentr[a-z]*;datov[eé] centrum;trung t[aâ]m d[uữ] li[eệ]u;"
           r"serwer[a-z]*;[a-zäöü-]*rechenzentr[a-z]*;bare ?metal;ดาต้าเซ็นเตอร์;"
-          r"veri merkezi;[a-z]+hoster"),
+          r"veri merkezi;[a-z]+hoster;data centar;web hizmetleri"),
     # The netname / AS name of a cloud or content giant ("ALIBABA-CN-NET", "CNNIC-BAIDU-AP") names
     # its data-centre servers; its legal name ("Alibaba Group Holding Limited") stays a company.
     _CLOUD_GIANT_HANDLE,
@@ -507,6 +527,7 @@ RULES: tuple[OwnerRule, ...] = (
           r"dynamic (?:ip|pool|address)(?:es)?;(?:ip|address|customer) pool;cable ?modem;"
           r"[gex]?pon (?:users|subscribers|customers);gpon;epon;bras;home (?:internet|users?);"
           r"fib(?:re|er) to the (?:home|premises|building);home fib(?:re|er);kabel ?modem[a-z]*;"
+          r"ev i̇?nterneti;abonelari;residensial;"
           # Consumers and customers of an access type (not business ones), DOCSIS/DHCP/CGNAT/IPoE
           # pools, a dynamic pool, an AS name with BROADBAND, and the words of other languages:
           # résidentiel, residencial, abonnés, particuliers, hogar, grand public, Endkunden,
@@ -547,7 +568,10 @@ RULES: tuple[OwnerRule, ...] = (
           # PT, Sdn Bhd, Công ty/TNHH/cổ phần, kabushiki kaisha, Thai บริษัท/จำกัด.
           r"mbh;eurl;s\.l\.u?;ltda\.?;eireli;s\. de r\.l\.;aps;kft\.?;zrt\.?;nyrt\.?;a\.ş\.?;"
           r"[şs]ti\.?;ticaret;sanayi;^pt\.?(?= );sdn\.? bhd\.?;bhd;c[oô]ng ty;tnhh;c[oổ] ph[aầ]n;"
-          r"kabushiki kaisha;บริษัท;จำกัด;t[aậ]p [đd]o[aà]n"),
+          r"kabushiki kaisha;บริษัท;จำกัด;t[aậ]p [đd]o[aà]n;"
+          # Berhad, (Pr)JSC/PJSC, LLP, d.o.o., a.d., a. s., Tbk, TMCP (a Vietnamese joint-stock
+          # commercial bank), ngân hàng, banco.
+          r"berhad;p?r?jsc;pjs;llp;d\.o\.o\.?;a\.d\.;a\. s\.;tbk;tmcp;ng[aâ]n h[aà]ng;banco"),
     # Weaker access words once companies are out ("长城宽带网络服务有限公司" is the ISP).
     _rule("residential", 0.75, "宽带 宽频 光纤", r"broadband(?: users?| subscribers?)?"),
     # Research institutes and laboratories not named as part of a company are education
@@ -557,7 +581,8 @@ RULES: tuple[OwnerRule, ...] = (
           r"recherche;"
           r"institution;pesquisa;onderzoek;[а-я]*институт[а-я]*;исследован[а-я]*;"
           r"forschung[a-z]*;istituto;instituto;investigaci[oó]n[a-z]*;ricerc[ah][a-z]*;"
-          r"synchrotron;accelerator;tecnol[oó]gico"),
+          r"synchrotron;accelerator;tecnol[oó]gico;institutul;instytut[a-z]*;cercetare;"
+          r"kutat[oó][a-zéáöüőű]*;badawczy;intézet[a-z]*"),
     # Weak single characters, with their common false friends excluded: 邮局/书局 (companies,
     # China Post's branches and bookshops: enterprise above), 局域网 (a LAN), 餐厅/营业厅/大厅
     # (halls), 俱乐部 (clubs), 内部网 (an intranet), 营业部 (a branch office).
@@ -567,7 +592,7 @@ RULES: tuple[OwnerRule, ...] = (
           "海关 "
           "监狱 管委会 消防 市委 省委 区委 县委 社区 村委 街道 军区 部队 解放军 武警 信息中心 "
           "档案馆 图书馆 博物馆 博物院 科技馆 美术馆 文化馆 纪念馆 应急 不动产登记 公共资源交易 "
-          "公积金 社会保险 医疗保险 医保中心 边防检查 边境检查 入境事务 出入境 生产建设兵团 看守所 "
+          "公积金 社会保险 医疗保险 医保中心 边防检查 边境检查 入境事务 出入境 生产建设兵团(?!\\s?(?:电信|联通|移动|铁通|广电)) 看守所 "
           "^[가-힣]+(?:특별시|광역시|특별자치시|특별자치도)$ "
           "戒毒所 拘留所 城市运行 城市大脑 数字治理 指挥中心 融媒体中心 气象 水文站 地震台 执法 大队 "
           "支队 司法所 财政所 税务所 "
@@ -584,7 +609,8 @@ RULES: tuple[OwnerRule, ...] = (
           r"prefeitura;governo;"
           r"presidencia;secretar[ií]a;kementerian;gemeente;kommun;kommune;stad;stadt;ville de;"
           r"comune di;kaupunki;landeshauptstadt;municipalit[a-z]*;cabinet office;congreso;"
-          r"office of;state office;"
+          r"office of;state office;state service;agentura;agen[tț]ia;autoritatea;c[uụ]c;"
+          r"dewan bandaraya;suruhanjaya;jabatan;majlis;kurumu;"
           # The military, headquarters, authorities and councils, home office; city, regional
           # and state governments and agencies of other languages (Amt and …amt but not gesamt,
           # AöR, Landkreis, Senat, ayuntamiento, junta de, generalitat, mairie, région,
@@ -623,7 +649,8 @@ RULES: tuple[OwnerRule, ...] = (
           "传媒 航空 航运 港务 工业(?!园) 制作所 轮胎 (?:矿|钼|铝|铜|锌|纸|酒|乳|药|糖|盐|茶)业 "
           # Korean industry words (전자 electronics, 자동차 cars, 반도체 chips, 중공업...).
           "전자$ 자동차 반도체 통신 건설 중공업 화학 제약 보험",
-          r"chinanet;[a-z]*tele(?:com|kom)[a-zü]*;telkom[a-z]*;[a-z]*unicom;china ?mobile;tietong;"
+          r"chinanet;[a-z]*t[eé]l[eé](?:com|kom)[a-zü]*;telkom[a-z]*;[a-z]*unicom;china ?mobile;"
+          r"tietong;"
           r"cmnet;"
           r"cncgroup;china ?169;backbone;cable;electronics;"
           r"business;(?:tele)?communications?;technolog(?:y|ies);mobile;wireless;media;"
