@@ -86,7 +86,9 @@ Precedence, first match wins, and why:
    "CNNIC-BAIDU-AP", "MICROSOFT-CORP-MSN-AS-BLOCK", "NETFLIX-ASN", a bare "FACEBOOK" or
    "BYTEDANCE") names its data-centre servers and is idc; its legal name ("Alibaba Group Holding
    Limited") is not.
-7. **Residential, strong**: 家庭宽带/家宽/家庭网络/民用宽带/家居用户 and access-type markers (ADSL, xDSL,
+7. **Residential, strong**: 家庭宽带/家宽/家庭网络/民用宽带/家居用户, 光ユーザー, 光世代, a
+   brand's "… Home" product ("Unifi Home", "IndiHome", "Globe At Home"; not a nursing home)
+   and access-type markers (ADSL, xDSL,
    FTTH/FTTB, 拨号, 动态IP, 地址池, PPPoE, GPON/EPON, BRAS, cable modem, dynamic or customer
    pools, a name ending in "dynamic", DOCSIS/DHCP/CGNAT/IPoE, cable/DSL/fibre/broadband
    customers or subscribers but not business ones, consumer broadband, an AS name with
@@ -140,8 +142,8 @@ Precedence, first match wins, and why:
     Versicherung, …телеком, but not 网络/network: "纯真网络", "Private-Use Networks" are
     placeholders). "江苏省苏州市 联通" names the ISP, with no access type, so the ISP it is.
 13. **Hospital, weak**: dental chains (口腔, 齿科, 牙科), 妇幼, a numbered hospital's short form
-    ("浙大一院", "苏大附一院"), an NHS board, "…Health", "Healthcare" and "Health (&)
-    Services" at the end of a name, after the
+    ("浙大一院", "苏大附一院"), an NHS board, "…Health" (also one word: "OhioHealth"),
+    "Healthcare", "Health (&) Services" and "Medicine" at the end of a name, after the
     company, government and industry words ("Anthem Health Insurance" is a company).
 14. **AS-name handles** no rule placed ("COMCAST-7922", "ROSTELECOM-AS", "CHINAMOBILE-CN",
     "TWC-20001-PACWEST", "UUNET", "TELIANET"): a network operator is a company. Address-space
@@ -216,7 +218,7 @@ _TRADITIONAL_PAIRS = (
     "黨党 隊队 調调 審审 稅税 財财 統统 環环 號号 樂乐 遊游 戲戏 競竞 興兴 創创 級级 蘇苏 歐欧 韓韩 "
     "僑侨 氣气 礦矿 鋼钢 紡纺 織织 壽寿 證证 麗丽 豐丰 藝艺 劇剧 聖圣 議议 選选 構构 "
     "營营 銷销 購购 買买 賣卖 貨货 錢钱 製制 寧宁 陽阳 爾尔 龍龙 諮咨 詢询 測测 試试 應应 災灾 "
-    "觀观 類类 壇坛 閱阅 覽览 間间 頻频 戶户 舊旧 鄰邻 們们 個个 與与 萬万 黃黄"
+    "觀观 類类 壇坛 閱阅 覽览 間间 頻频 戶户 態态 舊旧 鄰邻 們们 個个 與与 萬万 黃黄"
 )
 _SIMPLIFIED = {ord(pair[0]): pair[1] for pair in _TRADITIONAL_PAIRS.split()}
 
@@ -235,7 +237,7 @@ _IDC_BRANDS = _rule(
     "火山引擎 优刻得 青云 七牛 又拍云 网宿 蓝汛 帝联 白山云 世纪互联 万国数据 秦淮数据 光环新网 "
     "数据港 首都在线 优帆 奥飞数据 润泽科技 中金数据 景安网络 西部数码 西维数码 中国万网 有孚网络 互联港湾 "
     "睿江 新网数码 三五互联 35互联 高升控股 德利迅达 铜牛信息 甲骨文云 浪潮云 紫光云 新浪云 百度云 "
-    "天地祥云 曙光云 网易数帆 是方电讯 さくらインターネット",
+    "天地祥云 曙光云 网易数帆 是方电讯 さくらインターネット 美橙 群英网络 中资源 恒创科技 新意网",
     r"ucloud;qingcloud;aliyun;azure;amazon (?:web|data) services;amazon-(?:0\d|aes);"
     r"digitalocean;linode;ovh(?:cloud)?;hetzner;vultr;choopa;leaseweb;contabo;scaleway;softlayer;"
     r"rackspace;equinix;digital realty;interxion;coresite;zenlayer;akamai;fastly;limelight;edgio;"
@@ -278,7 +280,7 @@ _EDU_BRANDS = _rule(
     r"esnet;cenic;calren;janet;jisc;dfn;nordunet;sinet;kreonet2?;tanet;twaren;harnet;switch ?lan;"
     r"garr;belnet;funet;uninett;sunet;heanet;pionier;cesnet;arnes;carnet;grnet;redclara;rnp;"
     r"reuna;apan;tein[0-9]*;ernet;myren;thaisarn;pern;aconet;ulakbim;iucc;sanren;cudi;reannz;"
-    r"fccn;runnet;"
+    r"fccn;runnet;kenet;merit-as-[0-9]+;"
     r"psnc;poznan supercomputing;ku leuven;unsw;niif;litnet;restena;ulaknet",
 )
 # Acronyms too short or too common to match inside a name count only as the whole name or a
@@ -378,7 +380,7 @@ RULES: tuple[OwnerRule, ...] = (
           r"киберкафе;інтернет-?кафе;cyber ?game;ร้านอินเทอร์เน็ต;kafe siber;کافی ?نت;"
           r"cabinas? de internet;комп'ютерний клуб;kawiarenka internetowa;"
           r"internetov[aá] kav[aá]rna;"
-          r"internet k[aá]v[eé]z[oó];อินเทอร์เน็ตคาเฟ่"),
+          r"internet k[aá]v[eé]z[oó];klub komputerowy;مقهى ?انترنت;อินเทอร์เน็ตคาเฟ่"),
     _rule("government", 0.95,
           "人民政府 教育局 教育厅 教育委员会 卫生健康委 卫健委 卫生健康局 卫生局 卫生监督 公安局 "
           "公安厅 公安分局 公安部 派出所 法院 检察院 税务局 税务总局 街道办事处 委员会 党委 纪委 "
@@ -427,7 +429,7 @@ RULES: tuple[OwnerRule, ...] = (
           "医院 卫生院 卫生服务中心 卫生服务站 (?<!环境)卫生中心 疾病预防控制 疾控 妇幼保健 保健院 急救中心 "
           "血液中心 中心血站 卫生健康 门诊部 (?<!环境)卫生[所室] 病院 병원 健康服务中心 健康服务站 "
           "(?<!污染)防治(?:中心|院|所|站) 诊所 急救站 体检中心 眼科中心 医学中心 医疗中心 "
-          "疗养院 护理院 医务室 医务所 防疫站 (?:癌症|肿瘤|心血管病|儿童医学|康复|透析)中心",
+          "疗养院 护理院 医务室 医务所 防疫站 临床中心 (?:癌症|肿瘤|心血管病|儿童医学|康复|透析)中心",
           r"[a-z]*hospital(?:s|et)?;clinic;medical cent(?:er|re);cdc;disease control;"
           r"health cent(?:er|re);"
           r"blood (?:cent(?:er|re)|bank|station);(?:ophthalmic|eye) cent(?:er|re);"
@@ -436,6 +438,8 @@ RULES: tuple[OwnerRule, ...] = (
           r"ziekenhui[sz][a-z]*;[a-z]*sairaala[a-z]*;szpital[a-z]*;nemocnice;"
           r"health ?(?:care )?systems?;cancer cent(?:er|re);(?<!national )cancer institute;"
           r"medical city;hospitalar;centrum (?:zdrowia|kliniczne|medyczne);"
+          r"health (?:authority|board|sciences|partners);care trust;^uz ;^u?mc ;klinikai;"
+          r"암센터;nursing homes?;"
           r"[a-z]*sairaanhoito[a-z]*;"
           r"institute of medical sciences;medical group;health services company;health enterprises;"
           r"healthcare institute;sa[gğ]l[ıi]k grubu;s[aă]n[aă]tate;onkol[oó]g[a-zóáií]*;"
@@ -469,7 +473,7 @@ RULES: tuple[OwnerRule, ...] = (
     # A company owned by a school (大学出版社有限公司, 大学科技园发展有限公司) is a company.
     _rule("enterprise", 0.85, "(?:大学|学院|学校).*有限(?:责任)?公司"),
     _rule("education", 0.95,
-          "大学 学院 学校 中学 小学 幼儿园 职业技术 职业教育 教育中心 教育网 教育和科研 中国科技网 "
+          "大学(?![东西南北中]?[路街巷]) 学院 学校 中学 小学 幼儿园 职业技术 职业教育 教育中心 教育网 教育和科研 中国科技网 "
           "研究生院 大學 學院 學校 中學 小學 대학 학교 과학기술원 教师发展 教师培训 โรงเรียน "
           # Short forms of school names: 人大附中, 北京四中, 苏州实小, 丁蜀镇中心校, 如皋卫校.
           "附中 附小 实小 中心校 卫校 技校 职高 职中 托儿所 (?<![统唯])[一二三四五六七八九十]中(?:$|[ (])",
@@ -482,7 +486,8 @@ RULES: tuple[OwnerRule, ...] = (
           r"[a-z]*yliopisto[a-z]*;[a-zéáöüőű]*egyetem[a-z]*;vysok[eé] u[cč]en[ií];"
           r"vysok[aá] [sš]kola;"
           r"vidyapeeth[a-z]*;vidyalaya[a-z]*;akademii;akademsk[a-z]*;acad[eé]mic[ao];"
-          r"vi[eệ]n h[aà]n l[aâ]m;vinaren;thairen;kazrena;national knowledge network;"
+          r"πολυτεχνε[ιί]ο;πανεπιστ[ηή]μιο;vi[eệ]n h[aà]n l[aâ]m;vinaren;thairen;kazrena;"
+          r"national knowledge network;"
           r"politechni[ck][a-z]*;[đd][aạ]i h[oọ]c;มหาวิทยาลัย;[eé]coles?;lyc[eé]es?;"
           r"escuelas?;escolas?;liceo;ensino;enseñanza;enseignement;col[eé]gio;faculdades?;facultad;"
           r"facult[eé];scuola;[a-zäöü]*schule[n]?;[a-zäöü-]*gymnasium;[a-zåäöšč]*[sš]kol[ae]n?;"
@@ -499,15 +504,18 @@ RULES: tuple[OwnerRule, ...] = (
     # (colocation, ColoCrossing, Hostinger) name colocation and hosting firms.
     _rule("idc", 0.9,
           "数据中心 云计算 云服务 云科技 云网络 云数据 云平台 云主机 云端 云信息 云技术 云股份 "
-          "云存储 机房 主机托管 智算 算力 超级计算 超算 人工智能计算 智能计算中心 计算中心 信息园 数据基地 云基地 大数据[^ ]{0,6}产业园$ "
-          "(?:电信|联通|移动).{0,12}国际信息(?:中心|港)",
+          "云存储 机房 主机托管 智算 算力 超级计算 超算 人工智能计算 智能计算中心 计算中心 信息园 "
+          "数据基地 云基地 大数据[^ ]{0,6}产业园$ (?:电信|联通|移动).{0,12}国际信息(?:中心|港) "
+          # A brand that is a name and 云 alone (亿速云, 蓝队云), and the Japanese and Korean words
+          # of servers, clouds, hosting and data centres (no Latin word boundary: GMOクラウド).
+          "^[^ ]{2,4}云$ サーバ クラウド ホスティング データセンター 클라우드 호스팅 서버 데이터센터",
           r"idc;[a-z]*cloud[a-z]*;[a-z]*hosting;[a-z]*data ?cent(?:er|re)s?[a-z]*;"
           r"colo(?![rmngs])[a-z]*;supercomput[a-z]*;host;dedi(?!cation)[a-z]*;"
           r"host(?!el|ess|ile|age)[a-z]+;(?!localhost)[a-z]+(?<!g)hosts?;cdn;vps;bgp;"
           # Server words (InterServer, ServerMania) and Japanese, Korean and Russian words of
           # servers, clouds, hosting and data centres (サーバー, 클라우드, облако, ЦОД).
-          r"(?![a-z]*observer)[a-z]*server[a-z]*;サーバ;クラウド;ホスティング;データセンター;"
-          r"클라우드;호스팅;서버;데이터센터;облак[оа];облачн[а-я]*;хостинг[а-я]*;дата-?центр[а-я]*;цод;"
+          r"(?![a-z]*observer)[a-z]*server[a-z]*;"
+          r"облак[оа];облачн[а-я]*;хостинг[а-я]*;дата-?центр[а-я]*;цод;"
           r"сервер[а-я]*;"
           # ...and hosting and data-centre words of European and Asian languages.
           r"h[eé]bergement;hospedagem;centre de donn[eé]es;centro de dat[oa]s;centro de dados;"
@@ -522,12 +530,14 @@ RULES: tuple[OwnerRule, ...] = (
     # An access-type marker makes an ISP's name a home line: "江苏省南京市 电信ADSL".
     _rule("residential", 0.9,
           "家庭宽带 家庭用户 住宅宽带 居民宽带 个人宽带 个人用户 adsl ftth fttx 拨号 动态ip "
-          "地址池 pppoe 家宽 家庭网络 民用宽带 家居用户",
+          "地址池 pppoe 家宽 家庭网络 民用宽带 家居用户 光\\s?ユーザー 光世代",
           r"residential;home broadband;household;adsl;[vxa]?dsl;ftt[hxbp];dial-?up;pppoe;"
           r"dynamic (?:ip|pool|address)(?:es)?;(?:ip|address|customer) pool;cable ?modem;"
           r"[gex]?pon (?:users|subscribers|customers);gpon;epon;bras;home (?:internet|users?);"
           r"fib(?:re|er) to the (?:home|premises|building);home fib(?:re|er);kabel ?modem[a-z]*;"
-          r"ev i̇?nterneti;abonelari;residensial;"
+          r"ev i̇?nterneti?;abonelari;residensial;high speed internet customers?;[a-z]+-home$;"
+          r"kabel ?klanten;bredb[aå]nd privat;laajakaista;^(?!nursing|care|funeral)[a-z]+ ?home$;"
+          r"at home$;"
           # Consumers and customers of an access type (not business ones), DOCSIS/DHCP/CGNAT/IPoE
           # pools, a dynamic pool, an AS name with BROADBAND, and the words of other languages:
           # résidentiel, residencial, abonnés, particuliers, hogar, grand public, Endkunden,
@@ -590,11 +600,11 @@ RULES: tuple[OwnerRule, ...] = (
     _rule("government", 0.7,
           "(?<![邮书])局(?!域网) (?<![餐业大歌舞])厅 办公室 政府 (?<![乐内东西南北])(?<!营业)部 署 "
           "海关 "
-          "监狱 管委会 消防 市委 省委 区委 县委 社区 村委 街道 军区 部队 解放军 武警 信息中心 "
+          "监狱 管委会 消防 市委 省委 区委 县委 社区(?!$) 村委 街道 军区 部队 解放军 武警 信息中心 "
           "档案馆 图书馆 博物馆 博物院 科技馆 美术馆 文化馆 纪念馆 应急 不动产登记 公共资源交易 "
           "公积金 社会保险 医疗保险 医保中心 边防检查 边境检查 入境事务 出入境 生产建设兵团(?!\\s?(?:电信|联通|移动|铁通|广电)) 看守所 "
           "^[가-힣]+(?:특별시|광역시|특별자치시|특별자치도)$ "
-          "戒毒所 拘留所 城市运行 城市大脑 数字治理 指挥中心 融媒体中心 气象 水文站 地震台 执法 大队 "
+          "理政 警务 戒毒所 拘留所 城市运行 城市大脑 数字治理 指挥中心 融媒体中心 气象 水文站 地震台 执法 大队 "
           "支队 司法所 财政所 税务所 "
           # A township's or street office's own service centre, station or office.
           "(?:(?<!城)镇|乡(?!村)|街道)[^ ]{0,10}(?:中心|站|所|办)$",
@@ -610,7 +620,8 @@ RULES: tuple[OwnerRule, ...] = (
           r"presidencia;secretar[ií]a;kementerian;gemeente;kommun;kommune;stad;stadt;ville de;"
           r"comune di;kaupunki;landeshauptstadt;municipalit[a-z]*;cabinet office;congreso;"
           r"office of;state office;state service;agentura;agen[tț]ia;autoritatea;c[uụ]c;"
-          r"dewan bandaraya;suruhanjaya;jabatan;majlis;kurumu;"
+          r"dewan bandaraya;suruhanjaya;jabatan;majlis;kurumu;province of;freistaat;land berlin;"
+          r"ajuntament;eidgenossenschaft;statens;кабінет міністрів;^b[oộ] ;"
           # The military, headquarters, authorities and councils, home office; city, regional
           # and state governments and agencies of other languages (Amt and …amt but not gesamt,
           # AöR, Landkreis, Senat, ayuntamiento, junta de, generalitat, mairie, région,
@@ -664,12 +675,12 @@ RULES: tuple[OwnerRule, ...] = (
           r"[а-я]*телеком[а-я]*;petr[oó]leos?;vi[eễ]n th[oô]ng"),
     # Dental chains, 妇幼 and the short form of a numbered hospital (浙大一院, 苏大附一院), and
     # "health" / "healthcare" alone once the company, government and industry words had their turn.
-    _rule("hospital", 0.7, "口腔 齿科 牙科 妇幼 [一二三四五六七八九]院$ (?<![a-z])health$",
-          r"health ?care;nhs;health (?:& |and )?services?$"),
+    _rule("hospital", 0.7, "口腔 齿科 牙科 妇幼 [一二三四五六七八九]院$ [a-z]*health$",
+          r"health ?care;nhs;health (?:& |and )?services?$;medicine$"),
     _AS_HANDLE,
     # Compounds: 家园, 新村/新邨, 苑, and numbered blocks at the end ("望京西园三区").
     _rule("residential", 0.7,
-          "小区 居民 公寓 住宅 花园 宿舍 家园 新村 新邨 苑 [一二三四五六七八九十0-9][区村]$ 华庭 "
+          "小区 社区$ 居民 公寓 住宅 花园 宿舍 家园 新村 新邨 苑 [一二三四五六七八九十0-9][区村]$ 华庭 "
           "公馆 府邸 雅居 名邸 嘉园 华府"),
     # A bare 电竞 and the largest chains by brand alone (their companies matched above).
     _rule("internet_cafe", 0.6, "电竞 网鱼 自游空间 快活club", r"kaikatsu club;jiyu kukan"),
