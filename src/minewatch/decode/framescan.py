@@ -2,10 +2,11 @@
 and `packet.decode_frame`.
 
 `walk_pcap` finds the records of a classic pcap in a buffer and `parse_frames` reads each frame's
-link, IP and transport headers into one row of a `PACKET` structured array: no objects per
-packet, so a capture is read at memory speed. Both are pure functions of their arguments (bytes
-in, rows out) and agree with the Python decoders field for field; tests/decode/test_framescan.py
-holds them to it on real captures and on random and mutated frames. A frame the compiled parser
+link, IP and transport headers (those inside a tunnel, as decode_frame peels them) into one row
+of a `PACKET` structured array: no objects per packet, so a capture is read at memory speed.
+Both are pure functions of their arguments (bytes in, rows out) and agree with the Python
+decoders field for field; tests/decode/test_framescan.py holds them to it on real captures and
+on random and mutated frames. A frame the compiled parser
 cannot read gets status ERROR and the caller asks `decode_frame` why, so error messages have one
 source.
 """
