@@ -206,6 +206,13 @@ def _rule(owner_type: str, confidence: float, zh: str, en: str = "") -> OwnerRul
     return OwnerRule(owner_type, confidence, re.compile("|".join(zh.split() + words)))
 
 
+def _whole_name(owner_type: str, confidence: float, names: str) -> OwnerRule:
+    """A rule for short or common-word names ("|"-separated) that count only as the whole name
+    or as a handle with up to two parts ("GDS", "GDS-CN", "DNIC-AS-00749")."""
+    return OwnerRule(owner_type, confidence,
+                     re.compile(f"^(?:{names})(?:[- ][a-z0-9]{{2,8}}){{0,2}}$"))
+
+
 # Traditional characters of the words the rules use, to their simplified forms, so that Taiwan
 # and Hong Kong names ("臺大醫院", "中華電信", "極速網咖", "國家發展委員會") meet the same rules.
 # Only characters with a single simplified form are listed.
@@ -264,7 +271,7 @@ _IDC_BRANDS = _rule(
     r"dataline;가비아;케이아이엔엑스;internet neutral exchange",
 )
 # Whole-name acronyms of data-centre operators, alone or as a handle ("GDS", "GDS-CN").
-_IDC_ACRONYMS = OwnerRule("idc", 0.85, re.compile(r"^(?:gds|llnw)(?:[- ][a-z0-9]{2,8})?$"))
+_IDC_ACRONYMS = _whole_name("idc", 0.85, "gds|llnw")
 
 # Research organisations, national research and education networks and universities known by a
 # brand or an acronym with no generic word ("CNRS", "Fraunhofer", "ESnet", "KAIST"): education,
@@ -329,15 +336,16 @@ _ENTERPRISE_BRANDS = _rule(
     r"home depot;morgan stanley;visa international",
 )
 # Short or common-word brands count only as the whole name ("BT", "HGC", "Orange").
-_ENTERPRISE_ACRONYMS = OwnerRule("enterprise", 0.75, re.compile(
-    r"^(?:bt|hgc|hkt|csl|kt|o2|three|sky|tpg|iij|ocn|ptcl|att|at&t|orange|dtag|bbtec|frontier|"
-    r"verizon|talktalk|charter|sprint|rogers)"
-    r"(?:[- ][a-z0-9]{2,8}){0,2}$"))
+_ENTERPRISE_ACRONYMS = _whole_name(
+    "enterprise", 0.75,
+    "bt|hgc|hkt|csl|kt|o2|three|sky|tpg|iij|ocn|ptcl|att|at&t|orange|dtag|bbtec|frontier|"
+    "verizon|talktalk|charter|sprint|rogers")
 
 # Government agencies known by their acronym, as the whole name or a handle ("NASA", "DNIC").
-_GOV_ACRONYMS = OwnerRule("government", 0.85, re.compile(
-    r"^(?:nasa|dnic|usda|noaa|dhs|doj|doe|faa|fbi|cia|nsa|disa|gsa|ssa|irs|nsf|gchq|"
-    r"anssi|foitt|nicnet|nic)(?:[- ][a-z0-9]{2,8}){0,2}$"))
+_GOV_ACRONYMS = _whole_name(
+    "government", 0.85,
+    "nasa|dnic|usda|noaa|dhs|doj|doe|faa|fbi|cia|nsa|disa|gsa|ssa|irs|nsf|gchq|anssi|foitt|"
+    "nicnet|nic")
 
 # A hyphenated handle (netname, AS name) of a cloud or content giant, not a legal name.
 _CLOUD_GIANT_HANDLE = OwnerRule("idc", 0.85, re.compile(
