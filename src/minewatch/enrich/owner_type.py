@@ -244,7 +244,7 @@ _IDC_BRANDS = _rule(
     "火山引擎 优刻得 青云 七牛 又拍云 网宿 蓝汛 帝联 白山云 世纪互联 万国数据 秦淮数据 光环新网 "
     "数据港 首都在线 优帆 奥飞数据 润泽科技 中金数据 景安网络 西部数码 西维数码 中国万网 有孚网络 互联港湾 "
     "睿江 新网数码 三五互联 35互联 高升控股 德利迅达 铜牛信息 甲骨文云 浪潮云 紫光云 新浪云 百度云 "
-    "天地祥云 曙光云 网易数帆 是方电讯 さくらインターネット 美橙 群英网络 中资源 恒创科技 新意网",
+    "天地祥云 曙光云 网易数帆 是方电讯 さくらインターネット 美橙 群英网络 中资源 恒创科技 新意网 天下数据 时代互联",
     r"ucloud;qingcloud;aliyun;azure;amazon (?:web|data) services;amazon-(?:0\d|aes);"
     r"digitalocean;linode;ovh(?:cloud)?;hetzner;vultr;choopa;leaseweb;contabo;scaleway;softlayer;"
     r"rackspace;equinix;digital realty;interxion;coresite;zenlayer;akamai;fastly;limelight;edgio;"
@@ -268,7 +268,12 @@ _IDC_BRANDS = _rule(
     r"steadfast networks;gigenet;webnx;"
     r"reliablesite;xtom;aeza;stark industries;1&1 internet;myloc;transip;glesys;singlehop;"
     r"internap;cologix;kagoya;カゴヤ;ビットアイル;ikoula;akenes;infomaniak;ixcellerate;"
-    r"dataline;가비아;케이아이엔엑스;internet neutral exchange",
+    r"dataline;가비아;케이아이엔엑스;internet neutral exchange;"
+    # Hosting, VPS and CDN operators frequent in abuse and hosting AS lists (pools, proxies
+    # and rented miners sit there): Clouvider, combahton, IT7, GHOSTnet, STT GDC, Keyweb...
+    r"clouvider;combahton;firstbyte;it7 networks;ghostnet;evoxt;sucuri;quantil;stt gdc;"
+    r"keyweb;atlantic\.net;nexeon;wholesale internet;tier\.net;dataclub;rumahweb;conoha;"
+    r"oneprovider;melbicom;veesp;dewaweb;nhan ?hoa;nh[aâ]n h[oò]a;medianova",
 )
 # Whole-name acronyms of data-centre operators, alone or as a handle ("GDS", "GDS-CN").
 _IDC_ACRONYMS = _whole_name("idc", 0.85, "gds|llnw")
@@ -388,7 +393,7 @@ RULES: tuple[OwnerRule, ...] = (
           r"киберкафе;інтернет-?кафе;cyber ?game;ร้านอินเทอร์เน็ต;kafe siber;کافی ?نت;"
           r"cabinas? de internet;комп'ютерний клуб;kawiarenka internetowa;"
           r"internetov[aá] kav[aá]rna;"
-          r"internet k[aá]v[eé]z[oó];klub komputerowy;مقهى ?انترنت;อินเทอร์เน็ตคาเฟ่"),
+          r"internet ?k[aá]v[eé]z[oó];klub komputerowy;coffee ?net;مقهى ?انترنت;อินเทอร์เน็ตคาเฟ่"),
     _rule("government", 0.95,
           "人民政府 教育局 教育厅 教育委员会 卫生健康委 卫健委 卫生健康局 卫生局 卫生监督 公安局 "
           "公安厅 公安分局 公安部 派出所 法院 检察院 税务局 税务总局 街道办事处 委员会 党委 纪委 "
@@ -405,6 +410,7 @@ RULES: tuple[OwnerRule, ...] = (
           r"ministry;bureau;government;police;court;procuratorate;commission;committee;"
           r"people'?s congress;people'?s bank of china;embassy;consulate;parliament;senate;"
           r"municipal corporation;united nations;city corporation;greater [a-z]+ corporation;"
+          r"city hall;metropolitan city;"
           r"reserve bank;state bank of pakistan;bangladesh bank;merkez bankas[ıi];"
           r"banca na[tț]ional[aă];narodna banka;ng[aâ]n h[aà]ng nh[aà] n[uư][oớ]c;"
           r"banco de m[eé]xico;"
@@ -484,7 +490,7 @@ RULES: tuple[OwnerRule, ...] = (
           "大学(?![东西南北中]?[路街巷]) 学院 学校 中学 小学 幼儿园 职业技术 职业教育 教育中心 教育网 教育和科研 中国科技网 "
           "研究生院 大學 學院 學校 中學 小學 대학 학교 과학기술원 教师发展 教师培训 โรงเรียน "
           # Short forms of school names: 人大附中, 北京四中, 苏州实小, 丁蜀镇中心校, 如皋卫校.
-          "附中 附小 实小 中心校 卫校 技校 职高 职中 托儿所 (?<![统唯])[一二三四五六七八九十]中(?:$|[ (])",
+          "附中 附小 实小 中心校 卫校 技校 职高 职中 中专 托儿所 (?<![统唯])[一二三四五六七八九十]中(?:$|[ (])",
           r"coll[eè]ge;schools?;academy;cernet2?;cstnet;institute of technology;kindergarten;"
           r"(?:education|research|science and technology) network;polytechnic;polytechnique;"
           # University in any Latin-script language and inside compounds (Rijksuniversiteit,
@@ -513,6 +519,7 @@ RULES: tuple[OwnerRule, ...] = (
     _rule("idc", 0.9,
           "数据中心 云计算 云服务 云科技 云网络 云数据 云平台 云主机 云端 云信息 云技术 云股份 "
           "云存储 机房 主机托管 智算 算力 超级计算 超算 人工智能计算 智能计算中心 计算中心 信息园 "
+          "信息港$ "
           "数据基地 云基地 大数据[^ ]{0,6}产业园$ (?:电信|联通|移动).{0,12}国际信息(?:中心|港) "
           # A brand that is a name and 云 alone (亿速云, 蓝队云), and the Japanese and Korean words
           # of servers, clouds, hosting and data centres (no Latin word boundary: GMOクラウド).
@@ -542,7 +549,8 @@ RULES: tuple[OwnerRule, ...] = (
           r"residential;home broadband;household;adsl;[vxa]?dsl;ftt[hxbp];dial-?up;pppoe;"
           r"dynamic (?:ip|pool|address)(?:es)?;(?:ip|address|customer) pool;cable ?modem;"
           r"[gex]?pon (?:users|subscribers|customers);gpon;epon;bras;home (?:internet|users?);"
-          r"fib(?:re|er) to the (?:home|premises|building);home fib(?:re|er);kabel ?modem[a-z]*;"
+          r"fib(?:re|er) to the (?:home|premises|building);(?:home fib(?:re|er)|fib(?:re|er) home);"
+          r"kabel ?modem[a-z]*;"
           r"ev i̇?nterneti?;abonelari;residensial;high speed internet customers?;[a-z]+-home$;"
           r"kabel ?klanten;bredb[aå]nd privat;laajakaista;^(?!nursing|care|funeral)[a-z]+ ?home$;"
           r"at home$;"
@@ -568,7 +576,7 @@ RULES: tuple[OwnerRule, ...] = (
     # …门市部, 事业部, 项目部) and a state-owned builder or mine under an old bureau name (中铁十四局,
     # 徐州矿务局) are companies, not government 部/局.
     _rule("enterprise", 0.85,
-          "有限公司 有限责任公司 股份 集团 公司 厂 银行 商行 事务所 酒店 宾馆 商场 超市 书店 "
+          "有限公司 有限责任公司 股份 集团 公司 厂 银行 商行 事务所 酒店 饭店 宾馆 商场 超市 书店 "
           "工作室 合作社 联社 信用社 邮局 书局 营业厅 营业部 支行 分行 证券 经营部 门市部 销售部 "
           "服务部 事业部 项目部 矿务局 (?:中铁|中建|中交|中冶|中水|水电|铁建|电建)[一二三四五六七八九十]+局 "
           "控股 实业 商贸 期货 信托 加油站 大药房 "
