@@ -16,6 +16,7 @@ from minewatch.errors import DecodeError
 
 MAX_LINE = 64 * 1024  # a Stratum line is < 3 kB (Equihash submit); longer means not Stratum
 _RPC_KEYS = ("id", "method", "params", "result", "error")
+_RPC_KEY_SET = frozenset(_RPC_KEYS)
 
 
 @dataclass(slots=True)
@@ -91,12 +92,13 @@ class RpcMessage:
 def parse_message(line: bytes | str) -> RpcMessage:
     """One line (or HTTP body) to an RpcMessage; DecodeError when not a JSON-RPC object."""
     obj = _load_json(line)
-    if not isinstance(obj, dict) or not any(k in obj for k in _RPC_KEYS):
+    if not isinstance(obj, dict) or _RPC_KEY_SET.isdisjoint(obj):
         raise DecodeError("not a JSON-RPC object")
     method = obj.get("method")
     if method is not None and not isinstance(method, str):
         raise DecodeError("JSON-RPC method is not a string")
-    extra = {k: v for k, v in obj.items() if k not in _RPC_KEYS}
+    extra = {} if obj.keys() <= _RPC_KEY_SET else {
+        k: v for k, v in obj.items() if k not in _RPC_KEY_SET}
     return RpcMessage(obj.get("id"), method, obj.get("params"), obj.get("result"),
                       obj.get("error"), extra, len(line))
 
