@@ -422,3 +422,39 @@ def test_accuracy_on_twelfth_holdout_names():
     city hall, metropolitan city, coffee net, fibre home) and with 25 hosting and CDN brands
     from abuse and hosting AS lists (Clouvider, combahton, IT7, STT GDC, 天下数据...): 0.992."""
     assert _accuracy(labelled_names(HOLDOUT12), "twelfth hold-out owner-type") >= 0.98
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # Carriers, ISPs, large companies and hosting operators known by brand alone.
+        ("Vodacom Tanzania", "enterprise"),
+        ("Mobily", "enterprise"),
+        ("Ucell", "enterprise"),
+        ("CANTV", "enterprise"),
+        ("TE Data", "enterprise"),
+        ("Petrobras", "enterprise"),
+        ("Johnson & Johnson", "enterprise"),
+        ("Grupo Bimbo", "enterprise"),
+        ("KingHost", "idc"),
+        ("Register.it", "idc"),
+        ("SUNeVision", "idc"),
+        # Short or common-word brands only as the whole name, a handle or with a country.
+        ("Smart-AS", "enterprise"),
+        ("Digi Romania", "enterprise"),
+        ("eir", "enterprise"),
+        ("Zain Iraq", "enterprise"),
+        ("Smart Technologies", "enterprise"),
+        ("Globe Hotel", "unknown"),
+        ("Sky Bar", "unknown"),
+        ("Sunrise Nursing Home", "hospital"),
+        ("Personal Care Clinic", "hospital"),
+        ("Play School", "education"),
+        ("Free University", "education"),
+        ("Atman Yoga", "unknown"),
+        ("Jean Dupont", "unknown"),
+        ("Prefeitura de Suzano", "government"),
+    ],
+)
+def test_brands_of_carriers_companies_and_hosts(name, expected):
+    assert classify(name)[0] == expected

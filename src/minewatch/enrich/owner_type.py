@@ -81,6 +81,7 @@ Precedence, first match wins, and why:
    A brand table (`_IDC_BRANDS`, and `_IDC_ACRONYMS` for "GDS" as a whole name) names
    well-known operators whose names carry no generic word at all (帝联, 光环新网, Equinix,
    Akamai, OVH, ChinaNetCenter, Ksyun, Chindata, CyrusOne, Telehouse, Vercel, Cologix, Selectel,
+   KingHost, Natro, SUNeVision, and hosting, colocation and CDN operators of every region,
    and "LLNW" as a whole name). Words ending in host(s) (DreamHost, Fasthosts) are hosting
    words. The hyphenated netname / AS name of a cloud or content giant ("ALIBABA-CN-NET",
    "CNNIC-BAIDU-AP", "MICROSOFT-CORP-MSN-AS-BLOCK", "NETFLIX-ASN", a bare "FACEBOOK" or
@@ -98,10 +99,12 @@ Precedence, first match wins, and why:
    enterprise: an ISP's name with one of them is a home line, not the ISP
    ("中国电信股份有限公司南京分公司家庭宽带", "江苏省南京市 电信ADSL").
 8. **Enterprise brands and markers**. First a brand table (`_ENTERPRISE_BRANDS`, and
-   `_ENTERPRISE_ACRONYMS` for short ones as the whole name: "BT", "HGC", "Orange") of the
-   carriers that dominate transit and access AS lists and of the largest Chinese and world
-   companies, whose names carry no generic word (Hurricane Electric, Cogent, Vodafone, NTT, KDDI,
-   Sinopec, Infosys, 华为, 药明康德): a carrier is a company, like every ISP here, and it comes
+   `_ENTERPRISE_ACRONYMS` for short or common-word ones as the whole name, alone or with a
+   handle, country or company-form part: "BT", "Orange Polska", "Smart-AS", not "Globe Hotel")
+   of the main mobile and fixed carriers and large ISPs of every country and of the largest
+   Chinese and world companies (Global 500 level), whose names carry no generic word (Hurricane
+   Electric, Vodafone, Vodacom, Mobily, NTT, Sinopec, Petrobras, IKEA, 华为, 药明康德): a carrier
+   is a company, like every ISP here, and it comes
    before the access words so "SK Broadband" is the carrier. Developers whose brand also names
    housing compounds (万科, 碧桂园) are left out. Then the markers (有限公司, 股份, 集团, 公司, 厂,
    银行, 支行, 营业部, 证券, 信用社/联社, 控股, 实业, 商贸, 期货, 信托, 加油站, 大药房, a shop's or
@@ -154,7 +157,9 @@ Precedence, first match wins, and why:
     快活CLUB, Kaikatsu Club, Jiyu Kukan) last, after their companies ("网鱼信息科技集团有限公司" is a company).
 
 The brand tables are the only name lists: each is kept to operators or institutions that are
-well known in their field and whose names carry no generic word a rule could use.
+well known in their field and whose names carry no generic word a rule could use; the
+enterprise and idc tables are a systematic inventory (carriers and ISPs country by country, the
+largest companies of the world, hosting, colocation and CDN operators region by region).
 
 Confidence: the rule's own weight (0.95 for unambiguous compounds, down to 0.6 for weak words),
 times 0.85 when rules of another type also matched (the name is genuinely mixed). Unmatched names
@@ -234,11 +239,21 @@ _CLOUDLESS_PLACES = re.compile(
     "云南(?![京通昌])|连云港|云龙|白云|云阳|云浮|云岩|云梦|云和|云县|云霄|密云|云城|彩云|青云谱|云台"
 )
 
+# The brand tables below are long alternations: `_brand_rule` is `_rule` with one pair of word
+# boundaries around the whole English alternation (not one per word), which the regex engine
+# scans much faster; the matches are the same.
+def _brand_rule(owner_type: str, confidence: float, zh: str, en: str) -> OwnerRule:
+    """A `_rule` for a brand table: Chinese fragments, then ';'-separated English brands."""
+    words = "|".join(w for w in en.split(";") if w)
+    brands = f"(?<![{_LETTER}])(?:{words})(?![{_LETTER}])"
+    return OwnerRule(owner_type, confidence, re.compile("|".join(zh.split() + [brands])))
+
+
 # Brand table: well-known cloud, IDC, CDN and hosting operators (the main Chinese IDC and CDN
 # operators in public market reports, and the networks that dominate hosting/CDN AS lists), whose
 # names carry no generic word: "帝联科技", "Equinix, Inc.", "AKAMAI-AS". Kept to operators whose
 # main business is hosting; an ISP or a conglomerate (China Telecom, Alibaba Group) is not here.
-_IDC_BRANDS = _rule(
+_IDC_BRANDS = _brand_rule(
     "idc", 0.9,
     "阿里云 腾讯云 华为云 天翼云 移动云 联通云 沃云 京东云 金山云 百度智能云 亚马逊云 微软云 谷歌云 "
     "火山引擎 优刻得 青云 七牛 又拍云 网宿 蓝汛 帝联 白山云 世纪互联 万国数据 秦淮数据 光环新网 "
@@ -273,7 +288,31 @@ _IDC_BRANDS = _rule(
     # and rented miners sit there): Clouvider, combahton, IT7, GHOSTnet, STT GDC, Keyweb...
     r"clouvider;combahton;firstbyte;it7 networks;ghostnet;evoxt;sucuri;quantil;stt gdc;"
     r"keyweb;atlantic\.net;nexeon;wholesale internet;tier\.net;dataclub;rumahweb;conoha;"
-    r"oneprovider;melbicom;veesp;dewaweb;nhan ?hoa;nh[aâ]n h[oò]a;medianova",
+    r"oneprovider;melbicom;veesp;dewaweb;nhan ?hoa;nh[aâ]n h[oò]a;medianova;"
+    # Hosting, VPS, colocation and CDN operators by region whose names carry no hosting word
+    # (KingHost's "ghost" is not a host word). Japan and Korea:
+    r"^at tokyo;ablenet;xrea;wadax;paperboy ?& ?co;gmo pepabo;lolipop;dothome;iwinv;simplexi;"
+    # Brazil and Latin America:
+    r"kinghost;locaweb;umbler;ascenty;odata;kio ?networks;triara;dattatec;donweb;"
+    # Turkey, Russia, Ukraine, Poland, Czechia, Hungary, Bulgaria, the Baltics:
+    r"natro;radore;veridyen;isimtescil;netinternet;turkticaret;vargonen;ruvds;fornex;rusonyx;"
+    r"inoventica;3data;ddos-guard;qrator;stormwall;parkovy[iy]?;atman sp\. z o\.o\.;"
+    r"^atman(?:-[a-z0-9]+)*$;oktawave;home\.pl;nazwa\.pl;cyber ?_?folks;beyond\.pl;exea;wedos;"
+    r"forpsi;active24;rackforest;icdsoft;zone\.ee;"
+    # Germany, Benelux, France, Italy, Spain, the UK and Ireland, the Nordics:
+    r"all-inkl;domainfactory;webgo;noris network;artfiles;1blu;mittwald;i3d(?:\.net)?;versio;"
+    r"previder;snel\.com;o2switch;gandi;ligne web services;register\.it;seeweb;netsons;"
+    r"keliweb;data4;supernap;arsys;cdmon;raiola;nominalia;acens;heart internet;memset;iomart;"
+    r"pulsant;redcentric;ukfast;mythic beasts;bytemark;claranet;node4;coreix;one\.com;"
+    r"simply\.com;loopia;binero;elastx;redpill linpro;domeneshop;webhuset;verne global;atnorth;"
+    # Hong Kong, Southeast and South Asia, Australia, Africa and the Middle East:
+    r"sunevision;iadvantage;vodien;exabytes;shinjiru;qwords;domainesia;m[aắ]t b[aã]o;bizfly;"
+    r"ctrls;netmagic;nxtra;esds;web werks;bigrock;znetlive;e2e networks;cyfuture;ventraip;"
+    r"crazy domains;micron21;binarylane;digital pacific;xneelo;teraco;raxio;"
+    # The United States: colocation, managed hosting, VPS, CDN and website-hosting platforms.
+    r"cyxtera;evoque;tierpoint;sungard availability;navisite;datapipe;incero;nocix;datashack;"
+    r"imperva;edgenext;keycdn;kinsta;pagely;squarespace;wix\.com;automattic;backblaze;"
+    r"centersquare;lunavi;nexcess;newfold digital;greengeeks;ramnode;virmach;turnkey internet",
 )
 # Whole-name acronyms of data-centre operators, alone or as a handle ("GDS", "GDS-CN").
 _IDC_ACRONYMS = _whole_name("idc", 0.85, "gds|llnw")
@@ -282,7 +321,7 @@ _IDC_ACRONYMS = _whole_name("idc", 0.85, "gds|llnw")
 # brand or an acronym with no generic word ("CNRS", "Fraunhofer", "ESnet", "KAIST"): education,
 # like CERNET and the academies of sciences. The research organisations are the large public ones
 # of each country; the networks are the NRENs listed by GÉANT, APAN and Internet2.
-_EDU_BRANDS = _rule(
+_EDU_BRANDS = _brand_rule(
     "education", 0.9,
     "科院 中科大 哈工大",
     r"max[- ]planck;cnrs;inria;inrae;inserm;csiro;riken;fraunhofer[a-z-]*;cern;desy;"
@@ -308,10 +347,11 @@ _EDU_ACRONYMS = OwnerRule("education", 0.85, re.compile(
 
 # Well-known network carriers and large companies known by a brand with no generic word
 # ("Hurricane Electric", "Vodafone", "Sinopec", "华为"): a carrier is a company, like every ISP
-# here. Kept to the carriers that dominate transit and access AS lists, and to the largest
-# companies of China and the world by public rankings; matched before the access words, so
-# "SK Broadband" is the carrier, not a home line.
-_ENTERPRISE_BRANDS = _rule(
+# here. Kept to the carriers that dominate transit and access AS lists, the main mobile and fixed
+# operators and large ISPs of each country, and the largest companies of China and the world by
+# public rankings (not those running hospitals, schools or hosting, nor brands that are also
+# surnames or places); matched before the access words, so "SK Broadband" is the carrier.
+_ENTERPRISE_BRANDS = _brand_rule(
     "enterprise", 0.8,
     "华为 中兴通讯 小米 比亚迪 宁德时代 海尔 格力 美的集团 顺丰 (?<!南)京东 苏宁 阿里巴巴 "
     "腾讯 百度 网易 字节跳动 美团 拼多多 快手 滴滴 携程 中国平安 中国人寿 中石化 中石油 中海油 "
@@ -319,7 +359,9 @@ _ENTERPRISE_BRANDS = _rule(
     "中煤 神华 宝武 鞍钢 首钢 沙钢 河钢 南钢 中国建筑 中国中铁 中国铁建 中国交建 中冶 中国电建 "
     "中国能建 茅台 五粮液 伊利 蒙牛 农夫山泉 娃哈哈 药明康德 恒瑞 迈瑞 联影 海康威视 科大讯飞 "
     "金山办公 用友 浪潮 中科曙光 联想 上汽 一汽 广汽 徐工 三一重工 中联重科 "
-    "台湾大哥大 远传 和记 数码通 中信 招商局 中粮 国泰君安 유플러스",
+    "台湾大哥大 远传 和记 数码通 中信 招商局 中粮 国泰君安 유플러스 "
+    # Japanese and Korean companies in their own scripts (東芝 is 东芝 once normalised).
+    "日立 东芝 富士通 三菱 住友 トヨタ ソニー パナソニック 롯데 한화 네이버 카카오 포스코",
     r"hurricane electric;cogent;zayo;lumen;level ?3;telia;arelion;gtt;pccw;hkbn;smartone;"
     r"chunghwa;singtel;starhub;telstra;optus;vocus;spark new zealand;ntt;docomo;kddi;softbank;"
     r"rakuten;sk broadband;lg u(?:\+|plus);telef[oó]nica;vodafone;virgin media;t-mobile;"
@@ -338,13 +380,161 @@ _ENTERPRISE_BRANDS = _rule(
     r"bilibili;kuaishou;baidu;tencent;alibaba;bytedance;kingsoft;wuxi apptec;ericsson;nokia;"
     r"ibm;facebook;netflix;bnp paribas;unilever;procter & gamble;nestl[eé];"
     r"biglobe;proxad;lg ?dacom;cable ?one;lg powercomm;reliance ?jio[a-z-]*;coupang;"
-    r"home depot;morgan stanley;visa international",
+    r"home depot;morgan stanley;visa international;"
+    # Carriers and ISPs of every region by the brand and short legal names that whois, AS and IP
+    # databases print (short or common-word brands are in _ENTERPRISE_ACRONYMS). Africa:
+    r"vodacom;cell c;seacom;openserve;frogfoot;vumatel;metrofibre;globacom;9mobile;spectranet;ipnx;"
+    r"mainone;emtel;zuku;faiba;airteltigo;surfline;te data;link ?dot ?net;inwi;meditel;djezzy;"
+    r"mobilis;libyana;sudatel;halotel;zantel;zamtel;zesco;netone;telone;movitel;tmcel;unitel;"
+    r"movicel;camtel;nexttel;sonatel;africell;mascom;bofinet;sotelma;onatel;telecel;hormuud;somtel;"
+    r"eritel;togocom;lonestar cell;sierratel;gamtel;qcell;mauritel;chinguitel;cvmovel;getesa;"
+    r"lumitel;"
+    # The Middle East, Iran, Turkey, the Caucasus and Central Asia:
+    r"mobily;batelco;beyon;qtel;omantel;awasr;umniah;ogero;syriatel;asiacell;korek;earthlink;"
+    r"scopesky;fastlink;irancell;rightel;shatel;asiatech;mokhaberat;pars ?online;respina;pishgaman;"
+    r"bezeq;cellcom;superonline;t[uü]rknet;millenicom;azercell;bakcell;ucom;vivacell;magticom;"
+    r"silknet;geocell;moldcell;kcell;altel;ucell;uzmobile;mobiuz;uzonline;megacom;tcell;mobicom;"
+    r"skytel;gmobile;paltel;jawwal;sabafon;"
+    # South Asia:
+    r"ufone;nayatel;wateen;cybernet;stormfiber;mobilink;grameenphone;banglalink;teletalk;link3;"
+    r"mobitel;ncell;worldlink;subisu;vianet;tashicell;dhiraagu;hathway;excitel;railtel;tikona;"
+    r"act fibernet;atria convergence;asianet;"
+    # East and Southeast Asia and the Pacific:
+    r"hutchison (?:3g|whampoa|drei|global|ports|asia);i-cable;far ?eastone;hinet;so-net;kbro;plala;"
+    r"asahi net;j:com;jcom;k-opticom;arteria networks;bbix;qtnet;skylife;hellovision;dlive;"
+    r"t-?broad;converge ict;bayantel;axiata;smartfren;first media;myrepublic;moratelindo;"
+    r"time ?dotcom;viewqwest;advanced info service;3bb;triple t;mobifone;vinaphone;cellcard;"
+    r"metfone;ezecom;mytel;frontiir;digicel;iinet;aussie broadband;superloop;internode;exetel;aapt;"
+    r"amaysim;foxtel;2degrees;orcon;koryolink;telkomcel;teleguam;"
+    # Europe:
+    r"plusnet;hyperoptic;kcom;openreach;giffgaff;eircom;digiweb;numericable;completel;nordnet;"
+    r"cegetel;wanadoo;versatel;netcologne;unitymedia;kabel deutschland;congstar;odido;xs4all;"
+    r"caiway;solcon;telenet;edpnet;init7;quickline;liwest;tiscali;eolo;linkem;open fiber;retelit;"
+    r"m[aá]sm[oó]vil;jazztel;euskaltel;yoigo;nowo;bredband2;com ?hem;altibox;nextgentel;yousee;"
+    r"nuuday;stofa;norlys;globalconnect;s[ií]minn;polkomtel;netia;vectra;polsat;yettel;invitel;"
+    r"rcs ?& ?rds;vivacom;iskon;cosmote;wind hellas;forthnet;cyta;primetel;cgates;lifecell;volia;"
+    r"triolan;datagroup;velcom;akado;dom\.ru;мгтс;билайн;мегафон;вымпелком;ipko;telemach;bulsatcom;"
+    r"deutsche glasfaser;pyur;tele columbus;cityfibre;gigaclear;fibia;"
+    # The Americas:
+    r"comcast;mediacom;suddenlink;wideopenwest;astound;us ?cellular;starlink;spacex;hughesnet;"
+    r"viasat;cablevision;brightspeed;ziply;cogeco;sasktel;eastlink;teksavvy;distributel;allstream;"
+    r"xplornet;telcel;totalplay;izzi;megacable;axtel;alestra;cablem[aá]s;kolbi;cabletica;tricom;"
+    r"codetel;etecsa;cantv;movilnet;digitel;netlife;puntonet;conecel;otecel;entel;bitel;comteco;"
+    r"cotel;fibertel;telecentro;iplan;antel;copaco;embratel;brisanet;sercomtel;telemar;ligga;"
+    r"unifique;net servi[cç]os;aliv;hondutel;enitel;telesur;tusass;breezeline;sparklight;metronet;"
+    r"segra;lightpath;hawaiian telcom;cincinnati bell;altafiber;shentel;midco;"
+    # The largest companies of the world (Fortune Global 500, Forbes Global 2000) by brand.
+    # Europe:
+    r"totalenergies;lvmh;axa;carrefour (?:france|brasil|market|express);danone;l'or[eé]al;sanofi;"
+    r"airbus;renault;peugeot;stellantis;michelin;saint-gobain;engie;veolia;thales;kering;"
+    r"cr[eé]dit agricole;capgemini;publicis;alstom;dassault;pernod ricard;orano;natixis;daimler;"
+    r"mercedes-benz;porsche;audi;allianz;munich re;basf;bayer (?:ag|cropscience|healthcare|pharma);"
+    r"lufthansa;thyssenkrupp;adidas;e\.on;uniper;zf friedrichshafen;infineon;"
+    r"merck (?:kgaa|sharp ?& ?dohme|& co);deutsche post;dhl;bertelsmann;aldi;lidl;edeka;rewe;"
+    r"philips;heineken;ahold;asml;rabobank;abn amro;aegon;akzo ?nobel;prosus;ab inbev;"
+    r"anheuser-busch;umicore;belfius;arcelormittal;novartis;hoffmann-la roche;"
+    r"roche (?:diagnostics|holding|pharma);credit suisse;glencore;holcim;lonza;swiss re;richemont;"
+    r"swatch;syngenta;kuehne ?\+ ?nagel;migros;voestalpine;red bull;raiffeisen;enel;"
+    r"assicurazioni generali;intesa sanpaolo;unicredit;fiat;pirelli;luxottica;poste italiane;snam;"
+    r"mediobanca;prysmian;saipem;bbva;grupo santander;iberdrola;repsol;inditex;mapfre;naturgy;"
+    r"endesa;ferrovial;caixabank;bankinter;mercadona;el corte ingl[eé]s;aena;cepsa;acciona;galp;"
+    r"jer[oó]nimo martins;sonae;millennium bcp;volvo;ikea;hennes ?& ?mauritz;maersk;equinor;"
+    r"statoil;norsk hydro;novo nordisk;carlsberg;vestas;[oø]rsted;nordea;handelsbanken;swedbank;"
+    r"atlas copco;sandvik;electrolux;scania;skanska;securitas;spotify;neste;fortum;stora enso;"
+    r"w[aä]rtsil[aä];orlen;pko bp;kghm;pgnig;[sš]koda auto;agrofert;richter gedeon;petrom;naftogaz;"
+    r"нафтогаз;ukrnafta;metinvest;dtek;ukrenergo;ukrzaliznytsia;privatbank;приватбанк;"
+    r"gazprom[a-z]*;газпром[а-я]*;lukoil;лукойл;rosneft;роснефть;sberbank;сбербанк;nornickel;"
+    r"norilsk nickel;rosatom;росатом;aeroflot;аэрофлот;severstal;северсталь;tatneft;татнефть;"
+    r"novatek;новатэк;surgutneftegas;kazmunaygas;kazmunaigas;kazatomprom;socar;ar[cç]elik;"
+    r"t[uü]pra[sş];akbank;astrazeneca;glaxosmithkline;barclays;lloyds;natwest;standard chartered;"
+    r"tesco;sainsbury'?s;diageo;british american tobacco;rolls-royce;bae systems;legal ?& ?general;"
+    r"reckitt benckiser;centrica;anglo american;"
+    # The Middle East, Africa, Asia and Oceania:
+    r"aramco;sabic;al rajhi;adnoc;emirates nbd;ongc;ntpc;bpcl;hpcl;larsen ?(?:&|and) ?toubro;"
+    r"mahindra ?& ?mahindra;tech mahindra;bajaj (?:auto|finserv|finance|allianz);"
+    r"adani (?:ports|power|green|transmission|total gas|wilmar);hindalco;maruti suzuki;hdfc;icici;"
+    r"kotak mahindra;cnpc;cofco;citic;cscec;crcc;china merchants;geely;dongfeng;baowu;shenhua;"
+    r"midea;hikvision;oppo;luxshare;ping an;jardine matheson;cathay pacific;prudential;manulife;"
+    r"mediatek;asustek;asus;quanta computer;pegatron;formosa plastics;cathay financial;fubon;ctbc;"
+    r"wistron;compal;inventec;largan;hitachi(?! city| shi);toshiba;fujitsu;mitsubishi;mitsui;"
+    r"sumitomo;marubeni;itochu;nissan;mazda;subaru(?! telescope);denso;nikon;ricoh;kyocera;keyence;"
+    r"fanuc;komatsu(?! city| shi);bridgestone;eneos;inpex;mufg;mizuho;smbc;nomura research;"
+    r"tokio marine;fast retailing;uniqlo;nintendo;astellas;daiichi sankyo;shiseido;yamaha;kirin;"
+    r"suntory;dentsu;nidec;hyundai;hynix;posco;hanwha;doosan;naver;kakao;celltrion;kepco;kookmin;"
+    r"shinhan;hana financial;gs caltex;jollibee;meralco;pertamina;astra international;gudang garam;"
+    r"djarum;indofood;petronas;tenaga nasional;maybank;cimb;genting;sime darby;ocbc;wilmar;"
+    r"siam cement;charoen pokphand;kasikorn;thai ?bev(?:erage)?;vinamilk;petrolimex;petrovietnam;"
+    r"bhp;rio tinto;woolworths;wesfarmers;westpac;fortescue;qantas;fonterra;tepco;"
+    r"tokyo electric power;japan post;nippon life;dai-ichi life;meiji yasuda;"
+    # The Americas:
+    r"nvidia;qualcomm;broadcom;hewlett[- ]packard;salesforce;conocophillips;valero;phillips 66;"
+    r"berkshire hathaway;mckesson;amerisourcebergen;cencora;costco;kroger;walgreens;boeing;"
+    r"lockheed martin;raytheon;northrop grumman;general dynamics;pfizer;"
+    r"johnson ?(?:&|and) ?johnson;abbvie;eli lilly;bristol[- ]myers squibb;amgen;gilead sciences;"
+    r"elevance;cigna;centene;wells fargo;citibank;american express;capital one;blackrock;"
+    r"fannie mae;freddie mac;metlife;allstate;liberty mutual;pepsico;coca[- ]cola;mondelez;"
+    r"kraft heinz;archer daniels midland;cargill;honeywell;caterpillar;john deere;"
+    r"deere ?& ?company;dupont de nemours;nike;starbucks;mcdonald'?s;disney;warner bros;fedex;"
+    r"delta air lines;uber;lyft;airbnb;paypal;tesla motors;exxon;accenture;deloitte;pwc;"
+    r"pricewaterhousecoopers;kpmg;ernst ?& ?young;cognizant;kyndryl;twitter;yahoo;ebay;scotiabank;"
+    r"cibc;enbridge;suncor;magna international;couche-tard;loblaw;shopify;nutrien;bombardier;pemex;"
+    r"cemex;femsa;grupo bimbo;bimbo bakeries;grupo carso;banorte;televisa;gruma;grupo m[eé]xico;"
+    r"ecopetrol;bancolombia;grupo aval;avianca;nutresa;pdvsa;petroecuador;petroper[uú];credicorp;"
+    r"southern copper;ypfb;codelco;copec;falabella;cencosud;ypf;mercado ?libre;techint;tenaris;"
+    r"arcor;ancap;petrobras;ita[uú] unibanco;bradesco;ambev;embraer;gerdau;eletrobras;braskem;"
+    r"magazine luiza;ra[ií]zen;ultrapar;cosan;usiminas;totvs;nubank;general mills;"
+    r"colgate-palmolive;kimberly-clark;abbott laboratories;medtronic;thermo fisher;danaher;intuit;"
+    r"halliburton;schlumberger;baker hughes;nextera;exelon;sempra;ameriprise;charles schwab;"
+    r"fidelity investments;aflac;best buy;dollar general;rite aid;sysco;conagra;hormel;pg ?& ?e;"
+    r"union pacific;bnsf;norfolk southern;jetblue;northwestern mutual;massmutual;state farm;geico",
 )
-# Short or common-word brands count only as the whole name ("BT", "HGC", "Orange").
-_ENTERPRISE_ACRONYMS = _whole_name(
+# Short acronyms count only as the whole name or a handle ("BT", "HGC", "IIJ-NET").
+_ENTERPRISE_WHOLE_NAMES = _whole_name(
     "enterprise", 0.75,
-    "bt|hgc|hkt|csl|kt|o2|three|sky|tpg|iij|ocn|ptcl|att|at&t|orange|dtag|bbtec|frontier|"
-    "verizon|talktalk|charter|sprint|rogers")
+    "bt|hgc|hkt|csl|kt|o2|tpg|iij|ocn|ptcl|att|at&t|dtag|bbtec|verizon|talktalk")
+# Carrier and company brands that are common words or short acronyms ("Smart", "Globe", "Play",
+# "eir", "du", "TIM", "MTS") count only as the whole name, alone or with up to two parts that are
+# a handle (AS, NET, a country code), a company form, a telecom word or a country: "Smart-AS",
+# "Three Ireland", "Digi Romania", "NOS Comunicações"; not "Smart Technologies", "Globe Hotel",
+# "Play School".
+_CARRIER_WORDS = (
+    r"telecoms?|telekom|mobile|wireless|broadband|internet|networks?|online|fib(?:re|er)|cable|"
+    r"business|group|holdings?|limited|communications?|comunica[cç][oõ]es|telecomunica[a-zçõã]*|"
+    r"ltd\.?|inc\.?|corp\.?|s\.a\.?|gmbh|pjsc|ltda|"
+    r"africa|asia|europe|global|international|ghana|nigeria|kenya|uganda|rwanda|tanzania|zambia|"
+    r"malawi|cameroun|cameroon|s[eé]n[eé]gal|egypt|maroc|morocco|tunisie|tunisia|alg[eé]rie|"
+    r"jordan|iraq|kuwait|bahrain|qatar|oman|saudi|pakistan|bangladesh|lanka|nepal|india|myanmar|"
+    r"cambodia|laos|philippines|indonesia|malaysia|singapore|thailand|vietnam|australia|zealand|"
+    r"fiji|ireland|france|belgique|belgium|espa[nñ]a|spain|italia|italy|polska|poland|rom[aâ]nia|"
+    r"hungary|slovensko|slovakia|czech|austria|[oö]sterreich|schweiz|suisse|switzerland|"
+    r"deutschland|germany|nederland|netherlands|sverige|sweden|norge|norway|danmark|denmark|"
+    r"finland|suomi|portugal|eesti|latvija|lietuva|bulgaria|srbija|hrvatska|slovenija|ukraine|"
+    r"kazakhstan|uzbekistan|brasil|brazil|m[eé]xico|colombia|per[uú]|chile|argentina|bolivia|"
+    r"paraguay|uruguay|ecuador|venezuela|guatemala|honduras|salvador|nicaragua|panam[aá]|"
+    r"jamaica|haiti|trinidad|caribbean"
+)
+_COMMON_WORD_CARRIERS = (
+    # Mobile and fixed operators: Europe, Africa and the Middle East, Asia and the Pacific, the
+    # Americas.
+    "three|sky|orange|frontier|charter|sprint|rogers|"
+    "ee|eir|zen|colt|free|base|voo|tango|sunrise|salt|magenta|drei|a1|tim|wind|digi|meo|nos|edp|"
+    "play|plus|p4|dna|tdc|bahnhof|bite|lmt|tet|t-2|mtel|sbb|mts|мтс|ttk|ote|4ka|"
+    "du|e&|stc|zain|viva|glo|ntel|mcel|tnm|ttcl|utl|moov|rain|econet|"
+    "jazz|zong|jio|robi|dialog|slt|hutch|btcl|true|ais|tot|smart|globe|dito|unifi|m1|dst|etl|"
+    "mpt|atom|sctv|max|dodo|spark|chorus|nbn|"
+    "cox|wow|gci|rcn|flow|tigo|vox|personal|oi|gvt|cnt|etb|vtr|gtd|wom|tstt|btl|ctm|xl|awcc|"
+    "vala|"
+    # Companies known by a short or common-word name: Europe, Asia and the Americas.
+    "sap|eni|rwe|omv|mol|otp|pzu|pge|vtb|vk|magnit|[cč]ez|ubs|abb|ing|kbc|edf|sse|wpp|gsk|bp|"
+    "roche|upm|bmo|anz|nab|dbs|uob|tcs|gail|jsw|sbi|lic|itc|ptt|scg|enap|sqm|jbs|weg|vale|"
+    "nec|tdk|jfe|kia|aeon|canon|acer|tcl|boe|saic|faw|gree|icbc|crec|"
+    "intel|amd|oracle|dell|adobe|ford|ups|3m|aig|rtx|tiaa|dxc|lotte|usaa|tjx|csx|mgts"
+)
+_ENTERPRISE_ACRONYMS = OwnerRule("enterprise", 0.75, re.compile(
+    _ENTERPRISE_WHOLE_NAMES.pattern.pattern
+    + f"|^(?:{_COMMON_WORD_CARRIERS})"
+    + "(?:-[a-z0-9]{2,8}| (?:(?!bar|spa|inn|pub|gym|art|law|zoo|day|kid|pet|car|tea|bay)"
+    + f"[a-z0-9]{{2,3}}|{_CARRIER_WORDS})){{0,2}}$"))
 
 # Government agencies known by their acronym, as the whole name or a handle ("NASA", "DNIC").
 _GOV_ACRONYMS = _whole_name(
