@@ -8,7 +8,6 @@ store and the behavioural model's feature queries (on their own in-memory connec
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 import os
 
@@ -35,16 +34,15 @@ def release_memory() -> None:
     top of what the packet path had held."""
     gc.collect()
     pa.default_memory_pool().release_unused()
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
+    trim = getattr(_process_symbols(), "malloc_trim", None)  # glibc only (not musl, macOS)
+    if trim is not None:
+        trim(0)
 
 
-def _libc():
+def _process_symbols():
+    """The symbols already loaded into this process (libc among them), without the
+    subprocess that ctypes.util.find_library runs; None where that is not possible."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc if hasattr(libc, "malloc_trim") else None  # glibc only (not musl, macOS)
-    except OSError:
+        return ctypes.CDLL(None)
+    except (OSError, TypeError):  # TypeError: Windows has no process handle for None
         return None
-
-
-_LIBC = _libc()
