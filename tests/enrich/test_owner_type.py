@@ -371,8 +371,10 @@ def test_accuracy_on_ninth_holdout_names():
     municipal corporation, United Nations, medical city, hospitalar, Polish, Finnish and
     Ukrainian health and café words, veri merkezi, …hoster, home fibre, Kabelmodem, two
     research networks): 0.920. What is left is brands with no type word (哔哩哔哩, Petrobras,
-    Omantel, ConoHa, SERPRO), so this list guards at 0.90."""
-    assert _accuracy(labelled_names(HOLDOUT9), "ninth hold-out owner-type") >= 0.90
+    Omantel, ConoHa, SERPRO). The brand inventory added after list 12 (carriers and ISPs country
+    by country, the largest companies, hosting operators; never fitted to a list) took it to
+    0.951."""
+    assert _accuracy(labelled_names(HOLDOUT9), "ninth hold-out owner-type") >= 0.94
 
 
 def test_tenth_holdout_list_is_large_new_and_covers_every_type():
@@ -388,8 +390,9 @@ def test_accuracy_on_tenth_holdout_names():
     academies and academic networks, medical-science institutes, hospital groups and oncology,
     Berhad/JSC/LLP/d.o.o./Tbk company forms, banco and ngân hàng, accented Télécom, café words of
     eight more languages): 0.909. What is left is mostly hosting firms known by brand and a
-    company form only ("Atman Sp. z o.o.", "Rackforest Zrt."), so this list guards at 0.90."""
-    assert _accuracy(labelled_names(HOLDOUT10), "tenth hold-out owner-type") >= 0.90
+    company form only ("Atman Sp. z o.o.", "Rackforest Zrt."). The brand inventory added after
+    list 12 took it to 0.941."""
+    assert _accuracy(labelled_names(HOLDOUT10), "tenth hold-out owner-type") >= 0.93
 
 
 def test_eleventh_holdout_list_is_large_new_and_covers_every_type():
@@ -406,8 +409,8 @@ def test_accuracy_on_eleventh_holdout_names():
     word boundaries, 光ユーザー/光世代, one-word …Health systems, health authorities, boards and
     trusts, UZ/UMC, Medicine, brands' "… Home" access products, a few more government, school,
     café and access words) and five Chinese hosting brands (美橙, 群英网络, 中资源, 恒创科技,
-    新意网): 0.944."""
-    assert _accuracy(labelled_names(HOLDOUT11), "eleventh hold-out owner-type") >= 0.93
+    新意网): 0.944; the brand inventory added after list 12: 0.960."""
+    assert _accuracy(labelled_names(HOLDOUT11), "eleventh hold-out owner-type") >= 0.95
 
 
 def test_twelfth_holdout_list_is_large_new_and_covers_every_type():
