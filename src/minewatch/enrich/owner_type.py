@@ -323,7 +323,7 @@ _EDU_BRANDS = _rule(
     r"esnet;cenic;calren;janet;jisc;dfn;nordunet;sinet;kreonet2?;tanet;twaren;harnet;switch ?lan;"
     r"garr;belnet;funet;uninett;sunet;heanet;pionier;cesnet;arnes;carnet;grnet;redclara;rnp;"
     r"reuna;apan;tein[0-9]*;ernet;myren;thaisarn;pern;aconet;ulakbim;iucc;sanren;cudi;reannz;"
-    r"fccn;runnet;kenet;merit-as-[0-9]+;"
+    r"fccn;runnet;kenet;merit-as-[0-9]+;merit network;mcnc;oarnet;kinber;singaren;tafe;"
     r"psnc;poznan supercomputing;ku leuven;unsw;niif;litnet;restena;ulaknet",
 )
 # Acronyms too short or too common to match inside a name count only as the whole name or a
@@ -592,7 +592,8 @@ RULES: tuple[OwnerRule, ...] = (
           r"ministry;bureau;government;police;court;procuratorate;commission;committee;"
           r"people'?s congress;people'?s bank of china;embassy;consulate;parliament;senate;"
           r"municipal corporation;united nations;city corporation;greater [a-z]+ corporation;"
-          r"city hall;metropolitan city;"
+          r"city hall;metropolitan city;town of;geological survey;met office;wetterdienst;"
+          r"m[eé]t[eé]o[a-z-]*;service public (?:de|f[eé]d[eé]ral);mahanagara palike;"
           r"reserve bank;state bank of pakistan;bangladesh bank;merkez bankas[ıi];"
           r"banca na[tț]ional[aă];narodna banka;ng[aâ]n h[aà]ng nh[aà] n[uư][oớ]c;"
           r"banco de m[eé]xico;"
@@ -612,7 +613,8 @@ RULES: tuple[OwnerRule, ...] = (
           r"федеральное собрание;центральн[а-я]* банк[а-я]*;"
           # Central banks and monetary authorities (like 人民银行), before the company word bank.
           r"central bank;federal reserve;reserve bank of [a-z ]+;bundesbank;banque de france;"
-          r"banca d'italia;banco de espa[nñ]a;bank of (?:england|japan|canada|korea|thailand|"
+          r"banca d'italia;banco de espa[nñ]a;"
+          r"(?<!national )bank of (?:england|japan|canada|korea|thailand|"
           r"israel|russia|mexico|ghana|uganda|tanzania|jamaica);swiss national bank;riksbank;"
           r"norges bank;de nederlandsche bank;monetary authority;banco central;banque centrale;"
           r"[a-z]*nationalbank;narodowy bank polski;n[aá]rodn[ií] banka;nemzeti bank;"
@@ -622,7 +624,7 @@ RULES: tuple[OwnerRule, ...] = (
           r"(?:armed|defen[cs]e|canadian|self-defen[cs]e) forces?"),
     _GOV_ACRONYMS,
     _rule("hospital", 0.95,
-          "医院 卫生院 卫生服务中心 卫生服务站 (?<!环境)卫生中心 疾病预防控制 疾控 妇幼保健 保健院 急救中心 "
+          "医院 卫生院 卫生服务中心 卫生服务站 (?<!环境)卫生中心 疾病预防控制 疾控 妇幼保健 保健院 急救中心 (?<!应)急救指挥 体检$ "
           "血液中心 中心血站 卫生健康 门诊部 (?<!环境)卫生[所室] 病院 병원 健康服务中心 健康服务站 "
           "(?<!污染)防治(?:中心|院|所|站) 诊所 急救站 体检中心 眼科中心 医学中心 医疗中心 "
           "疗养院 护理院 医务室 医务所 防疫站 临床中心 (?:癌症|肿瘤|心血管病|儿童医学|康复|透析)中心",
@@ -634,7 +636,8 @@ RULES: tuple[OwnerRule, ...] = (
           r"ziekenhui[sz][a-z]*;[a-z]*sairaala[a-z]*;szpital[a-z]*;nemocnice;"
           r"health ?(?:care )?systems?;cancer cent(?:er|re);(?<!national )cancer institute;"
           r"medical city;hospitalar;centrum (?:zdrowia|kliniczne|medyczne);"
-          r"health (?:authority|board|sciences|partners);care trust;^uz ;^u?mc ;klinikai;"
+          r"health (?:authority|board|sciences|partners);local health district;care trust;"
+          r"[a-z]*kliniek(?:en)?;helse [a-z]+;medicity;^uz ;^u?mc ;klinikai;"
           r"암센터;nursing homes?;"
           r"[a-z]*sairaanhoito[a-z]*;"
           r"institute of medical sciences;medical group;health services company;health enterprises;"
@@ -672,7 +675,7 @@ RULES: tuple[OwnerRule, ...] = (
           "大学(?![东西南北中]?[路街巷]) 学院 学校 中学 小学 幼儿园 职业技术 职业教育 教育中心 教育网 教育和科研 中国科技网 "
           "研究生院 大學 學院 學校 中學 小學 대학 학교 과학기술원 教师发展 教师培训 โรงเรียน "
           # Short forms of school names: 人大附中, 北京四中, 苏州实小, 丁蜀镇中心校, 如皋卫校.
-          "附中 附小 实小 中心校 卫校 技校 职高 职中 中专 托儿所 (?<![统唯])[一二三四五六七八九十]中(?:$|[ (])",
+          "附中 附小 实小 中心校 卫校 技校 职高 职中 中专 高中 托儿所 (?<![统唯])[一二三四五六七八九十]中(?:$|[ (])",
           r"coll[eè]ge;schools?;academy;cernet2?;cstnet;institute of technology;kindergarten;"
           r"(?:education|research|science and technology) network;polytechnic;polytechnique;"
           # University in any Latin-script language and inside compounds (Rijksuniversiteit,
@@ -765,6 +768,10 @@ RULES: tuple[OwnerRule, ...] = (
           # Japanese and Korean company forms (株式会社, 有限会社, 合同会社, 주식회사, (주)).
           "株式会社 有限会社 合同会社 주식회사 \\(주\\) 은행 증권 [가-힣]+공사$",
           r"co\.;ltd;inc;corp;corporation;company;llc;gmbh;plc;bank;group;limited(?! broadcast);"
+          # Banks by their other names: credit unions, building societies, savings and
+          # co-operative banks (Sparkasse, Volksbank, Kantonalbank, spořitelna), …bank as one word.
+          r"credit union;building society;bancorp[a-z]*;[a-zäöü]*sparkasse;[a-zäöü]*volksbank;"
+          r"[a-zäöü]*kantonalbank;spo[rř]iteln[a-z]*;banca;[a-z]{3,}bank;"
           r"holdings?;"
           r"ag;s\.?a\.?;b\.v\.;n\.v\.;se;securities;enterprises?;incorporated;a/s;asa;oyj?;ab;"
           r"s\.?p\.?a\.?;s\.?r\.?l\.?;sarl;pty;pte;k\.?k\.?;kg;"
@@ -802,7 +809,7 @@ RULES: tuple[OwnerRule, ...] = (
           "档案馆 图书馆 博物馆 博物院 科技馆 美术馆 文化馆 纪念馆 应急 不动产登记 公共资源交易 "
           "公积金 社会保险 医疗保险 医保中心 边防检查 边境检查 入境事务 出入境 生产建设兵团(?!\\s?(?:电信|联通|移动|铁通|广电)) 看守所 "
           "^[가-힣]+(?:특별시|광역시|특별자치시|특별자치도)$ "
-          "理政 警务 戒毒所 拘留所 城市运行 城市大脑 数字治理 指挥中心 融媒体中心 气象 水文站 地震台 执法 大队 "
+          "理政 警务 热线 预报中心 戒毒所 拘留所 城市运行 城市大脑 数字治理 指挥中心 融媒体中心 气象 水文站 地震台 执法 大队 "
           "支队 司法所 财政所 税务所 "
           # A township's or street office's own service centre, station or office.
           "(?:(?<!城)镇|乡(?!村)|街道)[^ ]{0,10}(?:中心|站|所|办)$",
@@ -835,7 +842,7 @@ RULES: tuple[OwnerRule, ...] = (
           r"адм[иі]н[иі]страц[иі][яиї];мэри[яи];уряд[а-яі]*;верховн[а-яі]* рад[а-яі]*;"
           r"міськ[а-яі]* рад[а-яі]*;miasto;m[eě]sto;"
           # ...and municipality, police, army and agency words of those and other languages.
-          r"[a-zäöü]*verwaltung;gemeinde;kanton[a-z]*;commune (?:de|d');"
+          r"[a-zäöü]*verwaltung;gemeinde;kanton(?!albank)[a-z]*;commune (?:de|d');"
           r"communaut[eé] (?:d'agglom[eé]ration|de communes|urbaine);m[eé]tropole;s[eé]nat[eo]?;"
           r"gendarmerie;arm[eé]e;finances publiques;"
           r"municipalidad;municipio;alcald[ií]a;intendencia;consejer[ií]a;ej[eé]rcito;armada;"
