@@ -27,7 +27,7 @@ class NeedleSet:
         self._order = order.astype(np.int64)  # needle indices grouped by their first two bytes
         self._first = np.searchsorted(heads[order], np.arange(65537)).astype(np.int32)
         self._any = (self._first[1:] > self._first[:-1]).astype(np.uint8)  # 64 kB: stays in L2
-        self._single = np.array([len(n) == 1 for n in needles], np.bool_)
+        self._single = [i for i, n in enumerate(needles) if len(n) == 1]
 
     def present(self, text: bytes) -> list[bool]:
         """For each needle, whether it occurs in text."""
@@ -35,7 +35,7 @@ class NeedleSet:
         if self.needles and text:
             _scan(np.frombuffer(text, np.uint8), self._bytes, self._starts, self._ends,
                   self._order, (self._any, self._first), found)
-            for i in np.flatnonzero(self._single):  # one-byte needles: no two-byte head
+            for i in self._single:  # one-byte needles: no two-byte head
                 found[i] = self.needles[i] in text
         return found.tolist()
 
