@@ -6,8 +6,11 @@ order, whole, cut and mutated."""
 from __future__ import annotations
 
 import io
+import os
 import struct
+import threading
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,9 +18,11 @@ from minewatch.decode.pcap import OPB_TYPE, PcapngWriter, PcapReader, PcapWriter
 from minewatch.ingest import frames
 
 
-def framed(data: bytes) -> tuple[list, bool, int, str | None]:
+def framed(data: bytes, chunk: int = frames.READ, f=None) -> tuple[list, bool, int, str | None]:
+    """What the frame source reads of data, `chunk` bytes at a time (f: the stream to read it
+    from, data[4:] in memory by default)."""
     src = (frames.ClassicFrames if data[:4] != b"\x0a\x0d\x0d\x0a" else frames.PcapngFrames)(
-        io.BytesIO(data[4:]), data[:4], lambda n: None)
+        f or io.BytesIO(data[4:]), data[:4], lambda n: None, chunk)
     got = []
     for buf, n in src:
         got += [(float(r["ts"]), buf[r["off"]:r["off"] + r["caplen"]].tobytes(),
@@ -56,26 +61,80 @@ def test_pcapng_of_every_block_kind_and_order():
         assert len(reference(data)[0]) == 8
 
 
+CHUNKS = st.sampled_from([frames.READ, 4096, 64, 13])  # blocks cut records anywhere
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from("<>"), st.lists(st.tuples(st.integers(0, 700), st.integers(0, 255)),
-                                       max_size=3), st.integers(0, 700))
-def test_mutated_and_cut_pcapng_is_framed_as_pcap_reader_does(order, flips, cut):
+                                       max_size=3), st.integers(0, 700), CHUNKS)
+def test_mutated_and_cut_pcapng_is_framed_as_pcap_reader_does(order, flips, cut, chunk):
     data = bytearray(sample_pcapng(order))
     for pos, value in flips:
         if 4 <= pos < len(data):  # the magic stays, so both readers take it as pcapng
             data[pos] = value
     data = bytes(data[:len(data) - min(cut, len(data) - 4)])
-    assert framed(data) == reference(data)
+    assert framed(data, chunk) == reference(data)
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.floats(0, 2e9), st.binary(max_size=80)), max_size=12),
-       st.booleans(), st.integers(0, 100))
-def test_cut_pcap_is_framed_as_pcap_reader_does(records, nanosecond, cut):
+       st.booleans(), st.integers(0, 100), CHUNKS)
+def test_cut_pcap_is_framed_as_pcap_reader_does(records, nanosecond, cut, chunk):
     out = io.BytesIO()
     w = PcapWriter(out, nanosecond=nanosecond)
     for ts, payload in records:
         w.write(ts, payload)
     data = out.getvalue()
     data = data[:max(len(data) - cut, 24)]
-    assert framed(data) == reference(data)
+    assert framed(data, chunk) == reference(data)
+
+
+def many_packets(n: int = 3000, size: int = 700) -> bytes:
+    out = io.BytesIO()
+    w = PcapWriter(out)
+    for k in range(n):
+        w.write(1e9 + k, bytes([k % 251]) * (size + k % 97))
+    return out.getvalue()
+
+
+def test_records_longer_than_the_block_and_its_reserve(monkeypatch):
+    """A record that no block holds, nor the room in front of the next, is joined by copying."""
+    monkeypatch.setattr(frames, "RESERVE", 100)
+    data = many_packets(50, 1500)
+    assert framed(data, 512) == reference(data)
+    assert len(framed(data, 512)[0]) == 50
+
+
+def test_a_pipe_is_read_as_a_file_is(tmp_path):
+    data = many_packets()
+    path = tmp_path / "c.pcap"
+    path.write_bytes(data[4:])
+    with open(path, "rb") as f:
+        assert framed(data, 4096, f) == reference(data)
+    r, w = os.pipe()
+    writer = threading.Thread(target=lambda: (os.write(w, data[4:]), os.close(w)))
+    writer.start()
+    with os.fdopen(r, "rb") as f:
+        assert framed(data, 4096, f) == reference(data)
+    writer.join()
+
+
+class _Failing(io.BytesIO):
+    def readinto(self, view) -> int:
+        if self.tell() > 5000:
+            raise OSError("device gone")
+        return super().readinto(view[:1000])
+
+
+def test_a_read_error_reaches_the_caller_and_leaving_early_stops_the_reader():
+    data = many_packets()
+    src = frames.ClassicFrames(_Failing(data[4:]), data[:4], lambda n: None, 2048)
+    with pytest.raises(OSError, match="device gone"):
+        for _ in src:
+            pass
+    before = threading.active_count()
+    src = frames.ClassicFrames(io.BytesIO(data[4:]), data[:4], lambda n: None, 1024)
+    for _ in src:
+        break
+    del src  # the generator closes: its reader ends
+    assert threading.active_count() <= before
