@@ -71,3 +71,24 @@ def test_ordinary_browsing_gives_no_entities():
         pkts += bg.http_session(f"10.20.1.{i}", "203.0.113.81", "www.example.cn", T0 + i, rng)
         pkts += bg.https_session(f"10.20.1.{i}", "203.0.113.82", "www.example.com", T0 + i, rng)
     assert ingest(pkts)["web_entities"].num_rows == 0
+
+
+def test_a_page_connection_that_then_polls_for_work_is_a_miner():
+    """A connection opened with a GET is read as a page fetch, but a POST on it that speaks a
+    pool dialect makes it a pool session all the same (its wallet from the URL path)."""
+    page = (b"GET / HTTP/1.1\r\nHost: eth.pool.example:8008\r\nUser-Agent: ethminer\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok")
+    wallet = "0x" + "ab" * 20
+    body = b'{"id":1,"jsonrpc":"2.0","method":"eth_getWork","params":[]}\n'
+    reply = b'{"id":1,"jsonrpc":"2.0","result":["0x' + b"1" * 64 + b'","0x' + b"2" * 64 + \
+        b'","0x' + b"0" * 8 + b"f" * 56 + b'"]}\n'
+    msgs = [(T0, True, page[0]), (T0 + 0.05, False, page[1])]
+    for i in range(1, 4):
+        msgs += [(T0 + i, True, _http(body, "eth.pool.example", 8008, f"/{wallet}/rig1", True,
+                                      "ethminer")),
+                 (T0 + i + 0.05, False, _http(reply, "", 0, "", False))]
+    pkts = tcp_session(Conn("10.20.0.8", 50001, "203.0.113.10", 8008), msgs,
+                       np.random.default_rng(2), True, close_at=T0 + 5)
+    sessions = ingest(pkts)["payload_sessions"].to_pylist()
+    assert [(s["dialect"], s["wallet"], s["client_ip"]) for s in sessions] == [
+        ("ethproxy-http", wallet, "10.20.0.8")]

@@ -95,6 +95,9 @@ class Counters:
 
 @dataclass(slots=True)
 class _Tracked:
+    """A connection DPI reads: a pool session (maybe with a browser scan over HTTP), a page
+    fetch (no session, a browser scan) or a TLS client's first flight (neither)."""
+
     session: StratumSession | Sv2Session | None = None
     hello: bytes = b""  # TLS ClientHello bytes so far
     first_ts: float = 0.0
@@ -186,8 +189,13 @@ class PacketIngest:
         if st is _IGNORE:
             return
         if st.session is None:
-            self._read_hello(key, st, data, ts)
-            return
+            if st.browser is None:
+                self._read_hello(key, st, data, ts)
+                return
+            if not (direction == "up" and data[:5] == b"POST "):
+                self._page(key, st, direction, ts, data)
+                return
+            st.session = StratumSession()  # a page connection that posts: RPC from here on
         st.session.feed(direction, ts, data)
         st.chunks += 1
         if len(st.session.events) >= EVENTS_EVERY and st.session.is_mining():
@@ -201,6 +209,18 @@ class PacketIngest:
             st.browser.feed(direction, ts, data)
         if getattr(st.session, "gave_up", False):
             self._drop(key)
+
+    def _page(self, key: ConnKey, st: _Tracked, direction: str, ts: float, data: bytes) -> None:
+        """A connection that opened with a GET: a page fetch, read by the browser scan alone.
+        No pool dialect is spoken over GET (getwork, getblocktemplate and ETHProxy's HTTP
+        polling all POST; a long poll that GETs work is answered without a method, which
+        tells nothing), so the Stratum session that would parse every page is spared until
+        the client POSTs. It is given up after as many chunks as a pool session would be."""
+        st.chunks += 1
+        if st.chunks > GIVE_UP_CHUNKS:
+            self._give_up(key, st)
+            return
+        st.browser.feed(direction, ts, data)
 
     def _take_events(self, key: ConnKey, session) -> None:
         self.events.extend(_event_row(e, key, self.input_id) for e in session.take_events())
@@ -224,6 +244,8 @@ class PacketIngest:
             return _Tracked(Sv2Session(server=(key.server_ip, key.server_port)), first_ts=ts)
         if opens_json(head) or head[:5] in (b"POST ", b"GET /", b"HTTP/"):
             browser = BrowserScan() if is_http_start(head) else None
+            if browser is not None and direction == "up" and head[:4] == b"GET ":
+                return _Tracked(first_ts=ts, browser=browser)  # a page fetch: see _page
             return _Tracked(StratumSession(), first_ts=ts, browser=browser)  # endpoints: rows
         return _IGNORE
 
@@ -246,9 +268,9 @@ class PacketIngest:
 
     def _close(self, ev: ConnClosed) -> None:
         st = self.conns.pop(ev.key, None)
-        if not isinstance(st, _Tracked) or st.session is None:
+        if not isinstance(st, _Tracked) or (st.session is None and st.browser is None):
             return
-        if not st.session.is_mining():
+        if st.session is None or not st.session.is_mining():
             if st.browser is not None:
                 self.web_rows += st.browser.entities(ev.key.client_ip, self.input_id)
             return
