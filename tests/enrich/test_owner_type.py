@@ -63,6 +63,7 @@ HOLDOUT10 = DATA / "org_names_holdout10.tsv"
 HOLDOUT11 = DATA / "org_names_holdout11.tsv"
 HOLDOUT12 = DATA / "org_names_holdout12.tsv"
 HOLDOUT13 = DATA / "org_names_holdout13.tsv"
+HOLDOUT14 = DATA / "org_names_holdout14.tsv"
 ALL_BEFORE_7 = (LABELLED, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6)
 
 
@@ -482,3 +483,24 @@ def test_accuracy_on_thirteenth_holdout_names():
     Norwegian and Dutch hospital words, local health districts, regional research networks and
     TAFE): 0.970."""
     assert _accuracy(labelled_names(HOLDOUT13), "thirteenth hold-out owner-type") >= 0.96
+
+
+def test_fourteenth_holdout_list_is_large_new_and_covers_every_type():
+    earlier = (*ALL_BEFORE_7, HOLDOUT7, HOLDOUT8, HOLDOUT9, HOLDOUT10, HOLDOUT11, HOLDOUT12,
+               HOLDOUT13)
+    _assert_new_list(HOLDOUT14, earlier, 800, 400)
+
+
+def test_accuracy_on_fourteenth_holdout_names():
+    """Blind (rules of b2bd484; 59 % foreign, from whois and AS names in their own scripts):
+    0.906 (1164/1285; government 289/319, education 132/149, hospital 94/102, enterprise
+    302/341, idc 118/143, residential 129/130, internet café 68/68, unknown 32/33); names in
+    Chinese characters 0.984, the others 0.845. Most misses were whole languages with no
+    words in the rules (Arabic and Persian ministries, municipalities, universities, hospitals,
+    banks and companies; Thai banks, whose จำกัด never matched because NFKC splits its ำ and the
+    patterns were not normalised like the names), then Vietnamese, Filipino, Galician, German
+    and Kazakh government words, social security, 'group' and banque words, research networks
+    of states and provinces, EC2 regions. Fixed by cause to 0.971; the misses left are brands
+    with no type word (Trendyol, Sicredi, Aramex) and Japanese city names, which the list
+    labels government where a bare Chinese or Korean place is unknown."""
+    assert _accuracy(labelled_names(HOLDOUT14), "fourteenth hold-out owner-type") >= 0.96

@@ -208,6 +208,7 @@ def _rule(owner_type: str, confidence: float, zh: str, en: str = "") -> OwnerRul
     '南京idc机房'. One pair of boundaries goes around the whole alternation, not one per word:
     the matches are the same, and the brand tables' long alternations are scanned much faster.
     """
+    zh, en = unicodedata.normalize("NFKC", zh), unicodedata.normalize("NFKC", en)  # as names are
     words = "|".join(w for w in en.split(";") if w)
     english = [f"(?<![{_LETTER}])(?:{words})(?![{_LETTER}])"] if words else []
     return OwnerRule(owner_type, confidence, re.compile("|".join(zh.split() + english)))
@@ -304,7 +305,10 @@ _IDC_BRANDS = _rule(
     # The United States: colocation, managed hosting, VPS, CDN and website-hosting platforms.
     r"cyxtera;evoque;tierpoint;sungard availability;navisite;datapipe;incero;nocix;datashack;"
     r"imperva;edgenext;keycdn;kinsta;pagely;squarespace;wix\.com;automattic;backblaze;"
-    r"centersquare;lunavi;nexcess;newfold digital;greengeeks;ramnode;virmach;turnkey internet",
+    r"centersquare;lunavi;nexcess;newfold digital;greengeeks;ramnode;virmach;turnkey internet;"
+    # ...and under other scripts and spellings; European colocation operators.
+    r"фирстбайт;ру-центр;ru-center;카페24;active 24;e-shelter;maincubes;nabiax;elea digital;"
+    r"web4africa;switch,? (?:ltd|inc)\.?$",
 )
 # Whole-name acronyms of data-centre operators, alone or as a handle ("GDS", "GDS-CN").
 _IDC_ACRONYMS = _whole_name("idc", 0.85, "gds|llnw")
@@ -324,7 +328,11 @@ _EDU_BRANDS = _rule(
     r"garr;belnet;funet;uninett;sunet;heanet;pionier;cesnet;arnes;carnet;grnet;redclara;rnp;"
     r"reuna;apan;tein[0-9]*;ernet;myren;thaisarn;pern;aconet;ulakbim;iucc;sanren;cudi;reannz;"
     r"fccn;runnet;kenet;merit-as-[0-9]+;merit network;mcnc;oarnet;kinber;singaren;tafe;"
-    r"psnc;poznan supercomputing;ku leuven;unsw;niif;litnet;restena;ulaknet",
+    r"psnc;poznan supercomputing;ku leuven;unsw;niif;litnet;restena;ulaknet;"
+    # State, provincial and national research networks of the Internet2, CANARIE and GÉANT
+    # member lists not above.
+    r"morenet;bcnet;nysernet;wiscnet;kanren;njedge;cybera;risq;koren;jgn;"
+    r"amres;roedunet;marnet;eenet;renam;grena;azrena;krena;tarena;bren;sanet;ankabut",
 )
 # Acronyms too short or too common to match inside a name count only as the whole name or a
 # handle ("MIT", "NYU", "IIT Bombay", "KEK"), and so do the netnames of Chinese universities,
@@ -332,7 +340,7 @@ _EDU_BRANDS = _rule(
 _EDU_ACRONYMS = OwnerRule("education", 0.85, re.compile(
     r"^(?:(?:mit|nyu|nus|ntu|kek|cea|iit|ethz?|kth|ucl|lse|cnr|ias|nii|[a-z]+edu|tsinghua|ustc|"
     r"hust|fudan|nankai|tongji|buaa|bupt|uestc|scut|nudt|stanford|harvard|yale|princeton|"
-    r"cornell|cmu|ucb|ucsd|ucsf|umich|upenn|uchicago|utexas|gatech|surf|tenet)"
+    r"cornell|cmu|ucb|ucsd|ucsf|umich|upenn|uchicago|utexas|gatech|surf|tenet|uran|uninet)"
     r"(?:[- ](?:net|cn|edu|as|ap|bombay|delhi|madras|kanpur|kharagpur|zurich|campus|lab|z[uü]rich|"
     r"gateways?|b\.v\.))?"
     r"|[a-z]{1,3}u-(?:net|cn|edu|as|ap|campus))$"))
@@ -588,8 +596,16 @@ RULES: tuple[OwnerRule, ...] = (
           # Embassies and consulates; Taiwan's five branches of government (行政院...); 党工委.
           "使馆 领事馆 行政院 立法院 司法院 考试院 监察院 工委 中央银行 日本银行 "
           # Japanese city and town halls (市役所, 役場) and the Cabinet (内閣); Korean central banks.
-          "役所 役场 役場 内閣 内阁 한국은행 중앙은행",
+          "役所 役场 役場 内閣 内阁 한국은행 중앙은행 "
+          # Arabic and Persian: ministry, authority, municipality (بلدية, أمانة, شهرداری),
+          # governorate, government, police, court, judiciary, central bank; Japanese and Chinese
+          # police forces named as such (神奈川県警察), Thai departments and provincial
+          # administrations, and the central bank of Thailand.
+          "وزارة وزارت هيئة بلدية أمانة شهرداری استانداری فرمانداری محافظة إمارة حكومة دولت "
+          "شرطة پلیس محكمة دادگستری دیوان البنك\\sالمركزي بانک\\sمرکزی 警察$ ^กรม "
+          "องค์การบริหารส่วน ธนาคารแห่งประเทศไทย",
           r"ministry;bureau;government;police;court;procuratorate;commission;committee;"
+          r"seguro social;seguridad social;social security;previd[eê]ncia social;"
           r"people'?s congress;people'?s bank of china;embassy;consulate;parliament;senate;"
           r"municipal corporation;united nations;city corporation;greater [a-z]+ corporation;"
           r"city hall;metropolitan city;town of;geological survey;met office;wetterdienst;"
@@ -627,7 +643,9 @@ RULES: tuple[OwnerRule, ...] = (
           "医院 卫生院 卫生服务中心 卫生服务站 (?<!环境)卫生中心 疾病预防控制 疾控 妇幼保健 保健院 急救中心 (?<!应)急救指挥 体检$ "
           "血液中心 中心血站 卫生健康 门诊部 (?<!环境)卫生[所室] 病院 병원 健康服务中心 健康服务站 "
           "(?<!污染)防治(?:中心|院|所|站) 诊所 急救站 体检中心 眼科中心 医学中心 医疗中心 "
-          "疗养院 护理院 医务室 医务所 防疫站 临床中心 (?:癌症|肿瘤|心血管病|儿童医学|康复|透析)中心",
+          "疗养院 护理院 医务室 医务所 防疫站 临床中心 (?:癌症|肿瘤|心血管病|儿童医学|康复|透析)中心 "
+          # Emergency rescue (120) centres; Arabic and Persian hospitals, clinics, medical cities.
+          "紧急救援中心 مستشفى مستوصف عيادة بیمارستان درمانگاه الطبية",
           r"[a-z]*hospital(?:s|et)?;clinic;medical cent(?:er|re);cdc;disease control;"
           r"health cent(?:er|re);"
           r"blood (?:cent(?:er|re)|bank|station);(?:ophthalmic|eye) cent(?:er|re);"
@@ -675,7 +693,10 @@ RULES: tuple[OwnerRule, ...] = (
           "大学(?![东西南北中]?[路街巷]) 学院 学校 中学 小学 幼儿园 职业技术 职业教育 教育中心 教育网 教育和科研 中国科技网 "
           "研究生院 大學 學院 學校 中學 小學 대학 학교 과학기술원 教师发展 教师培训 โรงเรียน "
           # Short forms of school names: 人大附中, 北京四中, 苏州实小, 丁蜀镇中心校, 如皋卫校.
-          "附中 附小 实小 中心校 卫校 技校 职高 职中 中专 高中 托儿所 (?<![统唯])[一二三四五六七八九十]中(?:$|[ (])",
+          "附中 附小 实小 中心校 卫校 技校 职高 职中 中专 高中 托儿所 (?<![统唯])[一二三四五六七八九十]中(?:$|[ (]) "
+          # Arabic and Persian universities, colleges, schools and research institutes, Korean
+          # education bodies, Japanese research organisations (研究機構).
+          "جامعة كلية مدرسة دانشگاه دانشکده مدرسه پژوهشگاه آموزش 교육 研究[机機][构構]",
           r"coll[eè]ge;schools?;academy;cernet2?;cstnet;institute of technology;kindergarten;"
           r"(?:education|research|science and technology) network;polytechnic;polytechnique;"
           # University in any Latin-script language and inside compounds (Rijksuniversiteit,
@@ -696,7 +717,8 @@ RULES: tuple[OwnerRule, ...] = (
           r"uniwersytet;[a-z]*h[oö]gskola[n]?;hogeschool;"
           r"[a-z]*hochschule;"
           # National research and education networks, the CERNET of other countries.
-          r"internet2;g[eé]ant;surfnet;renater;aarnet;canarie;rediris;forschungsnetz[a-z]*"),
+          r"internet2;g[eé]ant;surfnet;renater;aarnet;canarie;rediris;forschungsnetz[a-z]*;"
+          r"naukowa i akademicka;akademick[aá] s[ií][tť]"),
     _EDU_BRANDS,
     _EDU_ACRONYMS,
     # 智算/算力 (中心) are the AI-era name of data centres; colo... and host... words in English
@@ -709,7 +731,8 @@ RULES: tuple[OwnerRule, ...] = (
           # A brand that is a name and 云 alone (亿速云, 蓝队云), and the Japanese and Korean words
           # of servers, clouds, hosting and data centres (no Latin word boundary: GMOクラウド).
           "^[^ ]{2,4}云$ サーバ クラウド ホスティング データセンター 클라우드 호스팅 서버 데이터센터",
-          r"idc;[a-z]*cloud[a-z]*;[a-z]*hosting;[a-z]*data ?cent(?:er|re)s?[a-z]*;"
+          r"idc;[a-z]*cloud[a-z]*;[a-z]*hosting;[a-z]*data ?cent(?:er|re)s?[a-z]*;ec2;"
+          r"[a-z]+colocation;"
           r"colo(?![rmngs])[a-z]*;supercomput[a-z]*;host;dedi(?!cation)[a-z]*;"
           r"host(?!el|ess|ile|age)[a-z]+;(?!localhost)[a-z]+(?<!g)hosts?;cdn;vps;bgp;"
           # Server words (InterServer, ServerMania) and Japanese, Korean and Russian words of
@@ -730,7 +753,8 @@ RULES: tuple[OwnerRule, ...] = (
     # An access-type marker makes an ISP's name a home line: "江苏省南京市 电信ADSL".
     _rule("residential", 0.9,
           "家庭宽带 家庭用户 住宅宽带 居民宽带 个人宽带 个人用户 adsl ftth fttx 拨号 动态ip "
-          "地址池 pppoe 家宽 家庭网络 民用宽带 家居用户 光\\s?ユーザー 光世代",
+          "地址池 pppoe 家宽 家庭网络 民用宽带 家居用户 光\\s?ユーザー 光世代 "
+          "(?<!企业)(?<!商务)(?<!政企)宽[频带]用户",
           r"residential;home broadband;household;adsl;[vxa]?dsl;ftt[hxbp];dial-?up;pppoe;"
           r"dynamic (?:ip|pool|address)(?:es)?;(?:ip|address|customer) pool;cable ?modem;"
           r"[gex]?pon (?:users|subscribers|customers);gpon;epon;bras;home (?:internet|users?);"
@@ -766,12 +790,17 @@ RULES: tuple[OwnerRule, ...] = (
           "服务部 事业部 项目部 矿务局 (?:中铁|中建|中交|中冶|中水|水电|铁建|电建)[一二三四五六七八九十]+局 "
           "控股 实业 商贸 期货 信托 加油站 大药房 "
           # Japanese and Korean company forms (株式会社, 有限会社, 合同会社, 주식회사, (주)).
-          "株式会社 有限会社 合同会社 주식회사 \\(주\\) 은행 증권 [가-힣]+공사$",
+          "株式会社 有限会社 合同会社 주식회사 \\(주\\) 은행 증권 [가-힣]+공사$ "
+          "شركة شرکت بنك بانک ธนาคาร",
           r"co\.;ltd;inc;corp;corporation;company;llc;gmbh;plc;bank;group;limited(?! broadcast);"
           # Banks by their other names: credit unions, building societies, savings and
           # co-operative banks (Sparkasse, Volksbank, Kantonalbank, spořitelna), …bank as one word.
           r"credit union;building society;bancorp[a-z]*;[a-zäöü]*sparkasse;[a-zäöü]*volksbank;"
-          r"[a-zäöü]*kantonalbank;spo[rř]iteln[a-z]*;banca;[a-z]{3,}bank;"
+          r"[a-zäöü]*kantonalbank;spo[rř]iteln[a-z]*;banca;[a-z]{3,}bank;[a-zäöü]*sparkassen;"
+          # Turkish banks, banque and crédit, caixa, 'group' in other languages, Norway's AS.
+          r"bankas[ıi];banque;cr[eé]dit (?:mutuel|agricole|lyonnais|coop[eé]ratif);"
+          r"caixa (?:econ[oô]mica|geral);groupe;grupo;gruppo;gruppe;"
+          r"(?!(?:reserved|private|unallocated|example|documentation) )[a-z]+ as$;"
           r"holdings?;"
           r"ag;s\.?a\.?;b\.v\.;n\.v\.;se;securities;enterprises?;incorporated;a/s;asa;oyj?;ab;"
           r"s\.?p\.?a\.?;s\.?r\.?l\.?;sarl;pty;pte;k\.?k\.?;kg;"
@@ -826,7 +855,7 @@ RULES: tuple[OwnerRule, ...] = (
           r"comune di;kaupunki;landeshauptstadt;municipalit[a-z]*;cabinet office;congreso;"
           r"office of;state office;state service;agentura;agen[tț]ia;autoritatea;c[uụ]c;"
           r"dewan bandaraya;suruhanjaya;jabatan;majlis;kurumu;province of;freistaat;land berlin;"
-          r"ajuntament;eidgenossenschaft;statens;кабінет міністрів;^b[oộ] ;"
+          r"ajuntament;eidgenossenschaft;statens;кабінет міністрів;^b[oộ](?= );"
           # The military, headquarters, authorities and councils, home office; city, regional
           # and state governments and agencies of other languages (Amt and …amt but not gesamt,
           # AöR, Landkreis, Senat, ayuntamiento, junta de, generalitat, mairie, région,
@@ -855,7 +884,15 @@ RULES: tuple[OwnerRule, ...] = (
           r"[a-záéíóöőúüű]*hivatal[a-z]*;valili[gğ]i;ba[sş]kanl[ıi][gğ][ıi];emniyet;meclis[a-z]*;"
           r"kabupaten;provinsi;dinas;jabatan;kerajaan;majlis;[uủ][yỷ] ban;ch[ií]nh ph[uủ];"
           r"прокуратур[а-я]*;суд(?:а|у|ом|е|ы)?;полици[а-я]*;комитет[а-я]*;департамент[а-я]*;"
-          r"муниципальн[а-я]*;เทศบาล;ตำรวจ;สำนักงาน"),
+          r"муниципальн[а-я]*;เทศบาล;ตำรวจ;สำนักงาน;"
+          # Vietnamese departments and police, Filipino cities and provinces, Spanish and
+          # Galician provincial and town governments, German police, Austrian and German states,
+          # Swiss cantons, Kazakh akimats, Persian state organisations.
+          r"^s[ởo](?= );c[ôo]ng an;(?:lungsod|lalawigan|bayan) ng;gobernaci[oó]n;concello;"
+          r"[a-zäöü]*polizei[a-z]*;canton (?:de|du|of);"
+          r"land (?:ober|nieder)?(?:österreich|steiermark|kärnten|salzburg|tirol|vorarlberg|"
+          r"burgenland|brandenburg|hessen|sachsen|niedersachsen|bayern|thüringen|berlin);"
+          r"[а-яәіңғүұқөһ]*әкімдіг[а-яәіңғүұқөһ]*;سازمان"),
     # A bare ISP or utility name ("江苏省苏州市 联通", "国家电网", "China Unicom ... Network").
     # Then industry words of a company's name ("南京新百实业", "平安保险", "徐工机械", "Lumen
     # Technologies", "Taiwan Mobile", "Virgin Media").
@@ -864,7 +901,7 @@ RULES: tuple[OwnerRule, ...] = (
           "地铁 机场 医药 医疗(?!保险|保障) 地产 置业 物业 食品 制药 能源 化工 建工 三建 电子 通讯 通信 软件 "
           "传媒 航空 航运 港务 工业(?!园) 制作所 轮胎 (?:矿|钼|铝|铜|锌|纸|酒|乳|药|糖|盐|茶)业 "
           # Korean industry words (전자 electronics, 자동차 cars, 반도체 chips, 중공업...).
-          "전자$ 자동차 반도체 통신 건설 중공업 화학 제약 보험",
+          "전자$ 자동차 반도체 통신 건설 중공업 화학 제약 보험 텔레콤 통운 소프트 [가-힣]+코리아$",
           r"chinanet;[a-z]*t[eé]l[eé](?:com|kom)[a-zü]*;telkom[a-z]*;[a-z]*unicom;china ?mobile;"
           r"tietong;"
           r"cmnet;"
@@ -877,7 +914,7 @@ RULES: tuple[OwnerRule, ...] = (
           # Telephone, telecom and insurance words of other languages (Teléfonos, ittisalat,
           # Versicherung, телеком).
           r"tel[eé]fonos;telecomunica[cç][a-zõã]*;[ei]t+is+alat;[a-zäöü]*versicherung[a-z]*;"
-          r"[а-я]*телеком[а-я]*;petr[oó]leos?;vi[eễ]n th[oô]ng"),
+          r"[а-я]*телеком[а-я]*;petr[oó]leos?;vi[eễ]n th[oô]ng;m[oó]vil;properties;parcel"),
     # Dental chains, 妇幼 and the short form of a numbered hospital (浙大一院, 苏大附一院), and
     # "health" / "healthcare" alone once the company, government and industry words had their turn.
     _rule("hospital", 0.7, "口腔 齿科 牙科 妇幼 [一二三四五六七八九]院$ [a-z]*health$",
