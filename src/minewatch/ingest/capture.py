@@ -33,6 +33,7 @@ from minewatch.ingest.frames import BATCH, ClassicFrames, Frames, PcapngFrames
 from minewatch.ingest.packets import PacketIngest, Sink
 
 EXPIRE_EVERY = 1 << 16  # packets between sweeps for idle flow records
+TLS_COLUMNS = schema.column_names("tls_hellos")
 
 
 def read_capture(f: BinaryIO, input_id: str, exporter: str,
@@ -110,20 +111,21 @@ class CaptureIngest:
             self._now = float(ts[-1])
 
     def _hellos(self, buf: np.ndarray, rows: np.ndarray, hellos: np.ndarray) -> None:
-        """TLS server names read by the compiled path, as the Python decoder writes them."""
-        text = self._addresses.text
-        for row, off, n in zip(hellos["row"].tolist(), hellos["off"].tolist(),
-                               hellos["len"].tolist()):
-            r = rows[row]
-            ver = int(r["ver"])
-            sni = buf[off:off + n].tobytes().decode("ascii").lower().rstrip(".")
-            if sni:
-                self.dpi.tls_rows.append({
-                    "ts": float(r["ts"]), "input_id": self.input_id, "sni": sni,
-                    "client_ip": text(ver, int(r["src_hi"]), int(r["src_lo"])),
-                    "client_port": int(r["sport"]),
-                    "server_ip": text(ver, int(r["dst_hi"]), int(r["dst_lo"])),
-                    "server_port": int(r["dport"])})
+        """TLS server names read by the compiled path, as the Python decoder writes them, one
+        Arrow block per batch (a capture of web traffic has thousands)."""
+        if not len(hellos):
+            return
+        names = [buf[off:off + n].tobytes().decode("ascii").lower().rstrip(".")
+                 for off, n in zip(hellos["off"].tolist(), hellos["len"].tolist())]
+        keep = np.array([bool(name) for name in names])
+        r = rows[hellos["row"][keep]]
+        self.dpi.tls_rows.add_table(pa.table({
+            "ts": r["ts"], "input_id": [self.input_id] * len(r),
+            "sni": [name for name in names if name],
+            "client_ip": ip_texts(r["ver"], r["src_hi"], r["src_lo"]),
+            "client_port": r["sport"].astype(np.int64),
+            "server_ip": ip_texts(r["ver"], r["dst_hi"], r["dst_lo"]),
+            "server_port": r["dport"].astype(np.int64)}).select(TLS_COLUMNS))
 
     def _dispatch(self, buf: np.ndarray, rows: np.ndarray, r: ct.Routes) -> None:
         """The routed packets through the Python decoders, in capture order."""

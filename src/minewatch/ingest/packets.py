@@ -59,6 +59,14 @@ class Rows:
         for row in rows:
             self.append(row)
 
+    def add_table(self, part: pa.Table) -> None:
+        """Rows already in Arrow form (the table's columns), after those appended before."""
+        self._compact()
+        self._parts.append(part.cast(schema.arrow_schema(self._table)))
+        if self._sink is not None and sum(t.num_rows for t in self._parts) >= self._every:
+            self._sink(self._table, pa.concat_tables(self._parts))
+            self._parts = []
+
     def __len__(self) -> int:
         return len(self._rows) + sum(t.num_rows for t in self._parts)
 
