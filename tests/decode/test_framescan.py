@@ -14,13 +14,13 @@ from hypothesis import strategies as st
 
 from minewatch.decode import framescan as fs
 from minewatch.decode.packet import (TUNNELS, decode_frame, encapsulate, encode_ip, encode_tcp,
-                                     encode_udp)
+                                     encode_udp, nflog_frame)
 from minewatch.decode.pcap import PcapReader, PcapWriter, pcap_layout
 from minewatch.errors import DecodeError
 from minewatch.ingest.capture import AddressText
 
 PCAPS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "pcaps"
-LINKTYPES = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 147]
+LINKTYPES = [0, 1, 12, 14, 101, 108, 113, 228, 229, 239, 276, 147]
 
 
 def parse(frames: list[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray]:
@@ -132,6 +132,16 @@ def test_tunnels_agree_whole_cut_and_nested(tunnel):
         assert_agrees(1, frame)
         for cut in range(len(frame)):  # cut anywhere: both fall back to the same outer packet
             assert_agrees(1, frame[:cut])
+
+
+def test_nflog_whole_cut_and_in_either_byte_order():
+    tcp4 = encode_tcp("10.0.0.1", "10.0.0.2", 40000, 3333, 5, 6, 0x18, b'{"id":1}\n')[14:]
+    udp6 = encode_udp("2001:db8::1", "2001:db8::2", 1, 53, b"q")[14:]
+    for ip, family in ((tcp4, 2), (udp6, 10), (tcp4, 7)):
+        for big in (False, True):
+            frame = nflog_frame(ip, family, big)
+            for cut in range(len(frame) + 1):
+                assert_agrees(239, frame[:cut])
 
 
 def test_null_and_loop_families():

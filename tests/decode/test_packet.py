@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from minewatch.decode.packet import (
     ACK, FIN, PSH, RST, SYN, URG, Segment, decode_frame, encode_ip, encode_segment, encode_tcp,
-    encode_udp,
+    encode_udp, nflog_frame,
 )
 from minewatch.decode.pcap import PcapReader
 from minewatch.errors import DecodeError
@@ -376,3 +376,34 @@ def test_a_tunnel_whose_inside_does_not_decode_leaves_the_outer_packet():
     vxlan = encode_udp("192.0.2.1", "192.0.2.2", 5000, 4789, b"\x08\0\0\0\0\0\x2a\0" + b"\xff" * 6)
     seg = decode_frame(1, vxlan, 1.0)
     assert (seg.src, seg.dport, seg.proto) == ("192.0.2.1", 4789, 17)
+
+
+def test_nflog_records_in_either_byte_order():
+    """An NFLOG record by hand (libpcap's LINKTYPE_NFLOG: nflog_hdr_t, then TLVs in the
+    capturing host's order; NFULA_PACKET_HDR 1, NFULA_IFINDEX_INDEV 4, NFULA_PREFIX 10,
+    NFULA_PAYLOAD 9): the segment is the logged packet's."""
+    ip4 = encode_tcp("10.0.0.1", "10.0.0.2", 40000, 3333, 7, 8, 0x18, b'{"id":1}\n')[14:]
+    ip6 = encode_udp("2001:db8::1", "2001:db8::2", 5353, 53, b"q")[14:]
+    for big in (False, True):
+        frame = nflog_frame(ip4, 2, big)
+        head = frame[:8]  # family 2, version 0, resource 1, then the first TLV: 8 bytes, type 1
+        assert head == (b"\x02\x00\x00\x01" + (b"\x00\x08\x00\x01" if big else b"\x08\x00\x01\x00"))
+        seg = decode_frame(239, frame, 1.0)
+        assert (seg.src, seg.dst, seg.sport, seg.dport, seg.payload) == (
+            "10.0.0.1", "10.0.0.2", 40000, 3333, b'{"id":1}\n')
+        seg = decode_frame(239, nflog_frame(ip6, 10, big), 1.0)
+        assert (seg.src, seg.dport, seg.payload) == ("2001:db8::1", 53, b"q")
+
+
+def test_nflog_without_a_packet_cut_or_damaged():
+    ip4 = encode_tcp("10.0.0.1", "10.0.0.2", 1, 2, 3, 4, 0x18, b"hello")[14:]
+    frame = nflog_frame(ip4)
+    metadata_only = frame[:frame.index(ip4) - 4]
+    assert decode_frame(239, metadata_only, 1.0) is None
+    cut = decode_frame(239, frame[:frame.index(ip4) + len(ip4) - 2], 1.0)  # a snaplen cut it
+    assert cut.payload == b"hel" and cut.ip_len == len(ip4)
+    assert decode_frame(239, nflog_frame(ip4, family=7), 1.0) is None  # not IP (bridge)
+    with pytest.raises(DecodeError):
+        decode_frame(239, frame[:4] + b"\x02\x00\x01\x00" + frame[8:], 1.0)  # length 2 < 4
+    with pytest.raises(DecodeError):
+        decode_frame(239, b"\x02\x00", 1.0)

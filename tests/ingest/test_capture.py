@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minewatch.decode.packet import TUNNELS, encapsulate, encode_tcp
+from minewatch.decode.packet import TUNNELS, encapsulate, encode_tcp, nflog_frame
 from minewatch.decode.pcap import PcapngWriter, PcapReader, PcapWriter
 from minewatch.ingest import capture, frames
 from minewatch.ingest.capture import read_capture
@@ -54,9 +54,11 @@ def stratum_session(rng, t0: float) -> list:
     return tcp_session(Conn("10.0.0.5", 40001, "192.0.2.80", 3333), msgs, rng, True, close_at=None)
 
 
-def simulated_capture(pcapng: bool = False, tunnel: str | None = None) -> bytes:
+def simulated_capture(pcapng: bool = False, tunnel: str | None = None,
+                      nflog: bool = False) -> bytes:
     """Pool talk, web pages, HTTPS, SSH, P2P, JSON-RPC and a browser miner, time-ordered;
-    every frame inside a `tunnel` (packet.TUNNELS) if one is named."""
+    every frame inside a `tunnel` (packet.TUNNELS) if one is named, or logged by NFLOG
+    (linktype 239) instead of framed as Ethernet."""
     rng = np.random.default_rng(7)
     pkts = stratum_session(rng, 100.0)
     for k in range(40):
@@ -70,11 +72,14 @@ def simulated_capture(pcapng: bool = False, tunnel: str | None = None) -> bytes:
     pkts += bg.browser_miner_visit("10.0.0.12", "198.51.100.9", "miner.example.net", 200.0, rng)
     pkts.sort(key=lambda p: p.ts)
     out = io.BytesIO()
-    writer = PcapngWriter(out) if pcapng else PcapWriter(out)
+    linktype = 239 if nflog else 1
+    writer = PcapngWriter(out) if pcapng else PcapWriter(out, linktype=linktype)
     if pcapng:
-        writer.add_interface()
+        writer.add_interface(linktype)
     for p in pkts:
         frame = encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags, p.payload)
+        if nflog:
+            frame = nflog_frame(frame[14:])
         writer.write(p.ts, encapsulate(frame, tunnel) if tunnel else frame)
     return out.getvalue()
 
@@ -136,6 +141,17 @@ def test_traffic_inside_a_tunnel_reads_as_without_it(sim_pcap, tunnel):
     assert_same(reference(inside), bare)
     (session,) = bare["payload_sessions"].to_pylist()
     assert session["wallet"] == "bc1qw" and session["client_ip"] == "10.0.0.5"
+
+
+@pytest.mark.parametrize("pcapng", [False, True])
+def test_a_firewall_nflog_capture_reads_as_the_ethernet_one(sim_pcap, pcapng):
+    """`tcpdump -i nflog` on a Linux firewall: the same tables on both paths as the bare
+    capture, except that NFLOG frames carry no Ethernet header, so the flows' byte counts
+    (IP bytes) are the same and only the frames are shorter."""
+    logged = simulated_capture(pcapng, nflog=True)
+    bare = compiled(sim_pcap)
+    assert_same(compiled(logged), bare)
+    assert_same(reference(logged), bare)
 
 
 def test_a_cut_capture_is_read_up_to_the_cut(sim_pcap):

@@ -341,7 +341,34 @@ def _link(b, base, n, linktype):
         if family == 10 or family == 23 or family == 24 or family == 28 or family == 30:
             return 0x86DD, 4
         return 0, 0
+    if linktype == 239:
+        return _nflog(b, base, n)
     return -1, 0  # unsupported link type
+
+
+@njit(cache=True, nogil=True)
+def _nflog(b, base, n):
+    """packet._nflog: the payload TLV's value, its family from the NFLOG header."""
+    if n < 4:
+        return -1, 0
+    family, pos = b[base], 4
+    while pos + 4 <= n:
+        p = base + pos
+        if b[p + 3] != 0:  # a type of 256 or more read little-endian: big-endian
+            length, tlv_type = u16(b, p), u16(b, p + 2)
+        else:
+            length = np.int64(b[p]) | (np.int64(b[p + 1]) << 8)
+            tlv_type = np.int64(b[p + 2])
+        if tlv_type == 9:
+            if family == 2:
+                return 0x0800, pos + 4
+            if family == 10 or family == 23 or family == 24 or family == 28 or family == 30:
+                return 0x86DD, pos + 4
+            return 0, 0
+        if length < 4 or pos + length > n:
+            return -1, 0
+        pos += (length + 3) & ~3
+    return 0, 0
 
 
 @njit(cache=True, nogil=True)

@@ -1,7 +1,7 @@
 """Link-layer frames to TCP/UDP segments, and the encoders the simulator uses.
 
 `decode_frame` peels the link layer (Ethernet with VLAN tags, PPPoE and MPLS labels, Linux
-SLL/SLL2, raw IP, BSD null/loopback), then IPv4 or IPv6 (extension headers skipped), then TCP or
+SLL/SLL2, raw IP, BSD null/loopback, Linux NFLOG), then IPv4 or IPv6 (extension headers skipped), then TCP or
 UDP. Checksums are not verified: captures taken on the sending host carry unfinished checksums
 (NIC offload).
 
@@ -47,6 +47,7 @@ UDP: Fields = (("sport", "H"), ("dport", "H"), ("length", "H"), ("checksum", "H"
 
 _ETH_LEN, _SLL_LEN, _SLL2_LEN, _V4_LEN, _V6_LEN, _TCP_LEN, _UDP_LEN = 14, 16, 20, 20, 40, 20, 8
 _U16, _U32_LE, _U32_BE = struct.Struct("!H"), struct.Struct("<I"), struct.Struct("!I")
+_NFLOG_LE, _NFLOG_BE = struct.Struct("<HH"), struct.Struct(">HH")  # TLV length, type
 _V4, _V6 = field_struct(IPV4, "!"), field_struct(IPV6, "!")
 _TCP, _UDP = field_struct(TCP, "!"), field_struct(UDP, "!")
 
@@ -287,15 +288,39 @@ def _loop(data: bytes) -> tuple[int, int] | None:
     return _family(data, _U32_BE.unpack_from(data)[0])
 
 
-def _family(data: bytes, family: int) -> tuple[int, int] | None:
+NFLOG_PAYLOAD = 9  # NFULA_PAYLOAD: the logged packet from its network header
+
+
+def _nflog(data: bytes) -> tuple[int, int] | None:
+    """Linux NFLOG (`tcpdump -i nflog`, a firewall's log target): a 4-byte header (address
+    family, version, resource id), then TLVs whose length (the 4-byte TLV header included) and
+    type are in the capturing host's byte order, each padded to 4 bytes; the packet is the
+    payload TLV's value. Types are small, so a type read as 256 or more means big-endian. A
+    snaplen may cut the payload TLV short: the packet is then cut as with any frame."""
+    if len(data) < 4:
+        raise DecodeError("NFLOG header cut short")
+    pos = 4
+    while pos + 4 <= len(data):
+        length, tlv_type = _NFLOG_LE.unpack_from(data, pos)
+        if tlv_type > 0xFF:
+            length, tlv_type = _NFLOG_BE.unpack_from(data, pos)
+        if tlv_type == NFLOG_PAYLOAD:
+            return _family(data, data[0], pos + 4)
+        if length < 4 or pos + length > len(data):
+            raise DecodeError(f"NFLOG attribute {tlv_type} of length {length} out of range")
+        pos += (length + 3) & ~3
+    return None  # no packet logged, only metadata
+
+
+def _family(data: bytes, family: int, offset: int = 4) -> tuple[int, int] | None:
     if family == 2:
-        return ETH_IPV4, 4
-    return (ETH_IPV6, 4) if family in _AF_INET6 else None
+        return ETH_IPV4, offset
+    return (ETH_IPV6, offset) if family in _AF_INET6 else None
 
 
 _LINKS = {
     0: _null, 1: _ethernet, 12: _raw, 14: _raw, 101: _raw, 108: _loop, 113: _sll, 228: _raw,
-    229: _raw, 276: _sll2,
+    229: _raw, 239: _nflog, 276: _sll2,
 }
 
 
@@ -535,3 +560,20 @@ def encapsulate(frame: bytes, kind: str, outer: tuple[str, str] = ("192.0.2.1", 
         body = inner_ip if kind == "mpls" else b"\0\0\0\0" + frame  # control word + Ethernet
         return frame[:12] + struct.pack("!H", 0x8847) + stack + body
     raise ValueError(f"unknown tunnel {kind!r}")
+
+
+def nflog_frame(ip_packet: bytes, family: int = 2, big_endian: bool = False,
+                prefix: bytes = b"minewatch") -> bytes:
+    """An NFLOG record as the kernel logs it (linktype 239): the header, a packet-header
+    attribute (hardware protocol, hook), a log prefix, an input interface, then the packet,
+    each attribute padded to 4 bytes, lengths and types in the given byte order."""
+    order = ">" if big_endian else "<"
+
+    def tlv(kind: int, value: bytes) -> bytes:
+        head = struct.pack(order + "HH", 4 + len(value), kind)
+        return head + value + b"\0" * (-len(value) % 4)
+
+    proto = ETH_IPV4 if family == 2 else ETH_IPV6
+    return (bytes([family, 0]) + struct.pack("!H", 1) + tlv(1, struct.pack("!HBB", proto, 1, 0))
+            + tlv(10, prefix + b"\0") + tlv(4, struct.pack("!I", 2))
+            + tlv(NFLOG_PAYLOAD, ip_packet))

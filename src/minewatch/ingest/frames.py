@@ -44,8 +44,8 @@ class Frames(ABC):
 
     format = ""
 
-    def __init__(self, f: BinaryIO, advance: Callable[[int], None], chunk: int = READ):
-        self._f, self.chunk = f, chunk
+    def __init__(self, f: BinaryIO, advance: Callable[[int], None], chunk: int | None = None):
+        self._f, self.chunk = f, chunk or READ  # (READ read now: tests change it)
         self.rows = np.zeros(BATCH, fs.PACKET)
         self.advance, self.packets = advance, 0
         self.truncated, self.skipped, self.error = False, 0, None
@@ -78,7 +78,7 @@ class ClassicFrames(Frames):
     format = "pcap"
 
     def __init__(self, f: BinaryIO, head: bytes, advance: Callable[[int], None],
-                 chunk: int = READ):
+                 chunk: int | None = None):
         super().__init__(f, advance, chunk)
         header = head + f.read(24 - len(head))
         if len(header) < 24:
@@ -113,7 +113,7 @@ class PcapngFrames(Frames):
     format = "pcapng"
 
     def __init__(self, f: BinaryIO, head: bytes, advance: Callable[[int], None],
-                 chunk: int = READ):
+                 chunk: int | None = None):
         super().__init__(_Prefixed(head, f), advance, chunk)
         self._section: pcap._Section | None = None
         self._state = np.zeros(3)  # big-endian, last timestamp, blocks skipped (framescan's)
