@@ -23,6 +23,12 @@ XMR_GENERAL_FUND = ("44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7S
     ("qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a", "BCH", "cashaddr"),
     ("0x512ee0989a7ec0382365f824f9b620de312fd212", "ETH", "0x"),  # dwarfpool capture
     (XMR_GENERAL_FUND, "XMR", "Monero standard"),
+    # Kaspa's developer fund (a script-hash address), whose 40-bit cashaddr checksum holds.
+    ("kaspa:precqv0krj3r6uyyfa36ga7s0u9jct0v4wg8ctsfde2gkrsgwgw8jgxfzfc98", "KAS", "kaspa:"),
+    # Ergo P2PK addresses published on its explorer, each with a valid Blake2b-256 checksum.
+    ("9fRAWhdxEsTcdb8PhGNrZfwqa65zfkuYHAMmkQLcic1gdLSV5vA", "ERG", "Ergo P2PK"),
+    ("9hEQHEMyY1K1vs79vJXFtNjr2dbQbtWXF99oVWGJ5c4xbcLdBsw", "ERG", "Ergo P2PK"),
+    ("GJjz2Du9BoJQ3CPcoyVTHUJZSj62i1693U", "BTG", "P2PKH"),  # Bitcoin Gold, version 38
 ])
 def test_known_addresses(address, coin, fmt):
     found, evidence = coins.identify_address(address)
@@ -292,3 +298,12 @@ def test_monero_encode_decode_round_trip(prefix, keys, payment_id):
     assert len(address) == (106 if len(body) == 72 else 95)
     assert coins.xmr_address_decode(address) == (prefix, body)
     assert coins.identify_address(address)[0] == coins.XMR_PREFIXES[prefix][0]
+
+
+@pytest.mark.parametrize("address", [
+    "kaspa:precqv0krj3r6uyyfa36ga7s0u9jct0v4wg8ctsfde2gkrsgwgw8jgxfzfc99",  # checksum broken
+    "bitcoincash:precqv0krj3r6uyyfa36ga7s0u9jct0v4wg8ctsfde2gkrsgwgw8jgxfzfc98",  # other prefix
+    "9fRAWhdxEsTcdb8PhGNrZfwqa65zfkuYHAMmkQLcic1gdLSV5vB",  # Blake2b checksum broken
+])
+def test_kaspa_and_ergo_checksums_are_checked(address):
+    assert coins.identify_address(address) == ((), "")

@@ -485,3 +485,44 @@ def test_http_100_continue_does_not_shift_the_pairing_and_etc_host_means_etchash
     summary = s.summary()
     assert summary["shares_accepted"] == 1 and summary["dialect"] == "ethproxy-http"
     assert (summary["algorithm"], summary["coin"]) == ("etchash", "ETC")
+
+
+KASPA = "kaspa:precqv0krj3r6uyyfa36ga7s0u9jct0v4wg8ctsfde2gkrsgwgw8jgxfzfc98"
+ERGO = "9fRAWhdxEsTcdb8PhGNrZfwqa65zfkuYHAMmkQLcic1gdLSV5vA"
+
+
+def test_kaspa_over_ethereumstratum_is_kaspa_not_ethereum():
+    """BzMiner on a Kaspa pool subscribes as EthereumStratum/1.0.0 and its jobs are Kaspa's
+    (a header of four u64 and a timestamp): the wallet names the coin and algorithm."""
+    s = run([(UP, call(1, "mining.subscribe", ["BzMiner/v17.0.0", "EthereumStratum/1.0.0"])),
+             (DOWN, ok(1, [True, "EthereumStratum/1.0.0"])),
+             (UP, call(2, "mining.authorize", [KASPA + ".rig1", "x"])),
+             (DOWN, ok(2)),
+             (DOWN, call(None, "mining.set_difficulty", [4.0])),
+             (DOWN, call(None, "mining.notify", ["6d5", [1234567890123, 9876543210, 1111, 2222],
+                                                 1690000000000])),
+             (UP, call(3, "mining.submit", [KASPA + ".rig1", "6d5", "0x1234567890abcdef"])),
+             (DOWN, ok(3))])
+    summary = s.summary()
+    assert (summary["dialect"], summary["coin"], summary["algorithm"], summary["wallet"]) == (
+        "ethereumstratum-1.0", "KAS", "kheavyhash", KASPA)
+
+
+def test_ergo_jobs_shaped_like_ethereum_are_still_ergo():
+    s = run([(UP, call(1, "mining.subscribe", ["lolMiner/1.76", "EthereumStratum/1.0.0"])),
+             (DOWN, ok(1, [["mining.notify", "ae6812eb", "EthereumStratum/1.0.0"], "a2eea0"])),
+             (UP, call(2, "mining.authorize", [ERGO + ".rig", "x"])),
+             (DOWN, ok(2)),
+             (DOWN, call(None, "mining.notify", ["bf04", hx("ab", prefix=""),
+                                                 hx("fc", prefix=""), True]))])
+    assert (s.summary()["coin"], s.summary()["algorithm"]) == ("ERG", "autolykos2")
+
+
+def test_nicehash_paid_in_bitcoin_stays_ethash():
+    """NiceHash's daggerhashimoto logins are Bitcoin addresses: the payout coin, not the work."""
+    btc = "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy"
+    s = run([(UP, call(1, "mining.subscribe", ["NBMiner/39.5", "EthereumStratum/1.0.0"])),
+             (DOWN, ok(1, [["mining.notify", "ae6812eb", "EthereumStratum/1.0.0"], "a2eea0"])),
+             (UP, call(2, "mining.authorize", [btc + ".rig", "x"])),
+             (DOWN, ok(2))])
+    assert s.summary()["algorithm"] == "ethash"

@@ -1,10 +1,12 @@
 """Which coin a pool login is for, from the format of the wallet address in it.
 
 Checksums are verified for every format: base58check (double SHA-256) for BTC, BCH, LTC, DOGE,
-RVN, DASH and Zcash transparent addresses, bech32/bech32m (BIP 173/350) for bc1, ltc1 and zs1,
-cashaddr for BCH, and Keccak-256 (pycryptodome; the original Keccak padding, not SHA3-256) for
-Monero's block base58 and Ethereum's EIP-55 mixed case. An address whose checksum fails names
-no coin. `make_address` writes valid addresses of the same formats for the simulator.
+RVN, DASH, BTG and Zcash transparent addresses, bech32/bech32m (BIP 173/350) for bc1, ltc1 and
+zs1, cashaddr for BCH and Kaspa ("kaspa:", the same checksum with its own prefix), base58 with a
+Blake2b-256 checksum for Ergo, and Keccak-256 (pycryptodome; the original Keccak padding, not
+SHA3-256) for Monero's block base58 and Ethereum's EIP-55 mixed case. An address whose checksum
+fails names no coin. `make_address` writes valid addresses of the same formats for the
+simulator (not Kaspa's, Ergo's or BTG's).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ B58_VERSIONS: dict[bytes, tuple[tuple[str, ...], str]] = {
     b"\x7a": (("RVN",), "P2SH base58check"),
     b"\x4c": (("DASH",), "P2PKH base58check"),
     b"\x10": (("DASH",), "P2SH base58check"),
+    b"\x26": (("BTG",), "P2PKH base58check"),
+    b"\x17": (("BTG",), "P2SH base58check"),
     b"\x1c\xb8": (("ZEC",), "t1 base58check"),
     b"\x1c\xbd": (("ZEC",), "t3 base58check"),
     b"\x6f": ((), "testnet P2PKH base58check"),
@@ -63,10 +67,16 @@ ALGORITHM_COINS = {
     "cn/r": ("cryptonight", "XMR"), "kawpow": ("kawpow", "RVN"), "ethash": ("ethash", "ETH"),
     "etchash": ("etchash", "ETC"), "argon2/chukwa": ("argon2", "TRTL"),
     "astrobwt": ("astrobwt", "DERO"), "ghostrider": ("ghostrider", "RTM"),
+    "kheavyhash": ("kheavyhash", "KAS"), "autolykos2": ("autolykos2", "ERG"),
+    "autolykos": ("autolykos2", "ERG"),
 }
 COIN_ALGORITHMS = {"BTC": "sha256d", "BCH": "sha256d", "LTC": "scrypt", "DOGE": "scrypt",
                    "DASH": "x11", "ZEC": "equihash", "RVN": "kawpow", "ETH": "ethash",
-                   "ETC": "etchash", "XMR": "randomx"}
+                   "ETC": "etchash", "XMR": "randomx", "BTG": "equihash",
+                   "KAS": "kheavyhash", "ERG": "autolykos2"}
+# Coins whose own pools speak EthereumStratum/1.0.0 (Kaspa, Ergo): their wallet names the
+# algorithm, where the dialect alone would say ethash.
+OWN_ETHEREUMSTRATUM = ("KAS", "ERG")
 
 
 def algorithm_family(name: str) -> tuple[str, str | None]:
@@ -80,7 +90,8 @@ def algorithm_family(name: str) -> tuple[str, str | None]:
     return key, None
 
 
-FAMILY_COINS = {"ethash": "ETH", "etchash": "ETC", "kawpow": "RVN"}  # one main coin each
+FAMILY_COINS = {"ethash": "ETH", "etchash": "ETC", "kawpow": "RVN", "kheavyhash": "KAS",
+                "autolykos2": "ERG"}  # one main coin each
 
 
 def pick_algorithm(names, wallet_coins: tuple[str, ...]) -> str:
@@ -230,6 +241,42 @@ def cashaddr_encode(version: int, hash160: bytes, prefix: str = "bitcoincash") -
     return prefix + ":" + "".join(BECH32[d] for d in data + check)
 
 
+KASPA_VERSIONS = {0: 32, 1: 33, 8: 32}  # schnorr key, ECDSA key, script hash -> payload bytes
+
+
+def _identify_kaspa(text: str) -> tuple[tuple[str, ...], str] | None:
+    """A Kaspa address: "kaspa:" and cashaddr's 5-bit encoding and checksum of a version byte
+    and a key or script hash (kaspad's util/bech32, which follows cashaddr)."""
+    prefix, _, body = text.lower().rpartition(":")
+    if prefix != "kaspa" or len(body) < 9 or any(c not in _BECH32_INDEX for c in body):
+        return None
+    values = [_BECH32_INDEX[c] for c in body]
+    if _cashaddr_polymod(_cashaddr_prefix(prefix) + values) != 0:
+        return None
+    payload = convertbits(values[:-8], 5, 8, False)
+    if not payload or KASPA_VERSIONS.get(payload[0]) != len(payload) - 1:
+        return None
+    return ("KAS",), "kaspa: address (cashaddr checksum)"
+
+
+ERGO_TYPES = {1: "P2PK", 2: "P2SH", 3: "P2S"}  # mainnet address types (testnet adds 16)
+
+
+def _identify_ergo(text: str) -> tuple[tuple[str, ...], str] | None:
+    """An Ergo address: base58 of a network-and-type byte, the content and the first four
+    bytes of Blake2b-256 over both (ergo's ErgoAddressEncoder); a P2PK content is a 33-byte
+    key. Testnet addresses check but name no coin."""
+    raw = b58decode(text)
+    if raw is None or len(raw) < 6:
+        return None
+    if hashlib.blake2b(raw[:-4], digest_size=32).digest()[:4] != raw[-4:]:
+        return None
+    kind = ERGO_TYPES.get(raw[0] & 0x0F)
+    if kind is None or (kind == "P2PK" and len(raw) != 38):
+        return None
+    return (("ERG",) if raw[0] < 0x10 else ()), f"Ergo {kind} (Blake2b-256 checksum)"
+
+
 def xmr_decode(text: str) -> bytes | None:
     """Monero's block base58 (8 bytes per 11 chars) to bytes; None when malformed."""
     out = b""
@@ -367,7 +414,8 @@ def identify_address(text: str) -> tuple[tuple[str, ...], str]:
         return _identify_eth(text) or ((), "")
     if cashaddr_ok(text):
         return ("BCH",), "cashaddr"
-    for identify in (_identify_bech32, _identify_xmr, _identify_b58):
+    for identify in (_identify_bech32, _identify_kaspa, _identify_xmr, _identify_b58,
+                     _identify_ergo):
         found = identify(text)
         if found:
             return found

@@ -32,7 +32,8 @@ from minewatch.decode.http import HttpFramer, HttpMessage, is_http_start
 from minewatch.decode.tls import looks_like_tls
 from minewatch.decode.jsonrpc import LineFramer, RpcMessage, id_text, parse_message
 from minewatch.detect.bounded import MAX_TRACKED, add_fact, remember
-from minewatch.detect.coins import identify_address, pick_algorithm, pick_coin, split_login
+from minewatch.detect.coins import (OWN_ETHEREUMSTRATUM, identify_address, pick_algorithm,
+                                    pick_coin, split_login)
 from minewatch.errors import DecodeError
 from minewatch.estimate.hashrate import (hps_from_cryptonote_target, hps_from_difficulty,
                                          hps_from_target256, share_multiplier)
@@ -408,9 +409,13 @@ class StratumSession:
 
     def algorithm(self) -> str:
         """Algorithm family, by trust: caller's hint, job/submit algo fields, the Ethereum
-        dialects' (etchash on an etc pool), job shape, the miner's algo list, wallet coin."""
-        names = (self.algorithm_hint, self._algo["job"], self._eth_algorithm(),
-                 self._algo["shape"], self._algo["login"])
+        dialects' (etchash on an etc pool), job shape, the miner's algo list, wallet coin. A
+        wallet of a coin whose pools speak EthereumStratum themselves (Kaspa, Ergo) outranks
+        the dialect's and an ethash job shape: their sessions look like Ethereum's."""
+        own = bool(self._coins) and self._coins[0] in OWN_ETHEREUMSTRATUM  # a Kaspa wallet...
+        shape = "" if own and self._algo["shape"] == "ethash" else self._algo["shape"]
+        names = (self.algorithm_hint, self._algo["job"], "" if own else self._eth_algorithm(),
+                 shape, self._algo["login"])
         return pick_algorithm(names, self._coins)
 
     def _eth_algorithm(self) -> str:
