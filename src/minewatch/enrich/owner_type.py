@@ -583,7 +583,8 @@ RULES: tuple[OwnerRule, ...] = (
           r"киберкафе;інтернет-?кафе;cyber ?game;ร้านอินเทอร์เน็ต;kafe siber;کافی ?نت;"
           r"cabinas? de internet;комп'ютерний клуб;kawiarenka internetowa;"
           r"internetov[aá] kav[aá]rna;"
-          r"internet ?k[aá]v[eé]z[oó];klub komputerowy;coffee ?net;مقهى ?انترنت;อินเทอร์เน็ตคาเฟ่"),
+          r"internet ?k[aá]v[eé]z[oó];klub komputerowy;coffee ?net;مقهى ?انترنت;อินเทอร์เน็ตคาเฟ่;"
+          r"ինտերնետ սրճարան;אינטרנט קפה;সাইবার ক্যাফে;انٹرنیٹ کیفے"),
     _rule("government", 0.95,
           "人民政府 教育局 教育厅 教育委员会 卫生健康委 卫健委 卫生健康局 卫生局 卫生监督 公安局 "
           "公安厅 公安分局 公安部 派出所 法院 检察院 税务局 税务总局 街道办事处 委员会 党委 纪委 "
@@ -603,11 +604,21 @@ RULES: tuple[OwnerRule, ...] = (
           # administrations, and the central bank of Thailand.
           "وزارة وزارت هيئة بلدية أمانة شهرداری استانداری فرمانداری محافظة إمارة حكومة دولت "
           "شرطة پلیس محكمة دادگستری دیوان البنك\\sالمركزي بانک\\sمرکزی 警察$ ^กรม "
+          # Arabic 'central' bodies and banks (المركزي), Banque du Liban, the State Bank of
+          # Pakistan and the Board of Revenue in Urdu; Hebrew municipality, police, ministry;
+          # Greek municipality, authority, police, ministry, region; Armenian ministry and
+          # city hall; Georgian national bank, ministry, city hall; Hindi commission, ministry
+          # and informatics; Bengali city corporation, revenue, council.
+          "المركزي مصرف\\sلبنان اسٹیٹ\\sبینک بورڈ\\sآف\\sریونیو עיריית משטרת משרד\\sה "
+          "δήμος δήμου αρχή αστυνομία υπουργείο περιφέρεια "
+          "նախարարություն քաղաքապետարան ეროვნული\\sბანკი სამინისტრო მერია "
+          "आयोग मंत्रालय सूचना\\sविज्ञान সিটি\\sকর্পোরেশন রাজস্ব কাউন্সিল "
           "องค์การบริหารส่วน ธนาคารแห่งประเทศไทย",
           r"ministry;bureau;government;police;court;procuratorate;commission;committee;"
           r"seguro social;seguridad social;social security;previd[eê]ncia social;"
           r"people'?s congress;people'?s bank of china;embassy;consulate;parliament;senate;"
           r"municipal corporation;united nations;city corporation;greater [a-z]+ corporation;"
+          r"(?:metropolitan|municipal|district) (?:assembly|corporation);"
           r"city hall;metropolitan city;town of;geological survey;met office;wetterdienst;"
           r"m[eé]t[eé]o[a-z-]*;service public (?:de|f[eé]d[eé]ral);mahanagara palike;"
           r"reserve bank;state bank of pakistan;bangladesh bank;merkez bankas[ıi];"
@@ -635,6 +646,17 @@ RULES: tuple[OwnerRule, ...] = (
           r"norges bank;de nederlandsche bank;monetary authority;banco central;banque centrale;"
           r"[a-z]*nationalbank;narodowy bank polski;n[aá]rodn[ií] banka;nemzeti bank;"
           r"bank indonesia;bank negara malaysia;bangko sentral;"
+          # ...and by their other names: "National Bank of" where that is the central bank
+          # (of Greece, Kuwait, Canada or Egypt it is a company), Narodna banka, Centralna
+          # banka, Markaziy bank, Banka Qendrore, Banque d'Algérie/du Liban, Bank Al-Maghrib,
+          # Rastra Bank, the Bank of Mauritius, Da Afghanistan Bank, monetary authorities.
+          r"national bank of (?:the republic of )?(?:ethiopia|rwanda|belarus|ukraine|georgia|"
+          r"serbia|moldova|kazakhstan|the kyrgyz republic|tajikistan|cambodia|belgium|romania|"
+          r"angola|north macedonia|poland|slovakia|austria|denmark|switzerland);"
+          r"narodna banka;народна банка;национальн[а-я]* банк[а-я]*;національн[а-яі]* банк[а-яі]*;"
+          r"centralna banka;централна банка;markaziy bank[a-z]*;banka qendrore;"
+          r"banque d'alg[eé]rie;banque du liban;bank al-maghrib;rastra bank;bank of mauritius;"
+          r"da afghanistan bank;monetari;"
           # Supreme and constitutional courts, the armed forces.
           r"cour (?:de cassation|des comptes|d'appel|supr[eê]me|constitutionnelle);"
           r"(?:armed|defen[cs]e|canadian|self-defen[cs]e) forces?"),
@@ -645,7 +667,10 @@ RULES: tuple[OwnerRule, ...] = (
           "(?<!污染)防治(?:中心|院|所|站) 诊所 急救站 体检中心 眼科中心 医学中心 医疗中心 "
           "疗养院 护理院 医务室 医务所 防疫站 临床中心 (?:癌症|肿瘤|心血管病|儿童医学|康复|透析)中心 "
           # Emergency rescue (120) centres; Arabic and Persian hospitals, clinics, medical cities.
-          "紧急救援中心 مستشفى مستوصف عيادة بیمارستان درمانگاه الطبية",
+          "紧急救援中心 مستشفى مستوصف عيادة بیمارستان درمانگاه الطبية الطبي "
+          "νοσοκομείο ιατρικό\\sκέντρο בית\\sחולים המרכז\\sהרפואי הרפואי "
+          "अस्पताल आयुर्विज्ञान\\sसंस्थान হাসপাতাল հիվանդանոց բժշկական\\sկենտրոն "
+          "საავადმყოფო კლინიკა",
           r"[a-z]*hospital(?:s|et)?;clinic;medical cent(?:er|re);cdc;disease control;"
           r"health cent(?:er|re);"
           r"blood (?:cent(?:er|re)|bank|station);(?:ophthalmic|eye) cent(?:er|re);"
@@ -680,6 +705,8 @@ RULES: tuple[OwnerRule, ...] = (
           # More hospital and clinic words: CHU de, sanatorio, centro de salud, azienda sanitaria,
           # przychodnia, kórház, puskesmas, RSUD, vårdcentral, terveyskeskus, クリニック, 보건소.
           r"chr?u (?:de|du|d');sanatori[oa];centro de salud;(?:posto|unidade) de sa[uú]de;"
+          r"^chu(?= );medical complex;pusat perubatan;klinika;bolni[sš]?nic[a-z]*;болниц[а-я]*;"
+          r"клиничк[а-я]* центар;медичн[а-яі]* центр[а-яі]*;"
           r"azienda (?:sanitaria|unit[aà] sanitaria);przychodni[a-z]*;k[oó]rh[aá]z[a-z]*;"
           r"puskesmas;rsu[dp];v[aå]rdcentral[a-z]*;terveyskeskus[a-z]*;santa casa;クリニック;"
           r"诊疗所;보건소;медицинск[а-я]* центр[а-я]*;диспансер[а-я]*;роддом;клиник[а-я]*;"
@@ -696,7 +723,8 @@ RULES: tuple[OwnerRule, ...] = (
           "附中 附小 实小 中心校 卫校 技校 职高 职中 中专 高中 托儿所 (?<![统唯])[一二三四五六七八九十]中(?:$|[ (]) "
           # Arabic and Persian universities, colleges, schools and research institutes, Korean
           # education bodies, Japanese research organisations (研究機構).
-          "جامعة كلية مدرسة دانشگاه دانشکده مدرسه پژوهشگاه آموزش 교육 研究[机機][构構]",
+          "جامعة كلية مدرسة دانشگاه دانشکده مدرسه پژوهشگاه آموزش 교육 研究[机機][构構] "
+          "אוניברסיטת האוניברסיטה מכללת বিশ্ববিদ্যালয় विश्वविद्यालय համալսարան უნივერსიტეტი",
           r"coll[eè]ge;schools?;academy;cernet2?;cstnet;institute of technology;kindergarten;"
           r"(?:education|research|science and technology) network;polytechnic;polytechnique;"
           # University in any Latin-script language and inside compounds (Rijksuniversiteit,
@@ -718,7 +746,9 @@ RULES: tuple[OwnerRule, ...] = (
           r"[a-z]*hochschule;"
           # National research and education networks, the CERNET of other countries.
           r"internet2;g[eé]ant;surfnet;renater;aarnet;canarie;rediris;forschungsnetz[a-z]*;"
-          r"naukowa i akademicka;akademick[aá] s[ií][tť]"),
+          r"naukowa i akademicka;akademick[aá] s[ií][tť];"
+          r"универзитет[а-я]*;факултет[а-я]*;fakultet[a-z]*;академск[а-я]* мреж[а-я]*;"
+          r"(?:sma|smp|smk|sd) negeri"),
     _EDU_BRANDS,
     _EDU_ACRONYMS,
     # 智算/算力 (中心) are the AI-era name of data centres; colo... and host... words in English
@@ -732,6 +762,7 @@ RULES: tuple[OwnerRule, ...] = (
           # of servers, clouds, hosting and data centres (no Latin word boundary: GMOクラウド).
           "^[^ ]{2,4}云$ サーバ クラウド ホスティング データセンター 클라우드 호스팅 서버 데이터센터",
           r"idc;[a-z]*cloud[a-z]*;[a-z]*hosting;[a-z]*data ?cent(?:er|re)s?[a-z]*;ec2;"
+          r"aws [a-z]{2}(?:-gov)?-[a-z]+-[0-9];"
           r"[a-z]+colocation;"
           r"colo(?![rmngs])[a-z]*;supercomput[a-z]*;host;dedi(?!cation)[a-z]*;"
           r"host(?!el|ess|ile|age)[a-z]+;(?!localhost)[a-z]+(?<!g)hosts?;cdn;vps;bgp;"
@@ -778,7 +809,8 @@ RULES: tuple[OwnerRule, ...] = (
           r"docsis;dhcp;cgnat;ipoe;dynami(?:c|que|sch)$;fios;u-?verse;xfinity;"
           r"(?:pool|pul) dynami[a-z]*;[a-z]*broadband-as;hogar;grand public;"
           r"particuli[eè]re?s?;(?:kabel|privat|dsl|glasfaser)kunden;abonn[eé]s;абонент[а-я]*;"
-          r"шпд;динамическ[а-я]* пул[а-я]*;家庭用;家庭向け;フレッツ;가정용;가입자;초고속인터넷"),
+          r"шпд;динамическ[а-я]* пул[а-я]*;家庭用;家庭向け;フレッツ;가정용;가입자;초고속인터넷;"
+          r"домашн[а-яі]* інтернет[а-яі]*;динамічн[а-яі]* пул[а-яі]*"),
     _ENTERPRISE_BRANDS,
     _ENTERPRISE_ACRONYMS,
     # A sole trader's or a company's shop, sales, service or project department (…经营部,
@@ -791,7 +823,7 @@ RULES: tuple[OwnerRule, ...] = (
           "控股 实业 商贸 期货 信托 加油站 大药房 "
           # Japanese and Korean company forms (株式会社, 有限会社, 合同会社, 주식회사, (주)).
           "株式会社 有限会社 合同会社 주식회사 \\(주\\) 은행 증권 [가-힣]+공사$ "
-          "شركة شرکت بنك بانک ธนาคาร",
+          "شركة شرکت بنك بانک ธนาคาร τράπεζα בנק בע\"מ ბანკი բանկ",
           r"co\.;ltd;inc;corp;corporation;company;llc;gmbh;plc;bank;group;limited(?! broadcast);"
           # Banks by their other names: credit unions, building societies, savings and
           # co-operative banks (Sparkasse, Volksbank, Kantonalbank, spořitelna), …bank as one word.
@@ -799,6 +831,7 @@ RULES: tuple[OwnerRule, ...] = (
           r"[a-zäöü]*kantonalbank;spo[rř]iteln[a-z]*;banca;[a-z]{3,}bank;[a-zäöü]*sparkassen;"
           # Turkish banks, banque and crédit, caixa, 'group' in other languages, Norway's AS.
           r"bankas[ıi];banque;cr[eé]dit (?:mutuel|agricole|lyonnais|coop[eé]ratif);"
+          r"d\.d\.?;banka;[а-яі]{3,}банк;сооо;ат;пат;прат;"
           r"caixa (?:econ[oô]mica|geral);groupe;grupo;gruppo;gruppe;"
           r"(?!(?:reserved|private|unallocated|example|documentation) )[a-z]+ as$;"
           r"holdings?;"
@@ -867,7 +900,7 @@ RULES: tuple[OwnerRule, ...] = (
           r"c[aâá]mara;ayuntamiento;junta de;generalitat;diputaci[oó]n;"
           r"mairie;r[eé]gion;pr[eé]fecture;d[eé]partement;conseil;regione;provincia;presidenza;"
           r"consiglio;urz[aą]d;[a-z]+ capitale$;it-dienstleistungszentrum;"
-          r"interminist[eé]riel[a-z]*;impuestos;tributari[ao]s?;receita federal;"
+          r"interminist[eé]riel[a-z]*;impuestos;tribut[aá]ri[ao]s?;receita federal;"
           r"адм[иі]н[иі]страц[иі][яиї];мэри[яи];уряд[а-яі]*;верховн[а-яі]* рад[а-яі]*;"
           r"міськ[а-яі]* рад[а-яі]*;miasto;m[eě]sto;"
           # ...and municipality, police, army and agency words of those and other languages.
@@ -890,6 +923,10 @@ RULES: tuple[OwnerRule, ...] = (
           # Swiss cantons, Kazakh akimats, Persian state organisations.
           r"^s[ởo](?= );c[ôo]ng an;(?:lungsod|lalawigan|bayan) ng;gobernaci[oó]n;concello;"
           r"[a-zäöü]*polizei[a-z]*;canton (?:de|du|of);"
+          r"vlada;влада;^(?:glavni )?grad(?= );^град(?= );ministarstv[oa];министарств[оа];"
+          r"uprava;управа;канцеларија;vije[cć]e ministara;komuna e;serviciul;"
+          r"i\u0307?cra hakimiyy[əe]ti;lembaga;autoridade;autoriti;ag[eê]ncia;"
+          r"departamento de;hacienda;"
           r"land (?:ober|nieder)?(?:österreich|steiermark|kärnten|salzburg|tirol|vorarlberg|"
           r"burgenland|brandenburg|hessen|sachsen|niedersachsen|bayern|thüringen|berlin);"
           r"[а-яәіңғүұқөһ]*әкімдіг[а-яәіңғүұқөһ]*;سازمان"),
@@ -914,7 +951,8 @@ RULES: tuple[OwnerRule, ...] = (
           # Telephone, telecom and insurance words of other languages (Teléfonos, ittisalat,
           # Versicherung, телеком).
           r"tel[eé]fonos;telecomunica[cç][a-zõã]*;[ei]t+is+alat;[a-zäöü]*versicherung[a-z]*;"
-          r"[а-я]*телеком[а-я]*;petr[oó]leos?;vi[eễ]n th[oô]ng;m[oó]vil;properties;parcel"),
+          r"[а-я]*телеком[а-я]*;petr[oó]leos?;vi[eễ]n th[oô]ng;m[oó]vil;properties;parcel;"
+          r"[a-zà-ÿ]+t[eé]l[eé]kom;תקשורת;^air(?= );[a-z]{3,}air$"),
     # Dental chains, 妇幼 and the short form of a numbered hospital (浙大一院, 苏大附一院), and
     # "health" / "healthcare" alone once the company, government and industry words had their turn.
     _rule("hospital", 0.7, "口腔 齿科 牙科 妇幼 [一二三四五六七八九]院$ [a-z]*health$",
