@@ -1,9 +1,9 @@
 """Link-layer frames to TCP/UDP segments, and the encoders the simulator uses.
 
 `decode_frame` peels the link layer (Ethernet with VLAN tags, PPPoE and MPLS labels, Linux
-SLL/SLL2, raw IP, BSD null/loopback, Linux NFLOG), then IPv4 or IPv6 (extension headers skipped), then TCP or
-UDP. Checksums are not verified: captures taken on the sending host carry unfinished checksums
-(NIC offload).
+SLL/SLL2, raw IP, BSD null/loopback, Linux NFLOG), then IPv4 or IPv6 (extension headers
+skipped), then TCP or UDP. Checksums are not verified: captures taken on the sending host carry
+unfinished checksums (NIC offload).
 
 Traffic mirrored from an operator's network often arrives inside a tunnel: GRE (plain, or
 carrying ERSPAN type I/II/III mirror sessions or Ethernet), VXLAN (UDP 4789), GTP-U (UDP 2152,
