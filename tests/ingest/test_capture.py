@@ -197,3 +197,36 @@ def test_real_captures_equal_reference():
     for path in found:
         data = path.read_bytes()
         assert_same(reference(data), compiled(data))
+
+
+# What each real pool capture holds (tests/detect/test_stratum_golden.py checks the whole
+# captures by hand): the (dialect, coin) pairs of its sessions and the logins seen in it.
+REAL_POOL_CAPTURES = {
+    "btc-stratum-bitminter.pcap": ({("stratum-v1", ""), ("getwork-http", ""),
+                                    ("getblocktemplate-http", "")}, {"broatcast", "Bigsky"}),
+    "ethproxy-dwarfpool.pcapng": ({("ethproxy", "ETH")},
+                                  {"0x512ee0989a7ec0382365f824f9b620de312fd212"}),
+    "ltc-stratum-pool-side-mini.pcapng": ({("stratum-v1", "")},
+                                          {"mn4jUMneEBjZuDPEdFuj6BmFPmehmrT2Zc"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REAL_POOL_CAPTURES))
+def test_real_pool_captures_begun_at_any_packet_still_show_their_miner(name):
+    """A capture that starts anywhere in the first two thirds of a real pool conversation
+    (after the subscribe, the login, the first job...) still finds the miner, with a dialect
+    and coin of the whole capture's and no login that is not in it."""
+    path = PCAPS / name
+    if not path.is_file():
+        pytest.skip("../shared/data/pcaps not present")
+    kinds, logins = REAL_POOL_CAPTURES[name]
+    packets = list(PcapReader(io.BytesIO(path.read_bytes())))
+    for cut in range(len(packets) * 2 // 3):
+        out = io.BytesIO()
+        writer = PcapWriter(out, linktype=packets[0].linktype)
+        for p in packets[cut:]:
+            writer.write(p.ts, p.data, p.wirelen)
+        sessions = compiled(out.getvalue())["payload_sessions"].to_pylist()
+        assert sessions, f"no miner once the first {cut} packets are cut"
+        assert {(s["dialect"], s["coin"]) for s in sessions} <= kinds, cut
+        assert {s["wallet"] for s in sessions} - {None} <= logins, cut
