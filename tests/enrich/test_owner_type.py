@@ -65,6 +65,7 @@ HOLDOUT12 = DATA / "org_names_holdout12.tsv"
 HOLDOUT13 = DATA / "org_names_holdout13.tsv"
 HOLDOUT14 = DATA / "org_names_holdout14.tsv"
 HOLDOUT15 = DATA / "org_names_holdout15.tsv"
+HOLDOUT16 = DATA / "org_names_holdout16.tsv"
 ALL_BEFORE_7 = (LABELLED, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6)
 
 
@@ -266,7 +267,11 @@ def test_unknown_and_empty_names():
 
 
 def test_english_words_need_word_boundaries():
-    assert classify("Cisco Systems") == ("unknown", 0.0)  # 'co' inside a word is no company
+    # 'co' inside a word is no company form (Cisco is a company by its 'Systems', a weaker word)
+    assert classify("Cisco Systems") == ("enterprise", 0.65)
+    assert classify("Frisco Bay") == ("unknown", 0.0)
+    assert classify("Disco Bar Monaco")[0] == "unknown"
+    assert classify("Acme Co") == ("enterprise", 0.85)  # ...but a trailing "Co" is one
     assert classify("南京IDC机房")[0] == "idc"
 
 
@@ -525,3 +530,27 @@ def test_accuracy_on_fifteenth_holdout_names():
     Ethiopia", Narodna banka, Markaziy bank). Fixed by cause to 0.948; what is left is brands
     with no type word (Eskom, Sasol, Gorenje, ParsPack)."""
     assert _accuracy(labelled_names(HOLDOUT15), "fifteenth hold-out owner-type") >= 0.94
+
+
+def test_sixteenth_holdout_list_is_a_new_real_sample():
+    """Real strings, not written ones: a random sample of the AS names and 纯真 owner fields the
+    product itself reads (public_owner), so its types come in their real proportions."""
+    rows = labelled_names(HOLDOUT16)
+    assert len(rows) >= 800 and {t for _, t in rows} <= set(OWNER_TYPES)
+    assert len({normalise_name(n) for n, _ in rows}) == len(rows), "duplicate names"
+    earlier = (*ALL_BEFORE_7, HOLDOUT7, HOLDOUT8, HOLDOUT9, HOLDOUT10, HOLDOUT11, HOLDOUT12,
+               HOLDOUT13, HOLDOUT14, HOLDOUT15)
+    seen = {normalise_name(n) for path in earlier for n, _ in labelled_names(path)}
+    assert not [n for n, _ in rows if normalise_name(n) in seen], "names must be new"
+
+
+def test_accuracy_on_sixteenth_holdout_names():
+    """Blind (rules of 3eb7804): 0.879 (711/809; government 16/20, education 46/50, hospital
+    6/6, enterprise 316/376, idc 9/20, residential 2/3, internet café 302/320, unknown 14/14);
+    AS names 0.826 (338/409), 纯真 owner fields 0.932 (373/400). The closest figure to a real
+    sweep's: most AS names are small companies, and the misses were company forms as AS names
+    write them (BV and Co without dots, E.U., UAB, CJSC, TOV, "- ME", UG, hf, GbR, Lda, P/S,
+    a "Private entrepreneur" or "IE" person, "trading as"), and most 纯真 misses internet
+    cafés as it writes them (网苑 with an address after it, 网友俱乐部, 网络广场, 东方网点).
+    Fixed by cause to 0.974; brands with no type word remain (Sonangol, KKR, DriveTime)."""
+    assert _accuracy(labelled_names(HOLDOUT16), "sixteenth hold-out owner-type") >= 0.96

@@ -250,7 +250,7 @@ _IDC_BRANDS = _rule(
     "idc", 0.9,
     "阿里云 腾讯云 华为云 天翼云 移动云 联通云 沃云 京东云 金山云 百度智能云 亚马逊云 微软云 谷歌云 "
     "火山引擎 优刻得 青云 七牛 又拍云 网宿 蓝汛 帝联 白山云 世纪互联 万国数据 秦淮数据 光环新网 "
-    "数据港 首都在线 优帆 奥飞数据 润泽科技 中金数据 景安网络 西部数码 西维数码 中国万网 有孚网络 互联港湾 "
+    "数据港 首都在线 优帆 奥飞数据 润泽科技 中金数据 景安 上海数讯 西部数码 西维数码 中国万网 有孚网络 互联港湾 "
     "睿江 新网数码 三五互联 35互联 高升控股 德利迅达 铜牛信息 甲骨文云 浪潮云 紫光云 新浪云 百度云 "
     "天地祥云 曙光云 网易数帆 是方电讯 さくらインターネット 美橙 群英网络 中资源 恒创科技 新意网 天下数据 时代互联",
     r"ucloud;qingcloud;aliyun;azure;amazon (?:web|data) services;amazon-(?:0\d|aes);"
@@ -308,7 +308,7 @@ _IDC_BRANDS = _rule(
     r"centersquare;lunavi;nexcess;newfold digital;greengeeks;ramnode;virmach;turnkey internet;"
     # ...and under other scripts and spellings; European colocation operators.
     r"фирстбайт;ру-центр;ru-center;카페24;active 24;e-shelter;maincubes;nabiax;elea digital;"
-    r"web4africa;switch,? (?:ltd|inc)\.?$",
+    r"web4africa;switch,? (?:ltd|inc)\.?$;unitedlayer;dartpoints;redswitches;edgenap",
 )
 # Whole-name acronyms of data-centre operators, alone or as a handle ("GDS", "GDS-CN").
 _IDC_ACRONYMS = _whole_name("idc", 0.85, "gds|llnw")
@@ -568,7 +568,8 @@ RULES: tuple[OwnerRule, ...] = (
           "pc\\s?방 피시방 ネットカフェ 漫画喫茶 マンガ喫茶 "
           # Older and regional café names (网络休闲会所/中心/吧, 网络俱乐部, 网络会馆, 网城, 网苑,
           # 网路咖啡, 电子竞技馆).
-          "网络休闲 网络俱乐部 网络会馆 电子竞技馆 网城(?:$|[ (]) 网苑$ 网[路络]咖啡",
+          "网络休闲 网络俱乐部 网络会馆 电子竞技馆 网城(?:$|[ (]) 网苑 网[路络]咖啡 "
+          "网友俱乐部 网络广场 网络(?:文化)?会所 东方网点",
           r"internet ?caf[eé];cyber ?caf[eé];net ?bar;e-?sports? (?:hotel|arena);pc ?bang;"
           r"lan (?:gaming )?cent(?:er|re);gaming cent(?:er|re);(?:e-?sports?|gaming) caf[eé];"
           r"wang ?(?:ka|ba);(?:pc|net) ?caf[eé];lan party;internet ?bar;"
@@ -619,6 +620,7 @@ RULES: tuple[OwnerRule, ...] = (
           r"people'?s congress;people'?s bank of china;embassy;consulate;parliament;senate;"
           r"municipal corporation;united nations;city corporation;greater [a-z]+ corporation;"
           r"(?:metropolitan|municipal|district) (?:assembly|corporation);"
+          r"corporation of the (?:city|town|county|district|municipality|township) of;"
           r"city hall;metropolitan city;town of;geological survey;met office;wetterdienst;"
           r"m[eé]t[eé]o[a-z-]*;service public (?:de|f[eé]d[eé]ral);mahanagara palike;"
           r"reserve bank;state bank of pakistan;bangladesh bank;merkez bankas[ıi];"
@@ -736,7 +738,7 @@ RULES: tuple[OwnerRule, ...] = (
           r"vidyapeeth[a-z]*;vidyalaya[a-z]*;akademii;akademsk[a-z]*;acad[eé]mic[ao];"
           r"πολυτεχνε[ιί]ο;πανεπιστ[ηή]μιο;vi[eệ]n h[aà]n l[aâ]m;vinaren;thairen;kazrena;"
           r"national knowledge network;"
-          r"politechni[ck][a-z]*;[đd][aạ]i h[oọ]c;มหาวิทยาลัย;[eé]coles?;lyc[eé]es?;"
+          r"politechni[ck][a-z]*;politeknik;[đd][aạ]i h[oọ]c;มหาวิทยาลัย;[eé]coles?;lyc[eé]es?;"
           r"escuelas?;escolas?;liceo;ensino;enseñanza;enseignement;col[eé]gio;faculdades?;facultad;"
           r"facult[eé];scuola;[a-zäöü]*schule[n]?;[a-zäöü-]*gymnasium;[a-zåäöšč]*[sš]kol[ae]n?;"
           r"[a-zæøå]*skole[n]?;[a-zäö]*koulu[a-z]*;szko[lł]a;[a-z]*iskola;okulu;lisesi;sekolah;"
@@ -765,7 +767,8 @@ RULES: tuple[OwnerRule, ...] = (
           r"aws [a-z]{2}(?:-gov)?-[a-z]+-[0-9];"
           r"[a-z]+colocation;"
           r"colo(?![rmngs])[a-z]*;supercomput[a-z]*;host;dedi(?!cation)[a-z]*;"
-          r"host(?!el|ess|ile|age)[a-z]+;(?!localhost)[a-z]+(?<!g)hosts?;cdn;vps;bgp;"
+          r"host(?!el|ess|ile|age)[a-z0-9]+;(?!localhost)[a-z]+(?<!g)hosts?;cdn;vps;bgp;"
+          r"dc services?;"
           # Server words (InterServer, ServerMania) and Japanese, Korean and Russian words of
           # servers, clouds, hosting and data centres (サーバー, 클라우드, облако, ЦОД).
           r"(?![a-z]*observer)[a-z]*server[a-z]*;"
@@ -784,6 +787,7 @@ RULES: tuple[OwnerRule, ...] = (
     # An access-type marker makes an ISP's name a home line: "江苏省南京市 电信ADSL".
     _rule("residential", 0.9,
           "家庭宽带 家庭用户 住宅宽带 居民宽带 个人宽带 个人用户 adsl ftth fttx 拨号 动态ip "
+          "家属院 家属区 家属楼 "
           "地址池 pppoe 家宽 家庭网络 民用宽带 家居用户 光\\s?ユーザー 光世代 "
           "(?<!企业)(?<!商务)(?<!政企)宽[频带]用户",
           r"residential;home broadband;household;adsl;[vxa]?dsl;ftt[hxbp];dial-?up;pppoe;"
@@ -822,7 +826,7 @@ RULES: tuple[OwnerRule, ...] = (
           "服务部 事业部 项目部 矿务局 (?:中铁|中建|中交|中冶|中水|水电|铁建|电建)[一二三四五六七八九十]+局 "
           "控股 实业 商贸 期货 信托 加油站 大药房 "
           # Japanese and Korean company forms (株式会社, 有限会社, 合同会社, 주식회사, (주)).
-          "株式会社 有限会社 合同会社 주식회사 \\(주\\) 은행 증권 [가-힣]+공사$ "
+          "株式会社 有限会社 合同会社 주식회사 \\(주\\) 은행 증권 [가-힣]+공사$ ^pt\\.(?=[a-z]) "
           "شركة شرکت بنك بانک ธนาคาร τράπεζα בנק בע\"מ ბანკი բանկ",
           r"co\.;ltd;inc;corp;corporation;company;llc;gmbh;plc;bank;group;limited(?! broadcast);"
           # Banks by their other names: credit unions, building societies, savings and
@@ -843,17 +847,20 @@ RULES: tuple[OwnerRule, ...] = (
           r"ооо;пао;ао;оао;зао;нао;тов;банк[а-я]*;холдинг[а-я]*;"
           # ...mbH, EURL, S.L., Ltda, Eireli, S. de R.L., ApS, Kft./Zrt./Nyrt., A.Ş./Şti.,
           # PT, Sdn Bhd, Công ty/TNHH/cổ phần, kabushiki kaisha, Thai บริษัท/จำกัด.
-          r"mbh;eurl;s\.l\.u?;ltda\.?;eireli;s\. de r\.l\.;aps;kft\.?;zrt\.?;nyrt\.?;a\.ş\.?;"
+          r"mbh;eurl;s\.l\.?u?;ltda\.?;eireli;s\. de r\.l\.;aps;kft\.?;zrt\.?;nyrt\.?;a\.ş\.?;"
           r"[şs]ti\.?;ticaret;sanayi;^pt\.?(?= );sdn\.? bhd\.?;bhd;c[oô]ng ty;tnhh;c[oổ] ph[aầ]n;"
           r"kabushiki kaisha;บริษัท;จำกัด;t[aậ]p [đd]o[aà]n;"
           # Berhad, (Pr)JSC/PJSC, LLP, d.o.o., a.d., a. s., Tbk, TMCP (a Vietnamese joint-stock
           # commercial bank), ngân hàng, banco.
-          r"berhad;p?r?jsc;pjs;llp;d\.o\.o\.?;a\.d\.;a\. s\.;tbk;tmcp;ng[aâ]n h[aà]ng;banco"),
+          r"berhad;[cop]?r?jsc;pjs;llp;d\.o\.o\.?;a\.d\.;a\. s\.;tbk;tmcp;ng[aâ]n h[aà]ng;banco;"
+          r"bv;co$;e\.u\.;uab;tov;- me$;ug;hf;s r l;^ie(?= );sp\.z o\.o\.?;"
+          r"private entrepreneur;cooperativa;sociedad de responsabilidad limitada;trading as;"
+          r"ad$;lda;p/s;z\.s\.p\.o\.?;s\.c\.?;gbr;doo;private unlimited;consorzio;verband"),
     # Weaker access words once companies are out ("长城宽带网络服务有限公司" is the ISP).
     _rule("residential", 0.75, "宽带 宽频 光纤", r"broadband(?: users?| subscribers?)?"),
     # Research institutes and laboratories not named as part of a company are education
     # (中国林业科学研究院…研究所, 之江实验室); a company's institute matched enterprise above.
-    _rule("education", 0.75, "研究院 研究所 研究中心 实验室 연구원 연구소",
+    _rule("education", 0.75, "研究院 研究所 研究中心 实验室 연구원 연구소 科研所 科研院 高校",
           r"research institute;institute;institut(?:et|tet)?;laborator(?:y|ies);research;"
           r"recherche;"
           r"institution;pesquisa;onderzoek;[а-я]*институт[а-я]*;исследован[а-я]*;"
@@ -923,7 +930,8 @@ RULES: tuple[OwnerRule, ...] = (
           # Swiss cantons, Kazakh akimats, Persian state organisations.
           r"^s[ởo](?= );c[ôo]ng an;(?:lungsod|lalawigan|bayan) ng;gobernaci[oó]n;concello;"
           r"[a-zäöü]*polizei[a-z]*;canton (?:de|du|of);"
-          r"vlada;влада;^(?:glavni )?grad(?= );^град(?= );ministarstv[oa];министарств[оа];"
+          r"kraj;agencij[aeu];servicio nacional;vlada;влада;^(?:glavni )?grad(?= );^град(?= );"
+          r"ministarstv[oa];министарств[оа];"
           r"uprava;управа;канцеларија;vije[cć]e ministara;komuna e;serviciul;"
           r"i\u0307?cra hakimiyy[əe]ti;lembaga;autoridade;autoriti;ag[eê]ncia;"
           r"departamento de;hacienda;"
@@ -935,7 +943,7 @@ RULES: tuple[OwnerRule, ...] = (
     # Technologies", "Taiwan Mobile", "Virgin Media").
     _rule("enterprise", 0.65, "电信 联通 移动 铁通 网通 有线 广电 电网 电力 石化 石油 鹏博士 邮政 "
           "(?<!社会)(?<!医疗)(?<!养老)(?<!失业)(?<!工伤)保险 科技 基金 药房 药店 购物中心 物流 速运 快递 电器 汽车 钢铁 特钢 化纤 光电 机械 煤电 "
-          "地铁 机场 医药 医疗(?!保险|保障) 地产 置业 物业 食品 制药 能源 化工 建工 三建 电子 通讯 通信 软件 "
+          "地铁 机场 医药 医疗(?!保险|保障) 地产 置业 物业 食品 制药 能源 化工 建工 三建 电子 通讯 通信 软件 酒吧 娱乐总会 娱乐城 娱乐会所 报社 培训中心 "
           "传媒 航空 航运 港务 工业(?!园) 制作所 轮胎 (?:矿|钼|铝|铜|锌|纸|酒|乳|药|糖|盐|茶)业 "
           # Korean industry words (전자 electronics, 자동차 cars, 반도체 chips, 중공업...).
           "전자$ 자동차 반도체 통신 건설 중공업 화학 제약 보험 텔레콤 통운 소프트 [가-힣]+코리아$",
@@ -952,7 +960,8 @@ RULES: tuple[OwnerRule, ...] = (
           # Versicherung, телеком).
           r"tel[eé]fonos;telecomunica[cç][a-zõã]*;[ei]t+is+alat;[a-zäöü]*versicherung[a-z]*;"
           r"[а-я]*телеком[а-я]*;petr[oó]leos?;vi[eễ]n th[oô]ng;m[oó]vil;properties;parcel;"
-          r"[a-zà-ÿ]+t[eé]l[eé]kom;תקשורת;^air(?= );[a-z]{3,}air$"),
+          r"[a-zà-ÿ]+t[eé]l[eé]kom;תקשורת;^air(?= );[a-z]{3,}air$;utilities;television;tv;"
+          r"systems;solutions;[a-z0-9-]+\.com$;banki"),
     # Dental chains, 妇幼 and the short form of a numbered hospital (浙大一院, 苏大附一院), and
     # "health" / "healthcare" alone once the company, government and industry words had their turn.
     _rule("hospital", 0.7, "口腔 齿科 牙科 妇幼 [一二三四五六七八九]院$ [a-z]*health$",
