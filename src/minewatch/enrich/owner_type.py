@@ -853,7 +853,7 @@ RULES: tuple[OwnerRule, ...] = (
           # Berhad, (Pr)JSC/PJSC, LLP, d.o.o., a.d., a. s., Tbk, TMCP (a Vietnamese joint-stock
           # commercial bank), ngân hàng, banco.
           r"berhad;[cop]?r?jsc;pjs;llp;d\.o\.o\.?;a\.d\.;a\. s\.;tbk;tmcp;ng[aâ]n h[aà]ng;banco;"
-          r"bv;co$;e\.u\.;uab;tov;- me$;ug;hf;s r l;^ie(?= );sp\.z o\.o\.?;"
+          r"bv;co$;e\.u\.;^uab(?= );(?<= )uab$;tov;- me$;ug;hf;s r l;^ie(?= );sp\.z o\.o\.?;"
           r"private entrepreneur;cooperativa;sociedad de responsabilidad limitada;trading as;"
           r"ad$;lda;p/s;z\.s\.p\.o\.?;s\.c\.?;gbr;doo;private unlimited;consorzio;verband"),
     # Weaker access words once companies are out ("长城宽带网络服务有限公司" is the ISP).
