@@ -66,6 +66,7 @@ HOLDOUT13 = DATA / "org_names_holdout13.tsv"
 HOLDOUT14 = DATA / "org_names_holdout14.tsv"
 HOLDOUT15 = DATA / "org_names_holdout15.tsv"
 HOLDOUT16 = DATA / "org_names_holdout16.tsv"
+HOLDOUT17 = DATA / "org_names_holdout17.tsv"
 ALL_BEFORE_7 = (LABELLED, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6)
 
 
@@ -532,15 +533,16 @@ def test_accuracy_on_fifteenth_holdout_names():
     assert _accuracy(labelled_names(HOLDOUT15), "fifteenth hold-out owner-type") >= 0.94
 
 
-def test_sixteenth_holdout_list_is_a_new_real_sample():
-    """Real strings, not written ones: a random sample of the AS names and 纯真 owner fields the
-    product itself reads (public_owner), so its types come in their real proportions."""
-    rows = labelled_names(HOLDOUT16)
+@pytest.mark.parametrize("path", [HOLDOUT16, HOLDOUT17])
+def test_real_samples_are_new(path):
+    """Real strings, not written ones: random samples of the AS names and 纯真 owner fields the
+    product itself reads (public_owner), so their types come in their real proportions."""
+    rows = labelled_names(path)
     assert len(rows) >= 800 and {t for _, t in rows} <= set(OWNER_TYPES)
     assert len({normalise_name(n) for n, _ in rows}) == len(rows), "duplicate names"
     earlier = (*ALL_BEFORE_7, HOLDOUT7, HOLDOUT8, HOLDOUT9, HOLDOUT10, HOLDOUT11, HOLDOUT12,
-               HOLDOUT13, HOLDOUT14, HOLDOUT15)
-    seen = {normalise_name(n) for path in earlier for n, _ in labelled_names(path)}
+               HOLDOUT13, HOLDOUT14, HOLDOUT15, HOLDOUT16, HOLDOUT17)
+    seen = {normalise_name(n) for p in earlier if p != path for n, _ in labelled_names(p)}
     assert not [n for n, _ in rows if normalise_name(n) in seen], "names must be new"
 
 
@@ -554,3 +556,14 @@ def test_accuracy_on_sixteenth_holdout_names():
     cafés as it writes them (网苑 with an address after it, 网友俱乐部, 网络广场, 东方网点).
     Fixed by cause to 0.974; brands with no type word remain (Sonangol, KKR, DriveTime)."""
     assert _accuracy(labelled_names(HOLDOUT16), "sixteenth hold-out owner-type") >= 0.96
+
+
+def test_accuracy_on_seventeenth_holdout_names():
+    """A second real sample (another seed, none of list 16's strings), labelled blind and scored
+    with list 16's fixes in place (rules of de007c2): 0.925 (753/814; government 17/23,
+    education 54/58, hospital 3/3, enterprise 348/384, idc 8/15, internet café 307/315,
+    unknown 16/16); AS names 0.892 (363/407), 纯真 owner fields 0.958 (390/407). The honest
+    estimate, for names from these sources, of rules that have met one real sample. Misses:
+    more company forms (OOO, SIA, PE, PP, OÜ, SASU, SL, NV, a bare ME), 纯真's 网络家园, 网络城,
+    网园, fire services and park districts. Fixed by cause to 0.972."""
+    assert _accuracy(labelled_names(HOLDOUT17), "seventeenth hold-out owner-type") >= 0.96
