@@ -738,7 +738,8 @@ RULES: tuple[OwnerRule, ...] = (
           r"vidyapeeth[a-z]*;vidyalaya[a-z]*;akademii;akademsk[a-z]*;acad[eé]mic[ao];"
           r"πολυτεχνε[ιί]ο;πανεπιστ[ηή]μιο;vi[eệ]n h[aà]n l[aâ]m;vinaren;thairen;kazrena;"
           r"national knowledge network;"
-          r"politechni[ck][a-z]*;politeknik;intermediate unit;[đd][aạ]i h[oọ]c;มหาวิทยาลัย;[eé]coles?;lyc[eé]es?;"
+          r"politechni[ck][a-z]*;politeknik;intermediate unit;"
+          r"[đd][aạ]i h[oọ]c;มหาวิทยาลัย;[eé]coles?;lyc[eé]es?;"
           r"escuelas?;escolas?;liceo;ensino;enseñanza;enseignement;col[eé]gio;faculdades?;facultad;"
           r"facult[eé];scuola;[a-zäöü]*schule[n]?;[a-zäöü-]*gymnasium;[a-zåäöšč]*[sš]kol[ae]n?;"
           r"[a-zæøå]*skole[n]?;[a-zäö]*koulu[a-z]*;szko[lł]a;[a-z]*iskola;okulu;lisesi;sekolah;"
@@ -946,7 +947,8 @@ RULES: tuple[OwnerRule, ...] = (
     # Technologies", "Taiwan Mobile", "Virgin Media").
     _rule("enterprise", 0.65, "电信 联通 移动 铁通 网通 有线 广电 电网 电力 石化 石油 鹏博士 邮政 "
           "(?<!社会)(?<!医疗)(?<!养老)(?<!失业)(?<!工伤)保险 科技 基金 药房 药店 购物中心 物流 速运 快递 电器 汽车 钢铁 特钢 化纤 光电 机械 煤电 "
-          "地铁 机场 医药 医疗(?!保险|保障) 地产 置业 物业 食品 制药 能源 化工 建工 三建 电子 通讯 通信 软件 酒吧 娱乐总会 娱乐城 娱乐会所 培训中心 研发中心 家具 健身 美容 "
+          "地铁 机场 医药 医疗(?!保险|保障) 地产 置业 物业 食品 制药 能源 化工 建工 三建 电子 通讯 通信 软件 "
+          "酒吧 娱乐总会 娱乐城 娱乐会所 培训中心 研发中心 家具 健身 美容 "
           "传媒 航空 航运 港务 工业(?!园) 制作所 轮胎 (?:矿|钼|铝|铜|锌|纸|酒|乳|药|糖|盐|茶)业 "
           # Korean industry words (전자 electronics, 자동차 cars, 반도체 chips, 중공업...).
           "전자$ 자동차 반도체 통신 건설 중공업 화학 제약 보험 텔레콤 통운 소프트 [가-힣]+코리아$",
