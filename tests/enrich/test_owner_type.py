@@ -67,6 +67,7 @@ HOLDOUT14 = DATA / "org_names_holdout14.tsv"
 HOLDOUT15 = DATA / "org_names_holdout15.tsv"
 HOLDOUT16 = DATA / "org_names_holdout16.tsv"
 HOLDOUT17 = DATA / "org_names_holdout17.tsv"
+HOLDOUT18 = DATA / "org_names_holdout18.tsv"
 ALL_BEFORE_7 = (LABELLED, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6)
 
 
@@ -533,7 +534,7 @@ def test_accuracy_on_fifteenth_holdout_names():
     assert _accuracy(labelled_names(HOLDOUT15), "fifteenth hold-out owner-type") >= 0.94
 
 
-@pytest.mark.parametrize("path", [HOLDOUT16, HOLDOUT17])
+@pytest.mark.parametrize("path", [HOLDOUT16, HOLDOUT17, HOLDOUT18])
 def test_real_samples_are_new(path):
     """Real strings, not written ones: random samples of the AS names and 纯真 owner fields the
     product itself reads (public_owner), so their types come in their real proportions."""
@@ -541,7 +542,7 @@ def test_real_samples_are_new(path):
     assert len(rows) >= 800 and {t for _, t in rows} <= set(OWNER_TYPES)
     assert len({normalise_name(n) for n, _ in rows}) == len(rows), "duplicate names"
     earlier = (*ALL_BEFORE_7, HOLDOUT7, HOLDOUT8, HOLDOUT9, HOLDOUT10, HOLDOUT11, HOLDOUT12,
-               HOLDOUT13, HOLDOUT14, HOLDOUT15, HOLDOUT16, HOLDOUT17)
+               HOLDOUT13, HOLDOUT14, HOLDOUT15, HOLDOUT16, HOLDOUT17, HOLDOUT18)
     seen = {normalise_name(n) for p in earlier if p != path for n, _ in labelled_names(p)}
     assert not [n for n, _ in rows if normalise_name(n) in seen], "names must be new"
 
@@ -567,3 +568,16 @@ def test_accuracy_on_seventeenth_holdout_names():
     more company forms (OOO, SIA, PE, PP, OÜ, SASU, SL, NV, a bare ME), 纯真's 网络家园, 网络城,
     网园, fire services and park districts. Fixed by cause to 0.972."""
     assert _accuracy(labelled_names(HOLDOUT17), "seventeenth hold-out owner-type") >= 0.96
+
+
+def test_accuracy_on_eighteenth_holdout_names():
+    """A third real sample (another seed, none of lists 16 and 17's strings), labelled blind
+    and scored with both lists' fixes in place (rules of 187aba3): 0.921 (712/773; government
+    23/30, education 52/60, hospital 4/5, enterprise 305/337, idc 8/17, internet café
+    309/313, unknown 11/11); AS names 0.863 (327/379), 纯真 owner fields 0.977 (385/394). Two
+    rounds of real samples left the blind figure near 0.92: 纯真's strings are learnt (0.93,
+    0.96, 0.98), AS names are a long tail (0.83, 0.89, 0.86). Fixed by cause (LP, SAC, PBC,
+    Sh.p.k., m.b.H., …gesellschaft, TOO, Anonim Şirketi; internet and fibre as trades; IDC1,
+    VPS and host inside brands; electoral councils, tribes, 教委; educational, campus, STMIK;
+    网络会社, 网络吧) to 0.972."""
+    assert _accuracy(labelled_names(HOLDOUT18), "eighteenth hold-out owner-type") >= 0.96

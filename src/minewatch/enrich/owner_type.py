@@ -331,7 +331,7 @@ _EDU_BRANDS = _rule(
     r"psnc;poznan supercomputing;ku leuven;unsw;niif;litnet;restena;ulaknet;"
     # State, provincial and national research networks of the Internet2, CANARIE and GÉANT
     # member lists not above.
-    r"morenet;bcnet;nysernet;wiscnet;kanren;njedge;cybera;risq;koren;jgn;"
+    r"sikt;morenet;bcnet;nysernet;wiscnet;kanren;njedge;cybera;risq;koren;jgn;"
     r"amres;roedunet;marnet;eenet;renam;grena;azrena;krena;tarena;bren;sanet;ankabut",
 )
 # Acronyms too short or too common to match inside a name count only as the whole name or a
@@ -568,7 +568,8 @@ RULES: tuple[OwnerRule, ...] = (
           "pc\\s?방 피시방 ネットカフェ 漫画喫茶 マンガ喫茶 "
           # Older and regional café names (网络休闲会所/中心/吧, 网络俱乐部, 网络会馆, 网城, 网苑,
           # 网路咖啡, 电子竞技馆).
-          "网络休闲 网络俱乐部 网络会馆 电子竞技馆 网城(?:$|[ (]) 网苑 网[路络]咖啡 "
+          "网络休闲 网络俱乐部 网络会馆 电子竞技馆 网城(?:$|[ (一二三四五六七八九十分]) 网苑 网[路络]咖啡 "
+          "网络会社 网络文化家园 网络吧 "
           "网友俱乐部 网络广场 网络(?:文化)?会所 东方网点 网络家园 网络城 网络沙龙 网园",
           r"internet ?caf[eé];cyber ?caf[eé];net ?bar;e-?sports? (?:hotel|arena);pc ?bang;"
           r"lan (?:gaming )?cent(?:er|re);gaming cent(?:er|re);(?:e-?sports?|gaming) caf[eé];"
@@ -603,7 +604,8 @@ RULES: tuple[OwnerRule, ...] = (
           # governorate, government, police, court, judiciary, central bank; Japanese and Chinese
           # police forces named as such (神奈川県警察), Thai departments and provincial
           # administrations, and the central bank of Thailand.
-          "合作医疗管理 وزارة وزارت هيئة بلدية أمانة شهرداری استانداری فرمانداری محافظة إمارة حكومة دولت "
+          "合作医疗管理 教委 "
+          "وزارة وزارت هيئة بلدية أمانة شهرداری استانداری فرمانداری محافظة إمارة حكومة دولت "
           "شرطة پلیس محكمة دادگستری دیوان البنك\\sالمركزي بانک\\sمرکزی 警察$ ^กรม "
           # Arabic 'central' bodies and banks (المركزي), Banque du Liban, the State Bank of
           # Pakistan and the Board of Revenue in Urdu; Hebrew municipality, police, ministry;
@@ -623,7 +625,7 @@ RULES: tuple[OwnerRule, ...] = (
           r"corporation of the (?:city|town|county|district|municipality|township) of;"
           r"city hall;metropolitan city;town of;geological survey;met office;wetterdienst;"
           r"m[eé]t[eé]o[a-z-]*;service public (?:de|f[eé]d[eé]ral);mahanagara palike;"
-          r"reserve bank;state bank of pakistan;bangladesh bank;merkez bankas[ıi];"
+          r"reserve bank;state bank of pakistan;bangladesh bank;(?<!kooperatif )merkez bankas[ıi];"
           r"banca na[tț]ional[aă];narodna banka;ng[aâ]n h[aà]ng nh[aà] n[uư][oớ]c;"
           r"banco de m[eé]xico;"
           r"banco de la rep[uú]blica;computer emergency response team;cert-[a-z]{2};"
@@ -738,7 +740,7 @@ RULES: tuple[OwnerRule, ...] = (
           r"vidyapeeth[a-z]*;vidyalaya[a-z]*;akademii;akademsk[a-z]*;acad[eé]mic[ao];"
           r"πολυτεχνε[ιί]ο;πανεπιστ[ηή]μιο;vi[eệ]n h[aà]n l[aâ]m;vinaren;thairen;kazrena;"
           r"national knowledge network;"
-          r"politechni[ck][a-z]*;politeknik;intermediate unit;"
+          r"politechni[ck][a-z]*;politeknik;intermediate unit;stmik;"
           r"[đd][aạ]i h[oọ]c;มหาวิทยาลัย;[eé]coles?;lyc[eé]es?;"
           r"escuelas?;escolas?;liceo;ensino;enseñanza;enseignement;col[eé]gio;faculdades?;facultad;"
           r"facult[eé];scuola;[a-zäöü]*schule[n]?;[a-zäöü-]*gymnasium;[a-zåäöšč]*[sš]kol[ae]n?;"
@@ -764,11 +766,12 @@ RULES: tuple[OwnerRule, ...] = (
           # A brand that is a name and 云 alone (亿速云, 蓝队云), and the Japanese and Korean words
           # of servers, clouds, hosting and data centres (no Latin word boundary: GMOクラウド).
           "^[^ ]{2,4}云$ サーバ クラウド ホスティング データセンター 클라우드 호스팅 서버 데이터센터",
-          r"idc;[a-z]*cloud[a-z]*;[a-z]*hosting;[a-z]*data ?cent(?:er|re)s?[a-z]*;ec2;"
+          r"idc[0-9]*;[a-z]*cloud[a-z]*;[a-z]*hosting;[a-z]*data ?cent(?:er|re)s?[a-z]*;ec2;"
           r"aws [a-z]{2}(?:-gov)?-[a-z]+-[0-9];"
           r"[a-z]+colocation;"
           r"colo(?![rmngs])[a-z]*;supercomput[a-z]*;host;dedi(?!cation)[a-z]*;"
-          r"host(?!el|ess|ile|age)[a-z0-9]+;(?!localhost)[a-z]+(?<!g)hosts?;cdn;[a-z]*vps;bgp;"
+          r"[a-z]*(?<![gk])host(?!el|ess|ile|age|s?$)[a-z0-9]+;(?!localhost)[a-z]+(?<!g)hosts?;"
+          r"cdn;[a-z]*vps[a-z]*;bgp;phoenix ?nap;"
           r"dc services?;"
           # Server words (InterServer, ServerMania) and Japanese, Korean and Russian words of
           # servers, clouds, hosting and data centres (サーバー, 클라우드, облако, ЦОД).
@@ -827,7 +830,7 @@ RULES: tuple[OwnerRule, ...] = (
           "服务部 事业部 项目部 矿务局 (?:中铁|中建|中交|中冶|中水|水电|铁建|电建)[一二三四五六七八九十]+局 "
           "控股 实业 商贸 期货 信托 加油站 大药房 "
           # Japanese and Korean company forms (株式会社, 有限会社, 合同会社, 주식회사, (주)).
-          "株式会社 有限会社 合同会社 주식회사 \\(주\\) 은행 증권 [가-힣]+공사$ ^pt\\.(?=[a-z]) 报社 "
+          "株式会社 有限会社 合同会社 주식회사 \\(주\\) 은행 증권 [가-힣]+공사$ ^pt\\.(?=[a-z]) 报社 杂志社 "
           "شركة شرکت بنك بانک ธนาคาร τράπεζα בנק בע\"מ ბანკი բանկ",
           r"co\.;ltd;inc;corp;corporation;company;llc;gmbh;plc;bank;group;limited(?! broadcast);"
           # Banks by their other names: credit unions, building societies, savings and
@@ -856,6 +859,8 @@ RULES: tuple[OwnerRule, ...] = (
           r"berhad;[cop]?r?jsc;pjs;llp;d\.o\.o\.?;a\.d\.;a\. s\.;tbk;tmcp;ng[aâ]n h[aà]ng;banco;"
           r"bv;co$;e\.u\.;^uab(?= );(?<= )uab$;tov;[ -]me$;ug;hf;s r l;^ie(?= );sp\.z o\.o\.?;"
           r"ooo;^sia(?= );^pe(?= );^pp(?= );sasu;(?<= )o[uü]$;(?<= )as\.$;(?<= )sl$;limitada;"
+          r"lp\.?$;sac$;pbc;sh\.p\.k\.?;m\.b\.h\.?;[a-zäöü]*gesellschaft;(?<= )too$;"
+          r"anonim [sş]irketi;, pt$;cooperativas;"
           r"y cia;(?<= )nv$;provedor;"
           r"private entrepreneur;cooperativa;sociedad de responsabilidad limitada;trading as;"
           r"ad$;lda;p/s;z\.s\.p\.o\.?;s\.c\.?;gbr;doo;private unlimited;consorzio;verband"),
@@ -864,6 +869,7 @@ RULES: tuple[OwnerRule, ...] = (
     # Research institutes and laboratories not named as part of a company are education
     # (中国林业科学研究院…研究所, 之江实验室); a company's institute matched enterprise above.
     _rule("education", 0.75, "研究院 研究所 研究中心 实验室 연구원 연구소 科研所 科研院 高校 高教 职校",
+          r"educational;educacional;(?<!care )(?<!medical )campus;"
           r"research institute;institute;institut(?:et|tet)?;laborator(?:y|ies);research;"
           r"recherche;"
           r"institution;pesquisa;onderzoek;[а-я]*институт[а-я]*;исследован[а-я]*;"
@@ -934,6 +940,7 @@ RULES: tuple[OwnerRule, ...] = (
           r"^s[ởo](?= );c[ôo]ng an;(?:lungsod|lalawigan|bayan) ng;gobernaci[oó]n;concello;"
           r"[a-zäöü]*polizei[a-z]*;canton (?:de|du|of);"
           r"kraj;agencij[aeu];servicio nacional;park district;d'incendie;komenda;usmc;"
+          r"consejo nacional;tribe;tribal;chancery;"
           r"vlada;влада;^(?:glavni )?grad(?= );^град(?= );"
           r"ministarstv[oa];министарств[оа];"
           r"uprava;управа;канцеларија;vije[cć]e ministara;komuna e;serviciul;"
@@ -948,7 +955,7 @@ RULES: tuple[OwnerRule, ...] = (
     _rule("enterprise", 0.65, "电信 联通 移动 铁通 网通 有线 广电 电网 电力 石化 石油 鹏博士 邮政 "
           "(?<!社会)(?<!医疗)(?<!养老)(?<!失业)(?<!工伤)保险 科技 基金 药房 药店 购物中心 物流 速运 快递 电器 汽车 钢铁 特钢 化纤 光电 机械 煤电 "
           "地铁 机场 医药 医疗(?!保险|保障) 地产 置业 物业 食品 制药 能源 化工 建工 三建 电子 通讯 通信 软件 "
-          "酒吧 娱乐总会 娱乐城 娱乐会所 培训中心 研发中心 家具 健身 美容 "
+          "酒吧 娱乐总会 娱乐城 娱乐会所 培训中心 研发中心 家具 健身 美容 招待所 陶瓷 "
           "传媒 航空 航运 港务 工业(?!园) 制作所 轮胎 (?:矿|钼|铝|铜|锌|纸|酒|乳|药|糖|盐|茶)业 "
           # Korean industry words (전자 electronics, 자동차 cars, 반도체 chips, 중공업...).
           "전자$ 자동차 반도체 통신 건설 중공업 화학 제약 보험 텔레콤 통운 소프트 [가-힣]+코리아$",
@@ -966,7 +973,9 @@ RULES: tuple[OwnerRule, ...] = (
           r"tel[eé]fonos;telecomunica[cç][a-zõã]*;[ei]t+is+alat;[a-zäöü]*versicherung[a-z]*;"
           r"[а-я]*телеком[а-я]*;petr[oó]leos?;vi[eễ]n th[oô]ng;m[oó]vil;properties;parcel;"
           r"[a-zà-ÿ]+t[eé]l[eé]kom;תקשורת;^air(?= );[a-z]{3,}air$;utilities;television;tv;"
-          r"systems;solutions;[a-z0-9-]+\.com$;banki;infotech;consulting;blue (?:cross|shield)"),
+          r"systems;solutions;[a-z0-9-]+\.com$;banki;infotech;consulting;blue (?:cross|shield);"
+          r"internet;fiber;fibre;fibra;comunica[cç](?:[aã]o|[oõ]es);comunicaciones;"
+          r"entertainment;investments?"),
     # Dental chains, 妇幼 and the short form of a numbered hospital (浙大一院, 苏大附一院), and
     # "health" / "healthcare" alone once the company, government and industry words had their turn.
     _rule("hospital", 0.7, "口腔 齿科 牙科 妇幼 [一二三四五六七八九]院$ [a-z]*health$",
