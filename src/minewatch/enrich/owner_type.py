@@ -974,7 +974,7 @@ RULES: tuple[OwnerRule, ...] = (
           r"[а-я]*телеком[а-я]*;petr[oó]leos?;vi[eễ]n th[oô]ng;m[oó]vil;properties;parcel;"
           r"[a-zà-ÿ]+t[eé]l[eé]kom;תקשורת;^air(?= );[a-z]{3,}air$;utilities;television;tv;"
           r"systems;solutions;[a-z0-9-]+\.com$;banki;infotech;consulting;blue (?:cross|shield);"
-          r"internet;fiber;fibre;fibra;comunica[cç](?:[aã]o|[oõ]es);comunicaciones;"
+          r"(?<=[a-z0-9] )internet;internet(?= [a-z0-9]);fiber;fibre;fibra;comunica[cç](?:[aã]o|[oõ]es);comunicaciones;"
           r"entertainment;investments?"),
     # Dental chains, 妇幼 and the short form of a numbered hospital (浙大一院, 苏大附一院), and
     # "health" / "healthcare" alone once the company, government and industry words had their turn.
