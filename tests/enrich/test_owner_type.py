@@ -367,6 +367,8 @@ def test_words_of_other_languages(name, expected):
 
 def test_words_inside_other_words_do_not_match():
     assert classify("Observer Research Foundation")[0] != "idc"  # 'server' inside observer
+    assert classify("Shostakovich Hall")[0] != "idc"  # 'host' inside a word, but no brand
+    assert classify("Onehostplanet")[0] == "idc"  # ...where a brand joins it to other words
     assert classify("Судоходная компания")[0] != "government"  # суд (court) only as a word
     assert classify("Gesamtschule Köln")[0] == "education"  # 'amt' inside gesamt is no office
 

@@ -770,7 +770,7 @@ RULES: tuple[OwnerRule, ...] = (
           r"aws [a-z]{2}(?:-gov)?-[a-z]+-[0-9];"
           r"[a-z]+colocation;"
           r"colo(?![rmngs])[a-z]*;supercomput[a-z]*;host;dedi(?!cation)[a-z]*;"
-          r"[a-z]*(?<![gk])host(?!el|ess|ile|age|s?$)[a-z0-9]+;(?!localhost)[a-z]+(?<!g)hosts?;"
+          r"[a-z]*(?<![gks])host(?!el|ess|ile|age|s?$)[a-z0-9]+;(?!localhost)[a-z]+(?<!g)hosts?;"
           r"cdn;[a-z]*vps[a-z]*;bgp;phoenix ?nap;"
           r"dc services?;"
           # Server words (InterServer, ServerMania) and Japanese, Korean and Russian words of
