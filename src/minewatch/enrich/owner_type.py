@@ -940,7 +940,7 @@ RULES: tuple[OwnerRule, ...] = (
           r"^s[ởo](?= );c[ôo]ng an;(?:lungsod|lalawigan|bayan) ng;gobernaci[oó]n;concello;"
           r"[a-zäöü]*polizei[a-z]*;canton (?:de|du|of);"
           r"kraj;agencij[aeu];servicio nacional;park district;d'incendie;komenda;usmc;"
-          r"consejo nacional;tribe;tribal;chancery;"
+          r"consejo nacional;tribe$;tribal (?:government|council|nation);chancery;"
           r"vlada;влада;^(?:glavni )?grad(?= );^град(?= );"
           r"ministarstv[oa];министарств[оа];"
           r"uprava;управа;канцеларија;vije[cć]e ministara;komuna e;serviciul;"
