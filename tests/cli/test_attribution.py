@@ -129,6 +129,14 @@ def test_orgs_classify_file_and_stdin(tmp_path, encoding):
     assert invoke("orgs", "classify", "-", stdin=names).stdout.splitlines() == expected
 
 
+def test_orgs_classify_reads_the_name_of_a_labelled_list():
+    """name<TAB>type lines (a labelled list) are classified by the name alone: the label must
+    neither leak into the answer nor be echoed as part of the name."""
+    lines = "Some Hospital Group\tgovernment\r\nzzz\thospital\n".encode()
+    assert invoke("orgs", "classify", "-", stdin=lines).stdout.splitlines() == [
+        "Some Hospital Group\thospital\t0.807", "zzz\tunknown\t0.000"]
+
+
 @pytest.mark.parametrize("args, code, words", [
     (["registry", "import", "missing.csv", "--db", "x.duckdb"], 65, "cannot read"),
     (["registry", "show", "--db", "missing.duckdb"], 65, "no such database"),

@@ -188,7 +188,8 @@ def _lookup_rows(ips: list[str], register, public) -> list[dict]:
 @orgs_app.command("classify")
 def classify_names(
     file: str = typer.Argument(..., help="Text file with one organisation name per line "
-                               "(UTF-8 or GBK); '-' reads stdin."),
+                               "(UTF-8 or GBK); '-' reads stdin. A line's text up to its first "
+                               "tab is the name, so a labelled name<TAB>type list reads as is."),
 ) -> None:
     """Print name<TAB>owner type<TAB>confidence for each name."""
     from minewatch.enrich.owner_type import classify
@@ -198,7 +199,7 @@ def classify_names(
     if problems:
         typer.echo(f"{file}: {problems[0].message}", err=True)
     out = []
-    for name in (line.strip() for line in text.splitlines()):
+    for name in (line.split("\t", 1)[0].strip() for line in text.splitlines()):
         if name:
             kind, confidence = classify(name)
             out.append(f"{name}\t{kind}\t{confidence:.3f}\n")
