@@ -308,7 +308,8 @@ _IDC_BRANDS = _rule(
     r"centersquare;lunavi;nexcess;newfold digital;greengeeks;ramnode;virmach;turnkey internet;"
     # ...and under other scripts and spellings; European colocation operators.
     r"фирстбайт;ру-центр;ru-center;카페24;active 24;e-shelter;maincubes;nabiax;elea digital;"
-    r"web4africa;switch,? (?:ltd|inc)\.?$;unitedlayer;dartpoints;redswitches;edgenap;webair",
+    r"web4africa;switch,? (?:ltd|inc)\.?$;unitedlayer;dartpoints;redswitches;edgenap;webair;"
+    r"ntirety;packethub;involta;intermax;pair networks;peg tech;vmiss",
 )
 # Whole-name acronyms of data-centre operators, alone or as a handle ("GDS", "GDS-CN").
 _IDC_ACRONYMS = _whole_name("idc", 0.85, "gds|llnw")
@@ -604,7 +605,7 @@ RULES: tuple[OwnerRule, ...] = (
           # governorate, government, police, court, judiciary, central bank; Japanese and Chinese
           # police forces named as such (神奈川県警察), Thai departments and provincial
           # administrations, and the central bank of Thailand.
-          "合作医疗管理 教委 "
+          "合作医疗管理 教委 电化教育 考试(?:管理)?中心 行政学院 "
           "وزارة وزارت هيئة بلدية أمانة شهرداری استانداری فرمانداری محافظة إمارة حكومة دولت "
           "شرطة پلیس محكمة دادگستری دیوان البنك\\sالمركزي بانک\\sمرکزی 警察$ ^กรม "
           # Arabic 'central' bodies and banks (المركزي), Banque du Liban, the State Bank of
@@ -619,6 +620,7 @@ RULES: tuple[OwnerRule, ...] = (
           "องค์การบริหารส่วน ธนาคารแห่งประเทศไทย",
           r"ministry;bureau;government;police;court;procuratorate;commission;committee;"
           r"seguro social;seguridad social;social security;previd[eê]ncia social;"
+          r"borough;(?:public|free) library;egov[a-z]*;dire[cç][aã]o[- ]geral;"
           r"people'?s congress;people'?s bank of china;embassy;consulate;parliament;senate;"
           r"municipal corporation;united nations;city corporation;greater [a-z]+ corporation;"
           r"(?:metropolitan|municipal|district) (?:assembly|corporation);"
@@ -724,7 +726,7 @@ RULES: tuple[OwnerRule, ...] = (
           "大学(?![东西南北中]?[路街巷]) 学院 学校 中学 小学 幼儿园 职业技术 职业教育 教育中心 教育网 教育和科研 中国科技网 "
           "研究生院 大學 學院 學校 中學 小學 대학 학교 과학기술원 教师发展 教师培训 โรงเรียน "
           # Short forms of school names: 人大附中, 北京四中, 苏州实小, 丁蜀镇中心校, 如皋卫校.
-          "附中 附小 实小 中心校 卫校 技校 职高 职中 中专 高中 托儿所 (?<![统唯])[一二三四五六七八九十]中(?:$|[ (]) "
+          "教育科研网 教科网 教育城域网 附中 附小 实小 中心校 卫校 技校 职高 职中 中专 高中 托儿所 (?<![统唯])[一二三四五六七八九十]中(?:$|[ (]) "
           # Arabic and Persian universities, colleges, schools and research institutes, Korean
           # education bodies, Japanese research organisations (研究機構).
           "جامعة كلية مدرسة دانشگاه دانشکده مدرسه پژوهشگاه آموزش 교육 研究[机機][构構] "
@@ -740,7 +742,7 @@ RULES: tuple[OwnerRule, ...] = (
           r"vidyapeeth[a-z]*;vidyalaya[a-z]*;akademii;akademsk[a-z]*;acad[eé]mic[ao];"
           r"πολυτεχνε[ιί]ο;πανεπιστ[ηή]μιο;vi[eệ]n h[aà]n l[aâ]m;vinaren;thairen;kazrena;"
           r"national knowledge network;"
-          r"politechni[ck][a-z]*;politeknik;intermediate unit;stmik;"
+          r"politechni[ck][a-z]*;politeknik;intermediate unit;stmik;board of regents;k-1[02];k-20;"
           r"[đd][aạ]i h[oọ]c;มหาวิทยาลัย;[eé]coles?;lyc[eé]es?;"
           r"escuelas?;escolas?;liceo;ensino;enseñanza;enseignement;col[eé]gio;faculdades?;facultad;"
           r"facult[eé];scuola;[a-zäöü]*schule[n]?;[a-zäöü-]*gymnasium;[a-zåäöšč]*[sš]kol[ae]n?;"
@@ -768,7 +770,7 @@ RULES: tuple[OwnerRule, ...] = (
           "^[^ ]{2,4}云$ サーバ クラウド ホスティング データセンター 클라우드 호스팅 서버 데이터센터",
           r"idc[0-9]*;[a-z]*cloud[a-z]*;[a-z]*hosting;[a-z]*data ?cent(?:er|re)s?[a-z]*;ec2;"
           r"aws [a-z]{2}(?:-gov)?-[a-z]+-[0-9];"
-          r"[a-z]+colocation;"
+          r"[a-z]+colocation;content delivery;"
           r"colo(?![rmngs])[a-z]*;supercomput[a-z]*;host;dedi(?!cation)[a-z]*;"
           r"[a-z]*(?<![gks])host(?!el|ess|ile|age|s?$)[a-z0-9]+;(?!localhost)[a-z]+(?<!g)hosts?;"
           r"cdn;[a-z]*vps[a-z]*;bgp;phoenix ?nap;"
@@ -814,7 +816,8 @@ RULES: tuple[OwnerRule, ...] = (
           r"consumer (?:broadband|internet|dsl|cable|fib(?:re|er)|customers?|subscribers?);"
           r"r[eé]sidentiel[a-z]*;residenzial[a-z]*;residencial(?:es)?;endkunden;privat ?kunde[nr]?;"
           r"indywidualn[a-z]*;h[oộ] gia [đd][iì]nh;個人向け;个人向け;домашн[а-я]* интернет[а-я]*;"
-          r"docsis;dhcp;cgnat;ipoe;dynami(?:c|que|sch)$;fios;u-?verse;xfinity;"
+          r"wcdma;cdma2000;td-scdma;docsis;dhcp;cgnat;ipoe;dynami(?:c|que|sch)$;fios;u-?verse;"
+          r"xfinity;"
           r"(?:pool|pul) dynami[a-z]*;[a-z]*broadband-as;hogar;grand public;"
           r"particuli[eè]re?s?;(?:kabel|privat|dsl|glasfaser)kunden;abonn[eé]s;абонент[а-я]*;"
           r"шпд;динамическ[а-я]* пул[а-я]*;家庭用;家庭向け;フレッツ;가정용;가입자;초고속인터넷;"
@@ -859,7 +862,8 @@ RULES: tuple[OwnerRule, ...] = (
           r"berhad;[cop]?r?jsc;pjs;llp;d\.o\.o\.?;a\.d\.;a\. s\.;tbk;tmcp;ng[aâ]n h[aà]ng;banco;"
           r"bv;co$;e\.u\.;^uab(?= );(?<= )uab$;tov;[ -]me$;ug;hf;s r l;^ie(?= );sp\.z o\.o\.?;"
           r"ooo;^sia(?= );^pe(?= );^pp(?= );sasu;(?<= )o[uü]$;(?<= )as\.$;(?<= )sl$;limitada;"
-          r"lp\.?$;sac$;pbc;sh\.p\.k\.?;m\.b\.h\.?;[a-zäöü]*gesellschaft;(?<= )too$;"
+          r"s\. a\.;b\.v\.?;lp\.?$;sac$;pbc;sh\.p\.k\.?;m\.b\.h\.?;[a-zäöü]*gesellschaft;"
+          r"(?<= )too$;"
           r"anonim [sş]irketi;, pt$;cooperativas;"
           r"y cia;(?<= )nv$;provedor;"
           r"private entrepreneur;cooperativa;sociedad de responsabilidad limitada;trading as;"
@@ -974,8 +978,9 @@ RULES: tuple[OwnerRule, ...] = (
           r"[а-я]*телеком[а-я]*;petr[oó]leos?;vi[eễ]n th[oô]ng;m[oó]vil;properties;parcel;"
           r"[a-zà-ÿ]+t[eé]l[eé]kom;תקשורת;^air(?= );[a-z]{3,}air$;utilities;television;tv;"
           r"systems;solutions;[a-z0-9-]+\.com$;banki;infotech;consulting;blue (?:cross|shield);"
-          r"(?<=[a-z0-9] )internet;internet(?= [a-z0-9]);fiber;fibre;fibra;comunica[cç](?:[aã]o|[oõ]es);comunicaciones;"
-          r"entertainment;investments?"),
+          r"(?<=[a-z0-9] )internet;internet(?= [a-z0-9]);fiber;fibre;fibra;"
+          r"comunica[cç](?:[aã]o|[oõ]es);comunicaciones;"
+          r"entertainment;investments?;broadcasting;telco;provincial net"),
     # Dental chains, 妇幼 and the short form of a numbered hospital (浙大一院, 苏大附一院), and
     # "health" / "healthcare" alone once the company, government and industry words had their turn.
     _rule("hospital", 0.7, "口腔 齿科 牙科 妇幼 [一二三四五六七八九]院$ [a-z]*health$",
