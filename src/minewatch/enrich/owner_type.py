@@ -7,7 +7,8 @@ or a company, because the follow-up differs (§6 of docs/measurement.md).
 
 Names are compared after `normalise_name`: NFKC, lower case, single spaces, and the common
 traditional characters simplified (臺大醫院 → 台大医院, 中華電信 → 中华电信, 網咖 → 网咖), so Taiwan
-and Hong Kong names meet the same words. English and other Latin- and Cyrillic-script words
+and Hong Kong names meet the same words. The rules' own words are NFKC-normalised too (Thai
+จำกัด and Indic vowel signs change under it). English and other Latin- and Cyrillic-script words
 match as whole words (`_LETTER` boundaries, accented letters included: "S.A." is not in "Saúde");
 the words of a language where compounds are normal take a prefix (Rijksuniversiteit,
 Universitätsspital, Landratsamt).
