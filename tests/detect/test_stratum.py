@@ -361,6 +361,27 @@ NOT_MINING = {
         (DOWN, _json_response(ok(1, {"previousblockhash": "00"}, None),
                               server="bitcoin-json-rpc/v0.9.0"))],
     "garbage": [(UP, b"\x00\x01garbage\n" * 100), (DOWN, b"{not json}\n[1,2]\n")],
+    # Electrum's wallet protocol: JSON-RPC lines over TCP, once itself called "Stratum".
+    "electrum": [(UP, line(call(0, "server.version", ["electrum/4.4.6", "1.4"], jsonrpc="2.0"))),
+                 (DOWN, line({"jsonrpc": "2.0", "id": 0, "result": ["ElectrumX 1.16.0", "1.4"]})),
+                 (UP, line(call(1, "blockchain.headers.subscribe", [], jsonrpc="2.0"))),
+                 (DOWN, line(call(None, "blockchain.headers.subscribe",
+                                  [{"hex": "00", "height": 800001}], jsonrpc="2.0"))),
+                 (UP, line(call(2, "blockchain.scripthash.subscribe", ["ab"], jsonrpc="2.0")))],
+    # Monero's levin P2P (signature 0x0101010101012101), MQTT CONNECT and PINGREQs.
+    "monero p2p": [(UP, bytes.fromhex("0121010101010101") + bytes(25) + SUBSCRIBE),
+                   (DOWN, bytes.fromhex("0121010101010101") + bytes(25))],
+    "mqtt": [(UP, bytes([0x10, 0x12, 0, 4]) + b"MQTT" + bytes([4, 2, 0, 60, 0, 6]) + b"client"),
+             (DOWN, bytes([0x20, 2, 0, 0])), (UP, bytes([0xC0, 0]) * 20)],
+    # monerod's own RPC: a wallet asking its node for a block template is no pool session.
+    "monerod rpc": [
+        (UP, http.encode(http.request("POST", "/json_rpc", (("Host", "127.0.0.1:18081"),),
+                                      line(call("0", "get_block_template",
+                                                {"wallet_address": XMR, "reserve_size": 60},
+                                                jsonrpc="2.0"))))),
+        (DOWN, _json_response({"id": "0", "jsonrpc": "2.0",
+                               "result": {"blocktemplate_blob": "0e0e", "difficulty": 3e11,
+                                          "status": "OK"}}))],
 }
 
 
