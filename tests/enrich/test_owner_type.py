@@ -69,6 +69,7 @@ HOLDOUT16 = DATA / "org_names_holdout16.tsv"
 HOLDOUT17 = DATA / "org_names_holdout17.tsv"
 HOLDOUT18 = DATA / "org_names_holdout18.tsv"
 HOLDOUT19 = DATA / "org_names_holdout19.tsv"
+HOLDOUT20 = DATA / "org_names_holdout20.tsv"
 ALL_BEFORE_7 = (LABELLED, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6)
 
 
@@ -465,7 +466,7 @@ def test_accuracy_on_twelfth_holdout_names():
         ("eir", "enterprise"),
         ("Zain Iraq", "enterprise"),
         ("Smart Technologies", "enterprise"),
-        ("Globe Hotel", "unknown"),
+        ("Globe Inn", "unknown"),
         ("Sky Bar", "unknown"),
         ("Sunrise Nursing Home", "hospital"),
         ("Personal Care Clinic", "hospital"),
@@ -478,6 +479,11 @@ def test_accuracy_on_twelfth_holdout_names():
 )
 def test_brands_of_carriers_companies_and_hosts(name, expected):
     assert classify(name)[0] == expected
+
+
+def test_a_common_word_brand_beside_a_trade_word_is_that_trade_not_the_carrier():
+    # the hotel word (0.65), not the carrier Globe Telecom (a brand, 0.8)
+    assert classify("Globe Hotel") == ("enterprise", 0.65)
 
 
 def test_thirteenth_holdout_list_is_large_new_and_covers_every_type():
@@ -537,7 +543,7 @@ def test_accuracy_on_fifteenth_holdout_names():
     assert _accuracy(labelled_names(HOLDOUT15), "fifteenth hold-out owner-type") >= 0.94
 
 
-@pytest.mark.parametrize("path", [HOLDOUT16, HOLDOUT17, HOLDOUT18, HOLDOUT19])
+@pytest.mark.parametrize("path", [HOLDOUT16, HOLDOUT17, HOLDOUT18, HOLDOUT19, HOLDOUT20])
 def test_real_samples_are_new(path):
     """Real strings, not written ones: random samples of the AS names and 纯真 owner fields the
     product itself reads (public_owner), so their types come in their real proportions."""
@@ -545,7 +551,8 @@ def test_real_samples_are_new(path):
     assert len(rows) >= 750 and {t for _, t in rows} <= set(OWNER_TYPES)
     assert len({normalise_name(n) for n, _ in rows}) == len(rows), "duplicate names"
     earlier = (*ALL_BEFORE_7, HOLDOUT7, HOLDOUT8, HOLDOUT9, HOLDOUT10, HOLDOUT11, HOLDOUT12,
-               HOLDOUT13, HOLDOUT14, HOLDOUT15, HOLDOUT16, HOLDOUT17, HOLDOUT18, HOLDOUT19)
+               HOLDOUT13, HOLDOUT14, HOLDOUT15, HOLDOUT16, HOLDOUT17, HOLDOUT18, HOLDOUT19,
+               HOLDOUT20)
     seen = {normalise_name(n) for p in earlier if p != path for n, _ in labelled_names(p)}
     assert not [n for n, _ in rows if normalise_name(n) in seen], "names must be new"
 
@@ -596,3 +603,15 @@ def test_accuracy_on_nineteenth_holdout_names():
     电化教育馆, 考试中心, 行政学院, boroughs, public libraries, boards of regents, K-12, content
     delivery networks, WCDMA) to 0.968."""
     assert _accuracy(labelled_names(HOLDOUT19), "nineteenth hold-out owner-type") >= 0.96
+
+
+def test_accuracy_on_twentieth_holdout_names():
+    """A fifth real sample, two thirds AS names (seed 20261202), labelled blind and scored after
+    four rounds of fixes (rules of 79a52c1): 0.905 (737/814; government 20/30, education
+    58/64, hospital 5/8, enterprise 426/478, idc 16/21, residential 2/2, internet café
+    196/197, unknown 14/14); AS names 0.864 (472/546), 纯真 owner fields 0.989
+    (265/268). The 纯真 strings are learnt; the AS names stay a long tail near 0.86-0.90.
+    Fixed by cause (L.L.C., C.A, SAL, GIE, MCHJ, FZCO, (E)OOD, PLLC, individual
+    entrepreneurs; insurers, lotteries, hotels; BOCES and ISDs; Swedish county councils;
+    初中; 工行) to 0.953."""
+    assert _accuracy(labelled_names(HOLDOUT20), "twentieth hold-out owner-type") >= 0.95

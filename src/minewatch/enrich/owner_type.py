@@ -310,7 +310,7 @@ _IDC_BRANDS = _rule(
     # ...and under other scripts and spellings; European colocation operators.
     r"фирстбайт;ру-центр;ru-center;카페24;active 24;e-shelter;maincubes;nabiax;elea digital;"
     r"web4africa;switch,? (?:ltd|inc)\.?$;unitedlayer;dartpoints;redswitches;edgenap;webair;"
-    r"ntirety;packethub;involta;intermax;pair networks;peg tech;vmiss",
+    r"ntirety;packethub;involta;intermax;pair networks;peg tech;vmiss;sherweb;onidel;fundaments",
 )
 # Whole-name acronyms of data-centre operators, alone or as a handle ("GDS", "GDS-CN").
 _IDC_ACRONYMS = _whole_name("idc", 0.85, "gds|llnw")
@@ -621,7 +621,7 @@ RULES: tuple[OwnerRule, ...] = (
           "องค์การบริหารส่วน ธนาคารแห่งประเทศไทย",
           r"ministry;bureau;government;police;court;procuratorate;commission;committee;"
           r"seguro social;seguridad social;social security;previd[eê]ncia social;"
-          r"borough;(?:public|free) library;egov[a-z]*;dire[cç][aã]o[- ]geral;"
+          r"borough;(?:public|free) library;egov[a-z]*;dire[cç][aã]o[- ]geral;comisi[oó]n nacional;"
           r"people'?s congress;people'?s bank of china;embassy;consulate;parliament;senate;"
           r"municipal corporation;united nations;city corporation;greater [a-z]+ corporation;"
           r"(?:metropolitan|municipal|district) (?:assembly|corporation);"
@@ -727,7 +727,7 @@ RULES: tuple[OwnerRule, ...] = (
           "大学(?![东西南北中]?[路街巷]) 学院 学校 中学 小学 幼儿园 职业技术 职业教育 教育中心 教育网 教育和科研 中国科技网 "
           "研究生院 大學 學院 學校 中學 小學 대학 학교 과학기술원 教师发展 教师培训 โรงเรียน "
           # Short forms of school names: 人大附中, 北京四中, 苏州实小, 丁蜀镇中心校, 如皋卫校.
-          "教育科研网 教科网 教育城域网 附中 附小 实小 中心校 卫校 技校 职高 职中 中专 高中 托儿所 (?<![统唯])[一二三四五六七八九十]中(?:$|[ (]) "
+          "初中 教育科研网 教科网 教育城域网 附中 附小 实小 中心校 卫校 技校 职高 职中 中专 高中 托儿所 (?<![统唯])[一二三四五六七八九十]中(?:$|[ (]) "
           # Arabic and Persian universities, colleges, schools and research institutes, Korean
           # education bodies, Japanese research organisations (研究機構).
           "جامعة كلية مدرسة دانشگاه دانشکده مدرسه پژوهشگاه آموزش 교육 研究[机機][构構] "
@@ -744,6 +744,7 @@ RULES: tuple[OwnerRule, ...] = (
           r"πολυτεχνε[ιί]ο;πανεπιστ[ηή]μιο;vi[eệ]n h[aà]n l[aâ]m;vinaren;thairen;kazrena;"
           r"national knowledge network;"
           r"politechni[ck][a-z]*;politeknik;intermediate unit;stmik;board of regents;k-1[02];k-20;"
+          r"boces;isd$;esa$;"
           r"[đd][aạ]i h[oọ]c;มหาวิทยาลัย;[eé]coles?;lyc[eé]es?;"
           r"escuelas?;escolas?;liceo;ensino;enseñanza;enseignement;col[eé]gio;faculdades?;facultad;"
           r"facult[eé];scuola;[a-zäöü]*schule[n]?;[a-zäöü-]*gymnasium;[a-zåäöšč]*[sš]kol[ae]n?;"
@@ -769,7 +770,8 @@ RULES: tuple[OwnerRule, ...] = (
           # A brand that is a name and 云 alone (亿速云, 蓝队云), and the Japanese and Korean words
           # of servers, clouds, hosting and data centres (no Latin word boundary: GMOクラウド).
           "^[^ ]{2,4}云$ サーバ クラウド ホスティング データセンター 클라우드 호스팅 서버 데이터센터",
-          r"idc[0-9]*;[a-z]*cloud[a-z]*;[a-z]*hosting;[a-z]*data ?cent(?:er|re)s?[a-z]*;ec2;"
+          r"idc[0-9]*;[a-z]*cloud[a-z]*;[a-z0-9]*hosting;[0-9]+host;"
+          r"[a-z]*data ?cent(?:er|re)s?[a-z]*;ec2;"
           r"aws [a-z]{2}(?:-gov)?-[a-z]+-[0-9];"
           r"[a-z]+colocation;content delivery;"
           r"colo(?![rmngs])[a-z]*;supercomput[a-z]*;host;dedi(?!cation)[a-z]*;"
@@ -834,7 +836,7 @@ RULES: tuple[OwnerRule, ...] = (
           "服务部 事业部 项目部 矿务局 (?:中铁|中建|中交|中冶|中水|水电|铁建|电建)[一二三四五六七八九十]+局 "
           "控股 实业 商贸 期货 信托 加油站 大药房 "
           # Japanese and Korean company forms (株式会社, 有限会社, 合同会社, 주식회사, (주)).
-          "株式会社 有限会社 合同会社 주식회사 \\(주\\) 은행 증권 [가-힣]+공사$ ^pt\\.(?=[a-z]) 报社 杂志社 "
+          "工行 农行 建行 交行 株式会社 有限会社 合同会社 주식회사 \\(주\\) 은행 증권 [가-힣]+공사$ ^pt\\.(?=[a-z]) 报社 杂志社 "
           "شركة شرکت بنك بانک ธนาคาร τράπεζα בנק בע\"מ ბანკი բանկ",
           r"co\.;ltd;inc;corp;corporation;company;llc;gmbh;plc;bank;group;limited(?! broadcast);"
           # Banks by their other names: credit unions, building societies, savings and
@@ -863,6 +865,8 @@ RULES: tuple[OwnerRule, ...] = (
           r"berhad;[cop]?r?jsc;pjs;llp;d\.o\.o\.?;a\.d\.;a\. s\.;tbk;tmcp;ng[aâ]n h[aà]ng;banco;"
           r"bv;co$;e\.u\.;^uab(?= );(?<= )uab$;tov;[ -]me$;ug;hf;s r l;^ie(?= );sp\.z o\.o\.?;"
           r"ooo;^sia(?= );^pe(?= );^pp(?= );sasu;(?<= )o[uü]$;(?<= )as\.$;(?<= )sl$;limitada;"
+          r"l\.l\.c\.?;c\.a\.?$;sal$;gie$;mchj;fz(?:co|e|-?llc);individual entrepreneur;eireli?;"
+          r"srls;sp\. ?z ?o\. ?o\.?;e?ood;pllc;l\.p\.?$;(?<= )sia$;- pe$;^m/s\.?;health plans?;"
           r"s\. a\.;b\.v\.?;lp\.?$;sac$;pbc;sh\.p\.k\.?;m\.b\.h\.?;[a-zäöü]*gesellschaft;"
           r"(?<= )too$;"
           r"anonim [sş]irketi;, pt$;cooperativas;"
@@ -945,7 +949,8 @@ RULES: tuple[OwnerRule, ...] = (
           r"^s[ởo](?= );c[ôo]ng an;(?:lungsod|lalawigan|bayan) ng;gobernaci[oó]n;concello;"
           r"[a-zäöü]*polizei[a-z]*;canton (?:de|du|of);"
           r"kraj;agencij[aeu];servicio nacional;park district;d'incendie;komenda;usmc;"
-          r"consejo nacional;tribe$;tribal (?:government|council|nation);chancery;"
+          r"consejo nacional;tribe$;tribal (?:government|council|nation);chancery;band of indians;"
+          r"landsting[a-z]*;departamento administrativo;"
           r"vlada;влада;^(?:glavni )?grad(?= );^град(?= );"
           r"ministarstv[oa];министарств[оа];"
           r"uprava;управа;канцеларија;vije[cć]e ministara;komuna e;serviciul;"
@@ -981,7 +986,9 @@ RULES: tuple[OwnerRule, ...] = (
           r"systems;solutions;[a-z0-9-]+\.com$;banki;infotech;consulting;blue (?:cross|shield);"
           r"(?<=[a-z0-9] )internet;internet(?= [a-z0-9]);fiber;fibre;fibra;"
           r"comunica[cç](?:[aã]o|[oõ]es);comunicaciones;"
-          r"entertainment;investments?;broadcasting;telco;provincial net"),
+          r"entertainment;investments?;broadcasting;telco;provincial net;seguros?;"
+          r"lotter(?:y|ies);loter[ií]ja?;motorsports?;loans?;funding;stock exchange;hotel;"
+          r"com[eé]rcio;payments?"),
     # Dental chains, 妇幼 and the short form of a numbered hospital (浙大一院, 苏大附一院), and
     # "health" / "healthcare" alone once the company, government and industry words had their turn.
     _rule("hospital", 0.7, "口腔 齿科 牙科 妇幼 [一二三四五六七八九]院$ [a-z]*health$",
