@@ -223,15 +223,22 @@ def _cashaddr_prefix(prefix: str) -> list[int]:
     return [ord(c) & 31 for c in prefix] + [0]
 
 
+def _cashaddr_values(prefix: str, body: str) -> list[int] | None:
+    """The 5-bit values of a cashaddr-style body (payload and checksum) when every character is
+    in the alphabet and the checksum over the prefix holds, else None."""
+    if any(c not in _BECH32_INDEX for c in body):
+        return None
+    values = [_BECH32_INDEX[c] for c in body]
+    return values if _cashaddr_polymod(_cashaddr_prefix(prefix) + values) == 0 else None
+
+
 def cashaddr_ok(text: str) -> bool:
     """A Bitcoin Cash cashaddr ("bitcoincash:q..." or the bare "q.../p..." form)."""
     prefix, _, body = text.lower().rpartition(":")
     prefix = prefix or "bitcoincash"
     if prefix != "bitcoincash" or len(body) != 42 or body[0] not in "qp":
         return False
-    if any(c not in _BECH32_INDEX for c in body):
-        return False
-    return _cashaddr_polymod(_cashaddr_prefix(prefix) + [_BECH32_INDEX[c] for c in body]) == 0
+    return _cashaddr_values(prefix, body) is not None
 
 
 def cashaddr_encode(version: int, hash160: bytes, prefix: str = "bitcoincash") -> str:
@@ -248,10 +255,8 @@ def _identify_kaspa(text: str) -> tuple[tuple[str, ...], str] | None:
     """A Kaspa address: "kaspa:" and cashaddr's 5-bit encoding and checksum of a version byte
     and a key or script hash (kaspad's util/bech32, which follows cashaddr)."""
     prefix, _, body = text.lower().rpartition(":")
-    if prefix != "kaspa" or len(body) < 9 or any(c not in _BECH32_INDEX for c in body):
-        return None
-    values = [_BECH32_INDEX[c] for c in body]
-    if _cashaddr_polymod(_cashaddr_prefix(prefix) + values) != 0:
+    values = _cashaddr_values(prefix, body) if prefix == "kaspa" and len(body) >= 9 else None
+    if values is None:
         return None
     payload = convertbits(values[:-8], 5, 8, False)
     if not payload or KASPA_VERSIONS.get(payload[0]) != len(payload) - 1:
