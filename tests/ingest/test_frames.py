@@ -24,9 +24,9 @@ def framed(data: bytes, chunk: int = frames.READ, f=None) -> tuple[list, bool, i
     src = (frames.ClassicFrames if data[:4] != b"\x0a\x0d\x0d\x0a" else frames.PcapngFrames)(
         f or io.BytesIO(data[4:]), data[:4], lambda n: None, chunk)
     got = []
-    for buf, n in src:
+    for buf, rows, n in src:
         got += [(float(r["ts"]), buf[r["off"]:r["off"] + r["caplen"]].tobytes(),
-                 int(r["wirelen"]), int(r["linktype"])) for r in src.rows[:n]]
+                 int(r["wirelen"]), int(r["linktype"])) for r in rows[:n]]
     return got, src.truncated, src.skipped, src.error
 
 

@@ -50,8 +50,8 @@ def read_capture(f: BinaryIO, input_id: str, exporter: str,
         raise DecodeError(f"not a pcap or pcapng file (magic {head.hex()})")
     frames = (ClassicFrames if kind == "pcap" else PcapngFrames)(f, head, advance)
     ingest = CaptureIngest(input_id, exporter, sink)
-    for buf, n in frames:
-        ingest.batch(buf, frames.rows, n)
+    for buf, rows, n in frames:
+        ingest.batch(buf, rows, n)
     return ingest.finish(), ingest, frames
 
 

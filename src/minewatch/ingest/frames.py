@@ -35,38 +35,63 @@ _EXACT = 2**53  # interface clocks beyond this go through the Python reader (flo
 
 
 class Frames(ABC):
-    """A source of frame batches: iterate for (buffer, rows filled); the rows are `self.rows`.
+    """A source of frame batches: iterate for (buffer, rows, rows filled).
 
-    A thread reads the stream a block at a time into a few buffers while the caller walks the
-    block before (its unread tail put in front of the next) and handles its batches: the copy
-    out of the page cache, a third of the compiled path's time, overlaps the parsing instead
-    of preceding it. The caller must be done with a batch's frames before it iterates on."""
+    A thread reads the stream a block at a time into a few buffers and walks each block as
+    soon as it is read, while the caller handles the batches of the block before: the copy out
+    of the page cache and the walk, which is bound by memory latency once the block has left
+    the cache, overlap the caller's work instead of preceding it. Each buffer has its own row
+    arrays, so nothing is copied between the threads. The caller must be done with a block's
+    batches before it iterates on."""
 
     format = ""
 
     def __init__(self, f: BinaryIO, advance: Callable[[int], None], chunk: int | None = None):
         self._f, self.chunk = f, chunk or READ  # (READ read now: tests change it)
-        self.rows = np.zeros(BATCH, fs.PACKET)
         self.advance, self.packets = advance, 0
         self.truncated, self.skipped, self.error = False, 0, None
+        self._tail = np.empty(0, np.uint8)  # the unwalked end of the last block
+        self._rows: dict[int, list[np.ndarray]] = {}  # buffer id -> its row arrays
+        self._pool: list[np.ndarray] = []  # the row arrays of the block being walked
+        self._taken = 0  # of them, in use
 
-    def __iter__(self) -> Iterator[tuple[np.ndarray, int]]:
-        tail = np.empty(0, np.uint8)
-        with ReadAhead(self._f, self.chunk, RESERVE) as blocks:
-            for buf, got in blocks:
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray, int]]:
+        with ReadAhead(self._f, self.chunk, RESERVE, self._prepare) as blocks:
+            for buf, got, (batches, framed) in blocks:
                 self.advance(got)
-                view = _behind(tail, buf, got)
-                pos = yield from self._walk(view, len(view))
-                if pos is None:
+                yield from batches
+                if not framed:
                     return
-                tail = view[pos:].copy()
                 blocks.release(buf)
-        self.truncated = len(tail) > 0
+        self.truncated = len(self._tail) > 0
+
+    def _prepare(self, buf: np.ndarray, got: int) -> tuple[tuple[list, bool], bool]:
+        """In the reader thread: the block's batches, and whether the framing holds (the
+        reader goes on only then)."""
+        self._pool, self._taken = self._rows.setdefault(id(buf), []), 0
+        view = _behind(self._tail, buf, got)
+        batches, walk = [], self._walk(view, len(view))
+        try:
+            while True:
+                batches.append(next(walk))
+        except StopIteration as end:
+            pos = end.value
+        if pos is None:
+            return (batches, False), False
+        self._tail = view[pos:].copy()
+        return (batches, True), True
+
+    def _fresh(self) -> np.ndarray:
+        """Rows for the next batch of the block being walked (kept with its buffer)."""
+        if self._taken == len(self._pool):
+            self._pool.append(np.zeros(BATCH, fs.PACKET))
+        self._taken += 1
+        return self._pool[self._taken - 1]
 
     @abstractmethod
     def _walk(self, buf: np.ndarray, have: int):
-        """Yield batches of the whole records in buf[:have]; return where they end (None after
-        damage that loses the framing)."""
+        """Yield batches (buf, rows, n) of the whole records in buf[:have]; return where they
+        end (None after damage that loses the framing)."""
 
     def _stop(self, why: str) -> None:
         self.error, self.skipped = why, self.skipped + 1
@@ -87,16 +112,18 @@ class ClassicFrames(Frames):
         self.linktype = self._layout[2]
 
     def _walk(self, buf: np.ndarray, have: int):
-        pos = 0
+        pos, rows = 0, None
         while True:
+            rows = self._fresh() if rows is None else rows
             stop = min(have, pos + self.chunk)
-            n, at, why = fs.walk_pcap(buf, pos, stop, self._layout, self.rows, 0)
+            n, at, why = fs.walk_pcap(buf, pos, stop, self._layout, rows, 0)
             if why == fs.NEED_MORE and at == pos and stop < have:  # a record over a chunk
                 stop = have
-                n, at, why = fs.walk_pcap(buf, pos, stop, self._layout, self.rows, 0)
+                n, at, why = fs.walk_pcap(buf, pos, stop, self._layout, rows, 0)
             self.packets += n
             if n:
-                yield buf, n
+                yield buf, rows, n
+                rows = None
             if why == fs.BAD_LENGTH:
                 caplen = int.from_bytes(buf[at + 8:at + 12].tobytes(),
                                         "big" if self._layout[0] else "little")
@@ -126,20 +153,22 @@ class PcapngFrames(Frames):
         self._state[2] = 0
 
     def _walk(self, buf: np.ndarray, have: int):
-        pos = 0
+        pos, rows = 0, None
         while True:
             if self._section is not None and self._compiled:
+                rows = self._fresh() if rows is None else rows
                 stop = min(have, pos + self.chunk)
                 n, at, why = fs.walk_pcapng(buf, (pos, stop), self._state, self._ifaces,
-                                            self.rows, 0)
+                                            rows, 0)
                 if why == fs.NEED_MORE and at == pos and stop < have:  # a block over a chunk
                     stop = have
                     n, at, why = fs.walk_pcapng(buf, (pos, stop), self._state, self._ifaces,
-                                                self.rows, 0)
+                                                rows, 0)
                 pos = at
                 self.packets += n
                 if n:
-                    yield buf, n
+                    yield buf, rows, n
+                    rows = None
                 if why == fs.FULL or (why == fs.NEED_MORE and stop < have):
                     continue
                 if why == fs.NEED_MORE:
@@ -202,12 +231,13 @@ class PcapngFrames(Frames):
         self._compiled = all(i.units < _EXACT and abs(i.offset) < _EXACT for i in found)
 
     def _one(self, raw: pcap.RawPacket):
-        row = self.rows[0]
+        rows = np.zeros(1, fs.PACKET)
+        row = rows[0]
         row["ts"], row["off"], row["caplen"] = raw.ts, 0, len(raw.data)
         row["wirelen"], row["linktype"] = raw.wirelen, raw.linktype
         buf = np.frombuffer(raw.data or b"\0", np.uint8)
-        fs.parse_frames(buf, self.rows, 0, 1)
-        yield buf, 1
+        fs.parse_frames(buf, rows, 0, 1)
+        yield buf, rows, 1
 
 
 class _Prefixed:
@@ -227,13 +257,15 @@ class _Prefixed:
 
 class ReadAhead:
     """A stream read by a daemon thread into BUFFERS buffers, `chunk` bytes at a time after
-    `reserve` free bytes: iterate for (buffer, bytes read) and `release` each buffer when done
-    with it, so the reader is never more than BUFFERS blocks ahead. The stream ends at the
-    first short block; a read error is raised in the iterating thread; leaving the iteration
-    early stops the reader."""
+    `reserve` free bytes, each block then handed to `prepare(buffer, bytes read)` in that
+    thread, which returns (what it made, whether to read on): iterate for (buffer, bytes read,
+    what prepare made) and `release` each buffer when done with it, so the reader is never
+    more than BUFFERS blocks ahead. The stream ends at the first short block; an error in the
+    reader is raised in the iterating thread; leaving the iteration early stops the reader."""
 
-    def __init__(self, f, chunk: int, reserve: int) -> None:
-        self._f, self._chunk, self._reserve = f, chunk, reserve
+    def __init__(self, f, chunk: int, reserve: int,
+                 prepare: Callable[[np.ndarray, int], tuple[object, bool]]) -> None:
+        self._f, self._chunk, self._reserve, self._prepare = f, chunk, reserve, prepare
         self._out: queue.SimpleQueue = queue.SimpleQueue()
         self._free: queue.SimpleQueue = queue.SimpleQueue()
         for _ in range(BUFFERS):
@@ -266,11 +298,12 @@ class ReadAhead:
         while (buf := self._take()) is not None:
             try:
                 got = _fill(self._f, buf[self._reserve:])
+                made, more = self._prepare(buf, got)
             except BaseException as exc:  # noqa: BLE001 - raised again in the iterating thread
                 self._out.put(exc)
                 return
-            self._out.put((buf, got))
-            if got < self._chunk:
+            self._out.put((buf, got, made))
+            if got < self._chunk or not more:
                 return
 
     def _take(self) -> np.ndarray | None:
