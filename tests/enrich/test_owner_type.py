@@ -46,7 +46,8 @@ from pathlib import Path
 
 import pytest
 
-from minewatch.enrich.owner_type import OWNER_TYPES, classify, matching_rules, normalise_name
+from minewatch.enrich.owner_type import (FALLBACK_CONFIDENCE, OWNER_TYPES, classify,
+                                         matching_rules, normalise_name, placed_type)
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 LABELLED = DATA / "org_names.tsv"
@@ -70,6 +71,7 @@ HOLDOUT17 = DATA / "org_names_holdout17.tsv"
 HOLDOUT18 = DATA / "org_names_holdout18.tsv"
 HOLDOUT19 = DATA / "org_names_holdout19.tsv"
 HOLDOUT20 = DATA / "org_names_holdout20.tsv"
+HOLDOUT21 = DATA / "org_names_holdout21.tsv"
 ALL_BEFORE_7 = (LABELLED, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6)
 
 
@@ -230,7 +232,7 @@ def test_accuracy_on_sixth_holdout_names():
         ("中国林业科学研究院林产化学工业研究所", "education"),
         ("江苏省卫生监督所", "government"),
         ("对方和您在同一内部网", "unknown"),
-        ("ViaBTC mining pool", "unknown"),
+        ("ViaBTC mining pool", "enterprise"),  # no rule: a company by the fallback
         ("臺大醫院", "hospital"),
         ("中華電信", "enterprise"),
         ("北京四中", "education"),
@@ -273,8 +275,7 @@ def test_unknown_and_empty_names():
 def test_english_words_need_word_boundaries():
     # 'co' inside a word is no company form (Cisco is a company by its 'Systems', a weaker word)
     assert classify("Cisco Systems") == ("enterprise", 0.65)
-    assert classify("Frisco Bay") == ("unknown", 0.0)
-    assert classify("Disco Bar Monaco")[0] == "unknown"
+    assert not matching_rules("Frisco Bay") and not matching_rules("Disco Bar Monaco")
     assert classify("Acme Co") == ("enterprise", 0.85)  # ...but a trailing "Co" is one
     assert classify("南京IDC机房")[0] == "idc"
 
@@ -341,8 +342,11 @@ def test_accuracy_on_eighth_holdout_names():
     NRENs such as ACOnet, ULAKBIM, SANReN, REANNZ; STANFORD, HARVARD, UCB; NICNET; two health
     systems, Houston Methodist and Narayana Hrudayalaya): 0.998 (861/863; left:
     "BACOM", an AS name of unknown owner, and "Vivantes Netzwerk für Gesundheit GmbH", a hospital
-    group whose name has no hospital word). A regression guard now, not an unseen-data figure."""
-    assert _accuracy(labelled_names(HOLDOUT8), "eighth hold-out owner-type") >= 0.98
+    group whose name has no hospital word). A regression guard now, not an unseen-data figure.
+    The fallback that calls an unplaced Latin-script name a company (session 6) costs this
+    written list 17 names it labels unknown (people and places: "Maria Garcia", "Los Angeles")
+    for one it gains: 0.979."""
+    assert _accuracy(labelled_names(HOLDOUT8), "eighth hold-out owner-type") >= 0.975
 
 
 @pytest.mark.parametrize(
@@ -466,19 +470,40 @@ def test_accuracy_on_twelfth_holdout_names():
         ("eir", "enterprise"),
         ("Zain Iraq", "enterprise"),
         ("Smart Technologies", "enterprise"),
-        ("Globe Inn", "unknown"),
-        ("Sky Bar", "unknown"),
         ("Sunrise Nursing Home", "hospital"),
         ("Personal Care Clinic", "hospital"),
         ("Play School", "education"),
         ("Free University", "education"),
-        ("Atman Yoga", "unknown"),
-        ("Jean Dupont", "unknown"),
         ("Prefeitura de Suzano", "government"),
     ],
 )
 def test_brands_of_carriers_companies_and_hosts(name, expected):
     assert classify(name)[0] == expected
+
+
+@pytest.mark.parametrize("name", ["Globe Inn", "Sky Bar", "Atman Yoga", "Jean Dupont"])
+def test_a_short_brand_word_alone_places_no_name(name):
+    """Globe, Sky and Atman are carriers' brands only as the whole name or with a country; no
+    rule places these, so the fallback makes them companies at its low confidence. (A person's
+    name is one too: no given-name list is free to ship, see owner_type.FALLBACK_CONFIDENCE.)"""
+    assert not matching_rules(name)
+    assert classify(name) == ("enterprise", FALLBACK_CONFIDENCE)
+
+
+@pytest.mark.parametrize("name", [
+    "张三", "Private Customer", "Not Disclosed", "AS402602", "United States", "Hong Kong",
+    "Frankfurt am Main, Germany", "YICHANG, Hubei Province, P.R.China.", "IANA-RESERVED",
+    "Ivanov Vitaliy Sergeevich", "José da Silva", "Reserved for future use", "Internet"])
+def test_what_is_no_organisation_stays_unknown(name):
+    """Placeholders, AS numbers, countries and places, patronymic and particle names, and every
+    unplaced name in another script are no guess for the fallback."""
+    assert classify(name) == ("unknown", 0.0)
+
+
+def test_public_sources_take_only_what_a_rule_placed():
+    assert placed_type("Vistabeam") == "unknown" and classify("Vistabeam") == (
+        "enterprise", FALLBACK_CONFIDENCE)
+    assert placed_type("Cisco Systems") == "enterprise"
 
 
 def test_a_common_word_brand_beside_a_trade_word_is_that_trade_not_the_carrier():
@@ -543,7 +568,8 @@ def test_accuracy_on_fifteenth_holdout_names():
     assert _accuracy(labelled_names(HOLDOUT15), "fifteenth hold-out owner-type") >= 0.94
 
 
-@pytest.mark.parametrize("path", [HOLDOUT16, HOLDOUT17, HOLDOUT18, HOLDOUT19, HOLDOUT20])
+@pytest.mark.parametrize("path", [HOLDOUT16, HOLDOUT17, HOLDOUT18, HOLDOUT19, HOLDOUT20,
+                                  HOLDOUT21])
 def test_real_samples_are_new(path):
     """Real strings, not written ones: random samples of the AS names and 纯真 owner fields the
     product itself reads (public_owner), so their types come in their real proportions."""
@@ -552,7 +578,7 @@ def test_real_samples_are_new(path):
     assert len({normalise_name(n) for n, _ in rows}) == len(rows), "duplicate names"
     earlier = (*ALL_BEFORE_7, HOLDOUT7, HOLDOUT8, HOLDOUT9, HOLDOUT10, HOLDOUT11, HOLDOUT12,
                HOLDOUT13, HOLDOUT14, HOLDOUT15, HOLDOUT16, HOLDOUT17, HOLDOUT18, HOLDOUT19,
-               HOLDOUT20)
+               HOLDOUT20, HOLDOUT21)
     seen = {normalise_name(n) for p in earlier if p != path for n, _ in labelled_names(p)}
     assert not [n for n, _ in rows if normalise_name(n) in seen], "names must be new"
 
@@ -615,3 +641,16 @@ def test_accuracy_on_twentieth_holdout_names():
     entrepreneurs; insurers, lotteries, hotels; BOCES and ISDs; Swedish county councils;
     初中; 工行) to 0.953."""
     assert _accuracy(labelled_names(HOLDOUT20), "twentieth hold-out owner-type") >= 0.95
+
+
+def test_accuracy_on_twenty_first_holdout_names():
+    """A sixth real sample, uniform over names (seed 20261203), labelled blind. With the rules
+    of af0e08a: 0.933 (754/808; government 14/17, education 55/58, hospital 2/5, enterprise
+    342/376, idc 8/14, residential 1/1, internet café 315/320, unknown 17/17); AS names 0.893
+    (349/391), 纯真 owner fields 0.971 (405/417). With the fallback that makes an unplaced
+    Latin-script name a company (written on lists 1-20, before this list was drawn): 0.953
+    (770/808), AS names 0.934; 0.962 leaving out the 17 names labelled unknown, 8 of which are
+    people's names it calls companies. Fixed by cause (网栈, 网馆, 网事沙龙, 电竞中心, a 网城
+    branch shop; 校区; 油田, 影楼; Lehranstalt; FOP; Dishubkominfo; colo… not in Coloplast) to
+    0.968."""
+    assert _accuracy(labelled_names(HOLDOUT21), "twenty-first hold-out owner-type") >= 0.96

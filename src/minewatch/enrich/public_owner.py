@@ -18,8 +18,9 @@ IPv4-mapped IPv6 prefix). `IpdbOwners.load` walks the IPv4 trie one depth at a t
 branches at once (numpy), so the ranges come out as sorted arrays; lookups are one
 ``numpy.searchsorted``, and records are decoded only for the addresses asked about.
 
-Owner types come from `owner_type.classify` on the owner name, except where the name says
-nothing about the end user: a carrier (电信, Chinanet, China Mobile...) hands its addresses to
+Owner types come from what `owner_type`'s rules make of the owner name (`placed_type`: not its
+guess that an unplaced name is a company, since an unknown AS is as often a small carrier whose
+customers sit behind it), except where the name says nothing about the end user: a carrier (电信, Chinanet, China Mobile...) hands its addresses to
 homes, companies and data centres alike, so its ranges stay ``unknown``; CERNET (教育网,
 AS4538) and CSTNET (科技网, AS7497) serve schools and institutes, so they are ``education``.
 """
@@ -41,7 +42,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 
 from minewatch.enrich.geo import parse_ipv4
-from minewatch.enrich.owner_type import classify
+from minewatch.enrich.owner_type import placed_type
 from minewatch.errors import InputError
 
 SOURCES_ENV = "MINEWATCH_OWNER_SOURCES"
@@ -200,13 +201,13 @@ def qqwry_owner(record: dict[str, str]) -> tuple[str, str]:
     if record.get("country_name") == "IANA":  # reserved and private ranges: nobody's
         return "", "unknown"
     if owner:
-        kind = classify(owner)[0]
+        kind = placed_type(owner)
         return owner, NETWORK_TYPES.get(isp, "unknown") if kind == "unknown" else kind
     if isp in NETWORK_TYPES:
         return isp, NETWORK_TYPES[isp]
     if not isp or CARRIER_ZH.match(isp):
         return "", "unknown"
-    return isp, classify(isp)[0]
+    return isp, placed_type(isp)
 
 
 class AsnOwners:
@@ -266,7 +267,7 @@ def as_owner_type(number: int, name: str) -> str:
         return AS_TYPES[number]
     if CARRIER_AS.search(name or ""):
         return "unknown"
-    return classify(name)[0]
+    return placed_type(name)
 
 
 class PublicOwners:
