@@ -33,15 +33,22 @@ class HttpMessage:
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
     truncated: bool = False  # the body was longer than MAX_BODY and was cut
+    _index: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def is_request(self) -> bool:
         return self.method is not None
 
     def header(self, name: str) -> str | None:
-        """First value of a header, name compared case-insensitively."""
-        name = name.lower()
-        return next((v for k, v in self.headers if k.lower() == name), None)
+        """First value of a header, name compared case-insensitively (the names are indexed on
+        the first call: a pool poll's head is asked for five headers or more)."""
+        index = self._index
+        if index is None:
+            index = {}
+            for key, value in self.headers:
+                index.setdefault(key.lower(), value)
+            object.__setattr__(self, "_index", index)
+        return index.get(name.lower())
 
     @property
     def host(self) -> str | None:

@@ -88,6 +88,11 @@ class RpcMessage:
     def is_reply(self) -> bool:
         return self.method is None
 
+    def with_id(self, msg_id: Any) -> RpcMessage:
+        """The same message under another id (dataclasses.replace costs 5 us a message)."""
+        return RpcMessage(msg_id, self.method, self.params, self.result, self.error, self.extra,
+                          self.size)
+
 
 def parse_message(line: bytes | str) -> RpcMessage:
     """One line (or HTTP body) to an RpcMessage; DecodeError when not a JSON-RPC object."""

@@ -23,6 +23,7 @@ import dataclasses
 import ipaddress
 import json
 from collections import Counter, OrderedDict, deque
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,6 +129,7 @@ class StratumSession:
         self._coins: tuple[str, ...] = ()
         self._algo = {"job": "", "shape": "", "login": ""}
         self._rpc = getwork.HttpRpcContext(server_port=server[1] if server else 0)
+        self._last_head: tuple | None = None  # what _http_request last read (a poll repeats it)
         self._evidence: list[str] = []
 
     # --- input ------------------------------------------------------------------------------
@@ -187,7 +189,7 @@ class StratumSession:
         if hm.is_request:
             self._http_ids.append(None if msg is None else msg.id)
         elif msg is not None:  # HTTP/1.1 answers in request order: that pairs them, not ids
-            msg = dataclasses.replace(msg, id=self._http_ids.popleft() if self._http_ids else None)
+            msg = msg.with_id(self._http_ids.popleft() if self._http_ids else None)
         elif self._http_ids:
             self._http_ids.popleft()
         if msg is None:
@@ -196,6 +198,13 @@ class StratumSession:
         self._message(direction, ts, msg, over_http=True)
 
     def _http_request(self, hm: HttpMessage) -> None:
+        """What a request's head says: pool host, agent, login, mining extensions. A poller
+        sends the same head every few seconds, and reading it again changes nothing."""
+        head = (hm.host, hm.user_agent, hm.header("X-Mining-Extensions"),
+                hm.header("Authorization"), hm.target)
+        if head == self._last_head:
+            return
+        self._last_head = head
         host = (hm.host or "").rsplit(":", 1)[0].strip("[]")
         if host and not _is_address(host):
             self.pool_host = self.pool_host or host
@@ -462,6 +471,7 @@ class StratumSession:
         }
 
 
+@lru_cache(maxsize=1024)
 def _is_address(host: str) -> bool:
     try:
         return bool(ipaddress.ip_address(host))
