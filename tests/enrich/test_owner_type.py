@@ -72,6 +72,7 @@ HOLDOUT18 = DATA / "org_names_holdout18.tsv"
 HOLDOUT19 = DATA / "org_names_holdout19.tsv"
 HOLDOUT20 = DATA / "org_names_holdout20.tsv"
 HOLDOUT21 = DATA / "org_names_holdout21.tsv"
+HOLDOUT22 = DATA / "org_names_holdout22.tsv"
 ALL_BEFORE_7 = (LABELLED, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6)
 
 
@@ -578,7 +579,7 @@ def test_real_samples_are_new(path):
     assert len({normalise_name(n) for n, _ in rows}) == len(rows), "duplicate names"
     earlier = (*ALL_BEFORE_7, HOLDOUT7, HOLDOUT8, HOLDOUT9, HOLDOUT10, HOLDOUT11, HOLDOUT12,
                HOLDOUT13, HOLDOUT14, HOLDOUT15, HOLDOUT16, HOLDOUT17, HOLDOUT18, HOLDOUT19,
-               HOLDOUT20, HOLDOUT21)
+               HOLDOUT20, HOLDOUT21, HOLDOUT22)
     seen = {normalise_name(n) for p in earlier if p != path for n, _ in labelled_names(p)}
     assert not [n for n, _ in rows if normalise_name(n) in seen], "names must be new"
 
@@ -654,3 +655,18 @@ def test_accuracy_on_twenty_first_holdout_names():
     branch shop; 校区; 油田, 影楼; Lehranstalt; FOP; Dishubkominfo; colo… not in Coloplast) to
     0.968."""
     assert _accuracy(labelled_names(HOLDOUT21), "twenty-first hold-out owner-type") >= 0.96
+
+
+def test_accuracy_on_twenty_second_holdout_names():
+    """Real organisations only (no placeholders, people or places), written blind from public
+    knowledge, half Chinese, in the style of a register's or whois names. Of the 910 written,
+    692 were already in earlier lists: the long tail a writer recalls is largely covered. The
+    218 new ones, blind: 0.986 (215/218; Chinese 142/142, foreign 73/76), with and without the
+    unplaced-name fallback. Fixed by cause (Kentucky's cabinets, Russian medical research
+    centres, the Arabic مصرف for a bank) to 1.000."""
+    rows = labelled_names(HOLDOUT22)
+    earlier = {normalise_name(n) for p in DATA.glob("org_names*.tsv") if p != HOLDOUT22
+               for n, _ in labelled_names(p)}
+    assert len(rows) >= 200 and not [n for n, _ in rows if normalise_name(n) in earlier]
+    assert "unknown" not in {t for _, t in rows}
+    assert _accuracy(rows, "twenty-second hold-out owner-type") >= 0.99

@@ -727,7 +727,7 @@ RULES: tuple[OwnerRule, ...] = (
           r"клиничк[а-я]* центар;медичн[а-яі]* центр[а-яі]*;"
           r"azienda (?:sanitaria|unit[aà] sanitaria);przychodni[a-z]*;k[oó]rh[aá]z[a-z]*;"
           r"puskesmas;rsu[dp];v[aå]rdcentral[a-z]*;terveyskeskus[a-z]*;santa casa;クリニック;"
-          r"诊疗所;보건소;медицинск[а-я]* центр[а-я]*;диспансер[а-я]*;роддом;клиник[а-я]*;"
+          r"诊疗所;보건소;медицинск[а-я]* (?:[а-я]+ )?центр[а-я]*;диспансер[а-я]*;роддом;клиник[а-я]*;"
           r"скор[а-я]* (?:[а-я]+ )?помощ[а-я]*;"
           # Health systems known by name only (Kaiser Permanente, UPMC...).
           r"kaiser permanente;upmc;geisinger;mass general[a-z ]*;newyork-presbyterian;"
@@ -848,7 +848,7 @@ RULES: tuple[OwnerRule, ...] = (
           "控股 实业 商贸 期货 信托 加油站 大药房 "
           # Japanese and Korean company forms (株式会社, 有限会社, 合同会社, 주식회사, (주)).
           "工行 农行 建行 交行 株式会社 有限会社 合同会社 주식회사 \\(주\\) 은행 증권 [가-힣]+공사$ ^pt\\.(?=[a-z]) 报社 杂志社 "
-          "شركة شرکت بنك بانک ธนาคาร τράπεζα בנק בע\"מ ბანკი բանկ",
+          "شركة شرکت بنك مصرف بانک ธนาคาร τράπεζα בנק בע\"מ ბანკი բանկ",
           r"co\.;ltd;inc;corp;corporation;company;llc;gmbh;plc;bank;group;limited(?! broadcast);"
           # Banks by their other names: credit unions, building societies, savings and
           # co-operative banks (Sparkasse, Volksbank, Kantonalbank, spořitelna), …bank as one word.
@@ -921,7 +921,8 @@ RULES: tuple[OwnerRule, ...] = (
           r"agence;agenzia;agencia;county;commonwealth of;federal;statistics;statisti[ck];"
           r"prefeitura;governo;"
           r"presidencia;secretar[ií]a;kementerian;gemeente;kommun;kommune;stad;stadt;ville de;"
-          r"comune di;kaupunki;landeshauptstadt;municipalit[a-z]*;cabinet office;congreso;"
+          r"comune di;kaupunki;landeshauptstadt;municipalit[a-z]*;cabinet office;cabinet for;"
+          r"transportation cabinet;congreso;"
           r"office of;state office;state service;agentura;agen[tț]ia;autoritatea;c[uụ]c;"
           r"dewan bandaraya;suruhanjaya;jabatan;majlis;kurumu;province of;freistaat;land berlin;"
           r"ajuntament;eidgenossenschaft;statens;кабінет міністрів;^b[oộ](?= );"
