@@ -186,7 +186,9 @@ def test_data_before_its_template_is_decoded_when_the_template_comes(tmp_path):
     assert got == want
     c = collector.counters
     assert (c.template_misses, c.records, c.lost, c.decode_errors) == (3, 4, 0, 0)
-    assert c.batches == 4
+    # a batch boundary before the template at least (on a loaded machine two datagrams 0.1 s
+    # apart can share a 0.05 s batch: the count is no measure of anything here)
+    assert 2 <= c.batches <= 4
 
 
 def test_garbage_never_stops_the_collector(tmp_path):
