@@ -16,6 +16,9 @@ name = st.text(max_size=20)
 
 RECORDS = st.one_of(
     st.builds(eth.EsNotify, ids, name, hex32, hex32, st.booleans()),
+    st.builds(eth.KaspaNotify, ids, name,
+              st.tuples(*[st.integers(0, 2**64 - 1)] * 4) | st.binary(min_size=40, max_size=40)
+              .map(bytes.hex), st.none() | st.integers(0, 2**63)),
     st.builds(eth.EsSubmit, ids, name, name, st.binary(min_size=5, max_size=6).map(bytes.hex)),
     st.builds(eth.SubmitLogin, ids, name, st.none() | name, st.none() | name),
     st.builds(eth.GetWork, ids, st.none() | name),
@@ -54,6 +57,25 @@ def test_nicehash_spec_dialogue():
     assert submit == eth.EsSubmit(244, "username", "bf0488aa", "6a909d9bbc0f")
     rejected = _decode(b'{"id": 244, "result": false, "error": [-1, "Job not found", null]}')
     assert isinstance(rejected, sv1.Reply) and not rejected.ok
+
+
+def test_kaspa_jobs_in_both_shapes():
+    """Kaspa's job over EthereumStratum as BzMiner/Bitmain and as IceRiver receive it (the
+    kaspa-stratum-bridge and rusty-kaspa's bridge send these); a v1 job is not one."""
+    words = _decode(b'{"id":null,"method":"mining.notify","params":["4f2",[14249540165211474036,'
+                    b'10279313412283153924,6148043458427498236,1196226375373484262],1716460316000]}')
+    assert words == eth.KaspaNotify(None, "4f2", (14249540165211474036, 10279313412283153924,
+                                                  6148043458427498236, 1196226375373484262),
+                                    1716460316000)
+    text = _decode(b'{"id":null,"method":"mining.notify","params":["4f3","' + b"ab" * 32
+                   + b'00d2f4e189010000"]}')
+    assert text == eth.KaspaNotify(None, "4f3", "ab" * 32 + "00d2f4e189010000")
+    for bad in (b'["4f2",[1,2,3],1]', b'["4f2",[1,2,3,-4],1]', b'["4f2",[1,2,3,4],"x"]',
+                b'["4f2","' + b"ab" * 39 + b'"]', b'["4f2",[1,2,3,4],1,2]'):
+        msg = parse_message(b'{"id":null,"method":"mining.notify","params":' + bad + b"}")
+        assert eth.recognise(msg) is None
+        with pytest.raises(DecodeError):
+            eth.decode(msg)
 
 
 def test_ethproxy_from_the_dwarfpool_capture():

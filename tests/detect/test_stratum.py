@@ -529,6 +529,30 @@ def test_kaspa_over_ethereumstratum_is_kaspa_not_ethereum():
         "ethereumstratum-1.0", "KAS", "kheavyhash", KASPA)
 
 
+@pytest.mark.parametrize("job", [
+    ["6d5", [1234567890123, 9876543210, 1111, 2222], 1690000000000],  # BzMiner, Bitmain KS
+    ["6d5", "9f" * 32 + "00d2f4e189010000"]])  # IceRiver: the hash and the timestamp in hex
+def test_a_kaspa_job_names_kaspa_when_the_login_is_a_pool_username(job):
+    """On a pool account the login is no kaspa: address; the job's shape alone says kHeavyHash,
+    and every message decodes (the job was a decode error), so its price counts the share."""
+    s = run([(UP, call(1, "mining.subscribe", ["IceRiverMiner-v1.1", "EthereumStratum/1.0.0"])),
+             (DOWN, ok(1, [True, "EthereumStratum/1.0.0"])),
+             (UP, call(2, "mining.authorize", ["pooluser.ks3m", "x"])),
+             (DOWN, ok(2)),
+             (DOWN, call(None, "mining.set_difficulty", [4096])),
+             (DOWN, call(None, "mining.notify", job)),
+             (UP, call(3, "mining.submit", ["pooluser.ks3m", "6d5", "0x1234567890abcdef"])),
+             (DOWN, ok(3))])
+    summary = s.summary()
+    assert (summary["dialect"], summary["coin"], summary["algorithm"], summary["wallet"]) == (
+        "ethereumstratum-1.0", "KAS", "kheavyhash", "pooluser")
+    assert s.counters["decode_errors"] == 0 and summary["shares_accepted"] == 1
+    notify = next(e for e in s.events if e["method"] == "mining.notify")
+    assert notify["job_id"] == "6d5"  # Bitcoin's difficulty 1: 2^48/0xFFFF hashes, as ES1 says
+    assert notify["difficulty"] == pytest.approx(4096 * 2**48 / 0xFFFF)
+    assert notify["algorithm_hint"] == "kheavyhash"
+
+
 def test_ergo_jobs_shaped_like_ethereum_are_still_ergo():
     s = run([(UP, call(1, "mining.subscribe", ["lolMiner/1.76", "EthereumStratum/1.0.0"])),
              (DOWN, ok(1, [["mining.notify", "ae6812eb", "EthereumStratum/1.0.0"], "a2eea0"])),

@@ -10,6 +10,11 @@ over HTTP POST: eth_submitLogin [wallet(.worker)], eth_getWork, eth_submitWork [
 mix], eth_submitHashrate [rate, id]; jobs arrive as a result [header, seed, boundary(, height)]
 pushed with id 0 (or no id) or in reply to eth_getWork. The boundary is the 256-bit share
 target: 2^256/boundary hashes per share. A "worker" key beside the params names the rig.
+
+Kaspa's pools and bridges speak EthereumStratum/1.0.0 with their own job: mining.notify is
+[job, [four 64-bit words of the pre-PoW header hash], timestamp] (BzMiner, lolMiner, Bitmain)
+or [job, "64 hex digits of that hash and 16 of the timestamp"] (IceRiver). Its shape names
+kHeavyHash where a pool login (a username, not a kaspa: address) would not.
 """
 
 from __future__ import annotations
@@ -33,6 +38,21 @@ class EsNotify:
     header_hash: str
     clean: bool
     METHOD: ClassVar[str] = "mining.notify"
+
+
+@dataclass(frozen=True, slots=True)
+class KaspaNotify:
+    """A kHeavyHash job: `header` is the four words as sent, or the 80 hex digits."""
+
+    id: Any
+    job_id: str
+    header: tuple[int, ...] | str
+    timestamp: int | None = None
+    METHOD: ClassVar[str] = "mining.notify"
+
+    def params(self) -> list:
+        head = list(self.header) if isinstance(self.header, tuple) else self.header
+        return [self.job_id, head] + ([] if self.timestamp is None else [self.timestamp])
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +146,26 @@ def _es_notify(i, p):
     return EsNotify(i, text(p[0], "job id"), text(p[1], "seed"), text(p[2], "header"), p[3])
 
 
+def _kaspa_notify(i, p) -> KaspaNotify | None:
+    """The Kaspa job shapes (module docstring), else None."""
+    if not (isinstance(p, list) and len(p) in (2, 3) and isinstance(p[0], str)):
+        return None
+    stamp = p[2] if len(p) == 3 else None
+    if stamp is not None and (type(stamp) is not int or stamp < 0):
+        return None
+    head = p[1]
+    if isinstance(head, list) and len(head) == 4 and all(
+            type(w) is int and 0 <= w < 1 << 64 for w in head):
+        return KaspaNotify(i, p[0], tuple(head), stamp)
+    if isinstance(head, str) and len(head) == 80 and not head.strip("0123456789abcdefABCDEF"):
+        return KaspaNotify(i, p[0], head, stamp)
+    return None
+
+
+def _notify(i, p):
+    return _es_notify(i, p) or _kaspa_notify(i, p)
+
+
 def _es_submit(i, p):
     if not (isinstance(p, list) and len(p) == 3):
         return None
@@ -181,6 +221,7 @@ def recognise(msg: RpcMessage, over_http: bool = False) -> str | None:
         (m == "mining.subscribe" and len(p) > 1 and isinstance(p[1], str)
          and p[1].startswith("EthereumStratum/"))
         or (m == "mining.notify" and len(p) == 4 and isinstance(p[3], bool))
+        or (m == "mining.notify" and _kaspa_notify(msg.id, p) is not None)
         or (m == "mining.submit" and len(p) == 3))
     return "ethereumstratum-1.0" if es1 else None
 
@@ -193,7 +234,7 @@ def decode(msg: RpcMessage):
     worker = worker if isinstance(worker, str) else None
     if msg.method in ETH_PARSERS:
         return ETH_PARSERS[msg.method](msg.id, msg.params, worker)
-    special = {EsNotify.METHOD: _es_notify, EsSubmit.METHOD: _es_submit}.get(msg.method)
+    special = {EsNotify.METHOD: _notify, EsSubmit.METHOD: _es_submit}.get(msg.method)
     record = special(msg.id, msg.params) if special else None
     return record or stratum_v1.decode(msg)
 
@@ -201,8 +242,10 @@ def decode(msg: RpcMessage):
 def to_message(record) -> RpcMessage:
     if isinstance(record, WorkPackage):
         return RpcMessage(id=record.id, result=record.result())
-    if not isinstance(record, (SubmitLogin, GetWork, SubmitWork, SubmitHashrate)):
+    if not isinstance(record, (SubmitLogin, GetWork, SubmitWork, SubmitHashrate, KaspaNotify)):
         return stratum_v1.to_message(record)
+    if isinstance(record, KaspaNotify):
+        return RpcMessage(id=record.id, method=record.METHOD, params=record.params())
     extra = {} if record.worker is None else {"worker": record.worker}
     return RpcMessage(id=record.id, method=record.METHOD, params=record.params(), extra=extra)
 

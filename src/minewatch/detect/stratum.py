@@ -420,11 +420,12 @@ class StratumSession:
         """Algorithm family, by trust: caller's hint, job/submit algo fields, the Ethereum
         dialects' (etchash on an etc pool), job shape, the miner's algo list, wallet coin. A
         wallet of a coin whose pools speak EthereumStratum themselves (Kaspa, Ergo) outranks
-        the dialect's and an ethash job shape: their sessions look like Ethereum's."""
+        the dialect's and an ethash job shape: their sessions look like Ethereum's. So does a
+        job shape of its own (Kaspa's): the dialect says ethash only for Ethereum-like jobs."""
         own = bool(self._coins) and self._coins[0] in OWN_ETHEREUMSTRATUM  # a Kaspa wallet...
         shape = "" if own and self._algo["shape"] == "ethash" else self._algo["shape"]
-        names = (self.algorithm_hint, self._algo["job"], "" if own else self._eth_algorithm(),
-                 shape, self._algo["login"])
+        eth = "" if own or shape not in ("", "ethash") else self._eth_algorithm()
+        names = (self.algorithm_hint, self._algo["job"], eth, shape, self._algo["login"])
         return pick_algorithm(names, self._coins)
 
     def _eth_algorithm(self) -> str:
@@ -508,6 +509,7 @@ HANDLERS = {
     stratum_v1.KawpowNotify: lambda s, d, r: s._job(
         r.job_id, ("t256", r.target), "kawpow" if r.height is not None else ""),
     ethstratum.EsNotify: lambda s, d, r: s._job(r.job_id, s._next_price, "ethash"),
+    ethstratum.KaspaNotify: lambda s, d, r: s._job(r.job_id, s._next_price, "kheavyhash"),
     ethstratum.WorkPackage: lambda s, d, r: s._on_work(d, r, r.header, r.boundary, "ethash"),
     getwork.GetworkWork: lambda s, d, r: s._on_work(d, r, None, r.target_be),
     getwork.BlockTemplate: lambda s, d, r: s._on_work(d, r, r.previousblockhash, r.target),
