@@ -62,8 +62,9 @@ def test_nicehash_spec_dialogue():
 def test_kaspa_jobs_in_both_shapes():
     """Kaspa's job over EthereumStratum as BzMiner/Bitmain and as IceRiver receive it (the
     kaspa-stratum-bridge and rusty-kaspa's bridge send these); a v1 job is not one."""
-    words = _decode(b'{"id":null,"method":"mining.notify","params":["4f2",[14249540165211474036,'
-                    b'10279313412283153924,6148043458427498236,1196226375373484262],1716460316000]}')
+    words = _decode(b'{"id":null,"method":"mining.notify","params":["4f2",'
+                    b'[14249540165211474036,10279313412283153924,6148043458427498236,'
+                    b'1196226375373484262],1716460316000]}')
     assert words == eth.KaspaNotify(None, "4f2", (14249540165211474036, 10279313412283153924,
                                                   6148043458427498236, 1196226375373484262),
                                     1716460316000)

@@ -738,7 +738,8 @@ RULES: tuple[OwnerRule, ...] = (
           "大学(?![东西南北中]?[路街巷]) 学院 学校 中学 小学 幼儿园 职业技术 职业教育 教育中心 教育网 教育和科研 中国科技网 "
           "研究生院 大學 學院 學校 中學 小學 대학 학교 과학기술원 教师发展 教师培训 โรงเรียน "
           # Short forms of school names: 人大附中, 北京四中, 苏州实小, 丁蜀镇中心校, 如皋卫校.
-          "初中 校区 教育科研网 教科网 教育城域网 附中 附小 实小 中心校 卫校 技校 职高 职中 中专 高中 托儿所 (?<![统唯])[一二三四五六七八九十]中(?:$|[ (]) "
+          "初中 校区 教育科研网 教科网 教育城域网 附中 附小 实小 中心校 卫校 技校 职高 职中 中专 高中 托儿所 "
+          "(?<![统唯])[一二三四五六七八九十]中(?:$|[ (]) "
           # Arabic and Persian universities, colleges, schools and research institutes, Korean
           # education bodies, Japanese research organisations (研究機構).
           "جامعة كلية مدرسة دانشگاه دانشکده مدرسه پژوهشگاه آموزش 교육 研究[机機][构構] "
@@ -876,7 +877,8 @@ RULES: tuple[OwnerRule, ...] = (
           r"berhad;[cop]?r?jsc;pjs;llp;d\.o\.o\.?;a\.d\.;a\. s\.;tbk;tmcp;ng[aâ]n h[aà]ng;banco;"
           r"bv;co$;e\.u\.;^uab(?= );(?<= )uab$;tov;[ -]me$;ug;hf;s r l;^ie(?= );sp\.z o\.o\.?;"
           r"ooo;^sia(?= );^pe(?= );^pp(?= );sasu;(?<= )o[uü]$;(?<= )as\.$;(?<= )sl$;limitada;"
-          r"l\.l\.c\.?;c\.a\.?$;sal$;gie$;mchj;fz(?:co|e|-?llc);individual entrepreneur;^fop(?= );eireli?;"
+          r"l\.l\.c\.?;c\.a\.?$;sal$;gie$;mchj;fz(?:co|e|-?llc);individual entrepreneur;"
+          r"^fop(?= );eireli?;"
           r"srls;sp\. ?z ?o\. ?o\.?;e?ood;pllc;l\.p\.?$;(?<= )sia$;- pe$;^m/s\.?;health plans?;"
           r"s\. a\.;b\.v\.?;lp\.?$;sac$;pbc;sh\.p\.k\.?;m\.b\.h\.?;[a-zäöü]*gesellschaft;"
           r"(?<= )too$;"
@@ -952,7 +954,8 @@ RULES: tuple[OwnerRule, ...] = (
           r"[a-zäö]*virasto[a-z]*;policj[a-z]*;gmina;starostwo;wojew[oó]dz[a-z]*;[úu][řr]ad;"
           r"magistr[aá]t[a-z]*;polici[ea];[öo]nkorm[aá]nyzat[a-z]*;"
           r"[a-záéíóöőúüű]*hivatal[a-z]*;valili[gğ]i;ba[sş]kanl[ıi][gğ][ıi];emniyet;meclis[a-z]*;"
-          r"kabupaten;provinsi;dinas;dis[a-z]*kominfo;jabatan;kerajaan;majlis;[uủ][yỷ] ban;ch[ií]nh ph[uủ];"
+          r"kabupaten;provinsi;dinas;dis[a-z]*kominfo;jabatan;kerajaan;majlis;[uủ][yỷ] ban;"
+          r"ch[ií]nh ph[uủ];"
           r"прокуратур[а-я]*;суд(?:а|у|ом|е|ы)?;полици[а-я]*;комитет[а-я]*;департамент[а-я]*;"
           r"муниципальн[а-я]*;เทศบาล;ตำรวจ;สำนักงาน;"
           # Vietnamese departments and police, Filipino cities and provinces, Spanish and
