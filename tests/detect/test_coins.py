@@ -29,10 +29,25 @@ XMR_GENERAL_FUND = ("44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7S
     ("9fRAWhdxEsTcdb8PhGNrZfwqa65zfkuYHAMmkQLcic1gdLSV5vA", "ERG", "Ergo P2PK"),
     ("9hEQHEMyY1K1vs79vJXFtNjr2dbQbtWXF99oVWGJ5c4xbcLdBsw", "ERG", "Ergo P2PK"),
     ("GJjz2Du9BoJQ3CPcoyVTHUJZSj62i1693U", "BTG", "P2PKH"),  # Bitcoin Gold, version 38
+    # DigiNode Tools' donation address (its README): DigiByte's own bech32 prefix
+    ("dgb1qv8psxjeqkau5s35qwh75zy6kp95yhxxw0d3kup", "DGB", "dgb1 bech32"),
 ])
+
+
 def test_known_addresses(address, coin, fmt):
     found, evidence = coins.identify_address(address)
     assert found[0] == coin and fmt in evidence
+
+
+def test_a_d_address_is_dogecoin_or_digibyte_and_the_job_decides():
+    """DigiByte's legacy addresses share Dogecoin's version byte (30, "D..."): both are
+    candidates; a Scrypt job keeps Dogecoin, a SHA-256d or Odocrypt job is DigiByte's."""
+    dgb = "D7hdrJ25ut3ew2DS1TWMX2WW4TGrvwfJXL"  # a DigiByte donation address in a README
+    found = coins.identify_address(dgb)[0]
+    assert found == ("DOGE", "DGB")
+    assert coins.pick_coin("scrypt", found) == "DOGE"
+    assert coins.pick_coin("sha256d", found) == "DGB" == coins.pick_coin("odocrypt", found)
+    assert coins.pick_coin("", found) == "DOGE"
 
 
 @pytest.mark.parametrize("address", [

@@ -30,7 +30,8 @@ B58_VERSIONS: dict[bytes, tuple[tuple[str, ...], str]] = {
     b"\x05": (("BTC", "BCH", "LTC"), "P2SH base58check"),
     b"\x30": (("LTC",), "P2PKH base58check"),
     b"\x32": (("LTC",), "P2SH base58check"),
-    b"\x1e": (("DOGE",), "P2PKH base58check"),
+    b"\x1e": (("DOGE", "DGB"), "P2PKH base58check"),  # DigiByte's D... too: the job tells
+    b"\x3f": (("DGB",), "P2SH base58check"),
     b"\x16": (("DOGE",), "P2SH base58check"),
     b"\x3c": (("RVN",), "P2PKH base58check"),
     b"\x7a": (("RVN",), "P2SH base58check"),
@@ -43,7 +44,8 @@ B58_VERSIONS: dict[bytes, tuple[tuple[str, ...], str]] = {
     b"\x6f": ((), "testnet P2PKH base58check"),
     b"\xc4": ((), "testnet P2SH base58check"),
 }
-BECH32_HRPS = {"bc": ("BTC",), "ltc": ("LTC",), "zs": ("ZEC",), "tb": (), "tltc": ()}
+BECH32_HRPS = {"bc": ("BTC",), "ltc": ("LTC",), "dgb": ("DGB",), "zs": ("ZEC",), "tb": (),
+               "tltc": ()}
 _ETH = re.compile(r"0x[0-9a-fA-F]{40}")
 # Monero network prefix (a varint, one byte for all of these; monero src/cryptonote_config.h)
 # -> (coins, network, kind). Testnet and stagenet addresses are recognised when their checksum
@@ -74,6 +76,8 @@ COIN_ALGORITHMS = {"BTC": "sha256d", "BCH": "sha256d", "LTC": "scrypt", "DOGE": 
                    "DASH": "x11", "ZEC": "equihash", "RVN": "kawpow", "ETH": "ethash",
                    "ETC": "etchash", "XMR": "randomx", "BTG": "equihash",
                    "KAS": "kheavyhash", "ERG": "autolykos2"}
+# Coins mined with several algorithms, one per pool port (DigiByte: no single default)
+MULTI_ALGORITHM = {"DGB": ("sha256d", "scrypt", "odocrypt", "skein", "qubit")}
 # Coins whose own pools speak EthereumStratum/1.0.0 (Kaspa, Ergo): their wallet names the
 # algorithm, where the dialect alone would say ethash.
 OWN_ETHEREUMSTRATUM = ("KAS", "ERG")
@@ -106,7 +110,8 @@ def pick_algorithm(names, wallet_coins: tuple[str, ...]) -> str:
 def pick_coin(algorithm: str, wallet_coins: tuple[str, ...], names=()) -> str:
     """The first wallet candidate mined with `algorithm`, else a coin one of the algorithm
     `names` implies (rx/0 -> XMR), else the algorithm family's main coin, else ""."""
-    fits = [c for c in wallet_coins if not algorithm or COIN_ALGORITHMS.get(c) == algorithm]
+    fits = [c for c in wallet_coins if not algorithm or COIN_ALGORITHMS.get(c) == algorithm
+            or algorithm in MULTI_ALGORITHM.get(c, ())]
     if fits:
         return fits[0]
     implied = [algorithm_family(n)[1] for n in names if n]
