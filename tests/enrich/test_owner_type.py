@@ -73,6 +73,7 @@ HOLDOUT19 = DATA / "org_names_holdout19.tsv"
 HOLDOUT20 = DATA / "org_names_holdout20.tsv"
 HOLDOUT21 = DATA / "org_names_holdout21.tsv"
 HOLDOUT22 = DATA / "org_names_holdout22.tsv"
+HOLDOUT23 = DATA / "org_names_holdout23.tsv"
 ALL_BEFORE_7 = (LABELLED, HOLDOUT, HOLDOUT2, HOLDOUT3, HOLDOUT4, HOLDOUT5, HOLDOUT6)
 
 
@@ -486,7 +487,7 @@ def test_brands_of_carriers_companies_and_hosts(name, expected):
 def test_a_short_brand_word_alone_places_no_name(name):
     """Globe, Sky and Atman are carriers' brands only as the whole name or with a country; no
     rule places these, so the fallback makes them companies at its low confidence. (A person's
-    name is one too: no given-name list is free to ship, see owner_type.FALLBACK_CONFIDENCE.)"""
+    name is one too: see owner_type.FALLBACK_CONFIDENCE for why no given-name list.)"""
     assert not matching_rules(name)
     assert classify(name) == ("enterprise", FALLBACK_CONFIDENCE)
 
@@ -570,7 +571,7 @@ def test_accuracy_on_fifteenth_holdout_names():
 
 
 @pytest.mark.parametrize("path", [HOLDOUT16, HOLDOUT17, HOLDOUT18, HOLDOUT19, HOLDOUT20,
-                                  HOLDOUT21])
+                                  HOLDOUT21, HOLDOUT23])
 def test_real_samples_are_new(path):
     """Real strings, not written ones: random samples of the AS names and 纯真 owner fields the
     product itself reads (public_owner), so their types come in their real proportions."""
@@ -579,7 +580,7 @@ def test_real_samples_are_new(path):
     assert len({normalise_name(n) for n, _ in rows}) == len(rows), "duplicate names"
     earlier = (*ALL_BEFORE_7, HOLDOUT7, HOLDOUT8, HOLDOUT9, HOLDOUT10, HOLDOUT11, HOLDOUT12,
                HOLDOUT13, HOLDOUT14, HOLDOUT15, HOLDOUT16, HOLDOUT17, HOLDOUT18, HOLDOUT19,
-               HOLDOUT20, HOLDOUT21, HOLDOUT22)
+               HOLDOUT20, HOLDOUT21, HOLDOUT22, HOLDOUT23)
     seen = {normalise_name(n) for p in earlier if p != path for n, _ in labelled_names(p)}
     assert not [n for n, _ in rows if normalise_name(n) in seen], "names must be new"
 
@@ -655,6 +656,20 @@ def test_accuracy_on_twenty_first_holdout_names():
     branch shop; 校区; 油田, 影楼; Lehranstalt; FOP; Dishubkominfo; colo… not in Coloplast) to
     0.968."""
     assert _accuracy(labelled_names(HOLDOUT21), "twenty-first hold-out owner-type") >= 0.96
+
+
+def test_accuracy_on_twenty_third_holdout_names():
+    """A seventh real sample (seed 20261204), drawn and labelled blind after the unplaced-name
+    fallback, to measure it a second time. With the rules of af0e08a: 0.931 (756/812); AS
+    names 0.894 (364/407), 纯真 owner fields 0.968 (392/405). With this session's rules before
+    its fixes: 0.952 (773/812; government 22/24, education 65/73, hospital 4/8, enterprise
+    371/376, idc 14/17, residential 2/3, internet café 291/293, unknown 4/18); AS names 0.934
+    (380/407); 0.969 leaving out the names labelled unknown, 14 of which are people's names
+    the fallback calls companies. A list of given names (Faker's, MIT) would win them back on
+    the real samples (+0.5 to +1 point) and lose real organisations on lists 13 and 15: not
+    adopted, since the goal is measured on organisations. Fixed by cause (倶 for 俱, GPRS,
+    旅行社, 度假村, 商务会馆) to 0.958."""
+    assert _accuracy(labelled_names(HOLDOUT23), "twenty-third hold-out owner-type") >= 0.955
 
 
 def test_accuracy_on_twenty_second_holdout_names():

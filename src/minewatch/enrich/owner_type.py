@@ -242,7 +242,7 @@ _TRADITIONAL_PAIRS = (
     "軟软 導导 協协 進进 設设 辦办 鄉乡 監监 獄狱 飛飞 園园 樓楼 廈厦 莊庄 專专 職职 訓训 練练 團团 "
     "黨党 隊队 調调 審审 稅税 財财 統统 環环 號号 樂乐 遊游 戲戏 競竞 興兴 創创 級级 蘇苏 歐欧 韓韩 "
     "僑侨 氣气 礦矿 鋼钢 紡纺 織织 壽寿 證证 麗丽 豐丰 藝艺 劇剧 聖圣 議议 選选 構构 "
-    "營营 銷销 購购 買买 賣卖 貨货 錢钱 製制 寧宁 陽阳 爾尔 龍龙 諮咨 詢询 測测 試试 應应 災灾 "
+    "營营 銷销 購购 買买 賣卖 貨货 錢钱 製制 寧宁 陽阳 爾尔 龍龙 諮咨 詢询 測测 試试 應应 災灾 倶俱 "
     "觀观 類类 壇坛 閱阅 覽览 間间 頻频 戶户 態态 舊旧 鄰邻 們们 個个 與与 萬万 黃黄"
 )
 _SIMPLIFIED = {ord(pair[0]): pair[1] for pair in _TRADITIONAL_PAIRS.split()}
@@ -831,7 +831,7 @@ RULES: tuple[OwnerRule, ...] = (
           r"consumer (?:broadband|internet|dsl|cable|fib(?:re|er)|customers?|subscribers?);"
           r"r[eé]sidentiel[a-z]*;residenzial[a-z]*;residencial(?:es)?;endkunden;privat ?kunde[nr]?;"
           r"indywidualn[a-z]*;h[oộ] gia [đd][iì]nh;個人向け;个人向け;домашн[а-я]* интернет[а-я]*;"
-          r"wcdma;cdma2000;td-scdma;docsis;dhcp;cgnat;ipoe;dynami(?:c|que|sch)$;fios;u-?verse;"
+          r"wcdma;gprs;cdma2000;td-scdma;docsis;dhcp;cgnat;ipoe;dynami(?:c|que|sch)$;fios;u-?verse;"
           r"xfinity;"
           r"(?:pool|pul) dynami[a-z]*;[a-z]*broadband-as;hogar;grand public;"
           r"particuli[eè]re?s?;(?:kabel|privat|dsl|glasfaser)kunden;abonn[eé]s;абонент[а-я]*;"
@@ -979,7 +979,7 @@ RULES: tuple[OwnerRule, ...] = (
     # Technologies", "Taiwan Mobile", "Virgin Media").
     _rule("enterprise", 0.65, "电信 联通 移动 铁通 网通 有线 广电 电网 电力 石化 石油 鹏博士 邮政 "
           "(?<!社会)(?<!医疗)(?<!养老)(?<!失业)(?<!工伤)保险 科技 基金 药房 药店 购物中心 物流 速运 快递 电器 汽车 钢铁 特钢 化纤 光电 机械 煤电 "
-          "油田 影楼 地铁 机场 医药 医疗(?!保险|保障) 地产 置业 物业 食品 制药 能源 化工 建工 三建 电子 通讯 通信 软件 "
+          "油田 影楼 水电站 旅行社 度假村 商务会馆 地铁 机场 医药 医疗(?!保险|保障) 地产 置业 物业 食品 制药 能源 化工 建工 三建 电子 通讯 通信 软件 "
           "酒吧 娱乐总会 娱乐城 娱乐会所 培训中心 研发中心 家具 健身 美容 招待所 陶瓷 "
           "传媒 航空 航运 港务 工业(?!园) 制作所 轮胎 (?:矿|钼|铝|铜|锌|纸|酒|乳|药|糖|盐|茶)业 "
           # Korean industry words (전자 electronics, 자동차 cars, 반도체 chips, 중공업...).
@@ -1021,8 +1021,9 @@ RULES: tuple[OwnerRule, ...] = (
 # A name no rule placed (rule 16 above). What is no organisation at all stays unknown:
 # placeholders ("Private Customer", "Not Disclosed"), AS numbers, countries and "City, Country"
 # places, and people's names by their shape (patronymics, "da Silva" particles). A plain
-# "Jean Dupont" cannot be told from "Globe Inn" without a list of given names, and the lists
-# made for that job are GPL-licensed (gender-guesser): such a name is a company at 0.3.
+# "Jean Dupont" cannot be told from "Globe Inn" without a list of given names; one (Faker's) was
+# measured and costs real organisations named like people (docs/attribution.md), so such a
+# name is a company at 0.3.
 FALLBACK_CONFIDENCE = 0.3
 _PLACEHOLDER = re.compile(
     r"(?<![a-z])(?:reserved|private|unknown|unallocated|unassigned|undefined|anonymous|"
