@@ -571,3 +571,18 @@ def test_nicehash_paid_in_bitcoin_stays_ethash():
              (UP, call(2, "mining.authorize", [btc + ".rig", "x"])),
              (DOWN, ok(2))])
     assert s.summary()["algorithm"] == "ethash"
+
+
+def test_a_vardiff_pool_leaves_one_fact_for_its_difficulty_changes():
+    """The first difficulty is a fact; the later ones (a vardiff pool sends one every few
+    minutes) are counted in one, so that they do not crowd the other facts out."""
+    msgs = [(UP, call(1, "mining.subscribe", ["cgminer/4.11.1"])),
+            (DOWN, ok(1, [[], "08000002", 4]))]
+    for k, diff in enumerate([12000, 48000, 48000, 89000, 66000]):
+        msgs.append((DOWN, call(None, "mining.set_difficulty", [diff])))
+        msgs.append((DOWN, call(None, "mining.notify", [f"j{k}", "00" * 32, "01", "02", [],
+                                                        "20000000", "1a2b3c4d", "5e5e5e5e",
+                                                        True])))
+    facts = json.loads(run(msgs).summary()["evidence"])
+    assert [f for f in facts if "difficult" in f] == [
+        "set_difficulty 12000", "3 later difficulty changes, the last set_difficulty 66000"]

@@ -131,6 +131,8 @@ class StratumSession:
         self._rpc = getwork.HttpRpcContext(server_port=server[1] if server else 0)
         self._last_head: tuple | None = None  # what _http_request last read (a poll repeats it)
         self._evidence: list[str] = []
+        self._repriced: tuple[int, str] | None = None  # (changes after the first price, the
+        # last one's fact) once a price is a fact
 
     # --- input ------------------------------------------------------------------------------
 
@@ -324,9 +326,15 @@ class StratumSession:
         return fields | {"agent": rec.agent, "algorithm_hint": rec.algos[0] if rec.algos else None}
 
     def _set_price(self, price: Price, fact: str) -> dict:
+        """A difficulty or target for the jobs to come. Only the first is a fact of its own: a
+        vardiff pool sends one every few minutes, and they would crowd out the rest."""
         self._mining = True
+        if self._repriced is None:
+            self._fact(fact)
+            self._repriced = (0, "")
+        elif price != self._next_price:
+            self._repriced = (self._repriced[0] + 1, fact)
         self._next_price = price
-        self._fact(fact)
         return {"difficulty": self._hps(price)}
 
     def _job(self, job_id: str | None, price: Price | None, shape: str, algo: str = "") -> dict:
@@ -454,8 +462,10 @@ class StratumSession:
         """The session as `sessions` columns (hashrate columns are the estimator's)."""
         algorithm = self.algorithm()
         hashes, hashes_sq = self.hashes()
-        facts = self._evidence + [f"{self.shares} shares: {self.accepted} accepted, "
-                                  f"{self.rejected} rejected"] * (self.shares > 0)
+        changes, last = self._repriced or (0, "")
+        facts = self._evidence + [f"{changes} later difficulty changes, the last {last}"] * (
+            changes > 0) + [f"{self.shares} shares: {self.accepted} accepted, "
+                            f"{self.rejected} rejected"] * (self.shares > 0)
         return self._endpoints() | {
             "dialect": self.dialect or ("tls" if self.tls else None),
             "coin": pick_coin(algorithm, self._coins, (self.algorithm_hint, self._algo["job"],
