@@ -1,12 +1,13 @@
 """Which coin a pool login is for, from the format of the wallet address in it.
 
 Checksums are verified for every format: base58check (double SHA-256) for BTC, BCH, LTC, DOGE,
-RVN, DASH, BTG and Zcash transparent addresses, bech32/bech32m (BIP 173/350) for bc1, ltc1 and
-zs1, cashaddr for BCH and Kaspa ("kaspa:", the same checksum with its own prefix), base58 with a
+DGB, RVN, DASH, BTG and Zcash transparent addresses, bech32/bech32m (BIP 173/350) for bc1, ltc1,
+dgb1 and zs1, cashaddr for BCH and Kaspa ("kaspa:", the same checksum with its own prefix), base58 with a
 Blake2b-256 checksum for Ergo, and Keccak-256 (pycryptodome; the original Keccak padding, not
 SHA3-256) for Monero's block base58 and Ethereum's EIP-55 mixed case. An address whose checksum
-fails names no coin. `make_address` writes valid addresses of the same formats for the
-simulator (not Kaspa's, Ergo's or BTG's).
+fails names no coin. Where two coins share a version byte (DigiByte's D... is Dogecoin's) both
+are candidates, and `pick_coin` lets the job's algorithm choose. `make_address` writes valid
+addresses of the same formats for the simulator (not Kaspa's, Ergo's, BTG's or DigiByte's).
 """
 
 from __future__ import annotations
