@@ -86,6 +86,8 @@ SESSIONS = _cols(
     ("pool_host", STR, "pool host name from the login, HTTP Host, TLS SNI or DNS"),
     ("wallet", STR, "wallet address or pool login"),
     ("worker", STR, "worker name"),
+    ("password", STR, "pool password as the miner sent it: often 'x', or pool options such as "
+     "'d=1024' (a start difficulty) or 'c=BTC' (the payout coin); first 256 characters"),
     ("agent", STR, "miner software and version"),
     ("tls", BOOL, "the session is encrypted (TLS)"),
     ("shares", I64, "shares submitted"),

@@ -1,5 +1,6 @@
 """The per-connection session tracker: dialects, share bookkeeping, traps, robustness."""
 
+import base64
 import json
 
 import pytest
@@ -586,3 +587,24 @@ def test_a_vardiff_pool_leaves_one_fact_for_its_difficulty_changes():
     facts = json.loads(run(msgs).summary()["evidence"])
     assert [f for f in facts if "difficult" in f] == [
         "set_difficulty 12000", "3 later difficulty changes, the last set_difficulty 66000"]
+
+
+@pytest.mark.parametrize("login, password", [
+    (call(1, "mining.authorize", [BTC + ".rig1", "d=1024"]), "d=1024"),
+    (call(1, "login", {"login": XMR, "pass": "c=XMR,rig7", "agent": "XMRig/6.21.0"}),
+     "c=XMR,rig7"),
+    (call(1, "eth_submitLogin", ["0x512ee0989a7ec0382365f824f9b620de312fd212", "hunter2"]),
+     "hunter2"),
+    (call(1, "mining.authorize", [BTC, "p" * 300]), "p" * 256),  # kept to 256 characters
+    (call(1, "eth_submitLogin", ["0x512ee0989a7ec0382365f824f9b620de312fd212"]), None),
+])
+def test_the_pool_password_is_kept_as_sent(login, password):
+    """Pool passwords carry options a regulator reads (a start difficulty, the payout coin)."""
+    assert run([(UP, login), (DOWN, ok(1))]).summary()["password"] == password
+
+
+def test_the_password_of_http_basic_auth():
+    auth = base64.b64encode(b"Bigsky:123").decode()
+    s = run([(UP, http.encode(http.request("POST", "/", (("Authorization", f"Basic {auth}"),),
+                                           line(call(1, "getwork", [])))))])
+    assert (s.wallet, s.password) == ("Bigsky", "123")

@@ -82,6 +82,9 @@ def test_bitcoin_stratum_bitminter():
     assert len(full) == 1 and "set_difficulty 4096" in full[0]["evidence"]
     http_ones = [m for m in found if m["dialect"] != "stratum-v1"]
     assert {m["pool_host"] for m in http_ones} == {"us1.bitminter.com"}
+    # mining.authorize ["broatcast", "123"]; the HTTP ones send Basic "Bigsky:123" (and
+    # "broatcast:123"), read off the capture by hand
+    assert full[0]["password"] == "123" and {m["password"] for m in http_ones} == {"123"}
 
 
 def test_bitminter_tls_attempts_are_not_payload_miners():
@@ -93,8 +96,8 @@ def test_litecoin_pool_side_capture():
     found = mining("ltc-stratum-pool-side-mini.pcapng")
     assert len(found) == 1  # the coin-daemon RPC of the pool is no miner
     (m,) = found
-    assert (m["agent"], m["wallet"], m["dialect"]) == (
-        "cgminer/3.7.2", "mn4jUMneEBjZuDPEdFuj6BmFPmehmrT2Zc", "stratum-v1")
+    assert (m["agent"], m["wallet"], m["dialect"], m["password"]) == (
+        "cgminer/3.7.2", "mn4jUMneEBjZuDPEdFuj6BmFPmehmrT2Zc", "stratum-v1", "x")
     assert (m["shares"], m["shares_accepted"]) == (4, 4)
     assert m["hashes"] == pytest.approx(4 * 32 * K)  # testnet wallet: coin (so scrypt) unknown
     daemon = [s for s in sessions("ltc-stratum-pool-side-mini.pcapng") if s.dialect == "daemon-rpc"]

@@ -40,6 +40,7 @@ from minewatch.estimate.hashrate import (hps_from_cryptonote_target, hps_from_di
                                          hps_from_target256, share_multiplier)
 
 SNIFF_BYTES = 8  # enough to tell "OPTIONS " / "HTTP/1." / a TLS header from JSON
+MAX_PASSWORD = 256  # characters of a pool password kept (a config string at most)
 GIVE_UP_LINES = 64  # undecodable lines, with nothing decoded yet, before a stream is ignored
 OPAQUE_MAGIC = (b"\xf9\xbe\xb4\xd9", b"\x0b\x11\x09\x07", b"\xfa\xbf\xb5\xda", b"\xfb\xc0\xb6\xdb",
                 b"\xc0\xc0\xc0\xc0", b"SSH-")  # Bitcoin/Litecoin/Dogecoin P2P, SSH
@@ -115,7 +116,7 @@ class StratumSession:
         self.algorithm_hint = algorithm_hint
         self.events, self.counters = [], Counter()  # stratum_events rows; named drop counts
         self.dialect: str | None = None
-        self.wallet = self.worker = self.agent = self.pool_host = None
+        self.wallet = self.worker = self.agent = self.pool_host = self.password = None
         self.shares = self.accepted = self.rejected = 0
         self.reported_hashrate_hs: float | None = None
         self.ts_start = self.ts_end = None  # s since epoch
@@ -221,7 +222,7 @@ class StratumSession:
         if auth is not None:
             self._rpc = dataclasses.replace(self._rpc, basic_auth=True)
             if auth[0]:
-                self._login(auth[0], None, "HTTP Basic auth")
+                self._login(auth[0], None, "HTTP Basic auth", auth[1])
         parts = (hm.target or "").strip("/").split("/")
         if parts[0] and identify_address(parts[0])[0]:  # ethminer: http://pool/wallet/worker
             self._login(parts[0], parts[1] if len(parts) > 1 and parts[1] else None, "URL path")
@@ -298,9 +299,11 @@ class StratumSession:
         self.pool_host = self.pool_host or rec.host
         return {"agent": rec.agent}
 
-    def _login(self, login: str, worker: str | None, how: str) -> dict:
+    def _login(self, login: str, worker: str | None, how: str, password: str | None = None) -> dict:
         wallet, split_worker = split_login(login)
         self.wallet, self.worker = wallet, worker or split_worker or self.worker
+        if password is not None:  # "x", or pool options: "d=1024", "c=BTC,mc=RVN", an e-mail
+            self.password = password[:MAX_PASSWORD]
         coins, fmt = identify_address(wallet)
         self._coins = coins or self._coins
         if fmt:
@@ -310,10 +313,11 @@ class StratumSession:
         return {"wallet": self.wallet, "worker": self.worker}
 
     def _on_login(self, direction: str, rec, login: str, worker: str | None) -> dict:
-        return self._on_request(direction, rec) | self._login(login, worker, rec.METHOD)
+        return self._on_request(direction, rec) | self._login(login, worker, rec.METHOD,
+                                                              rec.password)
 
     def _on_xmr_login(self, direction: str, rec: cryptonote.Login) -> dict:
-        fields = self._login(rec.login, rec.worker, "login")
+        fields = self._login(rec.login, rec.worker, "login", rec.password)
         self._expect(direction, rec.id, rec.METHOD)
         if rec.agent or rec.algos or self._coins:
             self._mining = True
@@ -472,7 +476,7 @@ class StratumSession:
                                                        self._algo["login"])),
             "algorithm": algorithm,
             "pool_host": self.pool_host, "wallet": self.wallet, "worker": self.worker,
-            "agent": self.agent, "tls": self.tls, "shares": self.shares,
+            "password": self.password, "agent": self.agent, "tls": self.tls, "shares": self.shares,
             "shares_accepted": self.accepted, "shares_rejected": self.rejected,
             "shares_effort": sum(self._paid.values()),
             "hashes": hashes, "hashes_sq": hashes_sq, "ts_start": self.ts_start,

@@ -276,6 +276,7 @@ class Sv2Session:
             "dialect": DIALECT if self.mode in ("plain", "noise") else None,
             "coin": pick_coin(ALGORITHM, self._coins), "algorithm": ALGORITHM,
             "pool_host": self.pool_host, "wallet": self.wallet, "worker": self.worker,
+            "password": None,  # SV2 opens a channel with a user identity alone
             "agent": self.agent, "tls": self.encrypted, "shares": self.shares,
             "shares_accepted": self.accepted, "shares_rejected": self.rejected,
             "shares_effort": sum(self._paid.values()),
