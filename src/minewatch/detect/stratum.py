@@ -23,8 +23,8 @@ import dataclasses
 import ipaddress
 import json
 from collections import Counter, OrderedDict, deque
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from minewatch import schema
@@ -132,8 +132,8 @@ class StratumSession:
         self._rpc = getwork.HttpRpcContext(server_port=server[1] if server else 0)
         self._last_head: tuple | None = None  # what _http_request last read (a poll repeats it)
         self._evidence: list[str] = []
-        self._repriced: tuple[int, str] | None = None  # (changes after the first price, the
-        # last one's fact) once a price is a fact
+        # (difficulty changes after the first, the last one's fact), once a price is a fact
+        self._repriced: tuple[int, str] | None = None
 
     # --- input ------------------------------------------------------------------------------
 
@@ -299,7 +299,8 @@ class StratumSession:
         self.pool_host = self.pool_host or rec.host
         return {"agent": rec.agent}
 
-    def _login(self, login: str, worker: str | None, how: str, password: str | None = None) -> dict:
+    def _login(self, login: str, worker: str | None, how: str,
+               password: str | None = None) -> dict:
         wallet, split_worker = split_login(login)
         self.wallet, self.worker = wallet, worker or split_worker or self.worker
         if password is not None:  # "x", or pool options: "d=1024", "c=BTC,mc=RVN", an e-mail
