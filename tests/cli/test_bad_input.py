@@ -56,6 +56,19 @@ def test_truncated_pcap_is_read_up_to_the_break(tmp_path):
     assert "truncated after 49 packets" in p.stdout.decode()
 
 
+def test_a_capture_whose_first_record_is_impossible_says_why(tmp_path):
+    """A pcap header, then a record claiming 2 GB: no packet, and the line says which record
+    broke the framing, not only that there were none."""
+    _pcap(tmp_path / "full.pcap", 1)
+    head = (tmp_path / "full.pcap").read_bytes()[:24]
+    record = bytes(8) + (0x7FFFFFFF).to_bytes(4, "little") + (16).to_bytes(4, "little")
+    (tmp_path / "bad.pcap").write_bytes(head + record + bytes(16))
+    p = run("analyze", str(tmp_path / "bad.pcap"), "--db", str(tmp_path / "db.duckdb"))
+    _no_traceback(p)
+    assert p.returncode == 65
+    assert "no packets (record length 2147483647 at packet 1)" in p.stdout.decode()
+
+
 def test_missing_file_and_good_file_together(tmp_path):
     _pcap(tmp_path / "ok.pcap")
     p = run("analyze", str(tmp_path / "nope.pcap"), str(tmp_path / "ok.pcap"), "--db",
