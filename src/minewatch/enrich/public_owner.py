@@ -20,9 +20,10 @@ branches at once (numpy), so the ranges come out as sorted arrays; lookups are o
 
 Owner types come from what `owner_type`'s rules make of the owner name (`placed_type`: not its
 guess that an unplaced name is a company, since an unknown AS is as often a small carrier whose
-customers sit behind it), except where the name says nothing about the end user: a carrier (电信, Chinanet, China Mobile...) hands its addresses to
-homes, companies and data centres alike, so its ranges stay ``unknown``; CERNET (教育网,
-AS4538) and CSTNET (科技网, AS7497) serve schools and institutes, so they are ``education``.
+customers sit behind it), except where the name says nothing about the end user: a carrier
+(电信, Chinanet, China Mobile...) hands its addresses to homes, companies and data centres alike,
+so its ranges stay ``unknown``; CERNET (教育网, AS4538) and CSTNET (科技网, AS7497) serve
+schools and institutes, so they are ``education``.
 """
 
 from __future__ import annotations
