@@ -49,6 +49,20 @@ class LineFramer:
         """Bytes held waiting for a newline."""
         return len(self._buf)
 
+    @property
+    def dropping(self) -> bool:
+        """Inside an overlong line, dropping bytes up to its newline."""
+        return self._discarding
+
+    def hand_over(self) -> bytes:
+        """The start of a line held so far, for another reader to go on with (no newline)."""
+        held, self._buf = bytes(self._buf), bytearray()
+        return held
+
+    def hold(self, data: bytes) -> None:
+        """Take back the start of a line from another reader (it holds no newline)."""
+        self._buf += data
+
     def _take(self, line: bytes, lines: list[bytes]) -> None:
         if self._discarding:  # tail of a line already counted as overlong
             self._discarding = False

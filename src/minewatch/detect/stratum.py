@@ -32,7 +32,7 @@ from minewatch.decode import cryptonote, ethstratum, getwork, stratum_v1
 from minewatch.decode.http import HttpFramer, HttpMessage, is_http_start
 from minewatch.decode.tls import looks_like_tls
 from minewatch.decode.jsonrpc import LineFramer, RpcMessage, id_text, parse_message
-from minewatch.detect.bounded import MAX_TRACKED, add_fact, remember
+from minewatch.detect.bounded import MAX_EVIDENCE, MAX_TRACKED, add_fact, remember
 from minewatch.detect.coins import (OWN_ETHEREUMSTRATUM, identify_address, pick_algorithm,
                                     pick_coin, split_login)
 from minewatch.errors import DecodeError
@@ -54,6 +54,10 @@ DECODERS = {"stratum-v1": stratum_v1.decode, "ethereumstratum-1.0": ethstratum.d
 EVENT_COLUMNS = schema.column_names("stratum_events")
 STALE_WORDS = ("stale", "job not found", "duplicate", "expired")
 Price = tuple[str, Any]  # ("diff", D) | ("t256", big-endian hex) | ("cn", little-endian hex)
+# dialects whose steady state (jobs, difficulties, shares, replies) detect.steady can read,
+# with the job shape their notify must already have shown
+STEADY_SHAPES = {"stratum-v1": None, "ethereumstratum-1.0": "ethash"}
+STEADY_CARRY = 4096  # bytes of an unfinished line detect.steady can go on with
 
 
 def _rejection(rec) -> str:
@@ -103,6 +107,27 @@ class _Stream:
         if self.mode == "http":
             return "http", self.http.feed(data)
         return self.mode, []  # tls (the ClientHello is the ingest's: tls_hellos) or opaque
+
+
+@dataclass(slots=True)
+class SteadyBook:
+    """A session's bookkeeping while compiled code reads its steady state (`detect.steady`):
+    what it starts from (`StratumSession.hand_over`) and what it gives back (`take_back`)."""
+
+    next_price: Price | None
+    last_price: Price | None
+    priced: bool  # a difficulty is already a fact: later ones are counted, not told
+    jobs: list[tuple[str, Price | None]]  # oldest first
+    pending: list[tuple[str, tuple]]  # the miner's requests awaiting a reply: (id text, entry)
+    shares: int = 0
+    accepted: int = 0
+    rejected: int = 0  # all without a reason (errors are read in Python)
+    unmatched: int = 0  # replies to nothing remembered
+    paid: dict = field(default_factory=dict)  # price -> shares that stand for work
+    repriced: tuple[int, Price | None] = (0, None)  # difficulty changes, the last one
+    ts: tuple[float, float] | None = None  # first and last chunk read
+    lines: dict = field(default_factory=dict)  # direction -> lines read
+    carry: dict = field(default_factory=dict)  # direction -> the start of a line
 
 
 class StratumSession:
@@ -422,6 +447,61 @@ class StratumSession:
         if self.dialect == "getblocktemplate-http":  # BIP 22: null means accepted
             return not rec.error and rec.result is None
         return not rec.error and rec.result is True
+
+    # --- the steady state in compiled code -----------------------------------------------------
+
+    def steady_ready(self) -> bool:
+        """Whether detect.steady can read this session's next messages as this object would:
+        a dialect it knows, mining with a wallet, the job shape already a fact, and both
+        directions JSON lines between two lines."""
+        if self.dialect not in STEADY_SHAPES or not (self._mining and self.wallet) or self.tls:
+            return False
+        shape = STEADY_SHAPES[self.dialect]
+        if shape and not (self._algo["shape"] == shape and (
+                f"job shape {shape}" in self._evidence or len(self._evidence) >= MAX_EVIDENCE)):
+            return False
+        return all(s.mode == "json" and not s.lines.dropping and s.lines.pending <= STEADY_CARRY
+                   for s in self._streams.values())
+
+    def hand_over(self, fits, limit: int) -> tuple[SteadyBook, bool]:
+        """The book to read on from, and whether it is complete. The newest `limit` of the
+        miner's pending requests whose id `fits` go with it (the others stay here, and the
+        book is incomplete)."""
+        moved = [(k, v) for k, v in self._pending.items() if k[0] == "up" and fits(k[1])]
+        moved = moved[-limit:] if limit else []
+        for k, _ in moved:
+            del self._pending[k]
+        complete = not any(k[0] == "up" for k in self._pending)
+        book = SteadyBook(self._next_price, self._last_price, self._repriced is not None,
+                          list(self._jobs.items()), [(k[1], v) for k, v in moved])
+        book.carry = {d: s.lines.hand_over() for d, s in self._streams.items()}
+        return book, complete
+
+    def take_back(self, book: SteadyBook) -> None:
+        """Resume from what compiled code read (`hand_over`'s book, filled in)."""
+        self.shares, self.accepted = self.shares + book.shares, self.accepted + book.accepted
+        self.rejected += book.rejected
+        for name, n in (("rejected_unexplained", book.rejected),
+                        ("unmatched_replies", book.unmatched)):
+            if n:
+                self.counters[name] += n
+        for price, n in book.paid.items():
+            self._paid[price] += n
+        for job, price in book.jobs:
+            self._track(self._jobs, job, price)
+        for msg_id, entry in book.pending:
+            self._track(self._pending, ("up", msg_id), entry)
+        self._next_price, self._last_price = book.next_price, book.last_price
+        changes, last = book.repriced
+        if changes:
+            self._repriced = ((self._repriced or (0, ""))[0] + changes,
+                              f"set_difficulty {last[1]:g}")
+        if book.ts is not None:
+            self.ts_start = min(self.ts_start, book.ts[0])
+            self.ts_end = max(self.ts_end, book.ts[1])
+        for direction, stream in self._streams.items():
+            stream.decoded += book.lines.get(direction, 0)
+            stream.lines.hold(book.carry.get(direction, b""))
 
     # --- results ------------------------------------------------------------------------------
 

@@ -12,6 +12,9 @@ with a routing decision per packet:
 - `DNS`: UDP from port 53, for the passive DNS map (also metered).
 - `EXPORT`: NetFlow/IPFIX datagrams inside the capture (not metered: they describe other flows).
 - `CHECK`: frames the compiled parser could not read; the caller asks `decode_frame` why.
+- `TO_STEADY`: packets of a pool session whose steady state the caller moved to compiled code
+  (`detect.steady`, marked with `steady`); that reader hands a packet back to DPI when it
+  cannot read it.
 
 Everything else is only counted, which is why a capture is read at memory speed: NFStream runs
 nDPI on every flow, minewatch's decoders run only where a pool could be talking.
@@ -32,14 +35,16 @@ from minewatch.decode.framescan import ERROR, OK, u16
 from minewatch.flows.meter import PSH
 
 EMPTY, USED, DELETED = 0, 1, 2  # slot states
-UNDECIDED, PLAIN, CANDIDATE, TLS, IGNORED = 0, 1, 2, 3, 4  # what DPI makes of a connection
-NONE, DPI, DNS, EXPORT, CHECK = 0, 1, 2, 3, 4  # where a packet goes besides the meter
+UNDECIDED, PLAIN, CANDIDATE, TLS, IGNORED, STEADY = 0, 1, 2, 3, 4, 5  # what DPI makes of it
+NONE, DPI, DNS, EXPORT, CHECK, TO_STEADY = 0, 1, 2, 3, 4, 5  # where a packet goes besides the meter
 
 SLOT = np.dtype([
     ("state", "u1"), ("ver", "u1"), ("proto", "u1"), ("dpi", "u1"),
     ("a_hi", "u8"), ("a_lo", "u8"), ("b_hi", "u8"), ("b_lo", "u8"),
     ("a_port", "u2"), ("b_port", "u2"), ("last_ts", "f8"), ("budget", "i4"), ("first_dir", "i1"),
     ("tries", "u1"),
+    ("fast", "i4"),  # STEADY: 1 + the connection's row in the compiled pool reader (detect.steady)
+    ("ticket", "u4"),  # and the number of the hand-off (a row is reused, a ticket never)
 ])
 FLOW = np.dtype([("live", "u1"), ("flags", "u1"), ("start", "f8"), ("end", "f8"),
                  ("packets", "i8"), ("bytes", "i8"), ("psh", "i8"), ("bytes_sq", "i8"),
@@ -113,6 +118,23 @@ class ConnTable:
             kept.hellos = np.empty(n, HELLO)
         kept.route[:n], kept.slot[:n] = NONE, -1
         return Routes(kept.route[:n], kept.slot[:n], kept.hellos[:n])
+
+    def steady(self, slot: int, row: int, ticket: int) -> None:
+        """Route the connection of `slot` (from the last `route`) TO_STEADY, to the state at
+        `row` in the compiled pool reader, which holds the same `ticket` while it is this
+        connection's."""
+        c = self.slots[slot]
+        c["dpi"], c["fast"], c["ticket"] = STEADY, row + 1, ticket
+
+    def orphans(self) -> list[tuple[int, int]]:
+        """(row, ticket) in the pool reader of connections a sweep ended (their slots freed);
+        cleared."""
+        fast = self.slots["fast"]
+        gone = np.flatnonzero((fast > 0) & (self.slots["state"] != USED))
+        found = list(zip((fast[gone].astype(np.int64) - 1).tolist(),
+                         self.slots["ticket"][gone].tolist()))
+        fast[gone] = 0
+        return found
 
     def ignore(self, slots: list[int]) -> None:
         """Route no more packets of these connections to DPI (slots from the last `route`)."""
@@ -398,7 +420,7 @@ def _slot(slots, row, out):
         c = slots[s]
         c.state, c.ver, c.proto, c.dpi = USED, row.ver, row.proto, UNDECIDED
         c.a_hi, c.a_lo, c.b_hi, c.b_lo, c.a_port, c.b_port = a_hi, a_lo, b_hi, b_lo, a_port, b_port
-        c.last_ts, c.budget, c.first_dir, c.tries = row.ts, 0, 0, 0
+        c.last_ts, c.budget, c.first_dir, c.tries, c.fast = row.ts, 0, 0, 0, 0
         out[1] += 1
     return s, d
 
@@ -459,6 +481,9 @@ def _select(rows, slots, cfg, outs):
             # a bare ACK moves no stream bytes: the reassembler has nothing to do with it
             if rows[i].pl_len > 0 or rows[i].flags & 0x07:
                 route[i] = DPI
+        elif conn.dpi == STEADY:
+            if rows[i].pl_len > 0 or rows[i].flags & 0x07:
+                route[i] = TO_STEADY  # the compiled pool reader's (or DPI's, if it hands back)
         elif conn.dpi == TLS:
             route[i] = DPI
             row = rows[i]

@@ -63,6 +63,21 @@ class StreamReassembler:
         """A FIN was seen and every byte before it has been delivered."""
         return self.fin_at is not None and self._next is not None and self._next >= self.fin_at
 
+    @property
+    def position(self) -> int | None:
+        """The next byte expected (unwrapped sequence space); None before the stream starts."""
+        return self._next
+
+    @property
+    def settled(self) -> bool:
+        """Started, in order, nothing waiting and no FIN: its position is all there is to it."""
+        return self._next is not None and not self._pending and self.fin_at is None
+
+    def read_elsewhere(self, n: int) -> None:
+        """The next n bytes were read by another reader (the compiled pool reader)."""
+        self._next += n
+        self.delivered += n
+
     def add(self, seq: int, payload: bytes, ts: float, syn: bool = False,
             fin: bool = False) -> list[tuple[float, bytes]]:
         """(ts, bytes) chunks this segment made contiguous; ts is this segment's."""
@@ -258,6 +273,18 @@ class TcpConnectionTable:
             self.strays += 1
             return events
         return events + self._feed(conn, up, seg)
+
+    def open_connection(self, key: ConnKey) -> _Connection | None:
+        """The connection of key while it is open."""
+        conn = self._conns.get(key)
+        return conn if conn is not None and not conn.closed else None
+
+    def touch(self, key: ConnKey, ts: float) -> None:
+        """A packet of key's connection at ts was read elsewhere: it is active."""
+        conn = self._conns.pop(key, None)
+        if conn is not None:
+            conn.last_ts = ts
+            self._conns[key] = conn
 
     def expire(self, now: float) -> list[Event]:
         """Close connections idle for more than idle_timeout s before now (capture time)."""

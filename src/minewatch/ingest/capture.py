@@ -30,6 +30,7 @@ from minewatch.decode.pcap import sniff
 from minewatch.errors import DecodeError
 from minewatch.flows import conntable as ct
 from minewatch.ingest.frames import BATCH, ClassicFrames, Frames, PcapngFrames
+from minewatch.ingest.handoff import SteadyReader
 from minewatch.ingest.packets import PacketIngest, Sink
 
 EXPIRE_EVERY = 1 << 16  # packets between sweeps for idle flow records
@@ -39,17 +40,19 @@ TLS_COLUMNS = schema.column_names("tls_hellos")
 
 def read_capture(f: BinaryIO, input_id: str, exporter: str,
                  advance: Callable[[int], None] = lambda n: None,
-                 sink: Sink | None = None) -> tuple[dict, CaptureIngest, Frames]:
+                 sink: Sink | None = None, steady: bool = True
+                 ) -> tuple[dict, CaptureIngest, Frames]:
     """(tables, the ingest with its counters, the frame source with its framing state) of a
     pcap or pcapng stream. With a `sink`, large blocks of rows (flows, events, DNS answers,
-    server names) go to it as they are made and the tables hold only the rest. Raises
+    server names) go to it as they are made and the tables hold only the rest. `steady`
+    False keeps every pool message in Python (the tests compare both ways). Raises
     DecodeError/NeedMoreData for a bad or cut file header."""
     head = f.read(4)
     kind = sniff(head)
     if kind is None:
         raise DecodeError(f"not a pcap or pcapng file (magic {head.hex()})")
     frames = (ClassicFrames if kind == "pcap" else PcapngFrames)(f, head, advance)
-    ingest = CaptureIngest(input_id, exporter, sink)
+    ingest = CaptureIngest(input_id, exporter, sink, steady)
     for buf, rows, n in frames:
         ingest.batch(buf, rows, n)
     return ingest.finish(), ingest, frames
@@ -63,9 +66,14 @@ class CaptureIngest:
     input_id: str
     exporter: str
     sink: Sink | None = None
+    steady: bool = True  # settled pool sessions are read in compiled code (ingest.handoff)
 
     def __post_init__(self) -> None:
         self.dpi = PacketIngest(self.input_id, exporter=self.exporter, sink=self.sink)
+        self.reader = SteadyReader(self.input_id) if self.steady else None
+        if self.reader is not None:
+            self.dpi.ready = []
+            self.dpi.on_close = lambda key: self.reader.closing(key, self.dpi)
         self.counters = self.dpi.counters
         self.table = ct.ConnTable()
         self._ended = np.zeros(BATCH, ct.ENDED)
@@ -82,18 +90,28 @@ class CaptureIngest:
         """Meter and route rows[:n], whose frames are in buf and headers parsed."""
         for ended in self.table.evict(n, self._ended):
             self._keep(ended)
+        self._orphans()
         r = self.table.route(buf, rows, n, self._ended)
         self._keep(r.ended)
         self._count(rows[:n])
         self._hellos(buf, rows, r.hellos)
+        if self.reader is not None:
+            self.reader.run(buf, rows[:n], r, (self.table, self.dpi))
         self._dispatch(buf, rows, r)
         self._unswept += n
         if self._unswept >= EXPIRE_EVERY and self.dpi.first_ts is not None:
             self._unswept = 0
             for ended in self.table.expire(self._now, self._ended):
                 self._keep(ended)
+            self._orphans()
+
+    def _orphans(self) -> None:
+        if self.reader is not None:
+            self.reader.orphans(self.table, self.dpi)
 
     def finish(self) -> dict[str, pa.Table]:
+        if self.reader is not None:
+            self.reader.finish(self.dpi)
         for ended in self.table.expire(float("inf"), self._ended):
             self._keep(ended)
         self._keep(0)
@@ -147,20 +165,33 @@ class CaptureIngest:
         idx = np.flatnonzero(r.route)
         self.routed += len(idx)
         first = self.counters.packets - len(r.route) + 1
-        skip, dpi, sel = set(), self.dpi, rows[idx]
+        skip, dpi, sel, ready = set(), self.dpi, rows[idx], {}
+        touches = self.reader.touches if self.reader is not None else []
+        t = 0
         for k, (i, where, slot, seg) in enumerate(zip(
                 idx.tolist(), r.route[idx].tolist(), r.slot[idx].tolist(),
                 self._segments(buf, sel))):
+            while t < len(touches) and touches[t][0] < i:  # packets read in compiled code
+                dpi.tcp.touch(touches[t][1], touches[t][2])
+                t += 1
             if where == ct.DPI:
                 if slot not in skip and any(_same(key, seg) for key in dpi.inspect(seg)):
                     skip.add(slot)
+                if dpi.ready:
+                    ready.update((key, (slot, st)) for key, st in dpi.ready if _same(key, seg))
+                    dpi.ready.clear()
             elif where == ct.DNS:
                 dpi.dns(seg)
             elif where == ct.EXPORT:
                 dpi.export(seg)
             else:  # a frame the compiled parser could not read: decode_frame says why
                 self.counters.error(f"packet {first + i}: {_why(buf, sel[k])}")
+        for _, key, ts in touches[t:]:
+            dpi.tcp.touch(key, ts)
         self.table.ignore(sorted(skip))
+        for key, (slot, st) in ready.items():  # settled pool sessions: on in compiled code
+            if slot not in skip and dpi.conns.get(key) is st and st.session.steady_ready():
+                self.reader.hand_off(key, st.session, slot, (self.table, dpi))
 
     def _segments(self, buf: np.ndarray, sel: np.ndarray) -> Iterator[Segment | None]:
         """The rows as the Segments decode_frame would make of their frames."""

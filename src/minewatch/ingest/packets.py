@@ -134,6 +134,9 @@ class PacketIngest:
         self.tls_rows = Rows("tls_hellos", sink=self.sink)
         self.web_rows: list[dict] = []
         self.dropped: list[ConnKey] = []  # connections the last inspect() stopped reading
+        # pool sessions whose steady state could move to compiled code (None: no such reader)
+        self.ready: list[tuple[ConnKey, _Tracked]] | None = None
+        self.on_close: Callable[[ConnKey], None] | None = None  # before a connection ends
 
     def add(self, raw: RawPacket) -> None:
         self.counters.packets += 1
@@ -217,6 +220,9 @@ class PacketIngest:
             st.browser.feed(direction, ts, data)
         if getattr(st.session, "gave_up", False):
             self._drop(key)
+        elif self.ready is not None and st.browser is None and type(st.session) is StratumSession \
+                and st.session.steady_ready():
+            self.ready.append((key, st))  # the caller may move its steady state to compiled code
 
     def _page(self, key: ConnKey, st: _Tracked, direction: str, ts: float, data: bytes) -> None:
         """A connection that opened with a GET: a page fetch, read by the browser scan alone.
@@ -275,6 +281,8 @@ class PacketIngest:
         self._drop(key)
 
     def _close(self, ev: ConnClosed) -> None:
+        if self.on_close is not None:
+            self.on_close(ev.key)
         st = self.conns.pop(ev.key, None)
         if not isinstance(st, _Tracked) or (st.session is None and st.browser is None):
             return

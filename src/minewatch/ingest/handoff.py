@@ -1,0 +1,385 @@
+"""Pool sessions moved to compiled code and back: the glue between `PacketIngest`'s Python
+sessions and `detect.steady`, which reads a settled session's jobs, difficulties, shares and
+replies without a Python object per message.
+
+`SteadyReader` owns the compiled states. After each batch the capture reader hands it the
+sessions that became ready (`StratumSession.steady_ready`) with the slot of their connection;
+`hand_off` moves the session's book (`StratumSession.hand_over`) and the reassembler's position
+into a state and routes the connection to it. Before the next batch's Python work, `run` reads
+the routed packets, turns their events into Arrow rows, keeps the Python reassembler's idea of
+the connection's activity up to date, and gives every state that handed back (or whose
+connection a sweep ended) its book back (`take_back`), with the reassembler moved past the
+bytes read in compiled code. Python then reads on from the first byte it must see.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from minewatch.decode.jsonrpc import MAX_LINE
+from minewatch.detect import steady
+from minewatch.detect.coins import split_login
+from minewatch.detect.stratum import SteadyBook, StratumSession
+from minewatch.flows import conntable as ct
+from minewatch.flows.tcp import ConnKey
+
+EVENT_ROWS = 1 << 15  # events one batch may write in compiled code (then it hands back)
+ARENA = 1 << 21  # bytes of their ids, job ids and logins
+_MOD = 1 << 32
+_PRINTABLE = frozenset(range(0x20, 0x7F)) - {0x22, 0x5C}  # what jsonscan reads in a string
+
+
+def fits(text: str, limit: int) -> bool:
+    """Whether compiled code can hold and match a text (an id or a job id) as Python does."""
+    return len(text) <= limit and all(ord(c) in _PRINTABLE for c in text)
+
+
+class Prices:
+    """The prices compiled code refers to, by id: one id per price (Python's value), and the
+    texts a pool may write a difficulty in, each verified to read back as that value."""
+
+    def __init__(self, capacity: int = 1 << 10):
+        self.values: list = []
+        self._ids: dict = {}
+        self._texts: list[tuple[bytes, int]] = []
+        self._allocate(capacity)
+
+    def id(self, price) -> int:
+        """The id of a price (None: -1), interning it and its texts on first sight."""
+        if price is None:
+            return -1
+        pid = self._ids.get(price)
+        if pid is None:
+            pid = self._ids[price] = len(self.values)
+            self.values.append(price)
+            for text in difficulty_texts(price):
+                self._add(text.encode(), pid)
+        return pid
+
+    def value(self, pid: int):
+        return None if pid < 0 else self.values[pid]
+
+    def _add(self, text: bytes, pid: int) -> None:
+        if 2 * (len(self._texts) + 1) > len(self.table[1]):
+            self._allocate(2 * len(self.table[1]))
+        self._texts.append((text, pid))
+        self._put(len(self._texts) - 1, text, pid)
+
+    def _allocate(self, capacity: int) -> None:
+        self.table = (np.full(2 * capacity, -1, np.int32), np.zeros(capacity, np.uint8),
+                      np.zeros(capacity, np.int32),
+                      np.zeros((capacity, steady.PRICE_LEN), np.uint8),
+                      np.zeros(capacity, np.int32))
+        for entry, (text, pid) in enumerate(self._texts):
+            self._put(entry, text, pid)
+
+    def _put(self, entry: int, text: bytes, pid: int) -> None:
+        slots, kinds, lengths, texts, ids = self.table
+        data = np.frombuffer(text, np.uint8)
+        kinds[entry], lengths[entry], ids[entry] = steady.DIFF, len(text), pid
+        texts[entry, :len(text)] = data
+        where = steady.price_slot(self.table, steady.DIFF, data, 0, len(data))
+        if where < 0:
+            slots[-where - 1] = entry
+
+
+def difficulty_texts(price) -> set[str]:
+    """The ways a pool may write a difficulty price ("diff", D) in mining.set_difficulty:
+    as Python, JavaScript or Go print it, each kept only if it reads back as exactly D."""
+    kind, value = price
+    if kind != "diff" or not isinstance(value, float):
+        return set()
+    texts = {repr(value), np.format_float_positional(value, trim="-")}
+    if value.is_integer() and abs(value) < 1e17:
+        texts.add(str(int(value)))
+    for text in list(texts):
+        texts.add(text.replace("e-0", "e-").replace("e+0", "e+"))
+        texts.add(text.replace("e+", "e"))
+    return {t for t in texts if len(t) <= steady.PRICE_LEN and _reads_as(t, value)}
+
+
+def _reads_as(text: str, value: float) -> bool:
+    try:
+        read = json.loads(text)
+    except ValueError:
+        return False
+    return type(read) in (int, float) and float(read) == value
+
+
+@dataclass(slots=True)
+class _Owner:
+    """A state's session: whose it is, what it started from, where the streams were."""
+
+    key: ConnKey
+    session: StratumSession
+    book: SteadyBook
+    seq: tuple[int, int]  # up, down: 32-bit positions at the hand-off
+    others: dict  # pending requests that were no share: id text -> Python's entry
+
+
+class SteadyReader:
+    """The compiled steady states of one capture's pool sessions (see the module docstring)."""
+
+    def __init__(self, input_id: str, capacity: int = 64):
+        self.input_id = input_id
+        self.prices = Prices()
+        self.owners: dict[int, _Owner] = {}
+        self.by_key: dict[ConnKey, int] = {}
+        self.st = np.zeros(0, steady.STATE)
+        self._grow(capacity)
+        self.events = np.zeros(EVENT_ROWS, steady.EVENT)
+        self.arena = np.zeros(ARENA, np.uint8)
+        self.handed = self.returned = 0  # hand-offs and hand-backs so far
+        self.messages = 0  # messages read in compiled code
+        # (row, key, ts) of each connection's last packet read in this batch, in row order:
+        # the caller replays them among the packets Python reads, so that the reassembler's
+        # connections stay in the order of their activity (its idle sweep relies on it)
+        self.touches: list[tuple[int, ConnKey, float]] = []
+        self.why: Counter = Counter()  # hand-backs by reason (steady.WHY; "" for the end)
+
+    # --- moving sessions --------------------------------------------------------------------
+
+    def hand_off(self, key: ConnKey, session: StratumSession, slot: int, env) -> bool:
+        """Move a ready session to compiled code, its connection routed there from now on;
+        env = (connection table, PacketIngest). False when the reassembler is not settled."""
+        table, dpi = env
+        conn = dpi.tcp.open_connection(key)
+        if conn is None or not (conn.up.settled and conn.down.settled) \
+                or table.slots["dpi"][slot] != ct.CANDIDATE:
+            return False
+        f = self._allocate()
+        book, complete = session.hand_over(lambda t: fits(t, steady.ID_LEN), steady.PENDING // 2)
+        s = self.st[f]
+        s["live"], s["dialect"], s["priced"] = steady.LIVE, steady.DIALECTS[session.dialect], \
+            book.priced
+        s["c_hi"], s["c_lo"] = _address(key.client_ip)
+        s["c_port"] = key.client_port
+        self.handed += 1
+        s["ticket"] = self.handed % (1 << 32)
+        s["seq_up"], s["seq_dn"] = conn.up.position % _MOD, conn.down.position % _MOD
+        s["next_price"], s["last_price"] = self.prices.id(book.next_price), \
+            self.prices.id(book.last_price)
+        s["repriced_last"], s["ts_first"], s["ts_last"] = -1, np.inf, -np.inf
+        s["pkt_last"], s["pend_lost"] = conn.last_ts, not complete
+        others = self._seed(f, book)
+        for d, name in enumerate(("up", "down")):  # the start of a line the framer held
+            held = np.frombuffer(book.carry[name], np.uint8)
+            self.rg[0][f, d, :len(held)] = held
+            s["carry_up" if d == 0 else "carry_dn"] = len(held)
+        table.steady(slot, f, int(s["ticket"]))
+        self.owners[f] = _Owner(key, session, book, (int(s["seq_up"]), int(s["seq_dn"])), others)
+        self.by_key[key] = f
+        return True
+
+    def _seed(self, f: int, book: SteadyBook) -> dict:
+        """The book's newest jobs and its pending requests into state f's rings."""
+        s, rg = self.st[f], self.rg
+        jobs = book.jobs[-steady.JOBS // 2:]  # room for as many new ones
+        held = [(j, p) for j, p in jobs if fits(j, steady.JOB_LEN)]
+        s["jobs_lost"] = len(held) < len(book.jobs)
+        for k, (job, price) in enumerate(held):
+            rg[1][f, k, :len(job)] = np.frombuffer(job.encode(), np.uint8)
+            rg[2][f, k], rg[3][f, k] = len(job), self.prices.id(price)
+        s["jobs_n"] = s["jobs_seeded"] = len(held)
+        others = {}
+        for k, (msg_id, entry) in enumerate(book.pending):
+            share = entry[0] == "share"
+            rg[4][f, k, :len(msg_id)] = np.frombuffer(msg_id.encode(), np.uint8)
+            rg[5][f, k], rg[8][f, k] = len(msg_id), k + 1
+            rg[6][f, k] = steady.SHARE if share else steady.OTHER
+            rg[7][f, k] = self.prices.id(entry[1]) if share else -1
+            if not share:
+                others[msg_id] = entry
+        s["pend_n"] = len(book.pending)
+        return others
+
+    def take_back(self, f: int, dpi) -> None:
+        """Give state f's book back to its session and the reassembler its position."""
+        o, s = self.owners.pop(f), self.st[f].copy()
+        del self.by_key[o.key]
+        book, value = o.book, self.prices.value
+        book.shares, book.accepted = int(s["shares"]), int(s["accepted"])
+        book.rejected, book.unmatched = int(s["rejected"]), int(s["unmatched"])
+        paid = zip(self.rg[9][f].tolist(), self.rg[10][f].tolist())
+        book.paid = {value(p): n for p, n in paid if n}
+        book.jobs = self._jobs(f, int(s["jobs_n"]))
+        book.pending = self._pending(f, o.others)
+        book.next_price, book.last_price = value(s["next_price"]), value(s["last_price"])
+        book.repriced = (int(s["repriced"]), value(s["repriced_last"]))
+        book.ts = (float(s["ts_first"]), float(s["ts_last"])) if s["ts_first"] <= s["ts_last"] \
+            else None
+        book.lines = {"up": int(s["lines_up"]), "down": int(s["lines_dn"])}
+        book.carry = {"up": self.rg[0][f, 0, :s["carry_up"]].tobytes(),
+                      "down": self.rg[0][f, 1, :s["carry_dn"]].tobytes()}
+        o.session.take_back(book)
+        conn = dpi.tcp.open_connection(o.key)
+        if conn is not None:
+            conn.up.read_elsewhere((int(s["seq_up"]) - o.seq[0]) % _MOD)
+            conn.down.read_elsewhere((int(s["seq_dn"]) - o.seq[1]) % _MOD)
+        self._free(f)
+        self.returned += 1
+        self.why[steady.WHY[s["why"]]] += 1
+
+    def _jobs(self, f: int, n: int) -> list:
+        out = []
+        for k in range(max(0, n - steady.JOBS), n):
+            slot = k % steady.JOBS
+            job = self.rg[1][f, slot, :self.rg[2][f, slot]].tobytes().decode("ascii")
+            out.append((job, self.prices.value(int(self.rg[3][f, slot]))))
+        return out
+
+    def _pending(self, f: int, others: dict) -> list:
+        rg, out = self.rg, []
+        for k in np.argsort(rg[8][f], kind="stable").tolist():
+            n = int(rg[5][f, k])
+            if n < 0:
+                continue
+            msg_id = rg[4][f, k, :n].tobytes().decode("ascii")
+            share = rg[6][f, k] == steady.SHARE
+            out.append((msg_id, ("share", self.prices.value(int(rg[7][f, k]))) if share
+                        else others[msg_id]))
+        return out
+
+    # --- each batch -------------------------------------------------------------------------
+
+    def run(self, buf: np.ndarray, rows: np.ndarray, r: ct.Routes, env) -> None:
+        """Read this batch's packets routed to compiled states (before Python reads its own);
+        env = (connection table, PacketIngest)."""
+        table, dpi = env
+        self.touches = []
+        if not (r.route == ct.TO_STEADY).any():  # (with no owner left, all go to DPI)
+            return
+        count, returned, n_returned = np.zeros(2, np.int64), np.zeros(len(self.st), np.int64), \
+            np.zeros(1, np.int64)
+        steady.steady_pass(buf, rows, (r.route, r.slot, (ct.TO_STEADY, ct.DPI, ct.NONE,
+                                                         ct.CANDIDATE)),
+                           (table.slots, self.st, self.rg, self.prices.table),
+                           (self.events, self.arena, count, returned, n_returned))
+        if count[0]:
+            self.messages += int(count[0])
+            dpi.events.add_table(self._event_table(int(count[0])))
+        touched = np.flatnonzero(self.st["touched"])
+        self.touches = sorted(zip(self.st["last_row"][touched].tolist(),
+                                  [self.owners[f].key for f in touched.tolist()],
+                                  self.st["pkt_last"][touched].tolist()))
+        self.st["touched"][touched] = 0
+        for f in returned[:n_returned[0]].tolist():
+            self.take_back(f, dpi)
+
+    def closing(self, key: ConnKey, dpi) -> None:
+        """Python's reassembler is ending key's connection (idle): its book comes back first.
+        The connection table's slot still names the state; steady_pass sees it is not its."""
+        f = self.by_key.get(key)
+        if f is not None:
+            self.take_back(f, dpi)
+
+    def orphans(self, table: ct.ConnTable, dpi) -> None:
+        """Give back the states whose connection slots a sweep freed."""
+        for f, ticket in table.orphans():
+            if f in self.owners and self.st[f]["ticket"] == ticket:
+                self.take_back(f, dpi)
+
+    def finish(self, dpi) -> None:
+        """Every session's book back to Python (the end of the input)."""
+        for f in list(self.owners):
+            self.take_back(f, dpi)
+
+    # --- events -----------------------------------------------------------------------------
+
+    def _event_table(self, n: int) -> pa.Table:
+        """The compiled event rows as stratum_events columns (what `StratumSession._emit`
+        writes for the same messages)."""
+        e = self.events[:n]
+        states, where = np.unique(e["state"], return_inverse=True)
+        owners = [self.owners[f] for f in states.tolist()]
+        each = lambda values: pa.array(values).take(pa.array(where))  # noqa: E731
+        return pa.table({
+            "ts": e["ts"],
+            "client_ip": each([o.key.client_ip for o in owners]),
+            "client_port": each([o.key.client_port for o in owners]),
+            "server_ip": each([o.key.server_ip for o in owners]),
+            "server_port": each([o.key.server_port for o in owners]),
+            "dialect": each([o.session.dialect for o in owners]),
+            "direction": _words(e["direction"], ["up", "down"]),
+            "method": _words(e["method"], [steady.METHODS.get(k, "") for k in range(6)]),
+            "msg_id": self._texts(e["id_off"], e["id_len"]),
+            "job_id": self._texts(e["job_off"], e["job_len"]),
+            "difficulty": self._difficulty(e, states, owners, where),
+            "accepted": pa.array(e["accepted"] == 1, mask=e["accepted"] < 0),
+            "wallet": pa.nulls(n, pa.string()),
+            "worker": _workers(self._texts(e["login_off"], e["login_len"])),
+            "agent": pa.nulls(n, pa.string()),
+            "algorithm_hint": pa.array(np.where(e["hint"] == 1, "ethash", None), pa.string()),
+            "input_id": pa.array([self.input_id]).take(pa.array(np.zeros(n, np.int64))),
+        })
+
+    def _texts(self, off: np.ndarray, length: np.ndarray) -> pa.Array:
+        """Strings of the arena at (off, length); length -1 is null."""
+        size = np.maximum(length, 0).astype(np.int64)
+        ends = np.cumsum(size)
+        gather = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(off - (ends - size),
+                                                                          size)
+        offsets = np.concatenate([[0], ends]).astype(np.int32)
+        valid = np.packbits(length >= 0, bitorder="little")
+        return pa.Array.from_buffers(pa.string(), len(off), [
+            pa.py_buffer(valid), pa.py_buffer(offsets), pa.py_buffer(self.arena[gather])])
+
+    def _difficulty(self, e, states, owners, where) -> pa.Array:
+        """Hashes per share of each event's price, as the session converts it."""
+        ids = len(self.prices.values) + 1
+        pair = where.astype(np.int64) * ids + (e["price"].astype(np.int64) + 1)
+        pairs, back = np.unique(pair, return_inverse=True)
+        values = [owners[p // ids].session._hps(self.prices.value(p % ids - 1))
+                  for p in pairs.tolist()]
+        return pa.array(values, pa.float64()).take(pa.array(back))
+
+    # --- states -----------------------------------------------------------------------------
+
+    def _allocate(self) -> int:
+        free = np.flatnonzero(self.st["live"] == steady.FREE)
+        if not len(free):
+            self._grow(2 * len(self.st))
+            free = np.flatnonzero(self.st["live"] == steady.FREE)
+        f = int(free[0])
+        self.st[f] = np.zeros(1, steady.STATE)[0]
+        return f
+
+    def _free(self, f: int) -> None:
+        self.st[f]["live"] = steady.FREE
+        rg = self.rg
+        rg[5][f], rg[9][f], rg[10][f] = -1, -1, 0
+
+    def _grow(self, capacity: int) -> None:
+        st, rg = np.zeros(capacity, steady.STATE), steady.rings(capacity)
+        old = len(self.st)
+        if old:
+            st[:old] = self.st
+            for new, was in zip(rg, self.rg):
+                new[:old] = was
+        self.st, self.rg = st, rg
+
+
+def _address(text: str) -> tuple[int, int]:
+    """(high, low 64 bits) of an address as the frame parser writes it."""
+    value = int(ipaddress.ip_address(text))
+    return value >> 64, value & ((1 << 64) - 1)
+
+
+def _words(codes: np.ndarray, words: list[str]) -> pa.Array:
+    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(words))
+
+
+def _workers(logins: pa.Array) -> pa.Array:
+    """The worker of each submit's login, as StratumSession._share names it."""
+    coded = logins.dictionary_encode()
+    names = [split_login(v)[1] if v else None for v in coded.dictionary.to_pylist()]
+    return pa.array(names, pa.string()).take(coded.indices)
+
+
+assert steady.CARRY < MAX_LINE  # a longer unfinished line is the Python framer's to drop

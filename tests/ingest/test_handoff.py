@@ -1,0 +1,243 @@
+"""The compiled steady state of pool sessions (detect.steady, ingest.handoff) reads what the
+Python session reads: every table equal with it and without it.
+
+The conversations are built to make the compiled reader hand back and take over often: tiny
+batches (a hand-off happens after every batch), segments cut anywhere (lines split, several
+per segment), retransmissions, overlaps, reordering, loss, long pauses, port reuse, and the
+messages it must leave to Python (errors, escapes, new difficulties written oddly, other
+methods, dialect upgrades, ids it cannot hold). Real captures and a simulated province are
+compared too.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from minewatch.decode.packet import ACK, FIN, PSH, RST, SYN, encode_tcp
+from minewatch.decode.pcap import PcapWriter
+from minewatch.ingest import capture, frames
+from minewatch.ingest.capture import read_capture
+
+PCAPS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "pcaps"
+CLIENT, SERVER = ("10.1.0.5", 40001), ("192.0.2.80", 3333)
+
+
+def read(data: bytes, steady: bool):
+    tables, ingest, _ = read_capture(io.BytesIO(data), "in", "cap", steady=steady)
+    return tables, ingest
+
+
+def assert_same(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for name in a:
+        rows = lambda t: sorted(map(repr, t.to_pylist()))  # noqa: E731 (order is not part of it)
+        assert rows(a[name]) == rows(b[name]), name
+
+
+@pytest.fixture(autouse=True)
+def small_batches(monkeypatch):
+    monkeypatch.setattr(frames, "READ", 2048)
+    monkeypatch.setattr(frames, "BATCH", 5)
+    monkeypatch.setattr(capture, "EXPIRE_EVERY", 40)
+
+
+# --- conversations ------------------------------------------------------------------------------
+
+def line(obj) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode() + b"\n"
+
+
+def opening(es1: bool, rng) -> list[tuple[bool, bytes]]:
+    agent = ["cgminer/4.10", "EthereumStratum/1.0.0"] if es1 else ["bfgminer/5.5"]
+    login = "0x" + "ab" * 20 + ".rig1" if es1 else "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4.w1"
+    return [(True, line({"id": 1, "method": "mining.subscribe", "params": agent})),
+            (False, line({"id": 1, "result": [[], "0800", 4], "error": None})),
+            (True, line({"id": 2, "method": "mining.authorize", "params": [login, "x"]})),
+            (False, line({"id": 2, "result": True, "error": None})),
+            (False, line({"id": None, "method": "mining.set_difficulty", "params": [512]}))]
+
+
+def notify(es1: bool, job: str, clean: bool) -> dict:
+    if es1:
+        return {"id": None, "method": "mining.notify", "params": [job, "aa" * 32, "bb" * 32, clean]}
+    return {"id": None, "method": "mining.notify",
+            "params": [job, "00" * 32, "01", "02", ["cc" * 32, "dd" * 32], "20000000",
+                       "1a2b3c4d", "5f5e1000", clean]}
+
+
+def submit(es1: bool, msg_id, login: str, job: str) -> dict:
+    params = [login, job, "00ff00ff"] if es1 else [login, job, "00000001", "5f5e1000", "abcd"]
+    return {"id": msg_id, "method": "mining.submit", "params": params}
+
+
+ODD = [  # what the compiled reader must leave to Python
+    b'{"id":null,"method":"mining.set_difficulty","params":["2048"]}\n',
+    b'{"id":null,"method":"mining.set_difficulty","params":[1.0e3]}\n',
+    b'{"id":77,"method":"mining.ping","params":[]}\n',
+    b'{"id":null,"method":"client.show_message","params":["caf\\u00e9"]}\n',
+    b'{"id":null,"method":"mining.notify","params":["e1","aa","bb",true]}\n',
+    b'not json at all\n',
+    b'   \r\n',
+    b'{"id":[1,2],"result":true,"error":null}\n',
+    b'{"id":1.0,"result":true,"error":null}\n',
+    b'{"id":-0,"result":false,"error":null}\n',
+]
+
+
+def conversation(rng, es1: bool, odd: bool) -> list[tuple[float, bool, bytes]]:
+    """(ts, up, bytes) of a pool session: opening, then jobs, shares and replies."""
+    msgs = opening(es1, rng)
+    login = "worker" + str(rng.integers(10)) if rng.random() < 0.3 else "w.rig"
+    jobs, pending, next_id, diffs = [], [], 10, [512, 1024, 0.5, 1e-05, 65536, 3.25]
+    for _ in range(int(rng.integers(150, 300))):
+        r = rng.random()
+        if r < 0.15 or not jobs:
+            jobs.append(f"{int(rng.integers(1 << 40)):x}")
+            msgs.append((False, line(notify(es1, jobs[-1], bool(rng.random() < 0.5)))))
+        elif r < 0.5:
+            msg_id = [next_id, str(next_id), None][int(rng.integers(3)) if rng.random() < 0.2 else 0]
+            next_id += 1
+            job = jobs[-int(rng.integers(1, min(len(jobs), 40) + 1))] if rng.random() < 0.95 \
+                else "unknown-job"
+            msgs.append((True, line(submit(es1, msg_id, login, job))))
+            if msg_id is not None:
+                pending.append(msg_id)
+        elif r < 0.8 and pending:
+            msg_id = pending.pop(int(rng.integers(len(pending))) if rng.random() < 0.2 else 0)
+            kind = rng.random() if odd else rng.random() * 0.9
+            if kind < 0.8:
+                msgs.append((False, line({"id": msg_id, "result": True, "error": None})))
+            elif kind < 0.9:
+                msgs.append((False, line({"id": msg_id, "result": False, "error": None})))
+            elif kind < 0.95:
+                msgs.append((False, line({"id": msg_id, "result": None,
+                                          "error": [21, "Job not found", None]})))
+            else:
+                msgs.append((False, line({"id": 99999, "result": True, "error": None})))
+        elif r < 0.9:
+            value = diffs[int(rng.integers(len(diffs)))]
+            msgs.append((False, line({"id": None, "method": "mining.set_difficulty",
+                                      "params": [value]})))
+        elif odd:
+            msgs.append((bool(rng.random() < 0.5), ODD[int(rng.integers(len(ODD)))]))
+    t = 1000.0
+    out = []
+    for up, data in msgs:
+        t += float(rng.exponential(2.0))
+        out.append((t, up, data))
+    return out
+
+
+# --- packets ------------------------------------------------------------------------------------
+
+def segments(msgs, rng, rough: bool) -> list[tuple[float, bool, int, int, bytes]]:
+    """(ts, up, flags, seq offset, payload) per segment: each direction's bytes cut at random
+    points, with retransmissions, overlaps, swaps and losses when `rough`."""
+    out = []
+    for up in (True, False):
+        stream, times = b"", []
+        for ts, u, data in msgs:
+            if u == up:
+                times += [ts] * len(data)
+                stream += data
+        pos = 0
+        while pos < len(stream):
+            size = int(rng.choice([1, 7, 60, 150, 300, 300, 1400, 3000]))
+            out.append((times[min(pos + size, len(stream)) - 1], up, ACK | PSH, pos,
+                        stream[pos:pos + size]))
+            pos += size
+    out.sort(key=lambda s: (s[0], s[3]))
+    if rough:
+        for _ in range(int(rng.integers(1, 6))):
+            k = int(rng.integers(len(out)))
+            ts, up, flags, off, data = out[k]
+            what = rng.random()
+            if what < 0.3:  # an exact retransmission, later
+                out.insert(k + 1, (ts + 0.2, up, flags, off, data))
+            elif what < 0.5 and len(data) > 2:  # an overlapping one
+                out.insert(k + 1, (ts + 0.2, up, flags, off + 1, data[1:] + b"x"))
+            elif what < 0.7 and k + 1 < len(out):  # two segments swapped
+                out[k], out[k + 1] = out[k + 1], out[k]
+            elif what < 0.85:  # lost
+                del out[k]
+            else:  # a pause longer than the reassembler's idle timeout
+                out[k:] = [(s[0] + 400.0,) + s[1:] for s in out[k:]]
+    return out
+
+
+def connection(msgs, rough: bool, rng, close: str) -> list[tuple[float, bool, int, int, bytes]]:
+    """(ts, up, flags, seq, payload) of one connection: handshake, segments, then a FIN each
+    way, an RST, or nothing (still open at the end of the capture)."""
+    isn = {True: int(rng.integers(1 << 32)), False: int(rng.integers(1 << 32))}
+    t0 = msgs[0][0] - 0.1
+    out = [(t0, True, SYN, isn[True], b""), (t0 + 0.01, False, SYN | ACK, isn[False], b"")]
+    isn = {k: v + 1 for k, v in isn.items()}
+    ends = {True: isn[True], False: isn[False]}
+    for ts, up, flags, off, data in segments(msgs, rng, rough):
+        out.append((ts, up, flags, (isn[up] + off) % (1 << 32), data))
+        ends[up] = max(ends[up], isn[up] + off + len(data))
+    end = max(f[0] for f in out) + 1
+    if close == "fin":
+        out += [(end, True, FIN, ends[True] % (1 << 32), b""),
+                (end + 0.01, False, FIN, ends[False] % (1 << 32), b"")]
+    elif close == "rst":
+        out.append((end, False, RST, ends[False] % (1 << 32), b""))
+    return out
+
+
+def capture_bytes(convs: list, rng, close: str) -> bytes:
+    """One pcap of the conversations ((messages, rough) each), each on its own client port."""
+    rows = []
+    for n, (msgs, rough) in enumerate(convs):
+        client = (CLIENT[0], CLIENT[1] + n)
+        rows += [(f[0], n, client, f) for f in connection(msgs, rough, rng, close)]
+    rows.sort(key=lambda r: r[:2])
+    out = io.BytesIO()
+    writer = PcapWriter(out)
+    for ts, _, client, (_, up, flags, seq, data) in rows:
+        src, dst = (client, SERVER) if up else (SERVER, client)
+        flags = flags if flags == SYN else flags | ACK  # the client's SYN names the client
+        writer.write(ts, encode_tcp(src[0], dst[0], src[1], dst[1], seq, 0, flags, data))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("es1", [False, True], ids=["stratum-v1", "ethereumstratum"])
+@pytest.mark.parametrize("seed", range(12))
+def test_clean_conversations_are_read_in_compiled_code_as_in_python(seed, es1):
+    rng = np.random.default_rng(seed)
+    convs = [(conversation(rng, es1, odd=False), False) for _ in range(3)]
+    data = capture_bytes(convs, rng, ["fin", "rst", "open"][seed % 3])
+    (fast, fast_in), (slow, slow_in) = read(data, True), read(data, False)
+    assert_same(fast, slow)
+    assert fast["payload_sessions"].num_rows == 3
+    assert fast_in.reader.handed >= 3 and fast_in.routed < slow_in.routed
+    assert fast_in.reader.messages > fast["stratum_events"].num_rows / 3
+
+
+@pytest.mark.parametrize("es1", [False, True], ids=["stratum-v1", "ethereumstratum"])
+@pytest.mark.parametrize("seed", range(30))
+def test_rough_conversations_are_read_in_compiled_code_as_in_python(seed, es1):
+    rng = np.random.default_rng(1000 + seed)
+    convs = [(conversation(rng, es1, odd=True), True) for _ in range(2)]
+    data = capture_bytes(convs, rng, ["fin", "rst", "open"][seed % 3])
+    (fast, fast_in), (slow, _) = read(data, True), read(data, False)
+    assert_same(fast, slow)
+    assert fast_in.reader.handed >= 1
+
+
+def test_real_captures_read_the_same_with_the_compiled_steady_state():
+    found = sorted(PCAPS.glob("*.pcap*")) if PCAPS.is_dir() else []
+    if not found:
+        pytest.skip("../shared/data/pcaps not present")
+    handed = 0
+    for path in found:
+        data = path.read_bytes()
+        (fast, fast_in), (slow, _) = read(data, True), read(data, False)
+        assert_same(fast, slow)
+        handed += fast_in.reader.handed
+    assert handed >= 10  # the cgminer and litecoin captures settle into a steady state
