@@ -52,9 +52,21 @@ def line(obj) -> bytes:
     return json.dumps(obj, separators=(",", ":")).encode() + b"\n"
 
 
-def opening(es1: bool, rng) -> list[tuple[bool, bytes]]:
-    agent = ["cgminer/4.10", "EthereumStratum/1.0.0"] if es1 else ["bfgminer/5.5"]
-    login = "0x" + "ab" * 20 + ".rig1" if es1 else "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4.w1"
+DIALECTS = ("stratum-v1", "ethereumstratum", "ethproxy", "zip301")
+WALLETS = {"stratum-v1": "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4.w1",
+           "ethereumstratum": "0x" + "ab" * 20 + ".rig1", "ethproxy": "0x" + "cd" * 20,
+           "zip301": "t1KzZ5n2TPEGYXTZ3WYGL1AYEumEQaRoHaL.z1"}
+BOUNDARIES = ["0x" + "0" * 8 + "f" * 56, "0x" + "0" * 10 + "f" * 54, "0x00000000ffff" + "0" * 52]
+
+
+def opening(dialect: str) -> list[tuple[bool, bytes]]:
+    login = WALLETS[dialect]
+    if dialect == "ethproxy":
+        return [(True, line({"id": 1, "method": "eth_submitLogin", "params": [login, "x"],
+                             "worker": "rig1"})),
+                (False, line({"id": 1, "result": True, "error": None}))]
+    agent = ["cgminer/4.10", "EthereumStratum/1.0.0"] if dialect == "ethereumstratum" \
+        else ["bfgminer/5.5"]
     return [(True, line({"id": 1, "method": "mining.subscribe", "params": agent})),
             (False, line({"id": 1, "result": [[], "0800", 4], "error": None})),
             (True, line({"id": 2, "method": "mining.authorize", "params": [login, "x"]})),
@@ -62,17 +74,68 @@ def opening(es1: bool, rng) -> list[tuple[bool, bytes]]:
             (False, line({"id": None, "method": "mining.set_difficulty", "params": [512]}))]
 
 
-def notify(es1: bool, job: str, clean: bool) -> dict:
-    if es1:
-        return {"id": None, "method": "mining.notify", "params": [job, "aa" * 32, "bb" * 32, clean]}
-    return {"id": None, "method": "mining.notify",
-            "params": [job, "00" * 32, "01", "02", ["cc" * 32, "dd" * 32], "20000000",
-                       "1a2b3c4d", "5f5e1000", clean]}
+def notify(dialect: str, job: str, clean: bool, rng, msg_id=0) -> dict:
+    if dialect == "ethproxy":  # a work package, pushed (id 0) or answering eth_getWork
+        boundary = BOUNDARIES[int(rng.integers(len(BOUNDARIES)))]
+        return {"id": msg_id, "jsonrpc": "2.0", "result": [job, "0x" + "ee" * 32, boundary]}
+    if dialect == "ethereumstratum":
+        params = [job, "aa" * 32, "bb" * 32, clean]
+    elif dialect == "zip301":
+        params = [job, "04000000", "00" * 32, "11" * 32, "00" * 32, "5f5e1000", "1d00ffff", clean]
+    else:
+        params = [job, "00" * 32, "01", "02", ["cc" * 32, "dd" * 32], "20000000", "1a2b3c4d",
+                  "5f5e1000", clean]
+    return {"id": None, "method": "mining.notify", "params": params}
 
 
-def submit(es1: bool, msg_id, login: str, job: str) -> dict:
-    params = [login, job, "00ff00ff"] if es1 else [login, job, "00000001", "5f5e1000", "abcd"]
+def new_job(dialect: str, rng) -> str:
+    if dialect == "ethproxy":
+        return "0x" + "".join(f"{int(x):02x}" for x in rng.integers(0, 256, 32))
+    return f"{int(rng.integers(1 << 40)):x}"
+
+
+def submit(dialect: str, msg_id, login: str, job: str) -> dict:
+    if dialect == "ethproxy":
+        return {"id": msg_id, "method": "eth_submitWork", "worker": "rig1",
+                "params": ["0x00ff00ff00ff00ff", job, "0x" + "ab" * 32]}
+    params = {"ethereumstratum": [login, job, "00ff00ff"],
+              "zip301": [login, job, "5f5e1000", "00000001", "fe" * 100]}.get(
+        dialect, [login, job, "00000001", "5f5e1000", "abcd"])
     return {"id": msg_id, "method": "mining.submit", "params": params}
+
+
+def repricing(dialect: str, rng) -> dict | None:
+    """A new difficulty or share target (ETHProxy's comes with its jobs)."""
+    if dialect == "ethproxy":
+        return None
+    if dialect != "ethereumstratum" and rng.random() < 0.3:
+        target = ["00000fff" + "f" * 56, "0000ffff" + "f" * 56, "0x00ff" + "f" * 60][
+            int(rng.integers(3))]
+        return {"id": None, "method": "mining.set_target", "params": [target]}
+    value = [512, 1024, 0.5, 1e-05, 65536, 3.25][int(rng.integers(6))]
+    return {"id": None, "method": "mining.set_difficulty", "params": [value]}
+
+
+def reply(msg_id, kind: float) -> dict:
+    if kind < 0.8:
+        return {"id": msg_id, "result": True, "error": None}
+    if kind < 0.9:
+        return {"id": msg_id, "result": False, "error": None}
+    if kind < 0.95:
+        return {"id": msg_id, "result": None, "error": [21, "Job not found", None]}
+    return {"id": 99999, "result": True, "error": None}
+
+
+def extra(dialect: str, msg_id: int, rng) -> list[tuple[bool, dict]]:
+    """ETHProxy's hashrate reports and polls (a poll answered by a work package)."""
+    if dialect != "ethproxy":
+        return []
+    if rng.random() < 0.5:
+        rate = "0x" + f"{int(rng.integers(1, 1 << 40)):064x}"
+        return [(True, {"id": msg_id, "jsonrpc": "2.0", "method": "eth_submitHashrate",
+                        "params": [rate, "0x" + "12" * 32], "worker": "rig1"})]
+    return [(True, {"id": msg_id, "method": "eth_getWork", "params": []}),
+            (False, notify(dialect, new_job(dialect, rng), True, rng, msg_id))]
 
 
 ODD = [  # what the compiled reader must leave to Python
@@ -89,40 +152,33 @@ ODD = [  # what the compiled reader must leave to Python
 ]
 
 
-def conversation(rng, es1: bool, odd: bool) -> list[tuple[float, bool, bytes]]:
+def conversation(rng, dialect: str, odd: bool) -> list[tuple[float, bool, bytes]]:
     """(ts, up, bytes) of a pool session: opening, then jobs, shares and replies."""
-    msgs = opening(es1, rng)
+    msgs = opening(dialect)
     login = "worker" + str(rng.integers(10)) if rng.random() < 0.3 else "w.rig"
-    jobs, pending, next_id, diffs = [], [], 10, [512, 1024, 0.5, 1e-05, 65536, 3.25]
+    jobs, pending, next_id = [], [], 10
     for _ in range(int(rng.integers(150, 300))):
         r = rng.random()
         if r < 0.15 or not jobs:
-            jobs.append(f"{int(rng.integers(1 << 40)):x}")
-            msgs.append((False, line(notify(es1, jobs[-1], bool(rng.random() < 0.5)))))
+            jobs.append(new_job(dialect, rng))
+            msgs.append((False, line(notify(dialect, jobs[-1], bool(rng.random() < 0.5), rng))))
         elif r < 0.5:
             msg_id = [next_id, str(next_id), None][int(rng.integers(3)) if rng.random() < 0.2 else 0]
             next_id += 1
             job = jobs[-int(rng.integers(1, min(len(jobs), 40) + 1))] if rng.random() < 0.95 \
                 else "unknown-job"
-            msgs.append((True, line(submit(es1, msg_id, login, job))))
+            msgs.append((True, line(submit(dialect, msg_id, login, job))))
             if msg_id is not None:
                 pending.append(msg_id)
         elif r < 0.8 and pending:
             msg_id = pending.pop(int(rng.integers(len(pending))) if rng.random() < 0.2 else 0)
-            kind = rng.random() if odd else rng.random() * 0.9
-            if kind < 0.8:
-                msgs.append((False, line({"id": msg_id, "result": True, "error": None})))
-            elif kind < 0.9:
-                msgs.append((False, line({"id": msg_id, "result": False, "error": None})))
-            elif kind < 0.95:
-                msgs.append((False, line({"id": msg_id, "result": None,
-                                          "error": [21, "Job not found", None]})))
-            else:
-                msgs.append((False, line({"id": 99999, "result": True, "error": None})))
+            msgs.append((False, line(reply(msg_id, rng.random() if odd else rng.random() * 0.9))))
         elif r < 0.9:
-            value = diffs[int(rng.integers(len(diffs)))]
-            msgs.append((False, line({"id": None, "method": "mining.set_difficulty",
-                                      "params": [value]})))
+            change = repricing(dialect, rng)
+            msgs += [(False, line(change))] if change else []
+        elif r < 0.95:
+            msgs += [(up, line(m)) for up, m in extra(dialect, next_id, rng)]
+            next_id += 1
         elif odd:
             msgs.append((bool(rng.random() < 0.5), ODD[int(rng.integers(len(ODD)))]))
     t = 1000.0
@@ -206,11 +262,11 @@ def capture_bytes(convs: list, rng, close: str) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("es1", [False, True], ids=["stratum-v1", "ethereumstratum"])
-@pytest.mark.parametrize("seed", range(12))
-def test_clean_conversations_are_read_in_compiled_code_as_in_python(seed, es1):
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("seed", range(8))
+def test_clean_conversations_are_read_in_compiled_code_as_in_python(seed, dialect):
     rng = np.random.default_rng(seed)
-    convs = [(conversation(rng, es1, odd=False), False) for _ in range(3)]
+    convs = [(conversation(rng, dialect, odd=False), False) for _ in range(3)]
     data = capture_bytes(convs, rng, ["fin", "rst", "open"][seed % 3])
     (fast, fast_in), (slow, slow_in) = read(data, True), read(data, False)
     assert_same(fast, slow)
@@ -219,11 +275,11 @@ def test_clean_conversations_are_read_in_compiled_code_as_in_python(seed, es1):
     assert fast_in.reader.messages > fast["stratum_events"].num_rows / 3
 
 
-@pytest.mark.parametrize("es1", [False, True], ids=["stratum-v1", "ethereumstratum"])
-@pytest.mark.parametrize("seed", range(30))
-def test_rough_conversations_are_read_in_compiled_code_as_in_python(seed, es1):
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("seed", range(20))
+def test_rough_conversations_are_read_in_compiled_code_as_in_python(seed, dialect):
     rng = np.random.default_rng(1000 + seed)
-    convs = [(conversation(rng, es1, odd=True), True) for _ in range(2)]
+    convs = [(conversation(rng, dialect, odd=True), True) for _ in range(2)]
     data = capture_bytes(convs, rng, ["fin", "rst", "open"][seed % 3])
     (fast, fast_in), (slow, _) = read(data, True), read(data, False)
     assert_same(fast, slow)

@@ -293,3 +293,53 @@ def scan_line(b, start, stop, tok):
             return tok[3 * METHOD] == ABSENT or tok[3 * METHOD] == STRING or \
                 tok[3 * METHOD] == NULL
     return False
+
+
+# --- reading tokens (after a sure scan) ---------------------------------------------------------
+
+@njit(cache=True, nogil=True)
+def is_text(b, tok, key, word):
+    """Whether tok's value for `key` is the string `word` (a uint8 array)."""
+    start, stop = tok[3 * key + 1], tok[3 * key + 2]
+    if tok[3 * key] != STRING or stop - start != len(word):
+        return False
+    for k in range(len(word)):
+        if b[start + k] != word[k]:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def item(tok, j):
+    """(type, start, stop) of list item j (j < ITEMS)."""
+    return tok[ITEM0 + 3 * j], tok[ITEM0 + 3 * j + 1], tok[ITEM0 + 3 * j + 2]
+
+
+@njit(cache=True, nogil=True)
+def strings(tok, first, last):
+    """Whether the list has items first..last-1, all strings (last <= ITEMS)."""
+    if last > ITEMS or tok[COUNT] < last:
+        return False
+    for j in range(first, last):
+        if tok[ITEM0 + 3 * j] != STRING:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def only_strings(b, value):
+    """Whether the list value = (type, start, stop) of a sure scan holds only strings."""
+    _, p, stop = value
+    q = p + 1
+    while q < stop:
+        c = b[q]
+        if c == 34:
+            q += 1
+            while b[q] != 34:  # a sure scan has no escaped quote
+                q += 1
+            q += 1
+        elif c == 32 or c == 9 or c == 10 or c == 13 or c == 44 or c == 93:
+            q += 1
+        else:
+            return False
+    return True

@@ -56,7 +56,8 @@ STALE_WORDS = ("stale", "job not found", "duplicate", "expired")
 Price = tuple[str, Any]  # ("diff", D) | ("t256", big-endian hex) | ("cn", little-endian hex)
 # dialects whose steady state (jobs, difficulties, shares, replies) detect.steady can read,
 # with the job shape their notify must already have shown
-STEADY_SHAPES = {"stratum-v1": None, "ethereumstratum-1.0": "ethash"}
+STEADY_SHAPES = {"stratum-v1": None, "ethereumstratum-1.0": "ethash", "ethproxy": "ethash"}
+HASHRATE_FACT = "eth_submitHashrate (self-reported)"
 STEADY_CARRY = 4096  # bytes of an unfinished line detect.steady can go on with
 
 
@@ -117,6 +118,9 @@ class SteadyBook:
     next_price: Price | None
     last_price: Price | None
     priced: bool  # a difficulty is already a fact: later ones are counted, not told
+    worker_set: bool  # the session has a worker name (a rig name beside the params keeps it)
+    rate_told: bool  # a self-reported hashrate is already a fact
+    shape: str  # the job shape that is already a fact ("" for none)
     jobs: list[tuple[str, Price | None]]  # oldest first
     pending: list[tuple[str, tuple]]  # the miner's requests awaiting a reply: (id text, entry)
     shares: int = 0
@@ -126,6 +130,7 @@ class SteadyBook:
     paid: dict = field(default_factory=dict)  # price -> shares that stand for work
     repriced: tuple[int, Price | None] = (0, None)  # difficulty changes, the last one
     ts: tuple[float, float] | None = None  # first and last chunk read
+    reported: float | None = None  # the last self-reported hashrate, H/s
     lines: dict = field(default_factory=dict)  # direction -> lines read
     carry: dict = field(default_factory=dict)  # direction -> the start of a line
 
@@ -412,7 +417,7 @@ class StratumSession:
         self._on_request(direction, rec)
         if rec.hashrate_hs is not None:
             self.reported_hashrate_hs = rec.hashrate_hs
-            self._fact("eth_submitHashrate (self-reported)")
+            self._fact(HASHRATE_FACT)
         return self._rig(rec.worker)
 
     def _on_reply(self, direction: str, rec: stratum_v1.Reply) -> dict:
@@ -454,7 +459,8 @@ class StratumSession:
         """Whether detect.steady can read this session's next messages as this object would:
         a dialect it knows, mining with a wallet, the job shape already a fact, and both
         directions JSON lines between two lines."""
-        if self.dialect not in STEADY_SHAPES or not (self._mining and self.wallet) or self.tls:
+        if self.dialect not in STEADY_SHAPES or not (self._mining and self.wallet) or self.tls \
+                or self.worker == "":
             return False
         shape = STEADY_SHAPES[self.dialect]
         if shape and not (self._algo["shape"] == shape and (
@@ -472,8 +478,13 @@ class StratumSession:
         for k, _ in moved:
             del self._pending[k]
         complete = not any(k[0] == "up" for k in self._pending)
+        full = len(self._evidence) >= MAX_EVIDENCE
+        told = HASHRATE_FACT in self._evidence or full
+        shape = self._algo["shape"]
+        shape = shape if shape and (f"job shape {shape}" in self._evidence or full) else ""
         book = SteadyBook(self._next_price, self._last_price, self._repriced is not None,
-                          list(self._jobs.items()), [(k[1], v) for k, v in moved])
+                          bool(self.worker), told, shape, list(self._jobs.items()),
+                          [(k[1], v) for k, v in moved])
         book.carry = {d: s.lines.hand_over() for d, s in self._streams.items()}
         return book, complete
 
@@ -492,10 +503,11 @@ class StratumSession:
         for msg_id, entry in book.pending:
             self._track(self._pending, ("up", msg_id), entry)
         self._next_price, self._last_price = book.next_price, book.last_price
+        if book.reported is not None:
+            self.reported_hashrate_hs = book.reported
         changes, last = book.repriced
         if changes:
-            self._repriced = ((self._repriced or (0, ""))[0] + changes,
-                              f"set_difficulty {last[1]:g}")
+            self._repriced = ((self._repriced or (0, ""))[0] + changes, _price_fact(last))
         if book.ts is not None:
             self.ts_start = min(self.ts_start, book.ts[0])
             self.ts_end = max(self.ts_end, book.ts[1])
@@ -589,6 +601,14 @@ _UPGRADES = {("stratum-v1", "ethereumstratum-1.0"), (HTTP_RPC, "daemon-rpc"),
              ("getwork-http", "daemon-rpc"), ("getblocktemplate-http", "daemon-rpc"),
              ("getblocktemplate-http", "getwork-http")}
 
+def _price_fact(price: Price) -> str:
+    """The fact a difficulty or target message states (as its handler writes it)."""
+    kind, value = price
+    if kind == "t256":
+        return f"set_target {value.removeprefix('0x')[:16]}..."
+    return f"set_difficulty {value:g}"
+
+
 _S = StratumSession
 HANDLERS = {
     stratum_v1.Subscribe: _S._on_subscribe,
@@ -596,9 +616,9 @@ HANDLERS = {
     ethstratum.SubmitLogin: lambda s, d, r: s._on_login(d, r, r.login, r.worker),
     cryptonote.Login: _S._on_xmr_login,
     stratum_v1.SetDifficulty: lambda s, d, r: s._set_price(
-        ("diff", float(r.difficulty)), f"set_difficulty {r.difficulty:g}"),
-    stratum_v1.SetTarget: lambda s, d, r: s._set_price(
-        ("t256", r.target), f"set_target {r.target.removeprefix('0x')[:16]}..."),
+        ("diff", float(r.difficulty)), _price_fact(("diff", r.difficulty))),
+    stratum_v1.SetTarget: lambda s, d, r: s._set_price(("t256", r.target),
+                                                       _price_fact(("t256", r.target))),
     stratum_v1.Notify: lambda s, d, r: s._job(r.job_id, s._next_price, ""),
     stratum_v1.Zip301Notify: lambda s, d, r: s._job(r.job_id, s._next_price, "equihash"),
     stratum_v1.KawpowNotify: lambda s, d, r: s._job(

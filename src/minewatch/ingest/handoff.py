@@ -21,9 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from minewatch.decode.jsonrpc import MAX_LINE
 from minewatch.detect import steady
+from minewatch.detect import steady_book as bk
+from minewatch.decode.stratum_v1 import GetVersion
 from minewatch.detect.coins import split_login
 from minewatch.detect.stratum import SteadyBook, StratumSession
 from minewatch.flows import conntable as ct
@@ -47,7 +50,7 @@ class Prices:
     def __init__(self, capacity: int = 1 << 10):
         self.values: list = []
         self._ids: dict = {}
-        self._texts: list[tuple[bytes, int]] = []
+        self._texts: list[tuple[int, bytes, int]] = []  # (kind, text, id)
         self._allocate(capacity)
 
     def id(self, price) -> int:
@@ -58,41 +61,45 @@ class Prices:
         if pid is None:
             pid = self._ids[price] = len(self.values)
             self.values.append(price)
-            for text in difficulty_texts(price):
-                self._add(text.encode(), pid)
+            kind = bk.KINDS.get(price[0], 0)
+            for text in price_texts(price):
+                self._add(kind, text.encode(), pid)
         return pid
 
     def value(self, pid: int):
         return None if pid < 0 else self.values[pid]
 
-    def _add(self, text: bytes, pid: int) -> None:
+    def _add(self, kind: int, text: bytes, pid: int) -> None:
         if 2 * (len(self._texts) + 1) > len(self.table[1]):
             self._allocate(2 * len(self.table[1]))
-        self._texts.append((text, pid))
-        self._put(len(self._texts) - 1, text, pid)
+        self._texts.append((kind, text, pid))
+        self._put(len(self._texts) - 1, (kind, text, pid))
 
     def _allocate(self, capacity: int) -> None:
         self.table = (np.full(2 * capacity, -1, np.int32), np.zeros(capacity, np.uint8),
                       np.zeros(capacity, np.int32),
-                      np.zeros((capacity, steady.PRICE_LEN), np.uint8),
+                      np.zeros((capacity, bk.PRICE_LEN), np.uint8),
                       np.zeros(capacity, np.int32))
-        for entry, (text, pid) in enumerate(self._texts):
-            self._put(entry, text, pid)
+        for entry, text in enumerate(self._texts):
+            self._put(entry, text)
 
-    def _put(self, entry: int, text: bytes, pid: int) -> None:
+    def _put(self, entry: int, text: tuple[int, bytes, int]) -> None:
         slots, kinds, lengths, texts, ids = self.table
-        data = np.frombuffer(text, np.uint8)
-        kinds[entry], lengths[entry], ids[entry] = steady.DIFF, len(text), pid
-        texts[entry, :len(text)] = data
-        where = steady.price_slot(self.table, steady.DIFF, data, 0, len(data))
+        kind, raw, pid = text
+        data = np.frombuffer(raw, np.uint8)
+        kinds[entry], lengths[entry], ids[entry] = kind, len(raw), pid
+        texts[entry, :len(raw)] = data
+        where = bk.price_slot(self.table, kind, data, 0, len(data))
         if where < 0:
             slots[-where - 1] = entry
 
 
-def difficulty_texts(price) -> set[str]:
-    """The ways a pool may write a difficulty price ("diff", D) in mining.set_difficulty:
-    as Python, JavaScript or Go print it, each kept only if it reads back as exactly D."""
+def price_texts(price) -> set[str]:
+    """The texts compiled code may meet a price in: a target as sent; a difficulty as
+    Python, JavaScript or Go print it, each kept only if it reads back as exactly D."""
     kind, value = price
+    if kind == "t256" and isinstance(value, str) and fits(value, bk.PRICE_LEN):
+        return {value}
     if kind != "diff" or not isinstance(value, float):
         return set()
     texts = {repr(value), np.format_float_positional(value, trim="-")}
@@ -101,7 +108,7 @@ def difficulty_texts(price) -> set[str]:
     for text in list(texts):
         texts.add(text.replace("e-0", "e-").replace("e+0", "e+"))
         texts.add(text.replace("e+", "e"))
-    return {t for t in texts if len(t) <= steady.PRICE_LEN and _reads_as(t, value)}
+    return {t for t in texts if len(t) <= bk.PRICE_LEN and _reads_as(t, value)}
 
 
 def _reads_as(text: str, value: float) -> bool:
@@ -131,9 +138,9 @@ class SteadyReader:
         self.prices = Prices()
         self.owners: dict[int, _Owner] = {}
         self.by_key: dict[ConnKey, int] = {}
-        self.st = np.zeros(0, steady.STATE)
+        self.st = np.zeros(0, bk.STATE)
         self._grow(capacity)
-        self.events = np.zeros(EVENT_ROWS, steady.EVENT)
+        self.events = np.zeros(EVENT_ROWS, bk.EVENT)
         self.arena = np.zeros(ARENA, np.uint8)
         self.handed = self.returned = 0  # hand-offs and hand-backs so far
         self.messages = 0  # messages read in compiled code
@@ -141,7 +148,7 @@ class SteadyReader:
         # the caller replays them among the packets Python reads, so that the reassembler's
         # connections stay in the order of their activity (its idle sweep relies on it)
         self.touches: list[tuple[int, ConnKey, float]] = []
-        self.why: Counter = Counter()  # hand-backs by reason (steady.WHY; "" for the end)
+        self.why: Counter = Counter()  # hand-backs by reason (bk.WHY; "" for the end)
 
     # --- moving sessions --------------------------------------------------------------------
 
@@ -154,9 +161,9 @@ class SteadyReader:
                 or table.slots["dpi"][slot] != ct.CANDIDATE:
             return False
         f = self._allocate()
-        book, complete = session.hand_over(lambda t: fits(t, steady.ID_LEN), steady.PENDING // 2)
+        book, complete = session.hand_over(lambda t: fits(t, bk.ID_LEN), bk.PENDING // 2)
         s = self.st[f]
-        s["live"], s["dialect"], s["priced"] = steady.LIVE, steady.DIALECTS[session.dialect], \
+        s["live"], s["dialect"], s["priced"] = bk.LIVE, bk.DIALECTS[session.dialect], \
             book.priced
         s["c_hi"], s["c_lo"] = _address(key.client_ip)
         s["c_port"] = key.client_port
@@ -167,10 +174,12 @@ class SteadyReader:
             self.prices.id(book.last_price)
         s["repriced_last"], s["ts_first"], s["ts_last"] = -1, np.inf, -np.inf
         s["pkt_last"], s["pend_lost"] = conn.last_ts, not complete
+        s["worker_set"], s["rate_told"], s["reported"] = book.worker_set, book.rate_told, np.nan
+        s["shape"] = bk.SHAPES.index(book.shape) if book.shape in bk.SHAPES else 0
         others = self._seed(f, book)
         for d, name in enumerate(("up", "down")):  # the start of a line the framer held
             held = np.frombuffer(book.carry[name], np.uint8)
-            self.rg[0][f, d, :len(held)] = held
+            self.rg[bk.CARRIED][f, d, :len(held)] = held
             s["carry_up" if d == 0 else "carry_dn"] = len(held)
         table.steady(slot, f, int(s["ticket"]))
         self.owners[f] = _Owner(key, session, book, (int(s["seq_up"]), int(s["seq_dn"])), others)
@@ -180,21 +189,20 @@ class SteadyReader:
     def _seed(self, f: int, book: SteadyBook) -> dict:
         """The book's newest jobs and its pending requests into state f's rings."""
         s, rg = self.st[f], self.rg
-        jobs = book.jobs[-steady.JOBS // 2:]  # room for as many new ones
-        held = [(j, p) for j, p in jobs if fits(j, steady.JOB_LEN)]
+        jobs = book.jobs[-bk.JOBS // 2:]  # room for as many new ones
+        held = [(j, p) for j, p in jobs if fits(j, bk.JOB_LEN)]
         s["jobs_lost"] = len(held) < len(book.jobs)
         for k, (job, price) in enumerate(held):
-            rg[1][f, k, :len(job)] = np.frombuffer(job.encode(), np.uint8)
-            rg[2][f, k], rg[3][f, k] = len(job), self.prices.id(price)
+            rg[bk.JOB_TEXT][f, k, :len(job)] = np.frombuffer(job.encode(), np.uint8)
+            rg[bk.JOB_SIZE][f, k], rg[bk.JOB_PRICE][f, k] = len(job), self.prices.id(price)
         s["jobs_n"] = s["jobs_seeded"] = len(held)
         others = {}
         for k, (msg_id, entry) in enumerate(book.pending):
-            share = entry[0] == "share"
-            rg[4][f, k, :len(msg_id)] = np.frombuffer(msg_id.encode(), np.uint8)
-            rg[5][f, k], rg[8][f, k] = len(msg_id), k + 1
-            rg[6][f, k] = steady.SHARE if share else steady.OTHER
-            rg[7][f, k] = self.prices.id(entry[1]) if share else -1
-            if not share:
+            rg[bk.PEND_ID][f, k, :len(msg_id)] = np.frombuffer(msg_id.encode(), np.uint8)
+            rg[bk.PEND_SIZE][f, k], rg[bk.PEND_ORDER][f, k] = len(msg_id), k + 1
+            rg[bk.PEND_KIND][f, k] = _kind(entry)
+            rg[bk.PEND_VALUE][f, k] = self.prices.id(entry[1]) if entry[0] == "share" else -1
+            if entry[0] != "share":
                 others[msg_id] = entry
         s["pend_n"] = len(book.pending)
         return others
@@ -206,7 +214,7 @@ class SteadyReader:
         book, value = o.book, self.prices.value
         book.shares, book.accepted = int(s["shares"]), int(s["accepted"])
         book.rejected, book.unmatched = int(s["rejected"]), int(s["unmatched"])
-        paid = zip(self.rg[9][f].tolist(), self.rg[10][f].tolist())
+        paid = zip(self.rg[bk.PAID_PRICE][f].tolist(), self.rg[bk.PAID_COUNT][f].tolist())
         book.paid = {value(p): n for p, n in paid if n}
         book.jobs = self._jobs(f, int(s["jobs_n"]))
         book.pending = self._pending(f, o.others)
@@ -215,8 +223,9 @@ class SteadyReader:
         book.ts = (float(s["ts_first"]), float(s["ts_last"])) if s["ts_first"] <= s["ts_last"] \
             else None
         book.lines = {"up": int(s["lines_up"]), "down": int(s["lines_dn"])}
-        book.carry = {"up": self.rg[0][f, 0, :s["carry_up"]].tobytes(),
-                      "down": self.rg[0][f, 1, :s["carry_dn"]].tobytes()}
+        book.carry = {"up": self.rg[bk.CARRIED][f, 0, :s["carry_up"]].tobytes(),
+                      "down": self.rg[bk.CARRIED][f, 1, :s["carry_dn"]].tobytes()}
+        book.reported = None if np.isnan(s["reported"]) else float(s["reported"])
         o.session.take_back(book)
         conn = dpi.tcp.open_connection(o.key)
         if conn is not None:
@@ -224,26 +233,31 @@ class SteadyReader:
             conn.down.read_elsewhere((int(s["seq_dn"]) - o.seq[1]) % _MOD)
         self._free(f)
         self.returned += 1
-        self.why[steady.WHY[s["why"]]] += 1
+        self.why[bk.WHY[s["why"]]] += 1
 
     def _jobs(self, f: int, n: int) -> list:
         out = []
-        for k in range(max(0, n - steady.JOBS), n):
-            slot = k % steady.JOBS
-            job = self.rg[1][f, slot, :self.rg[2][f, slot]].tobytes().decode("ascii")
-            out.append((job, self.prices.value(int(self.rg[3][f, slot]))))
+        for k in range(max(0, n - bk.JOBS), n):
+            slot = k % bk.JOBS
+            text = self.rg[bk.JOB_TEXT][f, slot, :self.rg[bk.JOB_SIZE][f, slot]]
+            out.append((text.tobytes().decode("ascii"),
+                        self.prices.value(int(self.rg[bk.JOB_PRICE][f, slot]))))
         return out
 
     def _pending(self, f: int, others: dict) -> list:
         rg, out = self.rg, []
-        for k in np.argsort(rg[8][f], kind="stable").tolist():
-            n = int(rg[5][f, k])
+        for k in np.argsort(rg[bk.PEND_ORDER][f], kind="stable").tolist():
+            n = int(rg[bk.PEND_SIZE][f, k])
             if n < 0:
                 continue
-            msg_id = rg[4][f, k, :n].tobytes().decode("ascii")
-            share = rg[6][f, k] == steady.SHARE
-            out.append((msg_id, ("share", self.prices.value(int(rg[7][f, k]))) if share
-                        else others[msg_id]))
+            msg_id = rg[bk.PEND_ID][f, k, :n].tobytes().decode("ascii")
+            kind, value = rg[bk.PEND_KIND][f, k], int(rg[bk.PEND_VALUE][f, k])
+            if kind == bk.SHARE:
+                out.append((msg_id, ("share", self.prices.value(value))))
+            elif kind == bk.PLAIN and value >= 0:  # a request compiled code remembered
+                out.append((msg_id, (bk.METHODS[value],)))
+            else:
+                out.append((msg_id, others[msg_id]))
         return out
 
     # --- each batch -------------------------------------------------------------------------
@@ -307,15 +321,15 @@ class SteadyReader:
             "server_port": each([o.key.server_port for o in owners]),
             "dialect": each([o.session.dialect for o in owners]),
             "direction": _words(e["direction"], ["up", "down"]),
-            "method": _words(e["method"], [steady.METHODS.get(k, "") for k in range(6)]),
+            "method": _words(e["method"], list(bk.METHODS)),
             "msg_id": self._texts(e["id_off"], e["id_len"]),
             "job_id": self._texts(e["job_off"], e["job_len"]),
             "difficulty": self._difficulty(e, states, owners, where),
             "accepted": pa.array(e["accepted"] == 1, mask=e["accepted"] < 0),
             "wallet": pa.nulls(n, pa.string()),
-            "worker": _workers(self._texts(e["login_off"], e["login_len"])),
+            "worker": _workers(self._texts(e["login_off"], e["login_len"]), e["rig"] == 1),
             "agent": pa.nulls(n, pa.string()),
-            "algorithm_hint": pa.array(np.where(e["hint"] == 1, "ethash", None), pa.string()),
+            "algorithm_hint": _words(e["hint"], [None, *bk.SHAPES[1:]]),
             "input_id": pa.array([self.input_id]).take(pa.array(np.zeros(n, np.int64))),
         })
 
@@ -342,27 +356,36 @@ class SteadyReader:
     # --- states -----------------------------------------------------------------------------
 
     def _allocate(self) -> int:
-        free = np.flatnonzero(self.st["live"] == steady.FREE)
+        free = np.flatnonzero(self.st["live"] == bk.FREE)
         if not len(free):
             self._grow(2 * len(self.st))
-            free = np.flatnonzero(self.st["live"] == steady.FREE)
+            free = np.flatnonzero(self.st["live"] == bk.FREE)
         f = int(free[0])
-        self.st[f] = np.zeros(1, steady.STATE)[0]
+        self.st[f] = np.zeros(1, bk.STATE)[0]
         return f
 
     def _free(self, f: int) -> None:
-        self.st[f]["live"] = steady.FREE
+        self.st[f]["live"] = bk.FREE
         rg = self.rg
-        rg[5][f], rg[9][f], rg[10][f] = -1, -1, 0
+        rg[bk.PEND_SIZE][f], rg[bk.PAID_PRICE][f], rg[bk.PAID_COUNT][f] = -1, -1, 0
 
     def _grow(self, capacity: int) -> None:
-        st, rg = np.zeros(capacity, steady.STATE), steady.rings(capacity)
+        st, rg = np.zeros(capacity, bk.STATE), bk.rings(capacity)
         old = len(self.st)
         if old:
             st[:old] = self.st
             for new, was in zip(rg, self.rg):
                 new[:old] = was
         self.st, self.rg = st, rg
+
+
+def _kind(entry: tuple) -> int:
+    """What a pending request of Python's is to compiled code: a share, a request whose
+    reply tells nothing, or one whose reply Python must read (client.get_version's names the
+    miner software)."""
+    if entry[0] == "share":
+        return bk.SHARE
+    return bk.OTHER if entry[0] == GetVersion.METHOD else bk.PLAIN
 
 
 def _address(text: str) -> tuple[int, int]:
@@ -375,11 +398,13 @@ def _words(codes: np.ndarray, words: list[str]) -> pa.Array:
     return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(words))
 
 
-def _workers(logins: pa.Array) -> pa.Array:
-    """The worker of each submit's login, as StratumSession._share names it."""
+def _workers(logins: pa.Array, rig: np.ndarray) -> pa.Array:
+    """The worker of each submit's login, as StratumSession._share names it; where `rig`,
+    the text is ETHProxy's worker name itself."""
     coded = logins.dictionary_encode()
     names = [split_login(v)[1] if v else None for v in coded.dictionary.to_pylist()]
-    return pa.array(names, pa.string()).take(coded.indices)
+    split = pa.array(names, pa.string()).take(coded.indices)
+    return pc.if_else(pa.array(rig), logins, split) if rig.any() else split
 
 
-assert steady.CARRY < MAX_LINE  # a longer unfinished line is the Python framer's to drop
+assert bk.CARRY < MAX_LINE  # a longer unfinished line is the Python framer's to drop
