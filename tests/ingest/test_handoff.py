@@ -52,7 +52,7 @@ def line(obj) -> bytes:
     return json.dumps(obj, separators=(",", ":")).encode() + b"\n"
 
 
-DIALECTS = ("stratum-v1", "ethereumstratum", "ethproxy", "zip301")
+DIALECTS = ("stratum-v1", "ethereumstratum", "ethproxy", "zip301", "ethproxy-http")
 WALLETS = {"stratum-v1": "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4.w1",
            "ethereumstratum": "0x" + "ab" * 20 + ".rig1", "ethproxy": "0x" + "cd" * 20,
            "zip301": "t1KzZ5n2TPEGYXTZ3WYGL1AYEumEQaRoHaL.z1"}
@@ -76,7 +76,7 @@ def opening(dialect: str) -> list[tuple[bool, bytes]]:
 
 def notify(dialect: str, job: str, clean: bool, rng, msg_id=0) -> dict:
     if dialect == "ethproxy":  # a work package, pushed (id 0) or answering eth_getWork
-        boundary = BOUNDARIES[int(rng.integers(len(BOUNDARIES)))]
+        boundary = BOUNDARIES[int(job[-2:], 16) % len(BOUNDARIES)]  # a job keeps its target
         return {"id": msg_id, "jsonrpc": "2.0", "result": [job, "0x" + "ee" * 32, boundary]}
     if dialect == "ethereumstratum":
         params = [job, "aa" * 32, "bb" * 32, clean]
@@ -152,12 +152,72 @@ ODD = [  # what the compiled reader must leave to Python
 ]
 
 
+def http(body: bytes, up: bool, head: dict) -> bytes:
+    """An ETHProxy poll or its answer; head: "agent", "server", "sep" (line ending)."""
+    sep = head.get("sep", "\r\n")
+    if up:
+        lines = [f"POST /{WALLETS['ethproxy']}/rig1 HTTP/1.1", "Host: pool.example:8545",
+                 f"User-Agent: {head.get('agent', 'ethminer-0.18.0')}",
+                 "Content-Type: application/json", f"Content-Length: {len(body)}"]
+    else:
+        lines = ["HTTP/1.1 200 OK", f"Server: {head.get('server', 'pool/1.0')}",
+                 f"content-length: {head.get('zeros', '')}{len(body)}"]
+    return (sep.join(lines) + sep + sep).encode() + body
+
+
+HTTP_ODD = ["agent", "server", "continue", "chunked", "html", "sep", "zeros", "folded",
+            "pipelined"]
+
+
+def http_conversation(rng, odd: bool) -> list[tuple[float, bool, bytes]]:
+    """ethminer polling over one keep-alive HTTP connection: getWork, submitWork and
+    submitHashrate, each answered in order; with `odd`, what the compiled reader leaves to
+    Python (a new head, a new Server header, 100 Continue, chunked or HTML bodies, other line
+    endings, folded headers) and pipelined requests."""
+    msgs, head, jobs, n = [], {}, [new_job("ethproxy", rng)], 1
+    for _ in range(int(rng.integers(100, 250))):
+        r, n = rng.random(), n + 1
+        if r < 0.6:
+            ask = {"id": n, "jsonrpc": "2.0", "method": "eth_getWork", "params": []}
+            if rng.random() < 0.2:
+                jobs.append(new_job("ethproxy", rng))
+            answer = notify("ethproxy", jobs[-1], True, rng, n)
+        elif r < 0.85:
+            ask = submit("ethproxy", n, "", jobs[-int(rng.integers(1, len(jobs) + 1))])
+            answer = {"id": n, "jsonrpc": "2.0", "result": bool(rng.random() < 0.9)}
+        else:
+            ask = {"id": n, "jsonrpc": "2.0", "method": "eth_submitHashrate",
+                   "params": [f"0x{int(rng.integers(1, 1 << 40)):064x}", "0x" + "12" * 32]}
+            answer = {"id": n, "jsonrpc": "2.0", "result": True}
+        twist = HTTP_ODD[int(rng.integers(len(HTTP_ODD)))] if odd and rng.random() < 0.1 else ""
+        if twist in ("agent", "server", "sep", "zeros"):
+            head[twist] = {"agent": "ethminer-0.19.0", "server": "nginx", "sep": "\n",
+                           "zeros": "00"}[twist]
+        request, response = http(line(ask), True, head), http(line(answer), False, head)
+        if twist == "continue":
+            response = b"HTTP/1.1 100 Continue\r\n\r\n" + response
+        elif twist == "chunked":
+            body = line(answer)
+            response = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n")
+        elif twist == "html":
+            response = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n<html>"
+        elif twist == "folded":
+            request = request.replace(b"Content-Type", b"X-Note: a\r\n b\r\nContent-Type", 1)
+        if twist == "pipelined" and msgs and msgs[-1][0]:
+            msgs.insert(len(msgs) - 1, (True, request))
+        else:
+            msgs.append((True, request))
+        msgs.append((False, response))
+    return msgs
+
+
 def conversation(rng, dialect: str, odd: bool) -> list[tuple[float, bool, bytes]]:
     """(ts, up, bytes) of a pool session: opening, then jobs, shares and replies."""
-    msgs = opening(dialect)
+    msgs = http_conversation(rng, odd) if dialect == "ethproxy-http" else opening(dialect)
     login = "worker" + str(rng.integers(10)) if rng.random() < 0.3 else "w.rig"
     jobs, pending, next_id = [], [], 10
-    for _ in range(int(rng.integers(150, 300))):
+    for _ in range(int(rng.integers(150, 300)) * (dialect != "ethproxy-http")):
         r = rng.random()
         if r < 0.15 or not jobs:
             jobs.append(new_job(dialect, rng))
@@ -191,22 +251,26 @@ def conversation(rng, dialect: str, odd: bool) -> list[tuple[float, bool, bytes]
 
 # --- packets ------------------------------------------------------------------------------------
 
-def segments(msgs, rng, rough: bool) -> list[tuple[float, bool, int, int, bytes]]:
+def segments(msgs, rng, rough: bool, merge: bool = True
+             ) -> list[tuple[float, bool, int, int, bytes]]:
     """(ts, up, flags, seq offset, payload) per segment: each direction's bytes cut at random
-    points, with retransmissions, overlaps, swaps and losses when `rough`."""
+    points (within each message unless `merge`), with retransmissions, overlaps, swaps and
+    losses when `rough`."""
     out = []
     for up in (True, False):
-        stream, times = b"", []
+        stream, times, ends = b"", [], []
         for ts, u, data in msgs:
             if u == up:
                 times += [ts] * len(data)
                 stream += data
-        pos = 0
-        while pos < len(stream):
-            size = int(rng.choice([1, 7, 60, 150, 300, 300, 1400, 3000]))
-            out.append((times[min(pos + size, len(stream)) - 1], up, ACK | PSH, pos,
-                        stream[pos:pos + size]))
-            pos += size
+                ends.append(len(stream))
+        pos, ends = 0, ends if not merge else [len(stream)]
+        for end in ends:
+            while pos < end:
+                size = int(rng.choice([1, 7, 60, 150, 300, 300, 1400, 3000]))
+                out.append((times[min(pos + size, end) - 1], up, ACK | PSH, pos,
+                            stream[pos:min(pos + size, end)]))
+                pos = min(pos + size, end)
     out.sort(key=lambda s: (s[0], s[3]))
     if rough:
         for _ in range(int(rng.integers(1, 6))):
@@ -226,7 +290,8 @@ def segments(msgs, rng, rough: bool) -> list[tuple[float, bool, int, int, bytes]
     return out
 
 
-def connection(msgs, rough: bool, rng, close: str) -> list[tuple[float, bool, int, int, bytes]]:
+def connection(msgs, rough: bool, rng, close: str, merge: bool = True
+               ) -> list[tuple[float, bool, int, int, bytes]]:
     """(ts, up, flags, seq, payload) of one connection: handshake, segments, then a FIN each
     way, an RST, or nothing (still open at the end of the capture)."""
     isn = {True: int(rng.integers(1 << 32)), False: int(rng.integers(1 << 32))}
@@ -234,7 +299,7 @@ def connection(msgs, rough: bool, rng, close: str) -> list[tuple[float, bool, in
     out = [(t0, True, SYN, isn[True], b""), (t0 + 0.01, False, SYN | ACK, isn[False], b"")]
     isn = {k: v + 1 for k, v in isn.items()}
     ends = {True: isn[True], False: isn[False]}
-    for ts, up, flags, off, data in segments(msgs, rng, rough):
+    for ts, up, flags, off, data in segments(msgs, rng, rough, merge):
         out.append((ts, up, flags, (isn[up] + off) % (1 << 32), data))
         ends[up] = max(ends[up], isn[up] + off + len(data))
     end = max(f[0] for f in out) + 1
@@ -246,12 +311,14 @@ def connection(msgs, rough: bool, rng, close: str) -> list[tuple[float, bool, in
     return out
 
 
-def capture_bytes(convs: list, rng, close: str) -> bytes:
-    """One pcap of the conversations ((messages, rough) each), each on its own client port."""
+def capture_bytes(convs: list, rng, close: str, merge: bool = True) -> bytes:
+    """One pcap of the conversations ((messages, rough) each), each on its own client port;
+    `merge` lets a segment hold the end of one message and the start of the next (a poller
+    over HTTP waits for each answer, so its requests never share a segment)."""
     rows = []
     for n, (msgs, rough) in enumerate(convs):
         client = (CLIENT[0], CLIENT[1] + n)
-        rows += [(f[0], n, client, f) for f in connection(msgs, rough, rng, close)]
+        rows += [(f[0], n, client, f) for f in connection(msgs, rough, rng, close, merge)]
     rows.sort(key=lambda r: r[:2])
     out = io.BytesIO()
     writer = PcapWriter(out)
@@ -267,7 +334,7 @@ def capture_bytes(convs: list, rng, close: str) -> bytes:
 def test_clean_conversations_are_read_in_compiled_code_as_in_python(seed, dialect):
     rng = np.random.default_rng(seed)
     convs = [(conversation(rng, dialect, odd=False), False) for _ in range(3)]
-    data = capture_bytes(convs, rng, ["fin", "rst", "open"][seed % 3])
+    data = capture_bytes(convs, rng, ["fin", "rst", "open"][seed % 3], dialect != "ethproxy-http")
     (fast, fast_in), (slow, slow_in) = read(data, True), read(data, False)
     assert_same(fast, slow)
     assert fast["payload_sessions"].num_rows == 3
@@ -283,7 +350,8 @@ def test_rough_conversations_are_read_in_compiled_code_as_in_python(seed, dialec
     data = capture_bytes(convs, rng, ["fin", "rst", "open"][seed % 3])
     (fast, fast_in), (slow, _) = read(data, True), read(data, False)
     assert_same(fast, slow)
-    assert fast_in.reader.handed >= 1
+    assert fast_in.reader.handed >= 1 or dialect == "ethproxy-http"  # (a lost or corrupted
+    # byte in a request head stops Python's HTTP framer for good, and the session with it)
 
 
 def test_real_captures_read_the_same_with_the_compiled_steady_state():

@@ -90,6 +90,7 @@ class HttpFramer:
     failed: bool = False
     _buf: bytearray = field(default_factory=bytearray)
     _head: HttpMessage | None = None
+    _raw: bytes = b""  # the head's bytes while its body is awaited (see hand_over)
     _scan: int = 0  # where to resume searching for the end of the head
     _skip: int = 0  # bytes of an over-long body still to drop
 
@@ -106,13 +107,33 @@ class HttpFramer:
             self._buf.clear()
         return out
 
+    @property
+    def between(self) -> bool:
+        """Not failed, and not dropping the rest of an over-long body."""
+        return not self._skip and not self.failed
+
+    @property
+    def pending(self) -> int:
+        """Bytes held of the next message (its head included once read)."""
+        return len(self._raw) + len(self._buf)
+
+    def hand_over(self) -> bytes:
+        """The start of the next message held so far, for another reader to go on with."""
+        held = self._raw + bytes(self._buf)
+        self._buf, self._scan, self._head, self._raw = bytearray(), 0, None, b""
+        return held
+
+    def hold(self, data: bytes) -> None:
+        """Take back the start of a message from another reader."""
+        self._buf += data
+
     def finish(self) -> list[HttpMessage]:
         """At connection close: a response that had no length ends here."""
         if self._head is None or self.failed:
             return []
         msg = _with_body(self._head, bytes(self._buf[: self.max_body]),
                          len(self._buf) > self.max_body)
-        self._head, self._buf = None, bytearray()
+        self._head, self._raw, self._buf = None, b"", bytearray()
         return [msg]
 
     def _next(self) -> HttpMessage | None:
@@ -130,7 +151,7 @@ class HttpFramer:
             return None
         msg, used, self._skip = got
         del self._buf[:used]
-        self._head, self._scan = None, 0
+        self._head, self._raw, self._scan = None, b"", 0
         return msg
 
     def _read_head(self) -> bool:
@@ -141,6 +162,7 @@ class HttpFramer:
             self._scan = max(0, len(self._buf) - 3)
             return False
         self._head = parse_head(bytes(self._buf[:end]))
+        self._raw = bytes(self._buf[: end + sep])
         del self._buf[: end + sep]
         return True
 

@@ -145,20 +145,21 @@ def _value(b, p, stop):
 
 @njit(cache=True, nogil=True)
 def _container(b, p, stop):
-    """The index after the array or object opening at p, all of it validated; -1 when unsure."""
-    closers = np.empty(MAX_DEPTH, np.uint8)
+    """The index after the array or object opening at p, all of it validated; -1 when unsure.
+    The open containers are bits of one word (1: an object), so nothing is allocated."""
+    objects = np.uint64(1) if b[p] == 123 else np.uint64(0)
     depth = 0
-    closers[0] = 93 if b[p] == 91 else 125
     q = _ws(b, p + 1, stop)
     first = True  # right after an opening bracket: a closer may come at once
     while True:
         if q >= stop:
             return -1
-        closer = closers[depth]
+        is_object = (objects >> np.uint64(depth)) & np.uint64(1)
+        closer = 125 if is_object else 93
         if first and b[q] == closer:
             q += 1
         else:
-            if closer == 125:  # an object: a key and a colon before the value
+            if is_object:  # a key and a colon before the value
                 if b[q] != 34:
                     return -1
                 k = _string(b, q + 1, stop)
@@ -175,7 +176,8 @@ def _container(b, p, stop):
                 depth += 1
                 if depth >= MAX_DEPTH:
                     return -1
-                closers[depth] = 93 if c == 91 else 125
+                bit = np.uint64(1) << np.uint64(depth)
+                objects = (objects | bit) if c == 123 else (objects & ~bit)
                 q = _ws(b, q + 1, stop)
                 first = True
                 continue
@@ -195,10 +197,11 @@ def _container(b, p, stop):
             return q
         depth -= 1
         q = _ws(b, q, stop)
+        closer = 125 if (objects >> np.uint64(depth)) & np.uint64(1) else 93
         if q < stop and b[q] == 44:
             q = _ws(b, q + 1, stop)
             first = False
-        elif q >= stop or b[q] != closers[depth]:
+        elif q >= stop or b[q] != closer:
             return -1
         else:
             first = True  # the enclosing container closes next
@@ -341,5 +344,16 @@ def only_strings(b, value):
         elif c == 32 or c == 9 or c == 10 or c == 13 or c == 44 or c == 93:
             q += 1
         else:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def is_at(b, p, stop, word):
+    """Whether b[p:stop] starts with `word` (a uint8 array)."""
+    if p + len(word) > stop:
+        return False
+    for k in range(len(word)):
+        if b[p + k] != word[k]:
             return False
     return True

@@ -1,29 +1,32 @@
 """A pool session's steady state, compiled: the shares, jobs, difficulties and replies of a
-JSON-lines pool connection, read without a Python object per message.
+pool connection, read without a Python object per message.
 
-A mining session spends almost all its messages on four things: the pool sends a job
-(`mining.notify`) and now and then a difficulty (`mining.set_difficulty`), the miner submits
-shares (`mining.submit`), and the pool answers each. `StratumSession` reads them at about 40 us a
-message, which on a link full of miners is the whole cost of a capture. Once a session is
-settled in Python (dialect, wallet and job shape known; both directions in order, no partial
-line held), `ingest.handoff` moves its bookkeeping here, into one row of `STATE` and its rings,
+A mining session spends almost all its messages on a few things: the pool sends jobs and now
+and then a new difficulty, the miner submits shares (and, with ETHProxy, polls for work and
+reports its hashrate), and the pool answers each. `StratumSession` reads them at about 40 us
+a message, which on a link full of miners is the whole cost of a capture. Once a session is
+settled in Python (dialect, wallet and job shape known; both directions in order),
+`ingest.handoff` moves its bookkeeping here, into one row of `steady_book.STATE` and its rings,
 and the connection table routes the connection's packets to `steady_pass` instead of Python.
 
-`steady_pass` does exactly what `StratumSession` would do with those four messages, for the
-dialects of `DIALECTS`: the same job -> price table, pending share ids, share and reply counts,
-and one event row per message (columns, written to `EVENT` rows and an arena of text). Prices
-are ids of texts that Python interned (`PRICE` rows), so every conversion to hashes stays in
-Python and the two paths agree to the bit. Whatever it is not sure of, it hands back before
-changing anything: a line that `decode.jsonscan` cannot vouch for, any other method, a
-difficulty whose text Python has not seen, a reply it has no request for while requests may
-have been forgotten, an error reply, a gap, a retransmission that overlaps, SYN/FIN/RST,
-a pause longer than the reassembler's idle timeout, a full ring, a full event buffer. Handing
-back marks the state RETURNED and routes the packet to Python, and `ingest.handoff` gives the
-session its bookkeeping back before Python reads the packet, with the reassembler positioned
-at the first byte Python must read (the start of the line it could not handle).
+This module follows each direction's TCP sequence and frames its bytes: JSON lines for
+Stratum v1, EthereumStratum and ETHProxy, HTTP messages for ETHProxy's polls
+(`steady_http`). Each message then goes to `steady_dialects`, which does what
+`StratumSession`'s handlers would do with it: the same job -> price table, pending request
+ids, share and reply counts, and one event row per message (`steady_book.EVENT` rows and an
+arena of text). Prices are ids of texts that Python interned, so every conversion to hashes
+stays in Python and the two paths agree to the bit.
+
+Whatever it is not sure of, it hands back before changing anything: a line that
+`decode.jsonscan` cannot vouch for, another method, a price whose text Python has not seen,
+a reply to a request it may have forgotten, an error reply, a gap, an overlapping
+retransmission, SYN/FIN/RST, a pause as long as the reassembler's idle timeout, a full ring.
+Handing back marks the state RETURNED and routes the packet to Python; `ingest.handoff` gives
+the session its book back before Python reads the packet, with the reassembler placed at the
+first byte Python must read (the start of the message it could not read).
 
 tests/ingest/test_handoff.py holds the two paths to the same tables on real captures and on
-simulated conversations of every dialect, handing off after every message it can.
+conversations of every dialect cut, reordered, retransmitted and paused at random.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from numba import njit
 
 from minewatch.decode import jsonscan as js
 from minewatch.detect import steady_book as bk
+from minewatch.detect import steady_http
 from minewatch.detect.steady_dialects import message
 
 IDLE_S = 300.0  # flows.tcp.TcpConfig.idle_timeout: a longer pause is the reassembler's call
@@ -53,8 +57,9 @@ def steady_pass(buf, rows, routes, tables, out):
     route, slot_of, codes = routes
     steady, dpi, none, candidate = codes
     slots, st, rg, prices = tables
-    scratch = np.empty(bk.CARRY + (1 << 16) + 16, np.uint8)
+    scratch = np.empty(bk.CARRY + (1 << 16) + 2 * bk.ID_LEN, np.uint8)  # (+ an HTTP id)
     tok = np.zeros(js.SIZE, np.int64)
+    fields, spans = np.empty((steady_http.FIELDS, 2), np.int64), np.empty((5, 2), np.int64)
     for i in range(rows.shape[0]):
         if route[i] != steady:
             continue
@@ -66,7 +71,7 @@ def steady_pass(buf, rows, routes, tables, out):
             conn.dpi, conn.fast = candidate, 0
             route[i] = dpi if (row.pl_len > 0 or row.flags & _SYN_FIN_RST) else none
             continue
-        if _packet(buf, (row, i), f, (st, rg, prices, scratch, tok), out):
+        if _packet(buf, (row, i), f, (st, rg, prices, scratch, tok, fields, spans), out):
             route[i] = none
         else:
             _hand_back(st, f, out)
@@ -107,7 +112,10 @@ def _packet(buf, at, f, work, out):
     if n == 0:
         return True
     s.ts_first, s.ts_last = min(s.ts_first, row.ts), max(s.ts_last, row.ts)
-    read = _lines(buf, row.pl_off, n, (f, d, row.ts), work, out)
+    if s.dialect == bk.ETHPROXY_HTTP:
+        read = _http(buf, row.pl_off, n, (f, d, row.ts), work, out)
+    else:
+        read = _lines(buf, row.pl_off, n, (f, d, row.ts), work, out)
     if read < 0:  # all of it is read: whole lines, and the rest in the carry
         _set_seq(s, d, (seq + n) % _MOD)
         return True
@@ -141,9 +149,9 @@ def _lines(buf, p, n, where, work, out):
     """Read the lines of the payload buf[p:p+n]; -1 when all of it is read, else the offset in
     the payload of the first byte Python must read (0: all of it, after the carry)."""
     f, d, ts = where
-    st, rg, scratch = work[0], work[1], work[3]
+    st, scratch = work[0], work[3]
     s = st[f]
-    carry = rg[bk.CARRIED]
+    carry, base = work[1][0][f], bk.CARRIED + d * bk.CARRY
     stop, q = p + n, p
     held = _carry_len(s, d)
     if held:
@@ -152,11 +160,11 @@ def _lines(buf, p, n, where, work, out):
             if held + n > bk.CARRY:
                 s.why = bk.WHY_CARRY
                 return 0
-            carry[f, d, held:held + n] = buf[p:stop]
+            carry[base + held:base + held + n] = buf[p:stop]
             _set_carry(s, d, held + n)
             return -1
         size = held + nl - p
-        scratch[:held] = carry[f, d, :held]
+        scratch[:held] = carry[base:base + held]
         scratch[held:size] = buf[p:nl]
         s.why = _line(scratch, 0, size, (f, d, ts), work, out)
         if s.why:
@@ -169,7 +177,7 @@ def _lines(buf, p, n, where, work, out):
             if stop - q > bk.CARRY:
                 s.why = bk.WHY_CARRY
                 return q - p
-            carry[f, d, :stop - q] = buf[q:stop]
+            carry[base:base + stop - q] = buf[q:stop]
             _set_carry(s, d, stop - q)
             return -1
         s.why = _line(buf, q, nl, (f, d, ts), work, out)
@@ -177,6 +185,24 @@ def _lines(buf, p, n, where, work, out):
             return q - p
         q = nl + 1
     return -1
+
+
+@njit(cache=True, nogil=True)
+def _http(buf, p, n, where, work, out):
+    """_lines for HTTP messages: the carry and the payload are read together in the scratch
+    buffer (a head or a body may be cut anywhere)."""
+    f, d, ts = where
+    s, carry, scratch = work[0][f], work[1][0][f], work[3]
+    held, base = _carry_len(s, d), bk.CARRIED + d * bk.CARRY
+    scratch[:held] = carry[base:base + held]
+    scratch[held:held + n] = buf[p:p + n]
+    at = steady_http.messages(scratch, held + n, (f, d, ts), work, out)
+    if at < 0:
+        return -1
+    if at < held:
+        return 0  # (the message Python must read began in the carry, at its start)
+    _set_carry(s, d, 0)
+    return at - held
 
 
 @njit(cache=True, nogil=True)

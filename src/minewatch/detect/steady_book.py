@@ -13,8 +13,9 @@ from numba import njit
 
 from minewatch.detect.stratum import STEADY_CARRY
 
-SV1, ES1, ETHPROXY = 1, 2, 3  # dialects read in compiled code
-DIALECTS = {"stratum-v1": SV1, "ethereumstratum-1.0": ES1, "ethproxy": ETHPROXY}
+SV1, ES1, ETHPROXY, ETHPROXY_HTTP = 1, 2, 3, 4  # dialects read in compiled code (from ETHPROXY
+DIALECTS = {"stratum-v1": SV1, "ethereumstratum-1.0": ES1,  # on, the ETHProxy ones)
+            "ethproxy": ETHPROXY, "ethproxy-http": ETHPROXY_HTTP}
 FREE, LIVE, RETURNED = 0, 1, 2  # state of a STATE row
 UP, DOWN = 0, 1
 # event methods (the `method` column)
@@ -40,6 +41,7 @@ PENDING, ID_LEN = 64, 24  # unanswered requests remembered here, id text bytes
 PAID = 16  # distinct prices of the shares that stand for work
 CARRY = STEADY_CARRY  # bytes of an unfinished line held per direction
 PRICE_LEN = 72  # bytes of a price's text (a difficulty, or 0x and 64 hex digits)
+HTTP_IDS = 16  # ids of HTTP requests awaiting their response
 
 STATE = np.dtype([
     ("live", "u1"), ("dialect", "u1"), ("priced", "u1"), ("jobs_lost", "u1"),
@@ -61,6 +63,8 @@ STATE = np.dtype([
     ("pkt_last", "f8"),  # the last packet read here (the reassembler's last_ts)
     ("last_row", "i8"),  # its row in this batch (touched set)
     ("why", "u1"),  # why it was handed back (WHY)
+    ("head_key", "u8"), ("server_key", "u8"),  # HTTP: the last request head, Server header
+    ("fifo_head", "i4"), ("fifo_n", "i4"),  # HTTP: the request ids awaiting a response
 ])
 EVENT = np.dtype([
     ("state", "i4"), ("ts", "f8"), ("direction", "u1"), ("method", "u1"), ("price", "i4"),
@@ -70,26 +74,44 @@ EVENT = np.dtype([
     ("id_off", "i8"), ("id_len", "i4"), ("job_off", "i8"), ("job_len", "i4"),
     ("login_off", "i8"), ("login_len", "i4"),  # lengths -1: null
 ])
-# rings beside STATE, by index
-CARRIED, JOB_TEXT, JOB_SIZE, JOB_PRICE, PEND_ID, PEND_SIZE, PEND_KIND, PEND_VALUE, PEND_ORDER, \
-    PAID_PRICE, PAID_COUNT = range(11)
+# The rings beside STATE, packed in two arrays (a call between compiled functions costs for
+# every array it passes): per state, `rb[f]` holds bytes and `ri[f]` numbers, at these offsets.
+CARRIED = 0  # the unfinished line or HTTP message of each direction: 2 x CARRY
+JOB_TEXT = CARRIED + 2 * CARRY  # JOBS x JOB_LEN
+PEND_ID = JOB_TEXT + JOBS * JOB_LEN  # PENDING x ID_LEN
+FIFO_ID = PEND_ID + PENDING * ID_LEN  # HTTP_IDS x ID_LEN
+BYTES = FIFO_ID + HTTP_IDS * ID_LEN
+JOB_SIZE, JOB_PRICE, JOB_HASH = 0, JOBS, 2 * JOBS
+PEND_SIZE, PEND_KIND, PEND_VALUE, PEND_ORDER, PEND_HASH = (3 * JOBS + k * PENDING
+                                                           for k in range(5))
+PAID_PRICE = PEND_HASH + PENDING
+PAID_COUNT = PAID_PRICE + PAID
+FIFO_SIZE = PAID_COUNT + PAID
+FIFO_KIND = FIFO_SIZE + HTTP_IDS
+NUMBERS = FIFO_KIND + HTTP_IDS
+FRESH = np.zeros(NUMBERS, np.int64)  # a free state's numbers: no pending request, none paid
+FRESH[PEND_SIZE:PEND_SIZE + PENDING] = -1
+FRESH[PEND_VALUE:PEND_VALUE + PENDING] = -1
+FRESH[PAID_PRICE:PAID_PRICE + PAID] = -1
 
 
-def rings(capacity: int) -> tuple:
-    """The per-state arrays beside STATE (indexed as CARRIED ... PAID_COUNT)."""
-    return (np.zeros((capacity, 2, CARRY), np.uint8),
-            np.zeros((capacity, JOBS, JOB_LEN), np.uint8), np.zeros((capacity, JOBS), np.int32),
-            np.full((capacity, JOBS), -1, np.int32),
-            np.zeros((capacity, PENDING, ID_LEN), np.uint8),
-            np.full((capacity, PENDING), -1, np.int32), np.zeros((capacity, PENDING), np.uint8),
-            np.full((capacity, PENDING), -1, np.int32), np.zeros((capacity, PENDING), np.int64),
-            np.full((capacity, PAID), -1, np.int32), np.zeros((capacity, PAID), np.int64))
+def rings(capacity: int) -> tuple[np.ndarray, np.ndarray]:
+    """(bytes, numbers) of `capacity` fresh states."""
+    return np.zeros((capacity, BYTES), np.uint8), np.tile(FRESH, (capacity, 1))
+
+
+def prices_table(capacity: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An empty table of `capacity` price texts: (hash slots, [kind, length, id] per text,
+    the texts)."""
+    return (np.full(2 * capacity, -1, np.int64), np.zeros((capacity, 3), np.int64),
+            np.zeros((capacity, PRICE_LEN), np.uint8))
 
 
 # --- prices -------------------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True)
-def _text_hash(kind, b, start, stop):
+def text_hash(kind, b, start, stop):
+    """FNV-1a of b[start:stop], seeded with `kind` (ring entries are compared by it first)."""
     h = np.uint64(0xCBF29CE484222325) ^ np.uint64(kind)
     for k in range(start, stop):
         h = (h ^ np.uint64(b[k])) * np.uint64(0x100000001B3)
@@ -97,18 +119,24 @@ def _text_hash(kind, b, start, stop):
 
 
 @njit(cache=True, nogil=True)
+def key(b, start, stop):
+    """text_hash as the rings keep it (an int64)."""
+    return np.int64(text_hash(0, b, start, stop))
+
+
+@njit(cache=True, nogil=True)
 def price_slot(table, kind, b, start, stop):
     """The hash slot of the price text b[start:stop] of `kind`: where it is, or the empty slot
-    where it belongs (negated - 1). table = (slots, kinds, lengths, texts, ids)."""
-    slots, kinds, lengths, texts, _ = table
+    where it belongs (negated - 1)."""
+    slots, meta, texts = table
     mask = np.uint64(len(slots) - 1)
-    i = np.int64(_text_hash(kind, b, start, stop) & mask)
+    i = np.int64(text_hash(kind, b, start, stop) & mask)
     n = stop - start
     while True:
         e = slots[i]
         if e < 0:
             return -i - 1
-        if kinds[e] == kind and lengths[e] == n and same(texts[e], b, start, n):
+        if meta[e, 0] == kind and meta[e, 1] == n and same(texts[e], 0, b, start, n):
             return i
         i = (i + 1) & np.int64(mask)
 
@@ -119,13 +147,14 @@ def price(table, kind, b, start, stop):
     if stop - start > PRICE_LEN:
         return -1
     i = price_slot(table, kind, b, start, stop)
-    return table[4][table[0][i]] if i >= 0 else -1
+    return table[1][table[0][i], 2] if i >= 0 else -1
 
 
 @njit(cache=True, nogil=True)
-def same(stored, b, start, n):
+def same(stored, at, b, start, n):
+    """Whether stored[at:at+n] holds b[start:start+n]."""
     for k in range(n):
-        if stored[k] != b[start + k]:
+        if stored[at + k] != b[start + k]:
             return False
     return True
 
@@ -141,26 +170,38 @@ def job_room(s):
 
 @njit(cache=True, nogil=True)
 def remember_job(rg, f, s, b, job):
-    """Remember job = (start, stop, price id) as the newest."""
+    """Remember job = (start, stop, price id) as the newest (a poller is sent the newest job
+    again and again: Python's table then changes nothing, and neither does the ring)."""
+    rb, ri = rg
     start, stop, value = job
+    n = stop - start
+    h = key(b, start, stop)
+    if s.jobs_n:
+        last = (s.jobs_n - 1) % JOBS
+        if ri[f, JOB_HASH + last] == h and ri[f, JOB_PRICE + last] == value \
+                and ri[f, JOB_SIZE + last] == n and same(rb[f], JOB_TEXT + last * JOB_LEN, b, start, n):
+            return
     k = s.jobs_n % JOBS
     if s.jobs_n >= JOBS:
         s.jobs_lost = 1  # a copy of one of Python's jobs goes: a miss may be Python's
-    rg[JOB_TEXT][f, k, :stop - start] = b[start:stop]
-    rg[JOB_SIZE][f, k] = stop - start
-    rg[JOB_PRICE][f, k] = value
+    at = JOB_TEXT + k * JOB_LEN
+    rb[f, at:at + n] = b[start:stop]
+    ri[f, JOB_SIZE + k], ri[f, JOB_HASH + k], ri[f, JOB_PRICE + k] = n, h, value
     s.jobs_n += 1
 
 
 @njit(cache=True, nogil=True)
 def find_job(rg, f, s, b, span):
     """(found, price id) of a job id, newest first."""
+    rb, ri = rg
     start, stop = span
     n = stop - start
+    h = key(b, start, stop)
     for back in range(min(s.jobs_n, JOBS)):
         k = (s.jobs_n - 1 - back) % JOBS
-        if rg[JOB_SIZE][f, k] == n and same(rg[JOB_TEXT][f, k], b, start, n):
-            return True, rg[JOB_PRICE][f, k]
+        if ri[f, JOB_HASH + k] == h and ri[f, JOB_SIZE + k] == n \
+                and same(rb[f], JOB_TEXT + k * JOB_LEN, b, start, n):
+            return True, ri[f, JOB_PRICE + k]
     return False, -1
 
 
@@ -169,9 +210,11 @@ def find_job(rg, f, s, b, span):
 @njit(cache=True, nogil=True)
 def pending_at(rg, f, b, start, n):
     """The ring index of a pending request's id, -1 if none."""
-    ids, sizes = rg[PEND_ID], rg[PEND_SIZE]
+    rb, ri = rg
+    h = key(b, start, start + n)
     for k in range(PENDING):
-        if sizes[f, k] == n and same(ids[f, k], b, start, n):
+        if ri[f, PEND_HASH + k] == h and ri[f, PEND_SIZE + k] == n \
+                and same(rb[f], PEND_ID + k * ID_LEN, b, start, n):
             return k
     return -1
 
@@ -183,8 +226,9 @@ def pending_slot(rg, f, b, start, n):
     k = pending_at(rg, f, b, start, n)
     if k >= 0:
         return k
+    ri = rg[1]
     for j in range(PENDING):
-        if rg[PEND_SIZE][f, j] < 0:
+        if ri[f, PEND_SIZE + j] < 0:
             return j
     return -1
 
@@ -193,25 +237,33 @@ def pending_slot(rg, f, b, start, n):
 def expect(rg, f, s, b, entry):
     """Remember a request: entry = (ring index, id start, id stop, kind, value: the price id of
     a share, the event method of a PLAIN request)."""
+    rb, ri = rg
     k, start, stop, kind, value = entry
     n = stop - start
-    rg[PEND_ID][f, k, :n] = b[start:stop]
-    rg[PEND_SIZE][f, k], rg[PEND_KIND][f, k], rg[PEND_VALUE][f, k] = n, kind, value
+    at = PEND_ID + k * ID_LEN
+    rb[f, at:at + n] = b[start:stop]
     s.pend_n += 1
-    rg[PEND_ORDER][f, k] = s.pend_n
+    ri[f, PEND_SIZE + k], ri[f, PEND_KIND + k], ri[f, PEND_VALUE + k] = n, kind, value
+    ri[f, PEND_HASH + k], ri[f, PEND_ORDER + k] = key(b, start, stop), s.pend_n
+
+
+@njit(cache=True, nogil=True)
+def forget(rg, f, k):
+    """A pending request answered."""
+    rg[1][f, PEND_SIZE + k] = -1
 
 
 @njit(cache=True, nogil=True)
 def paid(rg, f, value):
     """Count a share that stands for work at price id `value`; False when the table is full."""
-    prices, counts = rg[PAID_PRICE], rg[PAID_COUNT]
+    ri = rg[1]
     for k in range(PAID):
-        if counts[f, k] > 0 and prices[f, k] == value:
-            counts[f, k] += 1
+        if ri[f, PAID_COUNT + k] > 0 and ri[f, PAID_PRICE + k] == value:
+            ri[f, PAID_COUNT + k] += 1
             return True
     for k in range(PAID):
-        if counts[f, k] == 0:
-            prices[f, k], counts[f, k] = value, 1
+        if ri[f, PAID_COUNT + k] == 0:
+            ri[f, PAID_PRICE + k], ri[f, PAID_COUNT + k] = value, 1
             return True
     return False
 

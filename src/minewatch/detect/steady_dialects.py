@@ -4,7 +4,7 @@
 - Stratum v1 and EthereumStratum/1.0.0: `mining.notify` in the dialect's own job shape (nine
   fields with a merkle list; [job, seed, header, clean]), `mining.set_difficulty`,
   `mining.submit` ([login, job, ...]) and the pool's replies.
-- ETHProxy: `eth_submitWork` [nonce, header, mix], `eth_submitHashrate` [rate, id],
+- ETHProxy (over TCP, and over HTTP as framed by `detect.steady_http`): `eth_submitWork` [nonce, header, mix], `eth_submitHashrate` [rate, id],
   `eth_getWork`, work packages ([header, seed, boundary(, height)] as a result, pushed or in
   reply) and the pool's replies; a "worker" key beside the params names the rig.
 
@@ -36,7 +36,7 @@ def message(b, d, at, work, out):
     tok = work[4]
     kind = tok[3 * js.METHOD]
     if kind == js.STRING:
-        if work[0][at[0]].dialect == bk.ETHPROXY:
+        if work[0][at[0]].dialect >= bk.ETHPROXY:
             return _eth_request(b, d, at, work, out) if d == bk.UP else bk.WHY_METHOD
         return _request(b, d, at, work, out)
     if kind == js.ABSENT or kind == js.NULL:
@@ -44,7 +44,7 @@ def message(b, d, at, work, out):
     return bk.WHY_METHOD
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _msg_id(b, tok):
     """(start, stop) of the message id's text as jsonrpc.id_text writes it; (0, -1) for none
     (absent or null); (-1, -1) for an id read only in Python (floats, "-0", lists, long)."""
@@ -60,7 +60,7 @@ def _msg_id(b, tok):
 
 # --- Stratum v1 and EthereumStratum -------------------------------------------------------------
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _request(b, d, at, work, out):
     tok = work[4]
     if tok[3 * js.PARAMS] != js.ARRAY:
@@ -78,7 +78,7 @@ def _request(b, d, at, work, out):
     return bk.WHY_METHOD
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _notify(b, at, work, out):
     """mining.notify in the dialect's own job shape, priced by the difficulty announced."""
     f, ts = at
@@ -105,7 +105,7 @@ def _notify(b, at, work, out):
     return _job(b, (f, ts, j0, j1, s.next_price, hint), work, out)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _job(b, what, work, out):
     """A job: what = (state, ts, job id start, stop, price id, hint); its event is a notify,
     or (ETHProxy) the reply it came in."""
@@ -120,12 +120,12 @@ def _job(b, what, work, out):
     bk.remember_job(rg, f, s, b, (j0, j1, value))
     if value >= 0:
         s.last_price = value
-    method = bk.RESULT if s.dialect == bk.ETHPROXY else bk.NOTIFY
+    method = bk.RESULT if s.dialect >= bk.ETHPROXY else bk.NOTIFY
     bk.event(out, (f, ts, bk.DOWN, method, value, -1, hint, 0), b, (i0, i1, j0, j1, 0, -1))
     return 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _submit(b, at, work, out):
     """mining.submit: [login, job, ...] (Stratum v1's five or more strings, EthereumStratum's
     three)."""
@@ -140,7 +140,7 @@ def _submit(b, at, work, out):
     return _share(b, at, (j0, j1, l0, l1, bk.SUBMIT, 0), work, out)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _share(b, at, what, work, out):
     """A share for job b[j0:j1], what = (j0, j1, login or worker start, stop, method, rig);
     priced by its job, else the latest job's price, else the announced one."""
@@ -166,7 +166,7 @@ def _share(b, at, what, work, out):
     return 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _set_price(b, at, what, work, out):
     """mining.set_difficulty [number] or mining.set_target [hex]: the price of jobs to come;
     what = (price kind, event method). Only a text Python interned is read here."""
@@ -196,7 +196,7 @@ def _set_price(b, at, what, work, out):
 
 # --- ETHProxy -----------------------------------------------------------------------------------
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _eth_request(b, d, at, work, out):
     tok = work[4]
     if js.is_text(b, tok, js.METHOD, _GET_WORK):
@@ -214,7 +214,7 @@ def _eth_request(b, d, at, work, out):
     return bk.WHY_METHOD
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _rig(tok, s):
     """The span of the "worker" key's string (0, -1: none); (-1, -1) when it would name the
     session's worker for the first time (Python's to record)."""
@@ -225,7 +225,7 @@ def _rig(tok, s):
     return tok[3 * js.WORKER + 1], tok[3 * js.WORKER + 2]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _plain(b, at, what, work, out):
     """A request whose reply tells nothing (eth_getWork, eth_submitHashrate): remembered by
     id, what = (method, worker start, stop)."""
@@ -245,7 +245,7 @@ def _plain(b, at, what, work, out):
     return 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _hashrate(b, at, rig, work, out):
     """eth_submitHashrate [rate, id]: the rate (hex) kept as the session's self-report."""
     s, tok = work[0][at[0]], work[4]
@@ -284,7 +284,7 @@ def _hex_rate(b, start, stop):
     return float(v)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _work(b, at, work, out):
     """A work package [header, seed, boundary(, height)], all 0x-hex: a job priced by its
     boundary, which answers (and ends) the request of its id, whatever that was."""
@@ -309,13 +309,13 @@ def _work(b, at, work, out):
     _, j0, j1 = js.item(tok, 0)
     why = _job(b, (f, ts, j0, j1, value, bk.ETHASH), work, out)
     if why == 0 and k >= 0:
-        rg[bk.PEND_SIZE][f, k] = -1
+        bk.forget(rg, f, k)
     return why
 
 
 # --- replies ------------------------------------------------------------------------------------
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _reply(b, at, work, out):
     """A reply from the pool: to a share (accepted when the result is true and there is no
     error; a false or null result without an error is a rejection without a reason), to a
@@ -325,7 +325,7 @@ def _reply(b, at, work, out):
     st, rg, tok = work[0], work[1], work[4]
     s = st[f]
     error, result = tok[3 * js.ERROR], tok[3 * js.RESULT]
-    if result == js.ARRAY and s.dialect == bk.ETHPROXY and (error == js.ABSENT or error == js.NULL):
+    if result == js.ARRAY and s.dialect >= bk.ETHPROXY and (error == js.ABSENT or error == js.NULL):
         return _work(b, at, work, out)
     if (error != js.ABSENT and error != js.NULL) or result == js.ARRAY or result == js.OBJECT:
         return bk.WHY_ERROR  # errors are Python's to read; a list may be a job
@@ -341,18 +341,18 @@ def _reply(b, at, work, out):
         s.unmatched += 1
         bk.event(out, (f, ts, bk.DOWN, bk.RESULT, -1, -1, 0, 0), b, (i0, i1, 0, -1, 0, -1))
         return 0
-    kind = rg[bk.PEND_KIND][f, k]
+    kind = rg[1][f, bk.PEND_KIND + k]
     if kind == bk.PLAIN:
-        rg[bk.PEND_SIZE][f, k] = -1
+        bk.forget(rg, f, k)
         bk.event(out, (f, ts, bk.DOWN, bk.RESULT, -1, -1, 0, 0), b, (i0, i1, 0, -1, 0, -1))
         return 0
     if kind != bk.SHARE:
         return bk.WHY_ERROR
-    value = rg[bk.PEND_VALUE][f, k]
+    value = rg[1][f, bk.PEND_VALUE + k]
     ok = result == js.TRUE
     if not bk.paid(rg, f, value):
         return bk.WHY_ROOM
-    rg[bk.PEND_SIZE][f, k] = -1
+    bk.forget(rg, f, k)
     if ok:
         s.accepted += 1
     else:

@@ -56,7 +56,9 @@ STALE_WORDS = ("stale", "job not found", "duplicate", "expired")
 Price = tuple[str, Any]  # ("diff", D) | ("t256", big-endian hex) | ("cn", little-endian hex)
 # dialects whose steady state (jobs, difficulties, shares, replies) detect.steady can read,
 # with the job shape their notify must already have shown
-STEADY_SHAPES = {"stratum-v1": None, "ethereumstratum-1.0": "ethash", "ethproxy": "ethash"}
+STEADY_SHAPES = {"stratum-v1": None, "ethereumstratum-1.0": "ethash", "ethproxy": "ethash",
+                 "ethproxy-http": "ethash"}
+STEADY_HTTP_IDS = 16  # HTTP requests awaiting a response that detect.steady can pair
 HASHRATE_FACT = "eth_submitHashrate (self-reported)"
 STEADY_CARRY = 4096  # bytes of an unfinished line detect.steady can go on with
 
@@ -132,7 +134,10 @@ class SteadyBook:
     ts: tuple[float, float] | None = None  # first and last chunk read
     reported: float | None = None  # the last self-reported hashrate, H/s
     lines: dict = field(default_factory=dict)  # direction -> lines read
-    carry: dict = field(default_factory=dict)  # direction -> the start of a line
+    carry: dict = field(default_factory=dict)  # direction -> the start of a line or message
+    # HTTP: the last request head and Server header read, the ids of requests awaiting a
+    # response (oldest first)
+    http: tuple | None = None
 
 
 class StratumSession:
@@ -466,8 +471,16 @@ class StratumSession:
         if shape and not (self._algo["shape"] == shape and (
                 f"job shape {shape}" in self._evidence or len(self._evidence) >= MAX_EVIDENCE)):
             return False
+        if self.dialect == "ethproxy-http":
+            return len(self._http_ids) <= STEADY_HTTP_IDS and all(
+                s.mode == "http" and s.http.between and s.http.pending <= STEADY_CARRY
+                for s in self._streams.values())
         return all(s.mode == "json" and not s.lines.dropping and s.lines.pending <= STEADY_CARRY
                    for s in self._streams.values())
+
+    def awaiting(self) -> tuple:
+        """The ids of the HTTP requests still awaiting their response, oldest first."""
+        return tuple(self._http_ids)
 
     def hand_over(self, fits, limit: int) -> tuple[SteadyBook, bool]:
         """The book to read on from, and whether it is complete. The newest `limit` of the
@@ -485,7 +498,12 @@ class StratumSession:
         book = SteadyBook(self._next_price, self._last_price, self._repriced is not None,
                           bool(self.worker), told, shape, list(self._jobs.items()),
                           [(k[1], v) for k, v in moved])
-        book.carry = {d: s.lines.hand_over() for d, s in self._streams.items()}
+        http = self.dialect == "ethproxy-http"
+        book.carry = {d: (s.http if http else s.lines).hand_over()
+                      for d, s in self._streams.items()}
+        if http:
+            book.http = (self._last_head, self._rpc.server_header, list(self._http_ids))
+            self._http_ids.clear()
         return book, complete
 
     def take_back(self, book: SteadyBook) -> None:
@@ -513,7 +531,10 @@ class StratumSession:
             self.ts_end = max(self.ts_end, book.ts[1])
         for direction, stream in self._streams.items():
             stream.decoded += book.lines.get(direction, 0)
-            stream.lines.hold(book.carry.get(direction, b""))
+            framer = stream.http if book.http is not None else stream.lines
+            framer.hold(book.carry.get(direction, b""))
+        if book.http is not None:
+            self._http_ids.extend(book.http[2])
 
     # --- results ------------------------------------------------------------------------------
 

@@ -98,6 +98,8 @@ class CaptureIngest:
         if self.reader is not None:
             self.reader.run(buf, rows[:n], r, (self.table, self.dpi))
         self._dispatch(buf, rows, r)
+        if self.reader is not None and self.reader.touches:
+            self.dpi.sweep(self._now)  # time passed in packets Python did not see
         self._unswept += n
         if self._unswept >= EXPIRE_EVERY and self.dpi.first_ts is not None:
             self._unswept = 0

@@ -24,16 +24,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from minewatch.decode.jsonrpc import MAX_LINE
+from minewatch.decode import jsonscan as js
 from minewatch.detect import steady
 from minewatch.detect import steady_book as bk
+from minewatch.detect.steady_http import key
 from minewatch.decode.stratum_v1 import GetVersion
 from minewatch.detect.coins import split_login
 from minewatch.detect.stratum import SteadyBook, StratumSession
 from minewatch.flows import conntable as ct
 from minewatch.flows.tcp import ConnKey
 
-EVENT_ROWS = 1 << 15  # events one batch may write in compiled code (then it hands back)
-ARENA = 1 << 21  # bytes of their ids, job ids and logins
+EVENT_ROWS = 1 << 16  # events one batch may write in compiled code (then it hands back)
+ARENA = 1 << 22  # bytes of their ids, job ids and logins
 _MOD = 1 << 32
 _PRINTABLE = frozenset(range(0x20, 0x7F)) - {0x22, 0x5C}  # what jsonscan reads in a string
 
@@ -76,18 +78,15 @@ class Prices:
         self._put(len(self._texts) - 1, (kind, text, pid))
 
     def _allocate(self, capacity: int) -> None:
-        self.table = (np.full(2 * capacity, -1, np.int32), np.zeros(capacity, np.uint8),
-                      np.zeros(capacity, np.int32),
-                      np.zeros((capacity, bk.PRICE_LEN), np.uint8),
-                      np.zeros(capacity, np.int32))
+        self.table = bk.prices_table(capacity)
         for entry, text in enumerate(self._texts):
             self._put(entry, text)
 
     def _put(self, entry: int, text: tuple[int, bytes, int]) -> None:
-        slots, kinds, lengths, texts, ids = self.table
+        slots, meta, texts = self.table
         kind, raw, pid = text
         data = np.frombuffer(raw, np.uint8)
-        kinds[entry], lengths[entry], ids[entry] = kind, len(raw), pid
+        meta[entry] = kind, len(raw), pid
         texts[entry, :len(raw)] = data
         where = bk.price_slot(self.table, kind, data, 0, len(data))
         if where < 0:
@@ -158,7 +157,8 @@ class SteadyReader:
         table, dpi = env
         conn = dpi.tcp.open_connection(key)
         if conn is None or not (conn.up.settled and conn.down.settled) \
-                or table.slots["dpi"][slot] != ct.CANDIDATE:
+                or table.slots["dpi"][slot] != ct.CANDIDATE \
+                or not all(_id_text(i) is not None for i in session.awaiting()):
             return False
         f = self._allocate()
         book, complete = session.hand_over(lambda t: fits(t, bk.ID_LEN), bk.PENDING // 2)
@@ -176,10 +176,12 @@ class SteadyReader:
         s["pkt_last"], s["pend_lost"] = conn.last_ts, not complete
         s["worker_set"], s["rate_told"], s["reported"] = book.worker_set, book.rate_told, np.nan
         s["shape"] = bk.SHAPES.index(book.shape) if book.shape in bk.SHAPES else 0
+        if book.http is not None:
+            self._seed_http(f, book.http)
         others = self._seed(f, book)
         for d, name in enumerate(("up", "down")):  # the start of a line the framer held
-            held = np.frombuffer(book.carry[name], np.uint8)
-            self.rg[bk.CARRIED][f, d, :len(held)] = held
+            held = book.carry[name]
+            self._put_text(f, bk.CARRIED + d * bk.CARRY, held)
             s["carry_up" if d == 0 else "carry_dn"] = len(held)
         table.steady(slot, f, int(s["ticket"]))
         self.owners[f] = _Owner(key, session, book, (int(s["seq_up"]), int(s["seq_dn"])), others)
@@ -188,24 +190,51 @@ class SteadyReader:
 
     def _seed(self, f: int, book: SteadyBook) -> dict:
         """The book's newest jobs and its pending requests into state f's rings."""
-        s, rg = self.st[f], self.rg
+        s, ri = self.st[f], self.rg[1]
         jobs = book.jobs[-bk.JOBS // 2:]  # room for as many new ones
         held = [(j, p) for j, p in jobs if fits(j, bk.JOB_LEN)]
         s["jobs_lost"] = len(held) < len(book.jobs)
         for k, (job, price) in enumerate(held):
-            rg[bk.JOB_TEXT][f, k, :len(job)] = np.frombuffer(job.encode(), np.uint8)
-            rg[bk.JOB_SIZE][f, k], rg[bk.JOB_PRICE][f, k] = len(job), self.prices.id(price)
+            text = job.encode()
+            self._put_text(f, bk.JOB_TEXT + k * bk.JOB_LEN, text)
+            ri[f, [bk.JOB_SIZE + k, bk.JOB_HASH + k, bk.JOB_PRICE + k]] = \
+                len(text), _key(text), self.prices.id(price)
         s["jobs_n"] = s["jobs_seeded"] = len(held)
         others = {}
         for k, (msg_id, entry) in enumerate(book.pending):
-            rg[bk.PEND_ID][f, k, :len(msg_id)] = np.frombuffer(msg_id.encode(), np.uint8)
-            rg[bk.PEND_SIZE][f, k], rg[bk.PEND_ORDER][f, k] = len(msg_id), k + 1
-            rg[bk.PEND_KIND][f, k] = _kind(entry)
-            rg[bk.PEND_VALUE][f, k] = self.prices.id(entry[1]) if entry[0] == "share" else -1
-            if entry[0] != "share":
+            text = msg_id.encode()
+            self._put_text(f, bk.PEND_ID + k * bk.ID_LEN, text)
+            share = entry[0] == "share"
+            ri[f, [bk.PEND_SIZE + k, bk.PEND_HASH + k, bk.PEND_ORDER + k, bk.PEND_KIND + k,
+                   bk.PEND_VALUE + k]] = (len(text), _key(text), k + 1, _kind(entry),
+                                          self.prices.id(entry[1]) if share else -1)
+            if not share:
                 others[msg_id] = entry
         s["pend_n"] = len(book.pending)
         return others
+
+    def _seed_http(self, f: int, http: tuple) -> None:
+        """The request head and Server header Python knows (as keys) and the ids awaiting a
+        response into state f."""
+        last_head, server, awaiting = http
+        s, ri = self.st[f], self.rg[1]
+        s["head_key"] = 0 if last_head is None else _head_key(last_head)
+        s["server_key"] = _head_key((server,))
+        for k, msg_id in enumerate(awaiting):
+            kind, text = _id_text(msg_id)
+            ri[f, bk.FIFO_KIND + k], ri[f, bk.FIFO_SIZE + k] = kind, len(text)
+            self._put_text(f, bk.FIFO_ID + k * bk.ID_LEN, text)
+        s["fifo_head"], s["fifo_n"] = 0, len(awaiting)
+
+    def _awaiting(self, f: int) -> list:
+        """The ids of state f's requests awaiting a response, as Python's values."""
+        s, ri, out = self.st[f], self.rg[1], []
+        for j in range(int(s["fifo_n"])):
+            k = (int(s["fifo_head"]) + j) % bk.HTTP_IDS
+            text = self._text(f, bk.FIFO_ID + k * bk.ID_LEN, ri[f, bk.FIFO_SIZE + k])
+            kind = ri[f, bk.FIFO_KIND + k]
+            out.append(None if kind == js.ABSENT else int(text) if kind == js.INT else text)
+        return out
 
     def take_back(self, f: int, dpi) -> None:
         """Give state f's book back to its session and the reassembler its position."""
@@ -214,7 +243,9 @@ class SteadyReader:
         book, value = o.book, self.prices.value
         book.shares, book.accepted = int(s["shares"]), int(s["accepted"])
         book.rejected, book.unmatched = int(s["rejected"]), int(s["unmatched"])
-        paid = zip(self.rg[bk.PAID_PRICE][f].tolist(), self.rg[bk.PAID_COUNT][f].tolist())
+        ri = self.rg[1][f]
+        paid = zip(ri[bk.PAID_PRICE:bk.PAID_PRICE + bk.PAID].tolist(),
+                   ri[bk.PAID_COUNT:bk.PAID_COUNT + bk.PAID].tolist())
         book.paid = {value(p): n for p, n in paid if n}
         book.jobs = self._jobs(f, int(s["jobs_n"]))
         book.pending = self._pending(f, o.others)
@@ -223,9 +254,11 @@ class SteadyReader:
         book.ts = (float(s["ts_first"]), float(s["ts_last"])) if s["ts_first"] <= s["ts_last"] \
             else None
         book.lines = {"up": int(s["lines_up"]), "down": int(s["lines_dn"])}
-        book.carry = {"up": self.rg[bk.CARRIED][f, 0, :s["carry_up"]].tobytes(),
-                      "down": self.rg[bk.CARRIED][f, 1, :s["carry_dn"]].tobytes()}
+        book.carry = {"up": self._raw(f, bk.CARRIED, s["carry_up"]),
+                      "down": self._raw(f, bk.CARRIED + bk.CARRY, s["carry_dn"])}
         book.reported = None if np.isnan(s["reported"]) else float(s["reported"])
+        if book.http is not None:
+            book.http = (book.http[0], book.http[1], self._awaiting(f))
         o.session.take_back(book)
         conn = dpi.tcp.open_connection(o.key)
         if conn is not None:
@@ -239,19 +272,19 @@ class SteadyReader:
         out = []
         for k in range(max(0, n - bk.JOBS), n):
             slot = k % bk.JOBS
-            text = self.rg[bk.JOB_TEXT][f, slot, :self.rg[bk.JOB_SIZE][f, slot]]
-            out.append((text.tobytes().decode("ascii"),
-                        self.prices.value(int(self.rg[bk.JOB_PRICE][f, slot]))))
+            ri = self.rg[1][f]
+            text = self._text(f, bk.JOB_TEXT + slot * bk.JOB_LEN, ri[bk.JOB_SIZE + slot])
+            out.append((text, self.prices.value(int(ri[bk.JOB_PRICE + slot]))))
         return out
 
     def _pending(self, f: int, others: dict) -> list:
-        rg, out = self.rg, []
-        for k in np.argsort(rg[bk.PEND_ORDER][f], kind="stable").tolist():
-            n = int(rg[bk.PEND_SIZE][f, k])
+        ri, out = self.rg[1][f], []
+        for k in np.argsort(ri[bk.PEND_ORDER:bk.PEND_ORDER + bk.PENDING], kind="stable").tolist():
+            n = int(ri[bk.PEND_SIZE + k])
             if n < 0:
                 continue
-            msg_id = rg[bk.PEND_ID][f, k, :n].tobytes().decode("ascii")
-            kind, value = rg[bk.PEND_KIND][f, k], int(rg[bk.PEND_VALUE][f, k])
+            msg_id = self._text(f, bk.PEND_ID + k * bk.ID_LEN, n)
+            kind, value = ri[bk.PEND_KIND + k], int(ri[bk.PEND_VALUE + k])
             if kind == bk.SHARE:
                 out.append((msg_id, ("share", self.prices.value(value))))
             elif kind == bk.PLAIN and value >= 0:  # a request compiled code remembered
@@ -355,6 +388,15 @@ class SteadyReader:
 
     # --- states -----------------------------------------------------------------------------
 
+    def _put_text(self, f: int, at: int, text: bytes) -> None:
+        self.rg[0][f, at:at + len(text)] = np.frombuffer(text, np.uint8)
+
+    def _raw(self, f: int, at: int, n: int) -> bytes:
+        return self.rg[0][f, at:at + n].tobytes()
+
+    def _text(self, f: int, at: int, n: int) -> str:
+        return self._raw(f, at, int(n)).decode("ascii")
+
     def _allocate(self) -> int:
         free = np.flatnonzero(self.st["live"] == bk.FREE)
         if not len(free):
@@ -366,8 +408,7 @@ class SteadyReader:
 
     def _free(self, f: int) -> None:
         self.st[f]["live"] = bk.FREE
-        rg = self.rg
-        rg[bk.PEND_SIZE][f], rg[bk.PAID_PRICE][f], rg[bk.PAID_COUNT][f] = -1, -1, 0
+        self.rg[1][f] = bk.FRESH
 
     def _grow(self, capacity: int) -> None:
         st, rg = np.zeros(capacity, bk.STATE), bk.rings(capacity)
@@ -377,6 +418,34 @@ class SteadyReader:
             for new, was in zip(rg, self.rg):
                 new[:old] = was
         self.st, self.rg = st, rg
+
+
+def _key(text: bytes) -> int:
+    """bk.key of a text (how the rings compare ids and job ids)."""
+    return int(bk.key(np.frombuffer(text, np.uint8), 0, len(text)))
+
+
+def _id_text(msg_id) -> tuple[int, bytes] | None:
+    """(jsonscan type, text) of an HTTP request id compiled code can hold; None if it can't."""
+    if msg_id is None:
+        return js.ABSENT, b""
+    if type(msg_id) is int:
+        text = str(msg_id).encode()
+        return (js.INT, text) if len(text) <= bk.ID_LEN else None
+    if isinstance(msg_id, str) and fits(msg_id, bk.ID_LEN):
+        return js.STRING, msg_id.encode()
+    return None
+
+
+def _head_key(values: tuple) -> int:
+    """steady_http.key of header values (None: absent), computed on their latin-1 bytes."""
+    data, spans = bytearray(), np.full((len(values), 2), -1, np.int64)
+    for j, value in enumerate(values):
+        if value is not None:
+            raw = value.encode("latin-1")
+            spans[j] = len(data), len(data) + len(raw)
+            data += raw
+    return int(key(np.frombuffer(bytes(data) or b"\0", np.uint8), spans))
 
 
 def _kind(entry: tuple) -> int:

@@ -169,6 +169,12 @@ class PacketIngest:
             self._event(ev)
         return self.dropped
 
+    def sweep(self, now: float) -> None:
+        """The reassembler's idle sweep at capture time `now`, when due (packets read in
+        compiled code move the capture's time on without passing through `inspect`)."""
+        for ev in self.tcp.sweep(now):
+            self._event(ev)
+
     def export(self, seg) -> None:
         """A NetFlow/IPFIX datagram carried in the capture."""
         self.counters.export_datagrams += 1
