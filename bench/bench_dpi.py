@@ -251,10 +251,12 @@ def _warm_up() -> None:
     from minewatch.decode.packet import encode_tcp
     from minewatch.decode.pcap import PcapWriter
     from minewatch.ingest.capture import read_capture
+    from minewatch.ingest.handoff import SteadyReader
 
     out = io.BytesIO()
     PcapWriter(out).write(1.0, encode_tcp("10.0.0.1", "10.0.0.2", 40000, 3333, 1, 1, 0x18, b"{}"))
     read_capture(io.BytesIO(out.getvalue()), "warm-up", "warm-up")
+    SteadyReader("warm-up").warm()
 
 
 def child_minewatch(path: str) -> dict:
@@ -290,7 +292,8 @@ def child_minewatch(path: str) -> dict:
     sni = _keys([r for r in hellos if intel.match(r["sni"])]) + _sni_endpoint_keys(con, intel, hellos)
     web = tables["web_entities"].to_pylist()
     return {"seconds": seconds, "cpu_s": cpu, "packets": state.counters.packets,
-            "routed": state.routed,
+            "routed": state.routed, "steady": state.reader.messages,
+            "events": streamed["stratum_events"] + tables["stratum_events"].num_rows,
             "payload": payload, "sni": sni, "model": _model_keys(con, payload + sni),
             "web_hosts": sorted({r["host"] for r in web if r["kind"] == "page"}),
             "web_rows": len(web)} | rss
@@ -396,7 +399,8 @@ def report(cap: Capture, size: int, mw: dict, nf: dict | None) -> None:
     print(f"capture: {size / 1e9:.2f} GB, {cap.packets:,} packets, {len(cap.miners):,} miner "
           f"connections, {len(set(cap.visits.values()))} browser-miner sites")
     print(_side_line("minewatch", mw, size) + f"  ({mw['routed'] / mw['packets']:.1%} of "
-          "packets decoded in Python)")
+          f"packets decoded in Python; {mw['steady'] / max(mw['events'], 1):.0%} of pool "
+          "messages read in compiled code)")
     found = {"minewatch": set(mw["payload"]), "mw+SNI": set(mw["payload"]) | set(mw["sni"]),
              "mw+SNI+model": set(mw["payload"]) | set(mw["sni"]) | _oriented(mw["model"], cap)}
     if nf is not None:

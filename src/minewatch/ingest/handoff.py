@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from minewatch.decode.jsonrpc import MAX_LINE
 from minewatch.decode import jsonscan as js
+from minewatch.decode.framescan import PACKET
 from minewatch.detect import steady
 from minewatch.detect import steady_book as bk
 from minewatch.detect.steady_http import key
@@ -325,6 +326,15 @@ class SteadyReader:
         f = self.by_key.get(key)
         if f is not None:
             self.take_back(f, dpi)
+
+    def warm(self) -> None:
+        """Load (or compile) the compiled reader, as a first batch would, on no packets."""
+        rows, route = np.zeros(0, PACKET), np.zeros(0, np.uint8)
+        steady.steady_pass(np.zeros(1, np.uint8), rows, (route, np.zeros(0, np.int64), (
+            ct.TO_STEADY, ct.DPI, ct.NONE, ct.CANDIDATE)), (np.zeros(1, ct.SLOT), self.st, self.rg,
+                                                            self.prices.table),
+                           (self.events, self.arena, np.zeros(2, np.int64),
+                            np.zeros(1, np.int64), np.zeros(1, np.int64)))
 
     def orphans(self, table: ct.ConnTable, dpi) -> None:
         """Give back the states whose connection slots a sweep freed."""
