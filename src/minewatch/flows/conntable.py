@@ -129,12 +129,12 @@ class ConnTable:
     def orphans(self) -> list[tuple[int, int]]:
         """(row, ticket) in the pool reader of connections a sweep ended (their slots freed);
         cleared."""
-        fast = self.slots["fast"]
-        gone = np.flatnonzero((fast > 0) & (self.slots["state"] != USED))
-        found = list(zip((fast[gone].astype(np.int64) - 1).tolist(),
-                         self.slots["ticket"][gone].tolist()))
-        fast[gone] = 0
-        return found
+        found, out = np.zeros((64, 2), np.int64), []
+        while True:
+            n = _orphans(self.slots, found)
+            out += [tuple(x) for x in found[:min(n, len(found))].tolist()]
+            if n <= len(found):  # (more than fit: those were cleared, look again)
+                return out
 
     def ignore(self, slots: list[int]) -> None:
         """Route no more packets of these connections to DPI (slots from the last `route`)."""
@@ -519,6 +519,21 @@ def _expire(slots, flows, times, cfg, ended, start):
                 freed += 1
         s += 1
     return out[0], s, freed
+
+
+@njit(cache=True, nogil=True)
+def _orphans(slots, found):
+    """Write (row, ticket) of freed slots that name a pool-reader row to `found` and clear
+    them, while it has room; how many there were (more than len(found): call again)."""
+    n = 0
+    for s in range(len(slots)):
+        c = slots[s]
+        if c.fast > 0 and c.state != USED:
+            if n < len(found):
+                found[n, 0], found[n, 1] = c.fast - 1, c.ticket
+                c.fast = 0
+            n += 1
+    return n
 
 
 @njit(cache=True, nogil=True)

@@ -88,9 +88,12 @@ class CaptureIngest:
 
     def batch(self, buf: np.ndarray, rows: np.ndarray, n: int) -> None:
         """Meter and route rows[:n], whose frames are in buf and headers parsed."""
+        swept = False
         for ended in self.table.evict(n, self._ended):
             self._keep(ended)
-        self._orphans()
+            swept = True
+        if swept:
+            self._orphans()
         r = self.table.route(buf, rows, n, self._ended)
         self._keep(r.ended)
         self._count(rows[:n])
@@ -108,7 +111,8 @@ class CaptureIngest:
             self._orphans()
 
     def _orphans(self) -> None:
-        if self.reader is not None:
+        """After a sweep: pool sessions in compiled code whose connections it ended."""
+        if self.reader is not None and self.reader.owners:
             self.reader.orphans(self.table, self.dpi)
 
     def finish(self) -> dict[str, pa.Table]:

@@ -142,6 +142,7 @@ class SteadyReader:
         self._grow(capacity)
         self.events = np.zeros(EVENT_ROWS, bk.EVENT)
         self.arena = np.zeros(ARENA, np.uint8)
+        self.count = np.zeros(2, np.int64)  # events and arena bytes held (see _flush)
         self.handed = self.returned = 0  # hand-offs and hand-backs so far
         self.messages = 0  # messages read in compiled code
         # (row, key, ts) of each connection's last packet read in this batch, in row order:
@@ -239,6 +240,7 @@ class SteadyReader:
 
     def take_back(self, f: int, dpi) -> None:
         """Give state f's book back to its session and the reassembler its position."""
+        self._flush(dpi)  # (the events held name their states)
         o, s = self.owners.pop(f), self.st[f].copy()
         del self.by_key[o.key]
         book, value = o.book, self.prices.value
@@ -303,15 +305,15 @@ class SteadyReader:
         self.touches = []
         if not (r.route == ct.TO_STEADY).any():  # (with no owner left, all go to DPI)
             return
-        count, returned, n_returned = np.zeros(2, np.int64), np.zeros(len(self.st), np.int64), \
-            np.zeros(1, np.int64)
+        returned, n_returned = np.zeros(len(self.st), np.int64), np.zeros(1, np.int64)
+        held = int(self.count[0])
         steady.steady_pass(buf, rows, (r.route, r.slot, (ct.TO_STEADY, ct.DPI, ct.NONE,
                                                          ct.CANDIDATE)),
                            (table.slots, self.st, self.rg, self.prices.table),
-                           (self.events, self.arena, count, returned, n_returned))
-        if count[0]:
-            self.messages += int(count[0])
-            dpi.events.add_table(self._event_table(int(count[0])))
+                           (self.events, self.arena, self.count, returned, n_returned))
+        self.messages += int(self.count[0]) - held
+        if self.count[0] >= EVENT_ROWS // 2 or self.count[1] >= ARENA // 2:
+            self._flush(dpi)
         touched = np.flatnonzero(self.st["touched"])
         self.touches = sorted(zip(self.st["last_row"][touched].tolist(),
                                   [self.owners[f].key for f in touched.tolist()],
@@ -328,7 +330,11 @@ class SteadyReader:
             self.take_back(f, dpi)
 
     def warm(self) -> None:
-        """Load (or compile) the compiled reader, as a first batch would, on no packets."""
+        """Load (or compile) the compiled reader, as a first batch and hand-off would, on no
+        packets."""
+        self.prices.id(("diff", 1.0))
+        _key(b"1"), _head_key(("x", None))
+        ct.ConnTable().orphans()
         rows, route = np.zeros(0, PACKET), np.zeros(0, np.uint8)
         steady.steady_pass(np.zeros(1, np.uint8), rows, (route, np.zeros(0, np.int64), (
             ct.TO_STEADY, ct.DPI, ct.NONE, ct.CANDIDATE)), (np.zeros(1, ct.SLOT), self.st, self.rg,
@@ -346,6 +352,15 @@ class SteadyReader:
         """Every session's book back to Python (the end of the input)."""
         for f in list(self.owners):
             self.take_back(f, dpi)
+        self._flush(dpi)
+
+    def _flush(self, dpi) -> None:
+        """The events held to Arrow rows. They are gathered over batches (building a block
+        has a fixed cost of about a millisecond) and flushed before any state is given back,
+        while each still names its session."""
+        if self.count[0]:
+            dpi.events.add_table(self._event_table(int(self.count[0])))
+        self.count[:] = 0
 
     # --- events -----------------------------------------------------------------------------
 
