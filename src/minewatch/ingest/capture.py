@@ -27,6 +27,7 @@ from minewatch import schema
 from minewatch.decode import framescan as fs
 from minewatch.decode.packet import Segment, decode_frame
 from minewatch.decode.pcap import sniff
+from minewatch.detect import steady
 from minewatch.errors import DecodeError
 from minewatch.flows import conntable as ct
 from minewatch.ingest.frames import BATCH, ClassicFrames, Frames, PcapngFrames
@@ -85,6 +86,7 @@ class CaptureIngest:
         self._unswept = 0  # packets since the last sweep for idle records
         self._names: list[tuple[np.ndarray, list[str]]] = []  # (packet rows, server names)
         self._named = 0  # server names in self._names
+        self._until = 0.0  # the latest time in the batch being read
 
     def batch(self, buf: np.ndarray, rows: np.ndarray, n: int) -> None:
         """Meter and route rows[:n], whose frames are in buf and headers parsed."""
@@ -167,11 +169,18 @@ class CaptureIngest:
             "server_port": r["dport"].astype(np.int64)}).select(TLS_COLUMNS))
 
     def _dispatch(self, buf: np.ndarray, rows: np.ndarray, r: ct.Routes) -> None:
-        """The routed packets through the Python decoders, in capture order."""
+        """The routed packets through the Python decoders, in capture order. A pool session
+        that settles on the way moves to compiled code at once: its later packets in the
+        batch are read there after this pass (`_read_deferred`)."""
         idx = np.flatnonzero(r.route)
         self.routed += len(idx)
         first = self.counters.packets - len(r.route) + 1
         skip, dpi, sel, ready = set(), self.dpi, rows[idx], {}
+        fast, deferred = {}, []  # slots handed over in this batch (their keys), later rows
+        # a session handed over mid-batch has its later packets read after this pass, so no
+        # packet read before them may end its connection: the batch must end within the
+        # reassembler's idle timeout
+        self._until = float(rows["ts"][:len(r.route)].max()) if len(r.route) else 0.0
         touches = self.reader.touches if self.reader is not None else []
         t = 0
         for k, (i, where, slot, seg) in enumerate(zip(
@@ -181,11 +190,14 @@ class CaptureIngest:
                 dpi.tcp.touch(touches[t][1], touches[t][2])
                 t += 1
             if where == ct.DPI:
+                if slot in fast:
+                    deferred.append(i)
+                    self._defer(fast, slot, seg)
+                    continue
                 if slot not in skip and any(_same(key, seg) for key in dpi.inspect(seg)):
                     skip.add(slot)
                 if dpi.ready:
-                    ready.update((key, (slot, st)) for key, st in dpi.ready if _same(key, seg))
-                    dpi.ready.clear()
+                    fast.update(self._settled(seg, slot, (skip, ready)))
             elif where == ct.DNS:
                 dpi.dns(seg)
             elif where == ct.EXPORT:
@@ -194,10 +206,59 @@ class CaptureIngest:
                 self.counters.error(f"packet {first + i}: {_why(buf, sel[k])}")
         for _, key, ts in touches[t:]:
             dpi.tcp.touch(key, ts)
+        if deferred:
+            self._read_deferred(buf, rows, r, (deferred, skip, ready))
         self.table.ignore(sorted(skip))
-        for key, (slot, st) in ready.items():  # settled pool sessions: on in compiled code
+        for key, (slot, st) in ready.items():  # settled after a hand-back: at the next batch
             if slot not in skip and dpi.conns.get(key) is st and st.session.steady_ready():
                 self.reader.hand_off(key, st.session, slot, (self.table, dpi))
+
+    def _settled(self, seg: Segment, slot: int, marks: tuple[set, dict]) -> dict:
+        """Hand over the pool session of seg's connection if the packet settled it: {slot:
+        key} when it now goes on in compiled code; else it waits in `ready` for the end of the
+        batch."""
+        (skip, ready), dpi, handed = marks, self.dpi, {}
+        soon = self._until - seg.ts < steady.IDLE_S
+        for key, st in dpi.ready:
+            if not _same(key, seg):
+                continue
+            if soon and slot not in skip and dpi.conns.get(key) is st \
+                    and self.reader.hand_off(key, st.session, slot, (self.table, dpi)):
+                handed[slot] = key
+            else:
+                ready[key] = (slot, st)
+        dpi.ready.clear()
+        return handed
+
+    def _defer(self, fast: dict, slot: int, seg: Segment) -> None:
+        """A packet of a session handed over in this batch, read after this pass: it counts
+        as activity now (the reassembler's idle sweep relies on the order of activity),
+        unless it comes after a pause the reassembler would end the connection for; then
+        the compiled reader hands it back, and the connection's later packets wait too."""
+        key = fast[slot]
+        conn = self.dpi.tcp.open_connection(key) if key is not None else None
+        if conn is None or seg.ts - conn.last_ts > steady.IDLE_S:
+            fast[slot] = None
+            return
+        self.dpi.tcp.touch(key, seg.ts)
+
+    def _read_deferred(self, buf: np.ndarray, rows: np.ndarray, r: ct.Routes, work) -> None:
+        """Read in compiled code the rows of sessions handed over during this batch, then in
+        Python (in order) those it hands back; sessions that settle again wait for the end of
+        the batch (`ready`)."""
+        deferred, skip, ready = work
+        dpi, route = self.dpi, np.zeros(len(r.route), np.uint8)
+        route[deferred] = ct.TO_STEADY
+        self.reader.run(buf, rows[:len(route)], ct.Routes(route, r.slot, r.hellos),
+                        (self.table, dpi))  # (its touches were made in order, by _defer)
+        back = np.flatnonzero(route == ct.DPI)
+        self.routed -= len(deferred) - len(back)
+        for slot, seg in zip(r.slot[back].tolist(), self._segments(buf, rows[back])):
+            if slot not in skip and any(_same(key, seg) for key in dpi.inspect(seg)):
+                skip.add(slot)
+            if dpi.ready:
+                ready.update((key, (slot, st)) for key, st in dpi.ready if _same(key, seg))
+                dpi.ready.clear()
 
     def _segments(self, buf: np.ndarray, sel: np.ndarray) -> Iterator[Segment | None]:
         """The rows as the Segments decode_frame would make of their frames."""
