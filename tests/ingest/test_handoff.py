@@ -223,7 +223,8 @@ def conversation(rng, dialect: str, odd: bool) -> list[tuple[float, bool, bytes]
             jobs.append(new_job(dialect, rng))
             msgs.append((False, line(notify(dialect, jobs[-1], bool(rng.random() < 0.5), rng))))
         elif r < 0.5:
-            msg_id = [next_id, str(next_id), None][int(rng.integers(3)) if rng.random() < 0.2 else 0]
+            kind = int(rng.integers(3)) if rng.random() < 0.2 else 0
+            msg_id = [next_id, str(next_id), None][kind]
             next_id += 1
             job = jobs[-int(rng.integers(1, min(len(jobs), 40) + 1))] if rng.random() < 0.95 \
                 else "unknown-job"

@@ -97,7 +97,8 @@ def _packet(buf, at, f, work, out):
     if row.flags & _SYN_FIN_RST or row.ts - s.pkt_last > IDLE_S:
         s.why = bk.WHY_FLAGS if row.flags & _SYN_FIN_RST else bk.WHY_IDLE
         return False
-    d = bk.UP if (row.src_lo == s.c_lo and row.src_hi == s.c_hi and row.sport == s.c_port) else bk.DOWN
+    up = row.src_lo == s.c_lo and row.src_hi == s.c_hi and row.sport == s.c_port
+    d = bk.UP if up else bk.DOWN
     expected = s.seq_up if d == bk.UP else s.seq_dn
     seq = np.int64(row.seq)
     n = np.int64(row.pl_len)
@@ -117,31 +118,10 @@ def _packet(buf, at, f, work, out):
     else:
         read = _lines(buf, row.pl_off, n, (f, d, row.ts), work, out)
     if read < 0:  # all of it is read: whole lines, and the rest in the carry
-        _set_seq(s, d, (seq + n) % _MOD)
+        bk.set_seq(s, d, (seq + n) % _MOD)
         return True
-    _set_seq(s, d, (seq + read) % _MOD)  # where Python starts reading (the carry is its own)
+    bk.set_seq(s, d, (seq + read) % _MOD)  # where Python starts reading (the carry is its own)
     return False
-
-
-@njit(cache=True, nogil=True)
-def _set_seq(s, d, value):
-    if d == bk.UP:
-        s.seq_up = value
-    else:
-        s.seq_dn = value
-
-
-@njit(cache=True, nogil=True)
-def _carry_len(s, d):
-    return s.carry_up if d == bk.UP else s.carry_dn
-
-
-@njit(cache=True, nogil=True)
-def _set_carry(s, d, n):
-    if d == bk.UP:
-        s.carry_up = n
-    else:
-        s.carry_dn = n
 
 
 @njit(cache=True, nogil=True)
@@ -153,7 +133,7 @@ def _lines(buf, p, n, where, work, out):
     s = st[f]
     carry, base = work[1][0][f], bk.CARRIED + d * bk.CARRY
     stop, q = p + n, p
-    held = _carry_len(s, d)
+    held = bk.carry_len(s, d)
     if held:
         nl = _newline(buf, p, stop)
         if nl < 0:
@@ -161,7 +141,7 @@ def _lines(buf, p, n, where, work, out):
                 s.why = bk.WHY_CARRY
                 return 0
             carry[base + held:base + held + n] = buf[p:stop]
-            _set_carry(s, d, held + n)
+            bk.set_carry(s, d, held + n)
             return -1
         size = held + nl - p
         scratch[:held] = carry[base:base + held]
@@ -169,7 +149,7 @@ def _lines(buf, p, n, where, work, out):
         s.why = _line(scratch, 0, size, (f, d, ts), work, out)
         if s.why:
             return 0
-        _set_carry(s, d, 0)
+        bk.set_carry(s, d, 0)
         q = nl + 1
     while q < stop:
         nl = _newline(buf, q, stop)
@@ -178,7 +158,7 @@ def _lines(buf, p, n, where, work, out):
                 s.why = bk.WHY_CARRY
                 return q - p
             carry[base:base + stop - q] = buf[q:stop]
-            _set_carry(s, d, stop - q)
+            bk.set_carry(s, d, stop - q)
             return -1
         s.why = _line(buf, q, nl, (f, d, ts), work, out)
         if s.why:
@@ -193,7 +173,7 @@ def _http(buf, p, n, where, work, out):
     buffer (a head or a body may be cut anywhere)."""
     f, d, ts = where
     s, carry, scratch = work[0][f], work[1][0][f], work[3]
-    held, base = _carry_len(s, d), bk.CARRIED + d * bk.CARRY
+    held, base = bk.carry_len(s, d), bk.CARRIED + d * bk.CARRY
     scratch[:held] = carry[base:base + held]
     scratch[held:held + n] = buf[p:p + n]
     at = steady_http.messages(scratch, held + n, (f, d, ts), work, out)
@@ -201,7 +181,7 @@ def _http(buf, p, n, where, work, out):
         return -1
     if at < held:
         return 0  # (the message Python must read began in the carry, at its start)
-    _set_carry(s, d, 0)
+    bk.set_carry(s, d, 0)
     return at - held
 
 

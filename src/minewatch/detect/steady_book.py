@@ -107,6 +107,31 @@ def prices_table(capacity: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             np.zeros((capacity, PRICE_LEN), np.uint8))
 
 
+# --- a direction's place in its stream -----------------------------------------------------------
+
+@njit(cache=True, nogil=True)
+def set_seq(s, d, value):
+    """The next sequence number expected in direction d."""
+    if d == UP:
+        s.seq_up = value
+    else:
+        s.seq_dn = value
+
+
+@njit(cache=True, nogil=True)
+def carry_len(s, d):
+    """Bytes of an unfinished line or message held for direction d."""
+    return s.carry_up if d == UP else s.carry_dn
+
+
+@njit(cache=True, nogil=True)
+def set_carry(s, d, n):
+    if d == UP:
+        s.carry_up = n
+    else:
+        s.carry_dn = n
+
+
 # --- prices -------------------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True)
@@ -179,7 +204,8 @@ def remember_job(rg, f, s, b, job):
     if s.jobs_n:
         last = (s.jobs_n - 1) % JOBS
         if ri[f, JOB_HASH + last] == h and ri[f, JOB_PRICE + last] == value \
-                and ri[f, JOB_SIZE + last] == n and same(rb[f], JOB_TEXT + last * JOB_LEN, b, start, n):
+                and ri[f, JOB_SIZE + last] == n \
+                and same(rb[f], JOB_TEXT + last * JOB_LEN, b, start, n):
             return
     k = s.jobs_n % JOBS
     if s.jobs_n >= JOBS:

@@ -2,11 +2,13 @@
 `StratumSession`'s handlers do with them, on the book of `detect.steady_book`.
 
 - Stratum v1 and EthereumStratum/1.0.0: `mining.notify` in the dialect's own job shape (nine
-  fields with a merkle list; [job, seed, header, clean]), `mining.set_difficulty`,
-  `mining.submit` ([login, job, ...]) and the pool's replies.
-- ETHProxy (over TCP, and over HTTP as framed by `detect.steady_http`): `eth_submitWork` [nonce, header, mix], `eth_submitHashrate` [rate, id],
-  `eth_getWork`, work packages ([header, seed, boundary(, height)] as a result, pushed or in
-  reply) and the pool's replies; a "worker" key beside the params names the rig.
+  fields with a merkle list, ZIP 301's eight once that shape is a fact; [job, seed, header,
+  clean]), `mining.set_difficulty`, `mining.set_target`, `mining.submit` ([login, job, ...])
+  and the pool's replies.
+- ETHProxy (over TCP, and over HTTP as framed by `detect.steady_http`): `eth_submitWork`
+  [nonce, header, mix], `eth_submitHashrate` [rate, id], `eth_getWork`, work packages
+  ([header, seed, boundary(, height)] as a result, pushed or in reply) and the pool's replies;
+  a "worker" key beside the params names the rig.
 
 Each handler returns 0 when it read and booked the message, else a WHY code, having changed
 nothing: every check comes before the first write.

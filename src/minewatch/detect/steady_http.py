@@ -53,19 +53,11 @@ def messages(b, total, where, work, out):
                 return q
             base = bk.CARRIED + d * bk.CARRY
             work[1][0][f, base:base + total - q] = b[q:total]
-            _set_carry(s, d, total - q)
+            bk.set_carry(s, d, total - q)
             return -1
         q = end
-    _set_carry(s, d, 0)
+    bk.set_carry(s, d, 0)
     return -1
-
-
-@njit(cache=True, nogil=True)
-def _set_carry(s, d, n):
-    if d == bk.UP:
-        s.carry_up = n
-    else:
-        s.carry_dn = n
 
 
 @njit(cache=True, nogil=True)
