@@ -2,14 +2,16 @@
 sessions and `detect.steady`, which reads a settled session's jobs, difficulties, shares and
 replies without a Python object per message.
 
-`SteadyReader` owns the compiled states. After each batch the capture reader hands it the
-sessions that became ready (`StratumSession.steady_ready`) with the slot of their connection;
-`hand_off` moves the session's book (`StratumSession.hand_over`) and the reassembler's position
-into a state and routes the connection to it. Before the next batch's Python work, `run` reads
-the routed packets, turns their events into Arrow rows, keeps the Python reassembler's idea of
-the connection's activity up to date, and gives every state that handed back (or whose
-connection a sweep ended) its book back (`take_back`), with the reassembler moved past the
-bytes read in compiled code. Python then reads on from the first byte it must see.
+`SteadyReader` owns the compiled states. The capture reader hands it each session that
+becomes ready (`StratumSession.steady_ready`), with the slot of its connection, as soon as the
+packet that settled it is read; `hand_off` moves the session's book (`StratumSession.hand_over`)
+and the reassembler's position into a state and routes the connection to it. `run` reads the
+routed packets of a batch (before Python reads its own, and again after it for sessions moved
+during the batch), holds their events until a block is worth building (`_flush`), records
+where each connection was last active (`touches`, which the capture reader replays among the
+packets Python reads), and gives every state that handed back, or whose connection a sweep or
+the reassembler ended, its book back (`take_back`), with the reassembler moved past the bytes
+read in compiled code. Python then reads on from the first byte it must see.
 """
 
 from __future__ import annotations
@@ -23,19 +25,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from minewatch.decode.jsonrpc import MAX_LINE
 from minewatch.decode import jsonscan as js
 from minewatch.decode.framescan import PACKET
+from minewatch.decode.jsonrpc import MAX_LINE
+from minewatch.decode.stratum_v1 import GetVersion
 from minewatch.detect import steady
 from minewatch.detect import steady_book as bk
-from minewatch.detect.steady_http import key
-from minewatch.decode.stratum_v1 import GetVersion
 from minewatch.detect.coins import split_login
+from minewatch.detect.steady_http import key
 from minewatch.detect.stratum import SteadyBook, StratumSession
 from minewatch.flows import conntable as ct
 from minewatch.flows.tcp import ConnKey
 
-EVENT_ROWS = 1 << 16  # events one batch may write in compiled code (then it hands back)
+EVENT_ROWS = 1 << 16  # events held in compiled code (when full, a session hands back)
 ARENA = 1 << 22  # bytes of their ids, job ids and logins
 _MOD = 1 << 32
 _PRINTABLE = frozenset(range(0x20, 0x7F)) - {0x22, 0x5C}  # what jsonscan reads in a string
