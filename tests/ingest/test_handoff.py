@@ -215,6 +215,8 @@ def http_conversation(rng, odd: bool) -> list[tuple[float, bool, bytes]]:
 def conversation(rng, dialect: str, odd: bool) -> list[tuple[float, bool, bytes]]:
     """(ts, up, bytes) of a pool session: opening, then jobs, shares and replies."""
     msgs = http_conversation(rng, odd) if dialect == "ethproxy-http" else opening(dialect)
+    if rng.random() < 0.25 and dialect != "ethproxy-http":
+        msgs = []  # a capture begun mid-session: no login (ETHProxy's shares never name one)
     login = "worker" + str(rng.integers(10)) if rng.random() < 0.3 else "w.rig"
     jobs, pending, next_id = [], [], 10
     for _ in range(int(rng.integers(150, 300)) * (dialect != "ethproxy-http")):
@@ -269,6 +271,7 @@ def segments(msgs, rng, rough: bool, merge: bool = True
         for end in ends:
             while pos < end:
                 size = int(rng.choice([1, 7, 60, 150, 300, 300, 1400, 3000]))
+                size = max(size, 16) if pos == 0 else size  # (the classifier reads one packet)
                 out.append((times[min(pos + size, end) - 1], up, ACK | PSH, pos,
                             stream[pos:min(pos + size, end)]))
                 pos = min(pos + size, end)

@@ -462,11 +462,13 @@ class StratumSession:
 
     def steady_ready(self) -> bool:
         """Whether detect.steady can read this session's next messages as this object would:
-        a dialect it knows, mining with a wallet, the job shape already a fact, and both
-        directions JSON lines between two lines."""
-        if self.dialect not in STEADY_SHAPES or not (self._mining and self.wallet) or self.tls \
-                or self.worker == "":
+        a dialect it knows, mining, a wallet where a submit could still name it, the job shape
+        already a fact, and both directions framed as that dialect frames them. (ETHProxy's
+        submits name no login: a session seen only from its shares on is read there too.)"""
+        if self.dialect not in STEADY_SHAPES or not self._mining or self.tls or self.worker == "":
             return False
+        if not self.wallet and self.dialect in ("stratum-v1", "ethereumstratum-1.0"):
+            return False  # its next submit names the login (a capture begun mid-session)
         shape = STEADY_SHAPES[self.dialect]
         if shape and not (self._algo["shape"] == shape and (
                 f"job shape {shape}" in self._evidence or len(self._evidence) >= MAX_EVIDENCE)):
