@@ -38,8 +38,9 @@ from minewatch.decode import jsonscan as js
 from minewatch.detect import steady_book as bk
 from minewatch.detect import steady_http
 from minewatch.detect.steady_dialects import message
+from minewatch.flows.tcp import TcpConfig
 
-IDLE_S = 300.0  # flows.tcp.TcpConfig.idle_timeout: a longer pause is the reassembler's call
+IDLE_S = TcpConfig().idle_timeout  # a longer pause is the reassembler's call
 _MOD = np.int64(1) << 32
 _HALF = np.int64(1) << 31
 _SYN_FIN_RST = 0x07
