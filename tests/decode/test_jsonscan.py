@@ -33,6 +33,9 @@ def scan(line: bytes, pad: tuple[bytes, bytes] = (b"", b"")) -> tuple[bool, np.n
     for slot in list(range(len(js.KEYS))) + [len(js.KEYS) + j for j in range(js.ITEMS)]:
         if tok[3 * slot] != js.ABSENT:
             tok[3 * slot + 1:3 * slot + 3] -= len(pad[0])
+    listed = tok[3 * js.PARAMS] == js.OBJECT or tok[3 * js.RESULT] == js.OBJECT
+    for j in range(max(int(tok[js.COUNT]), 0) if listed else 0):  # member keys
+        tok[js.KEY0 + 2 * j:js.KEY0 + 2 * j + 2] -= len(pad[0])
     return ok, tok
 
 
@@ -69,8 +72,16 @@ def assert_promise(line: bytes, tok: np.ndarray) -> None:
             assert_value(line, t, s, e, obj[key])
     listed = [key for k, key in ((js.PARAMS, "params"), (js.RESULT, "result"))
               if tok[3 * k] == js.ARRAY]
+    members = [key for k, key in ((js.PARAMS, "params"), (js.RESULT, "result"))
+               if tok[3 * k] == js.OBJECT]
     if tok[js.COUNT] < 0:
         assert not listed
+        return
+    if not listed:  # the members of an object under params or result: all of them, unique
+        assert len(members) >= 1
+        found = [m for m in members if len(obj[m]) == tok[js.COUNT]]
+        assert found, "members counted"
+        assert_members(line, tok, obj[found[0]])
         return
     assert len(listed) == 1
     items = obj[listed[0]]
@@ -78,6 +89,17 @@ def assert_promise(line: bytes, tok: np.ndarray) -> None:
     for j, item in enumerate(items[:js.ITEMS]):
         t, s, e = (int(x) for x in tok[js.ITEM0 + 3 * j:js.ITEM0 + 3 * j + 3])
         assert_value(line, t, s, e, item)
+
+
+def assert_members(line: bytes, tok: np.ndarray, obj: dict) -> None:
+    keys = []
+    for j in range(int(tok[js.COUNT])):
+        k0, k1 = (int(x) for x in tok[js.KEY0 + 2 * j:js.KEY0 + 2 * j + 2])
+        key = line[k0:k1].decode("ascii")
+        keys.append(key)
+        t, s, e = (int(x) for x in tok[js.ITEM0 + 3 * j:js.ITEM0 + 3 * j + 3])
+        assert_value(line, t, s, e, obj[key])
+    assert len(set(keys)) == len(keys) == len(obj)
 
 
 def verdict(line: bytes) -> bool:
@@ -88,6 +110,23 @@ def verdict(line: bytes) -> bool:
 
 
 # -- hand-written vectors
+
+def test_the_members_of_an_object_param_are_read():
+    ok, tok = scan(b'{"id":1,"method":"submit","params":{"id":"s1","job_id":"j9","nonce":"00",'
+                   b'"result":"ab"}}')
+    assert ok and tok[js.COUNT] == 4
+    line = b'{"id":1,"method":"submit","params":{"id":"s1","job_id":"j9","nonce":"00","result":"ab"}}'
+    b = np.frombuffer(line, np.uint8)
+    assert js.members(tok, js.PARAMS) and not js.members(tok, js.RESULT)
+    kind, s, e = js.member(b, tok, np.frombuffer(b"job_id", np.uint8))
+    assert kind == js.STRING and line[s:e] == b"j9"
+    assert js.member(b, tok, np.frombuffer(b"algo", np.uint8))[0] == js.ABSENT
+    ok, tok = scan(b'{"id":1,"result":{"status":"OK","status":"no"}}')  # json.loads: "no"
+    assert ok and tok[js.COUNT] == -1  # valid JSON, but no member is vouched for
+    ok, tok = scan(b'{"id":1,"result":{' + b",".join(b'"k%d":%d' % (k, k) for k in range(9)) + b'}}')
+    assert ok and tok[js.COUNT] == -1  # more members than recorded: none are
+
+
 
 SUBMIT = (b'{"id":4,"method":"mining.submit","params":["w1.rig","bf","00000000","5f5e1000",'
           b'"b2957c02"]}')

@@ -52,15 +52,23 @@ def line(obj) -> bytes:
     return json.dumps(obj, separators=(",", ":")).encode() + b"\n"
 
 
-DIALECTS = ("stratum-v1", "ethereumstratum", "ethproxy", "zip301", "ethproxy-http")
+DIALECTS = ("stratum-v1", "ethereumstratum", "ethproxy", "zip301", "ethproxy-http", "cryptonote")
 WALLETS = {"stratum-v1": "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4.w1",
            "ethereumstratum": "0x" + "ab" * 20 + ".rig1", "ethproxy": "0x" + "cd" * 20,
-           "zip301": "t1KzZ5n2TPEGYXTZ3WYGL1AYEumEQaRoHaL.z1"}
+           "zip301": "t1KzZ5n2TPEGYXTZ3WYGL1AYEumEQaRoHaL.z1",
+           "cryptonote": "4" + "A" * 94}
+TARGETS = ["b88d0600", "e4a60a00", "ffffff00"]  # CryptoNote share targets (little-endian)
 BOUNDARIES = ["0x" + "0" * 8 + "f" * 56, "0x" + "0" * 10 + "f" * 54, "0x00000000ffff" + "0" * 52]
 
 
 def opening(dialect: str) -> list[tuple[bool, bytes]]:
     login = WALLETS[dialect]
+    if dialect == "cryptonote":
+        job = notify(dialect, "j0", True, None)["params"]
+        return [(True, line({"id": 1, "jsonrpc": "2.0", "method": "login", "params": {
+                    "login": login, "pass": "x", "agent": "XMRig/6.21.0", "algo": ["rx/0"]}})),
+                (False, line({"id": 1, "jsonrpc": "2.0", "error": None, "result": {
+                    "id": "s1", "job": job, "extensions": ["algo"], "status": "OK"}}))]
     if dialect == "ethproxy":
         return [(True, line({"id": 1, "method": "eth_submitLogin", "params": [login, "x"],
                              "worker": "rig1"})),
@@ -75,6 +83,10 @@ def opening(dialect: str) -> list[tuple[bool, bytes]]:
 
 
 def notify(dialect: str, job: str, clean: bool, rng, msg_id=0) -> dict:
+    if dialect == "cryptonote":  # a job keeps its target
+        return {"jsonrpc": "2.0", "method": "job", "params": {
+            "blob": "07" * 38, "job_id": job, "target": TARGETS[len(job) % len(TARGETS)],
+            "algo": "rx/0", "height": 3000000, "seed_hash": "ab" * 32}}
     if dialect == "ethproxy":  # a work package, pushed (id 0) or answering eth_getWork
         boundary = BOUNDARIES[int(job[-2:], 16) % len(BOUNDARIES)]  # a job keeps its target
         return {"id": msg_id, "jsonrpc": "2.0", "result": [job, "0x" + "ee" * 32, boundary]}
@@ -95,6 +107,9 @@ def new_job(dialect: str, rng) -> str:
 
 
 def submit(dialect: str, msg_id, login: str, job: str) -> dict:
+    if dialect == "cryptonote":
+        return {"id": msg_id, "jsonrpc": "2.0", "method": "submit", "params": {
+            "id": "s1", "job_id": job, "nonce": "0a0b0c0d", "result": "ab" * 32, "algo": "rx/0"}}
     if dialect == "ethproxy":
         return {"id": msg_id, "method": "eth_submitWork", "worker": "rig1",
                 "params": ["0x00ff00ff00ff00ff", job, "0x" + "ab" * 32]}
@@ -106,7 +121,7 @@ def submit(dialect: str, msg_id, login: str, job: str) -> dict:
 
 def repricing(dialect: str, rng) -> dict | None:
     """A new difficulty or share target (ETHProxy's comes with its jobs)."""
-    if dialect == "ethproxy":
+    if dialect in ("ethproxy", "cryptonote"):
         return None
     if dialect != "ethereumstratum" and rng.random() < 0.3:
         target = ["00000fff" + "f" * 56, "0000ffff" + "f" * 56, "0x00ff" + "f" * 60][
@@ -116,7 +131,9 @@ def repricing(dialect: str, rng) -> dict | None:
     return {"id": None, "method": "mining.set_difficulty", "params": [value]}
 
 
-def reply(msg_id, kind: float) -> dict:
+def reply(msg_id, kind: float, dialect: str = "") -> dict:
+    if kind < 0.8 and dialect == "cryptonote":
+        return {"id": msg_id, "jsonrpc": "2.0", "error": None, "result": {"status": "OK"}}
     if kind < 0.8:
         return {"id": msg_id, "result": True, "error": None}
     if kind < 0.9:
@@ -127,7 +144,13 @@ def reply(msg_id, kind: float) -> dict:
 
 
 def extra(dialect: str, msg_id: int, rng) -> list[tuple[bool, dict]]:
-    """ETHProxy's hashrate reports and polls (a poll answered by a work package)."""
+    """ETHProxy's hashrate reports and polls (a poll answered by a work package); XMRig's
+    keepalives."""
+    if dialect == "cryptonote":
+        return [(True, {"id": msg_id, "jsonrpc": "2.0", "method": "keepalived",
+                        "params": {"id": "s1"}}),
+                (False, {"id": msg_id, "jsonrpc": "2.0", "error": None,
+                         "result": {"status": "KEEPALIVED"}})]
     if dialect != "ethproxy":
         return []
     if rng.random() < 0.5:
@@ -149,6 +172,11 @@ ODD = [  # what the compiled reader must leave to Python
     b'{"id":[1,2],"result":true,"error":null}\n',
     b'{"id":1.0,"result":true,"error":null}\n',
     b'{"id":-0,"result":false,"error":null}\n',
+    b'{"jsonrpc":"2.0","method":"job","params":{"blob":"07","job_id":"w1","target":"b88d0600",'
+    b'"algo":"rx/wow"}}\n',
+    b'{"jsonrpc":"2.0","method":"job","params":{"blob":"07","job_id":"d1","job_id":"d2",'
+    b'"target":"b88d0600"}}\n',
+    b'{"id":5,"jsonrpc":"2.0","error":null,"result":{"status":"OK","job":null}}\n',
 ]
 
 
@@ -235,7 +263,8 @@ def conversation(rng, dialect: str, odd: bool) -> list[tuple[float, bool, bytes]
                 pending.append(msg_id)
         elif r < 0.8 and pending:
             msg_id = pending.pop(int(rng.integers(len(pending))) if rng.random() < 0.2 else 0)
-            msgs.append((False, line(reply(msg_id, rng.random() if odd else rng.random() * 0.9))))
+            kind = rng.random() if odd else rng.random() * 0.9
+            msgs.append((False, line(reply(msg_id, kind, dialect))))
         elif r < 0.9:
             change = repricing(dialect, rng)
             msgs += [(False, line(change))] if change else []

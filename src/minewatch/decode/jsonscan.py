@@ -4,8 +4,9 @@ the items of its params or result list, without making a Python object.
 `scan_line(b, start, stop, tok)` reads the line b[start:stop] into `tok` (an int64 array of
 `SIZE`): for each key of `KEYS` its type and the span of its value (a string's span leaves out
 the quotes), and for the list under "params" (or "result") the type and span of its first
-`ITEMS` items and how many there are. It returns True only when it is sure that
-`jsonrpc.parse_message` would read the line as this shape:
+`ITEMS` items and how many there are (for an object there, when no list is, its members' keys
+and values, if it has at most `ITEMS` and no key twice). It returns True only when it is sure
+that `jsonrpc.parse_message` would read the line as this shape:
 
 - the whole line is valid JSON, one object, with JSON's white space around it;
 - every string is printable ASCII without a backslash (escapes and UTF-8 are the Python
@@ -26,10 +27,11 @@ from numba import njit
 ABSENT, NULL, TRUE, FALSE, INT, NUMBER, STRING, ARRAY, OBJECT = range(9)
 KEYS = ("id", "method", "params", "result", "error", "worker")
 ID, METHOD, PARAMS, RESULT, ERROR, WORKER = range(len(KEYS))
-ITEMS = 8  # items of a params or result list whose place is kept
-ITEM0 = 3 * len(KEYS)  # tok[ITEM0 + 3 * j:...]: type, start, stop of item j
-COUNT = ITEM0 + 3 * ITEMS  # tok[COUNT]: items in the list (-1: no list)
-SIZE = COUNT + 1
+ITEMS = 8  # items of a params or result list (or members of such an object) whose place is kept
+ITEM0 = 3 * len(KEYS)  # tok[ITEM0 + 3 * j:...]: type, start, stop of item (or member value) j
+COUNT = ITEM0 + 3 * ITEMS  # tok[COUNT]: items in the list, members of the object (-1: none read)
+KEY0 = COUNT + 1  # tok[KEY0 + 2 * j:...]: start, stop of member j's key
+SIZE = KEY0 + 2 * ITEMS
 MAX_DEPTH = 32
 MAX_NUMBER = 1024  # characters of a number; no pool sends a longer one
 _KEY_WORDS = np.zeros((len(KEYS), 8), np.uint8)  # KEYS as bytes, for the compiled code
@@ -243,6 +245,74 @@ def _items(b, p, stop, tok):
 
 
 @njit(cache=True, nogil=True)
+def _members(b, p, stop, tok):
+    """Read the object at p member by member into tok's item and key slots (its members are
+    recorded only when there are at most ITEMS and no key repeats: json.loads keeps a repeated
+    key's last value); the index after it, -1 if unsure."""
+    q = _ws(b, p + 1, stop)
+    n = 0
+    if q < stop and b[q] == 125:
+        tok[COUNT] = 0
+        return q + 1
+    while True:
+        if q >= stop or b[q] != 34:
+            return -1
+        ke = _string(b, q + 1, stop)
+        if ke < 0:
+            return -1
+        k0 = q + 1
+        q = _ws(b, ke + 1, stop)
+        if q >= stop or b[q] != 58:
+            return -1
+        kind, vs, ve, q = _value(b, _ws(b, q + 1, stop), stop)
+        if kind < 0:
+            return -1
+        if n < ITEMS:
+            tok[ITEM0 + 3 * n], tok[ITEM0 + 3 * n + 1], tok[ITEM0 + 3 * n + 2] = kind, vs, ve
+            tok[KEY0 + 2 * n], tok[KEY0 + 2 * n + 1] = k0, ke
+        n += 1
+        q = _ws(b, q, stop)
+        if q < stop and b[q] == 44:
+            q = _ws(b, q + 1, stop)
+            continue
+        if q < stop and b[q] == 125:
+            tok[COUNT] = n if n <= ITEMS and not _repeated(b, tok, n) else -1
+            return q + 1
+        return -1
+
+
+@njit(cache=True, nogil=True)
+def _repeated(b, tok, n):
+    """Whether two of the n recorded member keys are the same."""
+    for i in range(n):
+        for j in range(i + 1, n):
+            a0, a1 = tok[KEY0 + 2 * i], tok[KEY0 + 2 * i + 1]
+            c0, c1 = tok[KEY0 + 2 * j], tok[KEY0 + 2 * j + 1]
+            if a1 - a0 == c1 - c0 and is_at(b, c0, c1, b[a0:a1]):
+                return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def members(tok, key):
+    """Whether the members of the object under `key` (PARAMS or RESULT) were recorded."""
+    if tok[3 * key] != OBJECT or tok[COUNT] < 0:
+        return False
+    return tok[COUNT] == 0 or tok[3 * key + 1] < tok[KEY0] < tok[3 * key + 2]
+
+
+@njit(cache=True, nogil=True)
+def member(b, tok, word):
+    """(type, start, stop) of the recorded member whose key is `word`; type ABSENT if none
+    (ask `members` first whose they are)."""
+    for j in range(max(tok[COUNT], 0)):
+        k0, k1 = tok[KEY0 + 2 * j], tok[KEY0 + 2 * j + 1]
+        if k1 - k0 == len(word) and is_at(b, k0, k1, word):
+            return tok[ITEM0 + 3 * j], tok[ITEM0 + 3 * j + 1], tok[ITEM0 + 3 * j + 2]
+    return ABSENT, 0, 0
+
+
+@njit(cache=True, nogil=True)
 def scan_line(b, start, stop, tok):
     """Read b[start:stop] as one JSON-RPC object into tok (see the module docstring); whether
     the reading is sure."""
@@ -272,10 +342,17 @@ def scan_line(b, start, stop, tok):
             if listed:
                 return False
             listed = True
+            tok[KEY0:KEY0 + 2 * ITEMS] = 0  # (an object's members read before are not these)
             end = _items(b, q, stop, tok)
             if end < 0:
                 return False
             kind, vs, ve, q = ARRAY, q, end, end
+        elif q < stop and b[q] == 123 and (k == PARAMS or k == RESULT) and not listed \
+                and tok[COUNT] < 0:
+            end = _members(b, q, stop, tok)
+            if end < 0:
+                return False
+            kind, vs, ve, q = OBJECT, q, end, end
         else:
             kind, vs, ve, q = _value(b, q, stop)
             if kind < 0:

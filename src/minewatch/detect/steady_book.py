@@ -13,20 +13,22 @@ from numba import njit
 
 from minewatch.detect.stratum import STEADY_CARRY
 
-SV1, ES1, ETHPROXY, ETHPROXY_HTTP = 1, 2, 3, 4  # dialects read in compiled code (from ETHPROXY
-DIALECTS = {"stratum-v1": SV1, "ethereumstratum-1.0": ES1,  # on, the ETHProxy ones)
-            "ethproxy": ETHPROXY, "ethproxy-http": ETHPROXY_HTTP}
+SV1, ES1, ETHPROXY, ETHPROXY_HTTP, CRYPTONOTE = 1, 2, 3, 4, 5  # dialects read in compiled code
+DIALECTS = {"stratum-v1": SV1, "ethereumstratum-1.0": ES1, "ethproxy": ETHPROXY,
+            "ethproxy-http": ETHPROXY_HTTP, "cryptonote": CRYPTONOTE}
 FREE, LIVE, RETURNED = 0, 1, 2  # state of a STATE row
 UP, DOWN = 0, 1
 # event methods (the `method` column)
 NOTIFY, SUBMIT, SET_DIFFICULTY, RESULT, ERROR, GET_WORK, SUBMIT_WORK, SUBMIT_HASHRATE, \
-    SET_TARGET = range(1, 10)
+    SET_TARGET, JOB, CN_SUBMIT, KEEPALIVED = range(1, 13)
 METHODS = ("", "mining.notify", "mining.submit", "mining.set_difficulty", "result", "error",
-           "eth_getWork", "eth_submitWork", "eth_submitHashrate", "mining.set_target")
+           "eth_getWork", "eth_submitWork", "eth_submitHashrate", "mining.set_target", "job",
+           "submit", "keepalived")
 ETHASH, EQUIHASH = 1, 2  # job shapes (the `shape` of a state, the `hint` of an event)
 SHAPES = ("", "ethash", "equihash")
-DIFF, T256 = 1, 2  # price kinds: ("diff", D), ("t256", hex)
-KINDS = {"diff": DIFF, "t256": T256}
+ALGO = 3  # an event's hint: the session's CryptoNote algo (a job that names it)
+DIFF, T256, CN = 1, 2, 3  # price kinds: ("diff", D), ("t256", hex), ("cn", little-endian hex)
+KINDS = {"diff": DIFF, "t256": T256, "cn": CN}
 SHARE, PLAIN, OTHER = 1, 2, 3  # a pending request: a share; a reply means nothing; Python's
 # why a state was handed back to Python (its `why`)
 WHY = ("", "SYN, FIN or RST", "a long pause", "out of order", "a line too long",
@@ -42,6 +44,7 @@ PAID = 16  # distinct prices of the shares that stand for work
 CARRY = STEADY_CARRY  # bytes of an unfinished line held per direction
 PRICE_LEN = 72  # bytes of a price's text (a difficulty, or 0x and 64 hex digits)
 HTTP_IDS = 16  # ids of HTTP requests awaiting their response
+ALGO_LEN = 32  # bytes of a CryptoNote algo name
 
 STATE = np.dtype([
     ("live", "u1"), ("dialect", "u1"), ("priced", "u1"), ("jobs_lost", "u1"),
@@ -65,6 +68,7 @@ STATE = np.dtype([
     ("why", "u1"),  # why it was handed back (WHY)
     ("head_key", "u8"), ("server_key", "u8"),  # HTTP: the last request head, Server header
     ("fifo_head", "i4"), ("fifo_n", "i4"),  # HTTP: the request ids awaiting a response
+    ("algo_len", "i4"),  # CryptoNote: the session's algo (at ALGO_TEXT), -1 for one not held
 ])
 EVENT = np.dtype([
     ("state", "i4"), ("ts", "f8"), ("direction", "u1"), ("method", "u1"), ("price", "i4"),
@@ -80,7 +84,8 @@ CARRIED = 0  # the unfinished line or HTTP message of each direction: 2 x CARRY
 JOB_TEXT = CARRIED + 2 * CARRY  # JOBS x JOB_LEN
 PEND_ID = JOB_TEXT + JOBS * JOB_LEN  # PENDING x ID_LEN
 FIFO_ID = PEND_ID + PENDING * ID_LEN  # HTTP_IDS x ID_LEN
-BYTES = FIFO_ID + HTTP_IDS * ID_LEN
+ALGO_TEXT = FIFO_ID + HTTP_IDS * ID_LEN  # ALGO_LEN
+BYTES = ALGO_TEXT + ALGO_LEN
 JOB_SIZE, JOB_PRICE, JOB_HASH = 0, JOBS, 2 * JOBS
 PEND_SIZE, PEND_KIND, PEND_VALUE, PEND_ORDER, PEND_HASH = (3 * JOBS + k * PENDING
                                                            for k in range(5))

@@ -29,6 +29,12 @@ _SET_TARGET = np.frombuffer(b"mining.set_target", np.uint8)
 _SUBMIT_WORK = np.frombuffer(b"eth_submitWork", np.uint8)
 _SUBMIT_HASHRATE = np.frombuffer(b"eth_submitHashrate", np.uint8)
 _GET_WORK = np.frombuffer(b"eth_getWork", np.uint8)
+_JOB = np.frombuffer(b"job", np.uint8)
+_CN_SUBMIT = np.frombuffer(b"submit", np.uint8)
+_KEEPALIVED = np.frombuffer(b"keepalived", np.uint8)
+_JOB_ID, _BLOB, _TARGET, _ALGO, _NONCE, _RESULT, _STATUS, _OK = (
+    np.frombuffer(w, np.uint8) for w in (b"job_id", b"blob", b"target", b"algo", b"nonce",
+                                         b"result", b"status", b"OK"))
 _NONE = (0, -1)  # an absent text
 
 
@@ -38,7 +44,10 @@ def message(b, d, at, work, out):
     tok = work[4]
     kind = tok[3 * js.METHOD]
     if kind == js.STRING:
-        if work[0][at[0]].dialect >= bk.ETHPROXY:
+        dialect = work[0][at[0]].dialect
+        if dialect == bk.CRYPTONOTE:
+            return _cn_request(b, d, at, work, out)
+        if dialect >= bk.ETHPROXY:
             return _eth_request(b, d, at, work, out) if d == bk.UP else bk.WHY_METHOD
         return _request(b, d, at, work, out)
     if kind == js.ABSENT or kind == js.NULL:
@@ -104,14 +113,13 @@ def _notify(b, at, work, out):
             return bk.WHY_METHOD
         hint = bk.ETHASH
     _, j0, j1 = js.item(tok, 0)
-    return _job(b, (f, ts, j0, j1, s.next_price, hint), work, out)
+    return _job(b, (f, ts, j0, j1, s.next_price, hint, bk.NOTIFY), work, out)
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _job(b, what, work, out):
-    """A job: what = (state, ts, job id start, stop, price id, hint); its event is a notify,
-    or (ETHProxy) the reply it came in."""
-    f, ts, j0, j1, value, hint = what
+    """A job: what = (state, ts, job id start, stop, price id, hint, event method)."""
+    f, ts, j0, j1, value, hint, method = what
     st, rg, tok = work[0], work[1], work[4]
     s = st[f]
     i0, i1 = _msg_id(b, tok)
@@ -122,7 +130,6 @@ def _job(b, what, work, out):
     bk.remember_job(rg, f, s, b, (j0, j1, value))
     if value >= 0:
         s.last_price = value
-    method = bk.RESULT if s.dialect >= bk.ETHPROXY else bk.NOTIFY
     bk.event(out, (f, ts, bk.DOWN, method, value, -1, hint, 0), b, (i0, i1, j0, j1, 0, -1))
     return 0
 
@@ -309,7 +316,7 @@ def _work(b, at, work, out):
     if i1 >= 0 and k < 0 and s.pend_lost:
         return bk.WHY_FORGOTTEN
     _, j0, j1 = js.item(tok, 0)
-    why = _job(b, (f, ts, j0, j1, value, bk.ETHASH), work, out)
+    why = _job(b, (f, ts, j0, j1, value, bk.ETHASH, bk.RESULT), work, out)
     if why == 0 and k >= 0:
         bk.forget(rg, f, k)
     return why
@@ -327,10 +334,13 @@ def _reply(b, at, work, out):
     st, rg, tok = work[0], work[1], work[4]
     s = st[f]
     error, result = tok[3 * js.ERROR], tok[3 * js.RESULT]
-    if result == js.ARRAY and s.dialect >= bk.ETHPROXY and (error == js.ABSENT or error == js.NULL):
+    cn = s.dialect == bk.CRYPTONOTE
+    if result == js.ARRAY and s.dialect >= bk.ETHPROXY and not cn \
+            and (error == js.ABSENT or error == js.NULL):
         return _work(b, at, work, out)
-    if (error != js.ABSENT and error != js.NULL) or result == js.ARRAY or result == js.OBJECT:
-        return bk.WHY_ERROR  # errors are Python's to read; a list may be a job
+    if (error != js.ABSENT and error != js.NULL) or result == js.ARRAY \
+            or (result == js.OBJECT and not (cn and _cn_status(b, tok))):
+        return bk.WHY_ERROR  # errors are Python's to read; a list or an object may be a job
     i0, i1 = _msg_id(b, tok)
     if i0 < 0:
         return bk.WHY_ID
@@ -351,7 +361,7 @@ def _reply(b, at, work, out):
     if kind != bk.SHARE:
         return bk.WHY_ERROR
     value = rg[1][f, bk.PEND_VALUE + k]
-    ok = result == js.TRUE
+    ok = result == js.TRUE or (cn and result == js.OBJECT and _cn_ok(b, tok))
     if not bk.paid(rg, f, value):
         return bk.WHY_ROOM
     bk.forget(rg, f, k)
@@ -362,3 +372,78 @@ def _reply(b, at, work, out):
     bk.event(out, (f, ts, bk.DOWN, bk.RESULT, value, 1 if ok else 0, 0, 0), b,
              (i0, i1, 0, -1, 0, -1))
     return 0
+
+
+# --- CryptoNote ---------------------------------------------------------------------------------
+
+@njit(cache=True, nogil=True, inline="always")
+def _cn_request(b, d, at, work, out):
+    """submit and keepalived from the miner, job from the pool; their params are objects."""
+    tok = work[4]
+    if d == bk.DOWN:
+        return _cn_job(b, at, work, out) if js.is_text(b, tok, js.METHOD, _JOB) else bk.WHY_METHOD
+    if js.is_text(b, tok, js.METHOD, _CN_SUBMIT):
+        return _cn_submit(b, at, work, out)
+    if js.is_text(b, tok, js.METHOD, _KEEPALIVED):
+        return _plain(b, at, (bk.KEEPALIVED, 0, -1), work, out)
+    return bk.WHY_METHOD
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _algo(b, tok, s, rb):
+    """What a job's or a share's "algo" member does: 0 nothing new, 1 names the session's
+    algo (an event hint), -1 would change it (Python's to record)."""
+    kind, a0, a1 = js.member(b, tok, _ALGO)
+    if kind != js.STRING or a0 == a1:
+        return 0  # absent, not a string, or "": StratumSession keeps what it had
+    if s.algo_len != a1 - a0 or not bk.same(rb, bk.ALGO_TEXT, b, a0, a1 - a0):
+        return -1
+    return 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _cn_submit(b, at, work, out):
+    """submit {id, job_id, nonce, result(, algo)}: a share, priced by its job."""
+    s, tok, rb = work[0][at[0]], work[4], work[1][0][at[0]]
+    if not js.members(tok, js.PARAMS):
+        return bk.WHY_METHOD
+    kind, j0, j1 = js.member(b, tok, _JOB_ID)
+    if kind != js.STRING or js.member(b, tok, _NONCE)[0] != js.STRING \
+            or js.member(b, tok, _RESULT)[0] != js.STRING or _algo(b, tok, s, rb) < 0:
+        return bk.WHY_METHOD
+    return _share(b, at, (j0, j1, 0, -1, bk.CN_SUBMIT, 0), work, out)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _cn_job(b, at, work, out):
+    """job {blob, job_id, target(, algo, height, seed_hash, id)}: priced by its target."""
+    f, ts = at
+    s, prices, tok, rb = work[0][f], work[2], work[4], work[1][0][f]
+    if not js.members(tok, js.PARAMS):
+        return bk.WHY_METHOD
+    kind, j0, j1 = js.member(b, tok, _JOB_ID)
+    target, t0, t1 = js.member(b, tok, _TARGET)
+    named = _algo(b, tok, s, rb)
+    if kind != js.STRING or target != js.STRING or js.member(b, tok, _BLOB)[0] != js.STRING \
+            or named < 0:
+        return bk.WHY_METHOD
+    value = bk.price(prices, bk.CN, b, t0, t1)
+    if value < 0:
+        return bk.WHY_PRICE
+    return _job(b, (f, ts, j0, j1, value, bk.ALGO if named else 0, bk.JOB), work, out)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _cn_status(b, tok):
+    """Whether an object result is a plain reply (no job in it: a login or getjob answer)."""
+    if not js.members(tok, js.RESULT):
+        return False
+    return js.member(b, tok, _JOB)[0] == js.ABSENT and not (
+        js.member(b, tok, _BLOB)[0] != js.ABSENT and js.member(b, tok, _JOB_ID)[0] != js.ABSENT)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _cn_ok(b, tok):
+    """cryptonote.accepted: a result whose "status" is "OK"."""
+    kind, s0, s1 = js.member(b, tok, _STATUS)
+    return kind == js.STRING and s1 - s0 == 2 and js.is_at(b, s0, s1, _OK)

@@ -57,7 +57,7 @@ Price = tuple[str, Any]  # ("diff", D) | ("t256", big-endian hex) | ("cn", littl
 # dialects whose steady state (jobs, difficulties, shares, replies) detect.steady can read,
 # with the job shape their notify must already have shown
 STEADY_SHAPES = {"stratum-v1": None, "ethereumstratum-1.0": "ethash", "ethproxy": "ethash",
-                 "ethproxy-http": "ethash"}
+                 "ethproxy-http": "ethash", "cryptonote": None}
 STEADY_HTTP_IDS = 16  # HTTP requests awaiting a response that detect.steady can pair
 HASHRATE_FACT = "eth_submitHashrate (self-reported)"
 STEADY_CARRY = 4096  # bytes of an unfinished line detect.steady can go on with
@@ -123,6 +123,7 @@ class SteadyBook:
     worker_set: bool  # the session has a worker name (a rig name beside the params keeps it)
     rate_told: bool  # a self-reported hashrate is already a fact
     shape: str  # the job shape that is already a fact ("" for none)
+    algo: str  # the algo named by the latest job or share that named one ("" for none)
     jobs: list[tuple[str, Price | None]]  # oldest first
     pending: list[tuple[str, tuple]]  # the miner's requests awaiting a reply: (id text, entry)
     shares: int = 0
@@ -498,8 +499,8 @@ class StratumSession:
         shape = self._algo["shape"]
         shape = shape if shape and (f"job shape {shape}" in self._evidence or full) else ""
         book = SteadyBook(self._next_price, self._last_price, self._repriced is not None,
-                          bool(self.worker), told, shape, list(self._jobs.items()),
-                          [(k[1], v) for k, v in moved])
+                          bool(self.worker), told, shape, self._algo["job"],
+                          list(self._jobs.items()), [(k[1], v) for k, v in moved])
         http = self.dialect == "ethproxy-http"
         book.carry = {d: (s.http if http else s.lines).hand_over()
                       for d, s in self._streams.items()}

@@ -100,8 +100,8 @@ def price_texts(price) -> set[str]:
     """The texts compiled code may meet a price in: a target as sent; a difficulty as
     Python, JavaScript or Go print it, each kept only if it reads back as exactly D."""
     kind, value = price
-    if kind == "t256" and isinstance(value, str) and fits(value, bk.PRICE_LEN):
-        return {value}
+    if kind in ("t256", "cn") and isinstance(value, str) and fits(value, bk.PRICE_LEN):
+        return {value}  # (a target is read as sent)
     if kind != "diff" or not isinstance(value, float):
         return set()
     texts = {repr(value), np.format_float_positional(value, trim="-")}
@@ -180,6 +180,8 @@ class SteadyReader:
         s["pkt_last"], s["pend_lost"] = conn.last_ts, not complete
         s["worker_set"], s["rate_told"], s["reported"] = book.worker_set, book.rate_told, np.nan
         s["shape"] = bk.SHAPES.index(book.shape) if book.shape in bk.SHAPES else 0
+        s["algo_len"] = len(book.algo) if fits(book.algo, bk.ALGO_LEN) else -1
+        self._put_text(f, bk.ALGO_TEXT, book.algo.encode() if s["algo_len"] >= 0 else b"")
         if book.http is not None:
             self._seed_http(f, book.http)
         others = self._seed(f, book)
@@ -389,9 +391,18 @@ class SteadyReader:
             "wallet": pa.nulls(n, pa.string()),
             "worker": _workers(self._texts(e["login_off"], e["login_len"]), e["rig"] == 1),
             "agent": pa.nulls(n, pa.string()),
-            "algorithm_hint": _words(e["hint"], [None, *bk.SHAPES[1:]]),
+            "algorithm_hint": self._hints(e["hint"], owners, where),
             "input_id": pa.array([self.input_id]).take(pa.array(np.zeros(n, np.int64))),
         })
+
+    @staticmethod
+    def _hints(hint: np.ndarray, owners: list, where: np.ndarray) -> pa.Array:
+        """Each event's algorithm hint: a job shape, or its session's CryptoNote algo."""
+        shapes = _words(hint, [None, *bk.SHAPES[1:], None])
+        if not (hint == bk.ALGO).any():
+            return shapes
+        algos = pa.array([o.book.algo or None for o in owners], pa.string()).take(pa.array(where))
+        return pc.if_else(pa.array(hint == bk.ALGO), algos, shapes.cast(pa.string()))
 
     def _texts(self, off: np.ndarray, length: np.ndarray) -> pa.Array:
         """Strings of the arena at (off, length); length -1 is null."""
