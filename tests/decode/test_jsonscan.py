@@ -112,10 +112,10 @@ def verdict(line: bytes) -> bool:
 # -- hand-written vectors
 
 def test_the_members_of_an_object_param_are_read():
-    ok, tok = scan(b'{"id":1,"method":"submit","params":{"id":"s1","job_id":"j9","nonce":"00",'
-                   b'"result":"ab"}}')
+    line = (b'{"id":1,"method":"submit","params":{"id":"s1","job_id":"j9","nonce":"00",'
+            b'"result":"ab"}}')
+    ok, tok = scan(line)
     assert ok and tok[js.COUNT] == 4
-    line = b'{"id":1,"method":"submit","params":{"id":"s1","job_id":"j9","nonce":"00","result":"ab"}}'
     b = np.frombuffer(line, np.uint8)
     assert js.members(tok, js.PARAMS) and not js.members(tok, js.RESULT)
     kind, s, e = js.member(b, tok, np.frombuffer(b"job_id", np.uint8))
@@ -123,7 +123,8 @@ def test_the_members_of_an_object_param_are_read():
     assert js.member(b, tok, np.frombuffer(b"algo", np.uint8))[0] == js.ABSENT
     ok, tok = scan(b'{"id":1,"result":{"status":"OK","status":"no"}}')  # json.loads: "no"
     assert ok and tok[js.COUNT] == -1  # valid JSON, but no member is vouched for
-    ok, tok = scan(b'{"id":1,"result":{' + b",".join(b'"k%d":%d' % (k, k) for k in range(9)) + b'}}')
+    many = b",".join(b'"k%d":%d' % (k, k) for k in range(9))
+    ok, tok = scan(b'{"id":1,"result":{' + many + b'}}')
     assert ok and tok[js.COUNT] == -1  # more members than recorded: none are
 
 
