@@ -194,8 +194,7 @@ class CaptureIngest:
                     deferred.append(i)
                     self._defer(fast, slot, seg)
                     continue
-                if slot not in skip and any(_same(key, seg) for key in dpi.inspect(seg)):
-                    skip.add(slot)
+                self._inspect(seg, slot, skip)
                 if dpi.ready:
                     fast.update(self._settled(seg, slot, (skip, ready)))
             elif where == ct.DNS:
@@ -210,8 +209,18 @@ class CaptureIngest:
             self._read_deferred(buf, rows, r, (deferred, skip, ready))
         self.table.ignore(sorted(skip))
         for key, (slot, st) in ready.items():  # settled after a hand-back: at the next batch
-            if slot not in skip and dpi.conns.get(key) is st and st.session.steady_ready():
-                self.reader.hand_off(key, st.session, slot, (self.table, dpi))
+            self._hand_off(key, st, slot, skip)
+
+    def _inspect(self, seg: Segment, slot: int, skip: set) -> None:
+        """seg through the Python decoders; its slot joins `skip` if they stopped reading it."""
+        if slot not in skip and any(_same(key, seg) for key in self.dpi.inspect(seg)):
+            skip.add(slot)
+
+    def _hand_off(self, key, st, slot: int, skip: set) -> bool:
+        """Move a ready session to compiled code if it is still the connection's and ready."""
+        return slot not in skip and self.dpi.conns.get(key) is st \
+            and st.session.steady_ready() \
+            and self.reader.hand_off(key, st.session, slot, (self.table, self.dpi))
 
     def _settled(self, seg: Segment, slot: int, marks: tuple[set, dict]) -> dict:
         """Hand over the pool session of seg's connection if the packet settled it: {slot:
@@ -222,8 +231,7 @@ class CaptureIngest:
         for key, st in dpi.ready:
             if not _same(key, seg):
                 continue
-            if soon and slot not in skip and dpi.conns.get(key) is st \
-                    and self.reader.hand_off(key, st.session, slot, (self.table, dpi)):
+            if soon and self._hand_off(key, st, slot, skip):
                 handed[slot] = key
             else:
                 ready[key] = (slot, st)
@@ -254,8 +262,7 @@ class CaptureIngest:
         back = np.flatnonzero(route == ct.DPI)
         self.routed -= len(deferred) - len(back)
         for slot, seg in zip(r.slot[back].tolist(), self._segments(buf, rows[back])):
-            if slot not in skip and any(_same(key, seg) for key in dpi.inspect(seg)):
-                skip.add(slot)
+            self._inspect(seg, slot, skip)
             if dpi.ready:
                 ready.update((key, (slot, st)) for key, st in dpi.ready if _same(key, seg))
                 dpi.ready.clear()
