@@ -33,8 +33,9 @@ def scan(line: bytes, pad: tuple[bytes, bytes] = (b"", b"")) -> tuple[bool, np.n
     for slot in list(range(len(js.KEYS))) + [len(js.KEYS) + j for j in range(js.ITEMS)]:
         if tok[3 * slot] != js.ABSENT:
             tok[3 * slot + 1:3 * slot + 3] -= len(pad[0])
-    listed = tok[3 * js.PARAMS] == js.OBJECT or tok[3 * js.RESULT] == js.OBJECT
-    for j in range(max(int(tok[js.COUNT]), 0) if listed else 0):  # member keys
+    kinds = (tok[3 * js.PARAMS], tok[3 * js.RESULT])
+    keyed = js.OBJECT in kinds and js.ARRAY not in kinds  # else the count is a list's
+    for j in range(max(int(tok[js.COUNT]), 0) if keyed else 0):  # member keys
         tok[js.KEY0 + 2 * j:js.KEY0 + 2 * j + 2] -= len(pad[0])
     return ok, tok
 
