@@ -1,0 +1,72 @@
+"""Where numba keeps minewatch's compiled kernels: a cache directory per version of the source.
+
+numba's own cache (`cache=True`) is checked against the file of each compiled function only.
+A kernel inlines functions and freezes constants from other modules (the rings' layout in
+`detect.steady_book`, limits from `detect.stratum`), and a change there alone would leave the
+cached machine code of the old layout in use: wrong results, silently. So the cache lives in
+a directory named by a hash of every source file of the package, and any change to the source
+(an edit, an upgrade, another checkout) compiles afresh, into its own directory.
+
+The base is $NUMBA_CACHE_DIR if set, else the user's cache directory ($XDG_CACHE_HOME or
+~/.cache) under minewatch/numba. Directories of other versions unused for `STALE_DAYS` are
+removed. Where no base can be written, numba falls back to its own places.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+STALE_DAYS = 14
+BASE_VAR = "MINEWATCH_NUMBA_BASE"  # the base, for child processes (NUMBA_CACHE_DIR is ours)
+
+
+def source_hash(root: Path = PACKAGE) -> str:
+    """A hash of every .py file under root (names and contents)."""
+    h = hashlib.blake2b(digest_size=8)
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0")
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def cache_base(env: dict = os.environ) -> Path:
+    if env.get(BASE_VAR):  # (a child of a process that set it: the same base)
+        return Path(env[BASE_VAR])
+    if env.get("NUMBA_CACHE_DIR"):
+        return Path(env["NUMBA_CACHE_DIR"]) / "minewatch"
+    home = env.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(home) / "minewatch" / "numba"
+
+
+def configure(root: Path = PACKAGE, env: dict = os.environ) -> Path | None:
+    """Point numba at this source's cache directory; the directory, or None when it cannot
+    be made. Call it before any kernel is defined (the package's __init__ does)."""
+    base = cache_base(env)
+    here = base / source_hash(root)
+    try:
+        here.mkdir(parents=True, exist_ok=True)
+        os.utime(here)  # (in use: not stale)
+    except OSError:
+        return None
+    _prune(base, here)
+    env[BASE_VAR], env["NUMBA_CACHE_DIR"] = str(base), str(here)  # read when numba is imported
+    if "numba" in sys.modules:  # (imported before minewatch: tell it now)
+        from numba.core import config
+        config.CACHE_DIR = str(here)
+    return here
+
+
+def _prune(base: Path, keep: Path) -> None:
+    cutoff = time.time() - STALE_DAYS * 86400
+    for other in base.iterdir():
+        try:
+            if other != keep and other.is_dir() and other.stat().st_mtime < cutoff:
+                shutil.rmtree(other, ignore_errors=True)
+        except OSError:
+            continue

@@ -1,0 +1,67 @@
+"""The compiled kernels' cache follows the whole source: a change anywhere compiles afresh."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from minewatch import jit
+
+
+def package(tmp_path: Path) -> Path:
+    root = tmp_path / "pkg"
+    (root / "detect").mkdir(parents=True)
+    (root / "detect" / "book.py").write_text("JOBS = 64\n")
+    (root / "detect" / "kernel.py").write_text("from .book import JOBS\n")
+    return root
+
+
+def test_a_change_in_any_module_names_another_cache(tmp_path):
+    root = package(tmp_path)
+    first = jit.source_hash(root)
+    assert jit.source_hash(root) == first
+    (root / "detect" / "book.py").write_text("JOBS = 128\n")  # not the kernel's own file
+    second = jit.source_hash(root)
+    (root / "detect" / "new.py").write_text("")
+    assert len({first, second, jit.source_hash(root)}) == 3
+
+
+def test_configure_points_numba_below_the_base_and_children_share_it(tmp_path):
+    root, env = package(tmp_path), {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    here = jit.configure(root, env)
+    assert here == tmp_path / "xdg" / "minewatch" / "numba" / jit.source_hash(root)
+    assert here.is_dir() and env["NUMBA_CACHE_DIR"] == str(here)
+    assert jit.configure(root, env) == here  # a child process inherits env: the same place
+    user = {"NUMBA_CACHE_DIR": str(tmp_path / "mine")}
+    assert jit.configure(root, user).parent == tmp_path / "mine" / "minewatch"
+
+
+def test_stale_versions_are_removed_and_the_current_one_kept(tmp_path):
+    root, env = package(tmp_path), {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    base = jit.cache_base(env)
+    old, recent = base / "0123456789abcdef", base / "fedcba9876543210"
+    for d in (old, recent):
+        d.mkdir(parents=True)
+    long_ago = time.time() - (jit.STALE_DAYS + 1) * 86400
+    os.utime(old, (long_ago, long_ago))
+    here = jit.configure(root, env)
+    assert not old.exists() and recent.is_dir() and here.is_dir()
+
+
+def test_an_unwritable_base_leaves_numba_as_it_was(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    env = {"XDG_CACHE_HOME": str(blocker)}
+    assert jit.configure(package(tmp_path), env) is None
+    assert "NUMBA_CACHE_DIR" not in env
+
+
+def test_importing_minewatch_sets_numba_cache_dir(tmp_path):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("NUMBA_CACHE_DIR", jit.BASE_VAR)} | {"XDG_CACHE_HOME": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", "import minewatch.decode.jsonscan; from numba.core import config;"
+                               " print(config.CACHE_DIR)"],
+        env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert Path(out) == tmp_path / "minewatch" / "numba" / jit.source_hash()
