@@ -106,6 +106,17 @@ def new_job(dialect: str, rng) -> str:
     return f"{int(rng.integers(1 << 40)):x}"
 
 
+def job_again(jobs: list[str], dialect: str, rng) -> str:
+    """A new job, or one announced before (just before, or a while ago), or one whose id is
+    longer than compiled code holds."""
+    r = rng.random()
+    if jobs and r < 0.1:
+        return jobs[-int(rng.integers(1, min(len(jobs), 150) + 1))]
+    if r < 0.13:
+        return new_job(dialect, rng) + "f" * 80
+    return new_job(dialect, rng)
+
+
 def submit(dialect: str, msg_id, login: str, job: str) -> dict:
     if dialect == "cryptonote":
         return {"id": msg_id, "jsonrpc": "2.0", "method": "submit", "params": {
@@ -240,23 +251,28 @@ def http_conversation(rng, odd: bool) -> list[tuple[float, bool, bytes]]:
     return msgs
 
 
-def conversation(rng, dialect: str, odd: bool) -> list[tuple[float, bool, bytes]]:
-    """(ts, up, bytes) of a pool session: opening, then jobs, shares and replies."""
+def conversation(rng, dialect: str, odd: bool, long: bool = False
+                 ) -> list[tuple[float, bool, bytes]]:
+    """(ts, up, bytes) of a pool session: opening, then jobs, shares and replies. A `long` one
+    announces hundreds of jobs (some again, some with ids too long for compiled code) and
+    sends shares for jobs far out of the job window."""
     msgs = http_conversation(rng, odd) if dialect == "ethproxy-http" else opening(dialect)
     if rng.random() < 0.25 and dialect != "ethproxy-http":
         msgs = []  # a capture begun mid-session: no login (ETHProxy's shares never name one)
     login = "worker" + str(rng.integers(10)) if rng.random() < 0.3 else "w.rig"
     jobs, pending, next_id = [], [], 10
-    for _ in range(int(rng.integers(150, 300)) * (dialect != "ethproxy-http")):
+    sizes, (p_job, p_share), reach = ((600, 900), (0.35, 0.65), 160) if long \
+        else ((150, 300), (0.15, 0.5), 40)
+    for _ in range(int(rng.integers(*sizes)) * (dialect != "ethproxy-http")):
         r = rng.random()
-        if r < 0.15 or not jobs:
-            jobs.append(new_job(dialect, rng))
+        if r < p_job or not jobs:
+            jobs.append(job_again(jobs, dialect, rng) if long else new_job(dialect, rng))
             msgs.append((False, line(notify(dialect, jobs[-1], bool(rng.random() < 0.5), rng))))
-        elif r < 0.5:
+        elif r < p_share:
             kind = int(rng.integers(3)) if rng.random() < 0.2 else 0
             msg_id = [next_id, str(next_id), None][kind]
             next_id += 1
-            job = jobs[-int(rng.integers(1, min(len(jobs), 40) + 1))] if rng.random() < 0.95 \
+            job = jobs[-int(rng.integers(1, min(len(jobs), reach) + 1))] if rng.random() < 0.95 \
                 else "unknown-job"
             msgs.append((True, line(submit(dialect, msg_id, login, job))))
             if msg_id is not None:
@@ -385,6 +401,20 @@ def test_rough_conversations_are_read_in_compiled_code_as_in_python(seed, dialec
     assert_same(fast, slow)
     assert fast_in.reader.handed >= 1 or dialect == "ethproxy-http"  # (a lost or corrupted
     # byte in a request head stops Python's HTTP framer for good, and the session with it)
+
+
+@pytest.mark.parametrize("dialect", ["stratum-v1", "ethereumstratum", "ethproxy", "cryptonote"])
+@pytest.mark.parametrize("seed", range(3))
+def test_long_job_windows_are_kept_alike_in_compiled_code_and_python(seed, dialect):
+    """Hundreds of jobs: the compiled ring and Python's JobWindow drop the same ones, and
+    price the shares for jobs out of the window alike."""
+    rng = np.random.default_rng(2000 + seed)
+    convs = [(conversation(rng, dialect, odd=False, long=True), bool(seed % 2))
+             for _ in range(2)]
+    data = capture_bytes(convs, rng, ["fin", "rst", "open"][seed % 3])
+    (fast, fast_in), (slow, _) = read(data, True), read(data, False)
+    assert_same(fast, slow)
+    assert fast_in.reader.messages > fast["stratum_events"].num_rows / 4
 
 
 def test_real_captures_read_the_same_with_the_compiled_steady_state():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from minewatch.detect.bounded import JOB_WINDOW
 from minewatch.detect.stratum import STEADY_CARRY
 
 SV1, ES1, ETHPROXY, ETHPROXY_HTTP, CRYPTONOTE = 1, 2, 3, 4, 5  # dialects read in compiled code
@@ -38,7 +39,8 @@ WHY = ("", "SYN, FIN or RST", "a long pause", "out of order", "a line too long",
 (WHY_FLAGS, WHY_IDLE, WHY_SEQUENCE, WHY_CARRY, WHY_JSON, WHY_METHOD, WHY_PRICE, WHY_FORGOTTEN,
  WHY_ERROR, WHY_ID, WHY_ROOM) = range(1, len(WHY))
 
-JOBS, JOB_LEN = 64, 72  # jobs remembered here (newest first), job id bytes
+JOBS, JOB_LEN = JOB_WINDOW, 72  # the job window (bounded.JobWindow) as a ring; job id bytes
+EMPTY_JOB, UNHELD_JOB = -1, -2  # a ring slot's size: no job; one of Python's it cannot hold
 PENDING, ID_LEN = 64, 24  # unanswered requests remembered here, id text bytes
 PAID = 16  # distinct prices of the shares that stand for work
 CARRY = STEADY_CARRY  # bytes of an unfinished line held per direction
@@ -47,7 +49,7 @@ HTTP_IDS = 16  # ids of HTTP requests awaiting their response
 ALGO_LEN = 32  # bytes of a CryptoNote algo name
 
 STATE = np.dtype([
-    ("live", "u1"), ("dialect", "u1"), ("priced", "u1"), ("jobs_lost", "u1"),
+    ("live", "u1"), ("dialect", "u1"), ("priced", "u1"),
     ("pend_lost", "u1"), ("touched", "u1"),
     ("worker_set", "u1"),  # the session has a worker name (ETHProxy's "worker" keeps it)
     ("rate_told", "u1"),  # a self-reported hashrate is already a fact
@@ -59,7 +61,9 @@ STATE = np.dtype([
     ("next_price", "i4"), ("last_price", "i4"),  # price ids, -1 for none
     ("repriced", "i4"), ("repriced_last", "i4"),  # difficulty changes here, the last one's id
     ("shares", "i8"), ("accepted", "i8"), ("rejected", "i8"), ("unmatched", "i8"),
-    ("lines_up", "i8"), ("lines_dn", "i8"), ("jobs_n", "i8"), ("jobs_seeded", "i8"),
+    ("lines_up", "i8"), ("lines_dn", "i8"), ("jobs_n", "i8"),
+    ("jobs_seeded", "i8"),  # job announcements (JobWindow.count): now, at the hand-off
+    ("jobs_unheld", "i8"),  # window jobs held only in Python (a miss may be a find there)
     ("pend_n", "i8"),
     ("reported", "f8"),  # the last self-reported hashrate, H/s (NaN: none here)
     ("ts_first", "f8"), ("ts_last", "f8"),  # payload chunks read here
@@ -95,6 +99,7 @@ FIFO_SIZE = PAID_COUNT + PAID
 FIFO_KIND = FIFO_SIZE + HTTP_IDS
 NUMBERS = FIFO_KIND + HTTP_IDS
 FRESH = np.zeros(NUMBERS, np.int64)  # a free state's numbers: no pending request, none paid
+FRESH[JOB_SIZE:JOB_SIZE + JOBS] = EMPTY_JOB
 FRESH[PEND_SIZE:PEND_SIZE + PENDING] = -1
 FRESH[PEND_VALUE:PEND_VALUE + PENDING] = -1
 FRESH[PAID_PRICE:PAID_PRICE + PAID] = -1
@@ -192,16 +197,10 @@ def same(stored, at, b, start, n):
 # --- jobs ---------------------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True)
-def job_room(s):
-    """Whether a new job fits without forgetting one Python has not seen (only the copies of
-    Python's own jobs, seeded at the hand-off, may be overwritten)."""
-    return s.jobs_n - s.jobs_seeded < JOBS
-
-
-@njit(cache=True, nogil=True)
 def remember_job(rg, f, s, b, job):
-    """Remember job = (start, stop, price id) as the newest (a poller is sent the newest job
-    again and again: Python's table then changes nothing, and neither does the ring)."""
+    """Announce job = (start, stop, price id): the newest of the window, in the slot of the
+    announcement that leaves it (one that repeats the announcement before it is none, as in
+    JobWindow)."""
     rb, ri = rg
     start, stop, value = job
     n = stop - start
@@ -213,12 +212,41 @@ def remember_job(rg, f, s, b, job):
                 and same(rb[f], JOB_TEXT + last * JOB_LEN, b, start, n):
             return
     k = s.jobs_n % JOBS
-    if s.jobs_n >= JOBS:
-        s.jobs_lost = 1  # a copy of one of Python's jobs goes: a miss may be Python's
+    if ri[f, JOB_SIZE + k] == UNHELD_JOB:
+        s.jobs_unheld -= 1
     at = JOB_TEXT + k * JOB_LEN
     rb[f, at:at + n] = b[start:stop]
     ri[f, JOB_SIZE + k], ri[f, JOB_HASH + k], ri[f, JOB_PRICE + k] = n, h, value
     s.jobs_n += 1
+
+
+@njit(cache=True, nogil=True)
+def seed_jobs(rg, f, data, jobs):
+    """Put Python's window jobs into state f's ring: jobs = (sizes, slots, price ids) of the
+    texts one after another in data (UTF-8). A text the ring cannot hold as compiled code
+    reads it (longer than JOB_LEN, not printable ASCII, a quote or a backslash) marks its
+    slot UNHELD_JOB; how many did."""
+    rb, ri = rg
+    sizes, slots, prices = jobs
+    unheld, start = 0, 0
+    for j in range(len(sizes)):
+        n, k = sizes[j], slots[j]
+        held = n <= JOB_LEN
+        for q in range(start, start + n if held else start):
+            c = data[q]
+            if c < 0x20 or c > 0x7E or c == 0x22 or c == 0x5C:
+                held = False
+                break
+        if held:
+            at = JOB_TEXT + k * JOB_LEN
+            rb[f, at:at + n] = data[start:start + n]
+            ri[f, JOB_SIZE + k], ri[f, JOB_PRICE + k] = n, prices[j]
+            ri[f, JOB_HASH + k] = key(data, start, start + n)
+        else:
+            ri[f, JOB_SIZE + k] = UNHELD_JOB
+            unheld += 1
+        start += n
+    return unheld
 
 
 @njit(cache=True, nogil=True)

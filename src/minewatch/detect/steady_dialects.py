@@ -125,7 +125,7 @@ def _job(b, what, work, out):
     i0, i1 = _msg_id(b, tok)
     if j1 - j0 > bk.JOB_LEN or i0 < 0:
         return bk.WHY_ID
-    if not bk.room(out, (i1 - i0) + (j1 - j0)) or not bk.job_room(s):
+    if not bk.room(out, (i1 - i0) + (j1 - j0)):
         return bk.WHY_ROOM
     bk.remember_job(rg, f, s, b, (j0, j1, value))
     if value >= 0:
@@ -161,8 +161,8 @@ def _share(b, at, what, work, out):
     if i0 < 0 or j1 - j0 > bk.JOB_LEN:
         return bk.WHY_ID
     found, value = bk.find_job(rg, f, s, b, (j0, j1))
-    if not found and s.jobs_lost:
-        return bk.WHY_FORGOTTEN  # Python may remember the job
+    if not found and s.jobs_unheld:
+        return bk.WHY_FORGOTTEN  # Python may hold the job
     if value < 0:
         value = s.last_price if s.last_price >= 0 else s.next_price
     k = bk.pending_slot(rg, f, b, i0, i1 - i0) if i1 >= 0 else -1

@@ -32,7 +32,7 @@ from minewatch.decode import cryptonote, ethstratum, getwork, stratum_v1
 from minewatch.decode.http import HttpFramer, HttpMessage, is_http_start
 from minewatch.decode.tls import looks_like_tls
 from minewatch.decode.jsonrpc import LineFramer, RpcMessage, id_text, parse_message
-from minewatch.detect.bounded import MAX_EVIDENCE, MAX_TRACKED, add_fact, remember
+from minewatch.detect.bounded import MAX_EVIDENCE, MAX_TRACKED, JobWindow, add_fact, remember
 from minewatch.detect.coins import (OWN_ETHEREUMSTRATUM, identify_address, pick_algorithm,
                                     pick_coin, split_login)
 from minewatch.errors import DecodeError
@@ -124,8 +124,9 @@ class SteadyBook:
     rate_told: bool  # a self-reported hashrate is already a fact
     shape: str  # the job shape that is already a fact ("" for none)
     algo: str  # the algo named by the latest job or share that named one ("" for none)
-    jobs: list[tuple[str, Price | None]]  # oldest first
+    jobs: list[tuple[int, str, Price | None]]  # JobWindow.window: (number, job id, price)
     pending: list[tuple[str, tuple]]  # the miner's requests awaiting a reply: (id text, entry)
+    jobs_count: int = 0  # job announcements so far (JobWindow.count)
     shares: int = 0
     accepted: int = 0
     rejected: int = 0  # all without a reason (errors are read in Python)
@@ -160,7 +161,7 @@ class StratumSession:
         self._streams = {"up": _Stream(), "down": _Stream()}
         self._pending: OrderedDict[tuple[str, str | None], tuple] = OrderedDict()
         self._http_ids: deque = deque(maxlen=MAX_TRACKED)
-        self._jobs: OrderedDict[str, Price | None] = OrderedDict()
+        self._jobs = JobWindow()
         self._next_price = self._last_price = None  # Price for jobs to come / the latest job
         self._paid: Counter = Counter()  # price -> shares that stand for work (accepted, stale)
         self._coins: tuple[str, ...] = ()
@@ -380,7 +381,8 @@ class StratumSession:
 
     def _job(self, job_id: str | None, price: Price | None, shape: str, algo: str = "") -> dict:
         self._mining = True
-        self._track(self._jobs, job_id, price)
+        if job_id is not None:  # (a job without an id cannot be named by a share)
+            self._jobs.announce(job_id, price)
         self._last_price = price or self._last_price
         self._algo |= {k: v for k, v in (("shape", shape), ("job", algo)) if v}
         if shape:
@@ -500,7 +502,7 @@ class StratumSession:
         shape = shape if shape and (f"job shape {shape}" in self._evidence or full) else ""
         book = SteadyBook(self._next_price, self._last_price, self._repriced is not None,
                           bool(self.worker), told, shape, self._algo["job"],
-                          list(self._jobs.items()), [(k[1], v) for k, v in moved])
+                          self._jobs.window(), [(k[1], v) for k, v in moved], self._jobs.count)
         http = self.dialect == "ethproxy-http"
         book.carry = {d: (s.http if http else s.lines).hand_over()
                       for d, s in self._streams.items()}
@@ -519,8 +521,7 @@ class StratumSession:
                 self.counters[name] += n
         for price, n in book.paid.items():
             self._paid[price] += n
-        for job, price in book.jobs:
-            self._track(self._jobs, job, price)
+        self._jobs.resume(book.jobs_count, book.jobs)
         for msg_id, entry in book.pending:
             self._track(self._pending, ("up", msg_id), entry)
         self._next_price, self._last_price = book.next_price, book.last_price

@@ -20,6 +20,7 @@ import ipaddress
 import json
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -31,21 +32,22 @@ from minewatch.decode.jsonrpc import MAX_LINE
 from minewatch.decode.stratum_v1 import GetVersion
 from minewatch.detect import steady
 from minewatch.detect import steady_book as bk
+from minewatch.detect.bounded import JobWindow
 from minewatch.detect.coins import split_login
 from minewatch.detect.steady_http import key
-from minewatch.detect.stratum import SteadyBook, StratumSession
+from minewatch.detect.stratum import SteadyBook, StratumSession, hashes_per_share
 from minewatch.flows import conntable as ct
 from minewatch.flows.tcp import ConnKey
 
 EVENT_ROWS = 1 << 16  # events held in compiled code (when full, a session hands back)
 ARENA = 1 << 22  # bytes of their ids, job ids and logins
 _MOD = 1 << 32
-_PRINTABLE = frozenset(range(0x20, 0x7F)) - {0x22, 0x5C}  # what jsonscan reads in a string
 
 
 def fits(text: str, limit: int) -> bool:
     """Whether compiled code can hold and match a text (an id or a job id) as Python does."""
-    return len(text) <= limit and all(ord(c) in _PRINTABLE for c in text)
+    return len(text) <= limit and text.isascii() and text.isprintable() \
+        and '"' not in text and "\\" not in text
 
 
 class Prices:
@@ -141,6 +143,7 @@ class SteadyReader:
         self.owners: dict[int, _Owner] = {}
         self.by_key: dict[ConnKey, int] = {}
         self.st = np.zeros(0, bk.STATE)
+        self._free_rows: list[int] = []  # rows of st free for a state, the next one last
         self._grow(capacity)
         self.events = np.zeros(EVENT_ROWS, bk.EVENT)
         self.arena = np.zeros(ARENA, np.uint8)
@@ -195,17 +198,15 @@ class SteadyReader:
         return True
 
     def _seed(self, f: int, book: SteadyBook) -> dict:
-        """The book's newest jobs and its pending requests into state f's rings."""
+        """The book's job window and its pending requests into state f's rings."""
         s, ri = self.st[f], self.rg[1]
-        jobs = book.jobs[-bk.JOBS // 2:]  # room for as many new ones
-        held = [(j, p) for j, p in jobs if fits(j, bk.JOB_LEN)]
-        s["jobs_lost"] = len(held) < len(book.jobs)
-        for k, (job, price) in enumerate(held):
-            text = job.encode()
-            self._put_text(f, bk.JOB_TEXT + k * bk.JOB_LEN, text)
-            ri[f, [bk.JOB_SIZE + k, bk.JOB_HASH + k, bk.JOB_PRICE + k]] = \
-                len(text), _key(text), self.prices.id(price)
-        s["jobs_n"] = s["jobs_seeded"] = len(held)
+        texts = [job.encode("utf-8", "surrogatepass") for _, job, _ in book.jobs]
+        jobs = (np.array([len(t) for t in texts], np.int64),
+                np.array([n % bk.JOBS for n, _, _ in book.jobs], np.int64),
+                np.array([self.prices.id(p) for _, _, p in book.jobs], np.int64))
+        data = np.frombuffer(b"".join(texts) or b"\0", np.uint8)
+        s["jobs_unheld"] = bk.seed_jobs(self.rg, f, data, jobs)
+        s["jobs_n"] = s["jobs_seeded"] = book.jobs_count
         others = {}
         for k, (msg_id, entry) in enumerate(book.pending):
             text = msg_id.encode()
@@ -254,7 +255,8 @@ class SteadyReader:
         paid = zip(ri[bk.PAID_PRICE:bk.PAID_PRICE + bk.PAID].tolist(),
                    ri[bk.PAID_COUNT:bk.PAID_COUNT + bk.PAID].tolist())
         book.paid = {value(p): n for p, n in paid if n}
-        book.jobs = self._jobs(f, int(s["jobs_n"]))
+        book.jobs_count = int(s["jobs_n"])
+        book.jobs = self._jobs(f, int(s["jobs_seeded"]), book.jobs_count)
         book.pending = self._pending(f, o.others)
         book.next_price, book.last_price = value(s["next_price"]), value(s["last_price"])
         book.repriced = (int(s["repriced"]), value(s["repriced_last"]))
@@ -275,13 +277,18 @@ class SteadyReader:
         self.returned += 1
         self.why[bk.WHY[s["why"]]] += 1
 
-    def _jobs(self, f: int, n: int) -> list:
-        out = []
-        for k in range(max(0, n - bk.JOBS), n):
+    def _jobs(self, f: int, since: int, n: int) -> list:
+        """The jobs announced in compiled code (since the hand-off's `since`) that state f's
+        ring holds, as JobWindow.window lists them (Python has the others)."""
+        out, ri = [], self.rg[1][f]
+        row = self.rg[0][f, bk.JOB_TEXT:bk.JOB_TEXT + bk.JOBS * bk.JOB_LEN].tobytes()
+        value = self.prices.value
+        for k in range(max(since, n - bk.JOBS), n):
             slot = k % bk.JOBS
-            ri = self.rg[1][f]
-            text = self._text(f, bk.JOB_TEXT + slot * bk.JOB_LEN, ri[bk.JOB_SIZE + slot])
-            out.append((text, self.prices.value(int(ri[bk.JOB_PRICE + slot]))))
+            size = int(ri[bk.JOB_SIZE + slot])
+            at = slot * bk.JOB_LEN
+            out.append((k, row[at:at + size].decode("ascii"),
+                        value(int(ri[bk.JOB_PRICE + slot]))))
         return out
 
     def _pending(self, f: int, others: dict) -> list:
@@ -416,11 +423,15 @@ class SteadyReader:
             pa.py_buffer(valid), pa.py_buffer(offsets), pa.py_buffer(self.arena[gather])])
 
     def _difficulty(self, e, states, owners, where) -> pa.Array:
-        """Hashes per share of each event's price, as the session converts it."""
+        """Hashes per share of each event's price, as the session converts it (the price
+        and the session's multiplier decide it)."""
         ids = len(self.prices.values) + 1
-        pair = where.astype(np.int64) * ids + (e["price"].astype(np.int64) + 1)
+        mults = [o.session._multiplier() for o in owners]
+        kinds = sorted(set(mults))
+        pair = np.array([kinds.index(m) for m in mults], np.int64)[where] * ids \
+            + (e["price"].astype(np.int64) + 1)
         pairs, back = np.unique(pair, return_inverse=True)
-        values = [owners[p // ids].session._hps(self.prices.value(p % ids - 1))
+        values = [hashes_per_share(self.prices.value(p % ids - 1), kinds[p // ids])
                   for p in pairs.tolist()]
         return pa.array(values, pa.float64()).take(pa.array(back))
 
@@ -436,17 +447,16 @@ class SteadyReader:
         return self._raw(f, at, int(n)).decode("ascii")
 
     def _allocate(self) -> int:
-        free = np.flatnonzero(self.st["live"] == bk.FREE)
-        if not len(free):
+        if not self._free_rows:
             self._grow(2 * len(self.st))
-            free = np.flatnonzero(self.st["live"] == bk.FREE)
-        f = int(free[0])
+        f = self._free_rows.pop()
         self.st[f] = np.zeros(1, bk.STATE)[0]
         return f
 
     def _free(self, f: int) -> None:
         self.st[f]["live"] = bk.FREE
         self.rg[1][f] = bk.FRESH
+        self._free_rows.append(f)
 
     def _grow(self, capacity: int) -> None:
         st, rg = np.zeros(capacity, bk.STATE), bk.rings(capacity)
@@ -456,6 +466,7 @@ class SteadyReader:
             for new, was in zip(rg, self.rg):
                 new[:old] = was
         self.st, self.rg = st, rg
+        self._free_rows += range(capacity - 1, old - 1, -1)  # (the lowest row first)
 
 
 def _key(text: bytes) -> int:
@@ -505,13 +516,20 @@ def _words(codes: np.ndarray, words: list[str]) -> pa.Array:
     return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(words))
 
 
+@lru_cache(maxsize=1 << 14)
+def _worker(login: str) -> str | None:
+    """split_login's worker (a login recurs in every flush of its session's events)."""
+    return split_login(login)[1]
+
+
 def _workers(logins: pa.Array, rig: np.ndarray) -> pa.Array:
     """The worker of each submit's login, as StratumSession._share names it; where `rig`,
     the text is ETHProxy's worker name itself."""
     coded = logins.dictionary_encode()
-    names = [split_login(v)[1] if v else None for v in coded.dictionary.to_pylist()]
+    names = [_worker(v) if v else None for v in coded.dictionary.to_pylist()]
     split = pa.array(names, pa.string()).take(coded.indices)
     return pc.if_else(pa.array(rig), logins, split) if rig.any() else split
 
 
+assert bk.JOBS == JobWindow().size  # the ring is the window, slot for slot
 assert bk.CARRY < MAX_LINE  # a longer unfinished line is the Python framer's to drop
