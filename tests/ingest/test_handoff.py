@@ -88,7 +88,8 @@ def notify(dialect: str, job: str, clean: bool, rng, msg_id=0) -> dict:
             "blob": "07" * 38, "job_id": job, "target": TARGETS[len(job) % len(TARGETS)],
             "algo": "rx/0", "height": 3000000, "seed_hash": "ab" * 32}}
     if dialect == "ethproxy":  # a work package, pushed (id 0) or answering eth_getWork
-        boundary = BOUNDARIES[int(job[-2:], 16) % len(BOUNDARIES)]  # a job keeps its target
+        pick = int(job[-2:], 16) % (len(BOUNDARIES) + 1)  # a job keeps its target
+        boundary = BOUNDARIES[pick] if pick < len(BOUNDARIES) else "0x00000" + job[-11:] + "f" * 48
         return {"id": msg_id, "jsonrpc": "2.0", "result": [job, "0x" + "ee" * 32, boundary]}
     if dialect == "ethereumstratum":
         params = [job, "aa" * 32, "bb" * 32, clean]
@@ -135,10 +136,13 @@ def repricing(dialect: str, rng) -> dict | None:
     if dialect in ("ethproxy", "cryptonote"):
         return None
     if dialect != "ethereumstratum" and rng.random() < 0.3:
-        target = ["00000fff" + "f" * 56, "0000ffff" + "f" * 56, "0x00ff" + "f" * 60][
-            int(rng.integers(3))]
+        target = ["00000fff" + "f" * 56, "0000ffff" + "f" * 56, "0x00ff" + "f" * 60,
+                  f"{int(rng.integers(1 << 40)):016x}" + "f" * 48][int(rng.integers(4))]
         return {"id": None, "method": "mining.set_target", "params": [target]}
     value = [512, 1024, 0.5, 1e-05, 65536, 3.25][int(rng.integers(6))]
+    if rng.random() < 0.3:  # a vardiff pool's new value: compiled code interns the sure ones
+        value = [int(rng.integers(1, 1 << 20)), float(f"{rng.uniform(0, 5000):.3g}"),
+                 float(f"{rng.uniform(0, 1e-3):.2g}")][int(rng.integers(3))]
     return {"id": None, "method": "mining.set_difficulty", "params": [value]}
 
 

@@ -110,11 +110,11 @@ def rings(capacity: int) -> tuple[np.ndarray, np.ndarray]:
     return np.zeros((capacity, BYTES), np.uint8), np.tile(FRESH, (capacity, 1))
 
 
-def prices_table(capacity: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def prices_table(capacity: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """An empty table of `capacity` price texts: (hash slots, [kind, length, id] per text,
-    the texts)."""
+    the texts, [texts, ids] in use)."""
     return (np.full(2 * capacity, -1, np.int64), np.zeros((capacity, 3), np.int64),
-            np.zeros((capacity, PRICE_LEN), np.uint8))
+            np.zeros((capacity, PRICE_LEN), np.uint8), np.zeros(2, np.int64))
 
 
 # --- a direction's place in its stream -----------------------------------------------------------
@@ -163,7 +163,7 @@ def key(b, start, stop):
 def price_slot(table, kind, b, start, stop):
     """The hash slot of the price text b[start:stop] of `kind`: where it is, or the empty slot
     where it belongs (negated - 1)."""
-    slots, meta, texts = table
+    slots, meta, texts, _ = table
     mask = np.uint64(len(slots) - 1)
     i = np.int64(text_hash(kind, b, start, stop) & mask)
     n = stop - start
@@ -183,6 +183,100 @@ def price(table, kind, b, start, stop):
         return -1
     i = price_slot(table, kind, b, start, stop)
     return table[1][table[0][i], 2] if i >= 0 else -1
+
+
+@njit(cache=True, nogil=True)
+def intern(table, kind, b, start, stop):
+    """A new id for the price text b[start:stop] of `kind`, which has none, when compiled code
+    can be sure Python has none for its value either; -1 when it cannot (or the table is
+    half full: Python grows it). Python takes the new prices in after the pass
+    (`handoff.Prices.drain`). Sure are:
+
+    - a difficulty written as Python writes its value: an integer of at most 15 digits
+      (str(int(D))), or a decimal of at most 15 significant digits without an exponent or a
+      trailing zero, from 0.0001 on (repr(D)). Decimals of 15 digits are distinct doubles, so
+      no shorter text reads as the same value, and Python interns a difficulty with both of
+      these texts: a text Python has not got names a new value. N and N.0 name one value; a
+      new one gets both texts;
+    - a target (kept as sent, as Python keeps it) of 1 to 64 hex digits after an optional 0x,
+      as decode.stratum_v1.hex256 accepts it."""
+    slots, meta, texts, top = table
+    n = stop - start
+    if top[0] + 2 > len(meta) // 2 or n > PRICE_LEN - 2:
+        return -1
+    if kind == DIFF:
+        sibling = _canonical_difficulty(b, start, stop)
+    elif kind == T256:
+        sibling = 0 if _hex256(b, start, stop) else -1
+    else:
+        sibling = -1
+    if sibling < 0:
+        return -1
+    pid = top[1]
+    top[1] += 1
+    _enter(table, kind, b[start:stop], pid)
+    if sibling == 1:
+        other = np.empty(n + 2, np.uint8)
+        other[:n] = b[start:stop]
+        other[n], other[n + 1] = 46, 48  # N.0
+        _enter(table, kind, other, pid)
+    elif sibling == 2:
+        _enter(table, kind, b[start:stop - 2], pid)  # N
+    return pid
+
+
+@njit(cache=True, nogil=True)
+def _enter(table, kind, text, pid):
+    slots, meta, texts, top = table
+    e, n = top[0], len(text)
+    texts[e, :n] = text
+    meta[e, 0], meta[e, 1], meta[e, 2] = kind, n, pid
+    where = price_slot(table, kind, texts[e], 0, n)
+    if where < 0:
+        slots[-where - 1] = e
+    top[0] += 1
+
+
+@njit(cache=True, nogil=True)
+def _canonical_difficulty(b, start, stop):
+    """Whether b[start:stop] (a JSON number) is written as Python writes its value (see
+    `intern`): -1 if not; else 1 for an integer N, 2 for N.0, 0 for another decimal."""
+    dot = -1
+    for q in range(start, stop):
+        if b[q] == 46 and dot < 0:
+            dot = q
+        elif not 48 <= b[q] <= 57:
+            return -1  # a sign, an exponent
+    whole = (stop if dot < 0 else dot) - start
+    if whole < 1 or whole > 15 or (whole > 1 and b[start] == 48):
+        return -1
+    if dot < 0:
+        return 1 if b[start] != 48 else -1  # (0 is no difficulty)
+    if dot == stop - 1:
+        return -1
+    if dot == stop - 2 and b[stop - 1] == 48:
+        return 2 if b[start] != 48 else -1  # N.0 (0.0 is none)
+    if b[stop - 1] == 48:
+        return -1  # a trailing zero
+    if b[start] != 48:
+        return 0 if whole + (stop - dot - 1) <= 15 else -1
+    q = dot + 1
+    while b[q] == 48:
+        q += 1
+    return 0 if q - dot - 1 <= 3 and stop - q <= 15 else -1  # from 0.0001 on
+
+
+@njit(cache=True, nogil=True)
+def _hex256(b, start, stop):
+    if stop - start >= 2 and b[start] == 48 and b[start + 1] == 120:
+        start += 2
+    if not 0 < stop - start <= 64:
+        return False
+    for q in range(start, stop):
+        c = b[q]
+        if not (48 <= c <= 57 or 97 <= c <= 102 or 65 <= c <= 70):
+            return False
+    return True
 
 
 @njit(cache=True, nogil=True)

@@ -178,7 +178,8 @@ def _share(b, at, what, work, out):
 @njit(cache=True, nogil=True, inline="always")
 def _set_price(b, at, what, work, out):
     """mining.set_difficulty [number] or mining.set_target [hex]: the price of jobs to come;
-    what = (price kind, event method). Only a text Python interned is read here."""
+    what = (price kind, event method). A new text is interned here when that is sure
+    (steady_book.intern)."""
     f, ts = at
     price_kind, method = what
     st, prices, tok = work[0], work[2], work[4]
@@ -187,14 +188,17 @@ def _set_price(b, at, what, work, out):
     wanted = kind == js.STRING if price_kind == bk.T256 else (kind == js.INT or kind == js.NUMBER)
     if tok[js.COUNT] < 1 or not wanted:
         return bk.WHY_METHOD
-    value = bk.price(prices, price_kind, b, p0, p1)
-    if value < 0 or not s.priced:  # a text Python has not read, or the first difficulty
+    if not s.priced:  # the first difficulty is a fact Python writes
         return bk.WHY_PRICE
     i0, i1 = _msg_id(b, tok)
     if i0 < 0:
         return bk.WHY_ID
     if not bk.room(out, i1 - i0):
         return bk.WHY_ROOM
+    value = bk.price(prices, price_kind, b, p0, p1)
+    value = value if value >= 0 else bk.intern(prices, price_kind, b, p0, p1)
+    if value < 0:
+        return bk.WHY_PRICE
     if value != s.next_price:
         s.repriced += 1
         s.repriced_last = value
@@ -309,6 +313,7 @@ def _work(b, at, work, out):
             return bk.WHY_METHOD
     _, p0, p1 = js.item(tok, 2)
     value = bk.price(prices, bk.T256, b, p0, p1)
+    value = value if value >= 0 else bk.intern(prices, bk.T256, b, p0, p1)
     if value < 0:
         return bk.WHY_PRICE
     i0, i1 = _msg_id(b, tok)

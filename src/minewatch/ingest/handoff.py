@@ -52,7 +52,9 @@ def fits(text: str, limit: int) -> bool:
 
 class Prices:
     """The prices compiled code refers to, by id: one id per price (Python's value), and the
-    texts a pool may write a difficulty in, each verified to read back as that value."""
+    texts a pool may write a difficulty in, each verified to read back as that value.
+    Compiled code interns new texts itself where it is sure of them (`steady_book.intern`);
+    `drain` takes them in after each pass."""
 
     def __init__(self, capacity: int = 1 << 10):
         self.values: list = []
@@ -66,8 +68,7 @@ class Prices:
             return -1
         pid = self._ids.get(price)
         if pid is None:
-            pid = self._ids[price] = len(self.values)
-            self.values.append(price)
+            pid = self._new(price)
             kind = bk.KINDS.get(price[0], 0)
             for text in price_texts(price):
                 self._add(kind, text.encode(), pid)
@@ -75,6 +76,34 @@ class Prices:
 
     def value(self, pid: int):
         return None if pid < 0 else self.values[pid]
+
+    def drain(self) -> None:
+        """The prices compiled code interned in the last pass, in the order of their ids, with
+        the texts Python would have given them."""
+        entries = int(self.table[3][0])
+        if entries == len(self._texts):
+            return
+        _, meta, texts, _ = self.table
+        new = []
+        for e in range(len(self._texts), entries):
+            kind, n, pid = meta[e].tolist()
+            raw = texts[e, :n].tobytes()
+            self._texts.append((kind, raw, pid))
+            if pid == len(self.values):
+                price = _read_price(kind, raw.decode("ascii"))
+                assert price not in self._ids, f"{price} interned twice"  # (intern's promise)
+                new.append((kind, self._new(price), price))
+        for kind, pid, price in new:
+            for text in price_texts(price):
+                data = np.frombuffer(text.encode(), np.uint8)
+                if bk.price(self.table, kind, data, 0, len(data)) < 0:
+                    self._add(kind, text.encode(), pid)
+
+    def _new(self, price) -> int:
+        pid = self._ids[price] = len(self.values)
+        self.values.append(price)
+        self.table[3][1] = len(self.values)
+        return pid
 
     def _add(self, kind: int, text: bytes, pid: int) -> None:
         if 2 * (len(self._texts) + 1) > len(self.table[1]):
@@ -86,9 +115,10 @@ class Prices:
         self.table = bk.prices_table(capacity)
         for entry, text in enumerate(self._texts):
             self._put(entry, text)
+        self.table[3][1] = len(self.values)
 
     def _put(self, entry: int, text: tuple[int, bytes, int]) -> None:
-        slots, meta, texts = self.table
+        slots, meta, texts, top = self.table
         kind, raw, pid = text
         data = np.frombuffer(raw, np.uint8)
         meta[entry] = kind, len(raw), pid
@@ -96,6 +126,14 @@ class Prices:
         where = bk.price_slot(self.table, kind, data, 0, len(data))
         if where < 0:
             slots[-where - 1] = entry
+        top[0] = entry + 1
+
+
+def _read_price(kind: int, text: str):
+    """The price Python reads from a text compiled code interned (see steady_book.intern)."""
+    if kind == bk.DIFF:
+        return ("diff", float(text))  # (SetDifficulty's float(number(json)))
+    return ("t256", text)
 
 
 def price_texts(price) -> set[str]:
@@ -322,6 +360,7 @@ class SteadyReader:
                                                          ct.CANDIDATE)),
                            (table.slots, self.st, self.rg, self.prices.table),
                            (self.events, self.arena, self.count, returned, n_returned))
+        self.prices.drain()
         self.messages += int(self.count[0]) - held
         if self.count[0] >= EVENT_ROWS // 2 or self.count[1] >= ARENA // 2:
             self._flush(dpi)
