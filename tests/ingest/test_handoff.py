@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -303,6 +304,9 @@ def conversation(rng, dialect: str, odd: bool, long: bool = False
 
 # --- packets ------------------------------------------------------------------------------------
 
+FIRST = 16  # bytes at least in the first segment each way
+
+
 def segments(msgs, rng, rough: bool, merge: bool = True
              ) -> list[tuple[float, bool, int, int, bytes]]:
     """(ts, up, flags, seq offset, payload) per segment: each direction's bytes cut at random
@@ -320,7 +324,7 @@ def segments(msgs, rng, rough: bool, merge: bool = True
         for end in ends:
             while pos < end:
                 size = int(rng.choice([1, 7, 60, 150, 300, 300, 1400, 3000]))
-                size = max(size, 16) if pos == 0 else size  # (the classifier reads one packet)
+                size = max(size, FIRST) if pos == 0 else size  # (classifiers read one packet)
                 out.append((times[min(pos + size, end) - 1], up, ACK | PSH, pos,
                             stream[pos:min(pos + size, end)]))
                 pos = min(pos + size, end)
@@ -419,6 +423,31 @@ def test_long_job_windows_are_kept_alike_in_compiled_code_and_python(seed, diale
     (fast, fast_in), (slow, _) = read(data, True), read(data, False)
     assert_same(fast, slow)
     assert fast_in.reader.messages > fast["stratum_events"].num_rows / 4
+
+
+def noise_conversation(rng) -> list[tuple[float, bool, bytes]]:
+    """An encrypted Stratum V2 session: the Noise NX handshake (64 bytes up, 234 down), then
+    transport messages, the miner's SetupConnection first."""
+    msgs = [(True, rng.bytes(64)), (False, rng.bytes(234)), (True, rng.bytes(80))]
+    msgs += [(bool(rng.random() < 0.5), rng.bytes(int(rng.integers(22, 300))))
+             for _ in range(int(rng.integers(100, 300)))]
+    t, out = 1000.0, []
+    for up, data in msgs:
+        t += float(rng.exponential(2.0))
+        out.append((t, up, data))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_encrypted_sv2_sessions_are_counted_in_compiled_code_as_in_python(seed, monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "FIRST", 300)  # each key in one segment
+    rng = np.random.default_rng(3000 + seed)
+    convs = [(noise_conversation(rng), seed >= 3) for _ in range(2)]
+    data = capture_bytes(convs, rng, ["fin", "rst", "open"][seed % 3], merge=False)
+    (fast, fast_in), (slow, _) = read(data, True), read(data, False)
+    assert_same(fast, slow)
+    assert fast["payload_sessions"].num_rows == 2
+    assert fast_in.reader.handed >= 2
 
 
 def test_real_captures_read_the_same_with_the_compiled_steady_state():

@@ -11,7 +11,8 @@ and the connection table routes the connection's packets to `steady_pass` instea
 
 This module follows each direction's TCP sequence and frames its bytes: JSON lines for
 Stratum v1, EthereumStratum and ETHProxy, HTTP messages for ETHProxy's polls
-(`steady_http`). Each message then goes to `steady_dialects`, which does what
+(`steady_http`); an encrypted Stratum V2 session's bytes are only counted, as `Sv2Session`
+counts them. Each message then goes to `steady_dialects`, which does what
 `StratumSession`'s handlers would do with it: the same job -> price table, pending request
 ids, share and reply counts, and one event row per message (`steady_book.EVENT` rows and an
 arena of text). Prices are ids of texts that Python interned, so every conversion to hashes
@@ -114,6 +115,13 @@ def _packet(buf, at, f, work, out):
     if n == 0:
         return True
     s.ts_first, s.ts_last = min(s.ts_first, row.ts), max(s.ts_last, row.ts)
+    if s.dialect == bk.NOISE:  # encrypted: its bytes, counted in order, are all there is
+        if d == bk.UP:
+            s.bytes_up += n
+        else:
+            s.bytes_dn += n
+        bk.set_seq(s, d, (seq + n) % _MOD)
+        return True
     if s.dialect == bk.ETHPROXY_HTTP:
         read = _http(buf, row.pl_off, n, (f, d, row.ts), work, out)
     else:

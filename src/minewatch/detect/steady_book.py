@@ -14,9 +14,10 @@ from numba import njit
 from minewatch.detect.bounded import JOB_WINDOW
 from minewatch.detect.stratum import STEADY_CARRY
 
-SV1, ES1, ETHPROXY, ETHPROXY_HTTP, CRYPTONOTE = 1, 2, 3, 4, 5  # dialects read in compiled code
+SV1, ES1, ETHPROXY, ETHPROXY_HTTP, CRYPTONOTE, NOISE = 1, 2, 3, 4, 5, 6  # read in compiled code
 DIALECTS = {"stratum-v1": SV1, "ethereumstratum-1.0": ES1, "ethproxy": ETHPROXY,
-            "ethproxy-http": ETHPROXY_HTTP, "cryptonote": CRYPTONOTE}
+            "ethproxy-http": ETHPROXY_HTTP, "cryptonote": CRYPTONOTE,
+            "stratum-v2+noise": NOISE}  # (an encrypted SV2 session: its bytes are counted)
 FREE, LIVE, RETURNED = 0, 1, 2  # state of a STATE row
 UP, DOWN = 0, 1
 # event methods (the `method` column)
@@ -61,7 +62,9 @@ STATE = np.dtype([
     ("next_price", "i4"), ("last_price", "i4"),  # price ids, -1 for none
     ("repriced", "i4"), ("repriced_last", "i4"),  # difficulty changes here, the last one's id
     ("shares", "i8"), ("accepted", "i8"), ("rejected", "i8"), ("unmatched", "i8"),
-    ("lines_up", "i8"), ("lines_dn", "i8"), ("jobs_n", "i8"),
+    ("lines_up", "i8"), ("lines_dn", "i8"),
+    ("bytes_up", "i8"), ("bytes_dn", "i8"),  # NOISE: encrypted bytes read
+    ("jobs_n", "i8"),
     ("jobs_seeded", "i8"),  # job announcements (JobWindow.count): now, at the hand-off
     ("jobs_unheld", "i8"),  # window jobs held only in Python (a miss may be a find there)
     ("pend_n", "i8"),

@@ -140,6 +140,8 @@ class SteadyBook:
     # HTTP: the last request head and Server header read, the ids of requests awaiting a
     # response (oldest first)
     http: tuple | None = None
+    dialect: str = ""  # how compiled code reads it (steady_book.DIALECTS)
+    bytes: dict = field(default_factory=dict)  # direction -> encrypted bytes (Sv2Session)
 
 
 class StratumSession:
@@ -506,6 +508,7 @@ class StratumSession:
         http = self.dialect == "ethproxy-http"
         book.carry = {d: (s.http if http else s.lines).hand_over()
                       for d, s in self._streams.items()}
+        book.dialect = self.dialect
         if http:
             book.http = (self._last_head, self._rpc.server_header, list(self._http_ids))
             self._http_ids.clear()

@@ -26,6 +26,7 @@ from minewatch import schema
 from minewatch.decode import stratum_v2 as sv2
 from minewatch.detect.bounded import add_fact, remember
 from minewatch.detect.coins import identify_address, pick_coin, split_login
+from minewatch.detect.stratum import SteadyBook
 from minewatch.errors import DecodeError
 from minewatch.estimate.hashrate import hps_from_target256
 
@@ -107,6 +108,32 @@ class Sv2Session:
         except Exception as exc:  # a bug must not stop the capture; the tests assert none
             self.counters["internal_errors"] += 1
             self.counters[f"internal:{type(exc).__name__}"] += 1
+
+    # --- an encrypted session's steady state in compiled code (ingest.handoff) ---------------
+
+    def steady_ready(self) -> bool:
+        """Whether detect.steady can go on for this session: once it is known to be encrypted,
+        all that is left to do is count its bytes."""
+        return self.mode == "noise"
+
+    def awaiting(self) -> tuple:
+        return ()
+
+    def hand_over(self, fits, limit: int) -> tuple[SteadyBook, bool]:
+        """The book compiled code counts on from (see StratumSession.hand_over)."""
+        book = SteadyBook(None, None, False, False, False, "", "", [], [])
+        book.dialect, book.carry = "stratum-v2+noise", {"up": b"", "down": b""}
+        return book, True
+
+    def take_back(self, book: SteadyBook) -> None:
+        """What compiled code counted: the bytes each way and when they came."""
+        for direction, n in book.bytes.items():
+            if n:
+                self.counters[f"encrypted_bytes_{direction}"] += n
+        if book.ts is not None:
+            self.ts_start = book.ts[0] if self.ts_start is None else min(self.ts_start,
+                                                                         book.ts[0])
+            self.ts_end = book.ts[1] if self.ts_end is None else max(self.ts_end, book.ts[1])
 
     def take_events(self) -> list[dict]:
         """The event rows so far, handed over once (for long sessions)."""

@@ -36,6 +36,7 @@ from minewatch.detect.bounded import JobWindow
 from minewatch.detect.coins import split_login
 from minewatch.detect.steady_http import key
 from minewatch.detect.stratum import SteadyBook, StratumSession, hashes_per_share
+from minewatch.detect.sv2 import Sv2Session
 from minewatch.flows import conntable as ct
 from minewatch.flows.tcp import ConnKey
 
@@ -166,7 +167,7 @@ class _Owner:
     """A state's session: whose it is, what it started from, where the streams were."""
 
     key: ConnKey
-    session: StratumSession
+    session: StratumSession | Sv2Session
     book: SteadyBook
     seq: tuple[int, int]  # up, down: 32-bit positions at the hand-off
     others: dict  # pending requests that were no share: id text -> Python's entry
@@ -196,7 +197,8 @@ class SteadyReader:
 
     # --- moving sessions --------------------------------------------------------------------
 
-    def hand_off(self, key: ConnKey, session: StratumSession, slot: int, env) -> bool:
+    def hand_off(self, key: ConnKey, session: StratumSession | Sv2Session, slot: int,
+                 env) -> bool:
         """Move a ready session to compiled code, its connection routed there from now on;
         env = (connection table, PacketIngest). False when the reassembler is not settled."""
         table, dpi = env
@@ -208,8 +210,7 @@ class SteadyReader:
         f = self._allocate()
         book, complete = session.hand_over(lambda t: fits(t, bk.ID_LEN), bk.PENDING // 2)
         s = self.st[f]
-        s["live"], s["dialect"], s["priced"] = bk.LIVE, bk.DIALECTS[session.dialect], \
-            book.priced
+        s["live"], s["dialect"], s["priced"] = bk.LIVE, bk.DIALECTS[book.dialect], book.priced
         s["c_hi"], s["c_lo"] = _address(key.client_ip)
         s["c_port"] = key.client_port
         self.handed += 1
@@ -301,6 +302,7 @@ class SteadyReader:
         book.ts = (float(s["ts_first"]), float(s["ts_last"])) if s["ts_first"] <= s["ts_last"] \
             else None
         book.lines = {"up": int(s["lines_up"]), "down": int(s["lines_dn"])}
+        book.bytes = {"up": int(s["bytes_up"]), "down": int(s["bytes_dn"])}
         book.carry = {"up": self._raw(f, bk.CARRIED, s["carry_up"]),
                       "down": self._raw(f, bk.CARRIED + bk.CARRY, s["carry_dn"])}
         book.reported = None if np.isnan(s["reported"]) else float(s["reported"])

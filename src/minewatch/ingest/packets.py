@@ -226,8 +226,8 @@ class PacketIngest:
             st.browser.feed(direction, ts, data)
         if getattr(st.session, "gave_up", False):
             self._drop(key)
-        elif self.ready is not None and st.browser is None and type(st.session) is StratumSession \
-                and st.session.steady_ready():
+        elif self.ready is not None and st.browser is None \
+                and type(st.session) in (StratumSession, Sv2Session) and st.session.steady_ready():
             self.ready.append((key, st))  # the caller may move its steady state to compiled code
 
     def _page(self, key: ConnKey, st: _Tracked, direction: str, ts: float, data: bytes) -> None:
