@@ -366,13 +366,58 @@ MESSAGES: dict[int, type] = {cls.MSG_TYPE: cls for cls in (
 Message = _Message | Unknown
 
 
+_CODES = {"U8": "B", "U16": "H", "U32": "I", "U64": "Q", "F32": "f", "U256": "32s", "B32": "32s"}
+
+
+def _layout(cls) -> tuple[list, tuple[int, ...]] | None:
+    """How to read a message of fixed-size fields and OPTION_U32s in a few struct calls, as
+    _Reader reads it field by field: its parts (a struct, or None for an option) and which
+    fields are U256; None for a message with other fields."""
+    if any(kind not in _CODES and kind != "OPTION_U32" for _, kind in cls.FIELDS):
+        return None
+    parts, codes = [], ""
+    for _, kind in cls.FIELDS:
+        if kind == "OPTION_U32":
+            parts += [struct.Struct("<" + codes)] * bool(codes) + [None]
+            codes = ""
+        else:
+            codes += _CODES[kind]
+    parts += [struct.Struct("<" + codes)] * bool(codes)
+    return parts, tuple(k for k, (_, kind) in enumerate(cls.FIELDS) if kind == "U256")
+
+
+_LAYOUTS = {cls: _layout(cls) for cls in MESSAGES.values()}
+_U32 = _FIXED["U32"]
+
+
 def decode(frame: Frame) -> Message:
     """The message a frame carries; `Unknown` for undeclared types, DecodeError if it is short."""
     cls = MESSAGES.get(frame.msg_type) if frame.extension == 0 else None
     if cls is None:
         return Unknown(frame.extension_type, frame.msg_type, frame.payload)
-    r = _Reader(frame.payload)
-    return cls(*(r.read(kind) for _, kind in cls.FIELDS))
+    layout = _LAYOUTS[cls]
+    if layout is None:
+        r = _Reader(frame.payload)
+        return cls(*(r.read(kind) for _, kind in cls.FIELDS))
+    parts, wide = layout
+    data, pos, values = frame.payload, 0, []
+    for part in parts:
+        if part is None:  # OPTION_U32: a flag byte, then the value if it is 1
+            present = data[pos] if pos < len(data) else -1
+            if present < 0 or (present == 1 and pos + 5 > len(data)):
+                raise DecodeError(_Reader.OVERRUN)
+            if present > 1:
+                raise DecodeError("OPTION holds more than one value")
+            values.append(_U32.unpack_from(data, pos + 1)[0] if present else None)
+            pos += 1 + 4 * present
+            continue
+        if pos + part.size > len(data):
+            raise DecodeError(_Reader.OVERRUN)
+        values += part.unpack_from(data, pos)
+        pos += part.size
+    for k in wide:
+        values[k] = int.from_bytes(values[k], "little")
+    return cls(*values)
 
 
 def to_frame(msg: Message) -> Frame:

@@ -78,6 +78,7 @@ class Sv2Session:
         self._submits: OrderedDict[tuple[int, int], int | None] = OrderedDict()  # -> target
         self._paid: Counter = Counter()  # target (or None) -> accepted shares
         self._evidence: list[str] = []
+        self._row: dict | None = None
 
     # --- input --------------------------------------------------------------------------------
 
@@ -184,8 +185,10 @@ class Sv2Session:
             self.counters["other_messages"] += 1
             return
         fields = handler(self, msg) or {}
-        row = dict.fromkeys(EVENT_COLUMNS) | self._endpoints() | fields
-        row.update(ts=ts, dialect=DIALECT, direction=direction, method=sv2.message_name(msg))
+        if self._row is None:  # (the columns every event of the session shares)
+            self._row = dict.fromkeys(EVENT_COLUMNS) | self._endpoints() | {"dialect": DIALECT}
+        row = self._row | fields
+        row.update(ts=ts, direction=direction, method=sv2.message_name(msg))
         self.events.append(row)
 
     def _fact(self, text: str) -> None:
