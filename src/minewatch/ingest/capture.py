@@ -252,20 +252,28 @@ class CaptureIngest:
 
     def _read_deferred(self, buf: np.ndarray, rows: np.ndarray, r: ct.Routes, work) -> None:
         """Read in compiled code the rows of sessions handed over during this batch, then in
-        Python (in order) those it hands back; sessions that settle again wait for the end of
-        the batch (`ready`)."""
+        Python (in order) those it hands back. A session that settles again on the way moves
+        again at once, its later rows read in the next round, until no row is left (each
+        round reads at least the row that made a session hand back)."""
         deferred, skip, ready = work
-        dpi, route = self.dpi, np.zeros(len(r.route), np.uint8)
-        route[deferred] = ct.TO_STEADY
-        self.reader.run(buf, rows[:len(route)], ct.Routes(route, r.slot, r.hellos),
-                        (self.table, dpi))  # (its touches were made in order, by _defer)
-        back = np.flatnonzero(route == ct.DPI)
-        self.routed -= len(deferred) - len(back)
-        for slot, seg in zip(r.slot[back].tolist(), self._segments(buf, rows[back])):
-            self._inspect(seg, slot, skip)
-            if dpi.ready:
-                ready.update((key, (slot, st)) for key, st in dpi.ready if _same(key, seg))
-                dpi.ready.clear()
+        dpi = self.dpi
+        while deferred:
+            route = np.zeros(len(r.route), np.uint8)
+            route[deferred] = ct.TO_STEADY
+            self.reader.run(buf, rows[:len(route)], ct.Routes(route, r.slot, r.hellos),
+                            (self.table, dpi))  # (its touches were made in order, by _defer)
+            back = np.flatnonzero(route == ct.DPI)
+            self.routed -= len(deferred) - len(back)
+            fast, deferred = {}, []
+            for i, slot, seg in zip(back.tolist(), r.slot[back].tolist(),
+                                    self._segments(buf, rows[back])):
+                if slot in fast:
+                    deferred.append(i)
+                    self._defer(fast, slot, seg)
+                    continue
+                self._inspect(seg, slot, skip)
+                if dpi.ready:
+                    fast.update(self._settled(seg, slot, (skip, ready)))
 
     def _segments(self, buf: np.ndarray, sel: np.ndarray) -> Iterator[Segment | None]:
         """The rows as the Segments decode_frame would make of their frames."""
