@@ -171,6 +171,10 @@ class _Owner:
     book: SteadyBook
     seq: tuple[int, int]  # up, down: 32-bit positions at the hand-off
     others: dict  # pending requests that were no share: id text -> Python's entry
+    # what each event row of the session shares while compiled code reads it (the session
+    # does not change meanwhile): client ip and port, server ip and port, dialect, and the
+    # multiplier of its difficulties (StratumSession._multiplier)
+    columns: tuple = ()
 
 
 class SteadyReader:
@@ -194,6 +198,7 @@ class SteadyReader:
         # connections stay in the order of their activity (its idle sweep relies on it)
         self.touches: list[tuple[int, ConnKey, float]] = []
         self.why: Counter = Counter()  # hand-backs by reason (bk.WHY; "" for the end)
+        self._converted: dict = {}  # (multiplier, price id) -> hashes per share
 
     # --- moving sessions --------------------------------------------------------------------
 
@@ -232,7 +237,9 @@ class SteadyReader:
             self._put_text(f, bk.CARRIED + d * bk.CARRY, held)
             s["carry_up" if d == 0 else "carry_dn"] = len(held)
         table.steady(slot, f, int(s["ticket"]))
-        self.owners[f] = _Owner(key, session, book, (int(s["seq_up"]), int(s["seq_dn"])), others)
+        self.owners[f] = _Owner(key, session, book, (int(s["seq_up"]), int(s["seq_dn"])), others,
+                                (key.client_ip, key.client_port, key.server_ip, key.server_port,
+                                 getattr(session, "dialect", None), _multiplier(session)))
         self.by_key[key] = f
         return True
 
@@ -320,16 +327,15 @@ class SteadyReader:
     def _jobs(self, f: int, since: int, n: int) -> list:
         """The jobs announced in compiled code (since the hand-off's `since`) that state f's
         ring holds, as JobWindow.window lists them (Python has the others)."""
-        out, ri = [], self.rg[1][f]
-        row = self.rg[0][f, bk.JOB_TEXT:bk.JOB_TEXT + bk.JOBS * bk.JOB_LEN].tobytes()
+        numbers = np.arange(max(since, n - bk.JOBS), n)
+        if not len(numbers):
+            return []
+        slots, ri, size = numbers % bk.JOBS, self.rg[1][f], bk.JOB_LEN
+        row = self.rg[0][f, bk.JOB_TEXT:bk.JOB_TEXT + bk.JOBS * size].tobytes()
         value = self.prices.value
-        for k in range(max(since, n - bk.JOBS), n):
-            slot = k % bk.JOBS
-            size = int(ri[bk.JOB_SIZE + slot])
-            at = slot * bk.JOB_LEN
-            out.append((k, row[at:at + size].decode("ascii"),
-                        value(int(ri[bk.JOB_PRICE + slot]))))
-        return out
+        return [(k, row[j * size:j * size + length].decode("ascii"), value(p)) for k, j, length, p
+                in zip(numbers.tolist(), slots.tolist(), ri[bk.JOB_SIZE + slots].tolist(),
+                       ri[bk.JOB_PRICE + slots].tolist())]
 
     def _pending(self, f: int, others: dict) -> list:
         ri, out = self.rg[1][f], []
@@ -422,19 +428,18 @@ class SteadyReader:
         e = self.events[:n]
         states, where = np.unique(e["state"], return_inverse=True)
         owners = [self.owners[f] for f in states.tolist()]
-        each = lambda values: pa.array(values).take(pa.array(where))  # noqa: E731
+        index = pa.array(where)
+        client_ip, client_port, server_ip, server_port, dialect, mults = (
+            pa.array(column).take(index) for column in zip(*(o.columns for o in owners)))
         return pa.table({
             "ts": e["ts"],
-            "client_ip": each([o.key.client_ip for o in owners]),
-            "client_port": each([o.key.client_port for o in owners]),
-            "server_ip": each([o.key.server_ip for o in owners]),
-            "server_port": each([o.key.server_port for o in owners]),
-            "dialect": each([o.session.dialect for o in owners]),
+            "client_ip": client_ip, "client_port": client_port,
+            "server_ip": server_ip, "server_port": server_port, "dialect": dialect,
             "direction": _words(e["direction"], ["up", "down"]),
             "method": _words(e["method"], list(bk.METHODS)),
             "msg_id": self._texts(e["id_off"], e["id_len"]),
             "job_id": self._texts(e["job_off"], e["job_len"]),
-            "difficulty": self._difficulty(e, states, owners, where),
+            "difficulty": self._difficulty(e["price"], mults),
             "accepted": pa.array(e["accepted"] == 1, mask=e["accepted"] < 0),
             "wallet": pa.nulls(n, pa.string()),
             "worker": _workers(self._texts(e["login_off"], e["login_len"]), e["rig"] == 1),
@@ -463,18 +468,22 @@ class SteadyReader:
         return pa.Array.from_buffers(pa.string(), len(off), [
             pa.py_buffer(valid), pa.py_buffer(offsets), pa.py_buffer(self.arena[gather])])
 
-    def _difficulty(self, e, states, owners, where) -> pa.Array:
-        """Hashes per share of each event's price, as the session converts it (the price
-        and the session's multiplier decide it)."""
+    def _difficulty(self, price: np.ndarray, mults: pa.Array) -> pa.Array:
+        """Hashes per share of each event's price, as its session converts it (the price and
+        the session's multiplier decide it; each pair is converted once a capture)."""
+        codes = mults.dictionary_encode()
+        kinds = codes.dictionary.to_pylist()
         ids = len(self.prices.values) + 1
-        mults = [o.session._multiplier() for o in owners]
-        kinds = sorted(set(mults))
-        pair = np.array([kinds.index(m) for m in mults], np.int64)[where] * ids \
-            + (e["price"].astype(np.int64) + 1)
+        pair = codes.indices.to_numpy().astype(np.int64) * ids + (price.astype(np.int64) + 1)
         pairs, back = np.unique(pair, return_inverse=True)
-        values = [hashes_per_share(self.prices.value(p % ids - 1), kinds[p // ids])
-                  for p in pairs.tolist()]
+        values = [self._hps(kinds[p // ids], p % ids - 1) for p in pairs.tolist()]
         return pa.array(values, pa.float64()).take(pa.array(back))
+
+    def _hps(self, mult, pid: int) -> float | None:
+        key = (mult, pid)
+        if key not in self._converted:
+            self._converted[key] = hashes_per_share(self.prices.value(pid), mult)
+        return self._converted[key]
 
     # --- states -----------------------------------------------------------------------------
 
@@ -508,6 +517,11 @@ class SteadyReader:
                 new[:old] = was
         self.st, self.rg = st, rg
         self._free_rows += range(capacity - 1, old - 1, -1)  # (the lowest row first)
+
+
+def _multiplier(session) -> float:
+    """How the session scales its difficulties into hashes (1 for a session with none)."""
+    return session._multiplier() if isinstance(session, StratumSession) else 1
 
 
 def _key(text: bytes) -> int:
