@@ -65,3 +65,12 @@ def test_importing_minewatch_sets_numba_cache_dir(tmp_path):
                                " print(config.CACHE_DIR)"],
         env=env, capture_output=True, text=True, check=True).stdout.strip()
     assert Path(out) == tmp_path / "minewatch" / "numba" / jit.source_hash()
+
+
+def test_no_home_leaves_numba_as_it_was(tmp_path, monkeypatch):
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    env: dict = {}
+    assert jit.configure(package(tmp_path), env) is None and env == {}

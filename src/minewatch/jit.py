@@ -40,19 +40,19 @@ def cache_base(env: dict = os.environ) -> Path:
         return Path(env[BASE_VAR])
     if env.get("NUMBA_CACHE_DIR"):
         return Path(env["NUMBA_CACHE_DIR"]) / "minewatch"
-    home = env.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    home = env.get("XDG_CACHE_HOME") or Path.home() / ".cache"  # (RuntimeError: no home)
     return Path(home) / "minewatch" / "numba"
 
 
 def configure(root: Path = PACKAGE, env: dict = os.environ) -> Path | None:
     """Point numba at this source's cache directory; the directory, or None when it cannot
     be made. Call it before any kernel is defined (the package's __init__ does)."""
-    base = cache_base(env)
-    here = base / source_hash(root)
     try:
+        base = cache_base(env)
+        here = base / source_hash(root)
         here.mkdir(parents=True, exist_ok=True)
         os.utime(here)  # (in use: not stale)
-    except OSError:
+    except (OSError, RuntimeError):
         return None
     _prune(base, here)
     env[BASE_VAR], env["NUMBA_CACHE_DIR"] = str(base), str(here)  # read when numba is imported
