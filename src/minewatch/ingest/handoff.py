@@ -289,8 +289,10 @@ class SteadyReader:
             out.append(None if kind == js.ABSENT else int(text) if kind == js.INT else text)
         return out
 
-    def take_back(self, f: int, dpi) -> None:
-        """Give state f's book back to its session and the reassembler its position."""
+    def take_back(self, f: int, dpi, final: bool = False) -> None:
+        """Give state f's book back to its session and the reassembler its position. `final`:
+        the input has ended, and the jobs and pending requests, which only later messages
+        would need, stay here."""
         self._flush(dpi)  # (the events held name their states)
         o, s = self.owners.pop(f), self.st[f].copy()
         del self.by_key[o.key]
@@ -302,8 +304,8 @@ class SteadyReader:
                    ri[bk.PAID_COUNT:bk.PAID_COUNT + bk.PAID].tolist())
         book.paid = {value(p): n for p, n in paid if n}
         book.jobs_count = int(s["jobs_n"])
-        book.jobs = self._jobs(f, int(s["jobs_seeded"]), book.jobs_count)
-        book.pending = self._pending(f, o.others)
+        book.jobs = [] if final else self._jobs(f, int(s["jobs_seeded"]), book.jobs_count)
+        book.pending = [] if final else self._pending(f, o.others)
         book.next_price, book.last_price = value(s["next_price"]), value(s["last_price"])
         book.repriced = (int(s["repriced"]), value(s["repriced_last"]))
         book.ts = (float(s["ts_first"]), float(s["ts_last"])) if s["ts_first"] <= s["ts_last"] \
@@ -409,7 +411,7 @@ class SteadyReader:
     def finish(self, dpi) -> None:
         """Every session's book back to Python (the end of the input)."""
         for f in list(self.owners):
-            self.take_back(f, dpi)
+            self.take_back(f, dpi, final=True)
         self._flush(dpi)
 
     def _flush(self, dpi) -> None:
