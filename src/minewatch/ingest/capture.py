@@ -190,13 +190,7 @@ class CaptureIngest:
                 dpi.tcp.touch(touches[t][1], touches[t][2])
                 t += 1
             if where == ct.DPI:
-                if slot in fast:
-                    deferred.append(i)
-                    self._defer(fast, slot, seg)
-                    continue
-                self._inspect(seg, slot, skip)
-                if dpi.ready:
-                    fast.update(self._settled(seg, slot, (skip, ready)))
+                self._read_routed(i, slot, seg, (fast, deferred, skip, ready))
             elif where == ct.DNS:
                 dpi.dns(seg)
             elif where == ct.EXPORT:
@@ -208,8 +202,21 @@ class CaptureIngest:
         if deferred:
             self._read_deferred(buf, rows, r, (deferred, skip, ready))
         self.table.ignore(sorted(skip))
-        for key, (slot, st) in ready.items():  # settled after a hand-back: at the next batch
+        for key, (slot, st) in ready.items():  # settled but left waiting (see _settled)
             self._hand_off(key, st, slot, skip)
+
+    def _read_routed(self, i: int, slot: int, seg: Segment, marks: tuple) -> None:
+        """Row i, routed to DPI, through the Python decoders, unless its session moved to
+        compiled code earlier in this round: then it waits for the next round (`deferred`).
+        A session it settles moves at once (`fast`); marks = (fast, deferred, skip, ready)."""
+        fast, deferred, skip, ready = marks
+        if slot in fast:
+            deferred.append(i)
+            self._defer(fast, slot, seg)
+            return
+        self._inspect(seg, slot, skip)
+        if self.dpi.ready:
+            fast.update(self._settled(seg, slot, (skip, ready)))
 
     def _inspect(self, seg: Segment, slot: int, skip: set) -> None:
         """seg through the Python decoders; its slot joins `skip` if they stopped reading it."""
@@ -267,13 +274,7 @@ class CaptureIngest:
             fast, deferred = {}, []
             for i, slot, seg in zip(back.tolist(), r.slot[back].tolist(),
                                     self._segments(buf, rows[back])):
-                if slot in fast:
-                    deferred.append(i)
-                    self._defer(fast, slot, seg)
-                    continue
-                self._inspect(seg, slot, skip)
-                if dpi.ready:
-                    fast.update(self._settled(seg, slot, (skip, ready)))
+                self._read_routed(i, slot, seg, (fast, deferred, skip, ready))
 
     def _segments(self, buf: np.ndarray, sel: np.ndarray) -> Iterator[Segment | None]:
         """The rows as the Segments decode_frame would make of their frames."""
