@@ -199,6 +199,7 @@ class SteadyReader:
         self.touches: list[tuple[int, ConnKey, float]] = []
         self.why: Counter = Counter()  # hand-backs by reason (bk.WHY; "" for the end)
         self._converted: dict = {}  # (multiplier, price id) -> hashes per share
+        self._retired: dict[int, _Owner] = {}  # owners of events held, by their own numbers
 
     # --- moving sessions --------------------------------------------------------------------
 
@@ -293,8 +294,8 @@ class SteadyReader:
         """Give state f's book back to its session and the reassembler its position. `final`:
         the input has ended, and the jobs and pending requests, which only later messages
         would need, stay here."""
-        self._flush(dpi)  # (the events held name their states)
         o, s = self.owners.pop(f), self.st[f].copy()
+        self._retire(f, o)
         del self.by_key[o.key]
         book, value = o.book, self.prices.value
         book.shares, book.accepted = int(s["shares"]), int(s["accepted"])
@@ -372,8 +373,8 @@ class SteadyReader:
                            (self.events, self.arena, self.count, returned, n_returned))
         self.prices.drain()
         self.messages += int(self.count[0]) - held
-        if self.count[0] >= EVENT_ROWS // 2 or self.count[1] >= ARENA // 2:
-            self._flush(dpi)
+        if self.count[0] >= EVENT_ROWS // 4 or self.count[1] >= ARENA // 4:
+            self._flush(dpi)  # (room for the next pass's events)
         touched = np.flatnonzero(self.st["touched"])
         self.touches = sorted(zip(self.st["last_row"][touched].tolist(),
                                   [self.owners[f].key for f in touched.tolist()],
@@ -415,12 +416,22 @@ class SteadyReader:
         self._flush(dpi)
 
     def _flush(self, dpi) -> None:
-        """The events held to Arrow rows. They are gathered over batches (building a block
-        has a fixed cost of about a millisecond) and flushed before any state is given back,
-        while each still names its session."""
+        """The events held to Arrow rows. They are gathered over batches: building a block
+        costs per session in it, whatever its number of events."""
         if self.count[0]:
             dpi.events.add_table(self._event_table(int(self.count[0])))
         self.count[:] = 0
+        self._retired.clear()
+
+    def _retire(self, f: int, owner: _Owner) -> None:
+        """State f is given back: the events it left name its owner by a number of their
+        own (negative), as row f may serve another session before they are flushed."""
+        held = self.events["state"][:int(self.count[0])]
+        mine = held == f
+        if mine.any():
+            number = -1 - len(self._retired)
+            held[mine] = number
+            self._retired[number] = owner
 
     # --- events -----------------------------------------------------------------------------
 
@@ -429,7 +440,7 @@ class SteadyReader:
         writes for the same messages)."""
         e = self.events[:n]
         states, where = np.unique(e["state"], return_inverse=True)
-        owners = [self.owners[f] for f in states.tolist()]
+        owners = [self._retired[f] if f < 0 else self.owners[f] for f in states.tolist()]
         index = pa.array(where)
         client_ip, client_port, server_ip, server_port, dialect, mults = (
             pa.array(column).take(index) for column in zip(*(o.columns for o in owners)))
