@@ -281,3 +281,22 @@ def test_spans_inside_a_larger_buffer(line, mutated, edits, head, tail):
         assert ok == alone_ok
         if ok:
             assert (tok == alone).all()
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.integers(-5, 5), st.text("ab c", max_size=4), st.none(),
+                          st.lists(st.integers(0, 3), max_size=2)), max_size=4),
+       st.sampled_from([",", ", ", " ,\t"]))
+def test_list_item_finds_each_item_of_a_sure_list(items, comma):
+    body = comma.join(json.dumps(x) for x in items)
+    line = b'{"id": 1, "error": [ ' + body.encode() + b' ]}'
+    ok, tok = scan(line)
+    assert ok
+    b = np.frombuffer(line, np.uint8)
+    error = (tok[3 * js.ERROR], tok[3 * js.ERROR + 1], tok[3 * js.ERROR + 2])
+    for j in range(len(items) + 1):
+        kind, start, stop = js.list_item(b, error, j)
+        if j == len(items):
+            assert kind == js.ABSENT
+        else:
+            assert_value(line, kind, start, stop, items[j])

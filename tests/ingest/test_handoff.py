@@ -154,8 +154,12 @@ def reply(msg_id, kind: float, dialect: str = "") -> dict:
         return {"id": msg_id, "result": True, "error": None}
     if kind < 0.9:
         return {"id": msg_id, "result": False, "error": None}
-    if kind < 0.95:
-        return {"id": msg_id, "result": None, "error": [21, "Job not found", None]}
+    if kind < 0.95:  # an error: compiled code reads [code, "message", ...] with a message
+        errors = [[21, "Job not found", None], [23, "Low difficulty share", None],
+                  [22, "Duplicate SHARE", None], [20, "", None], [24, "  ", None], [21],
+                  {"code": 21, "message": "Stale share"}, [-1, None, None], [25, "expired!"]]
+        error = errors[int((kind - 0.9) / 0.05 * len(errors))]
+        return {"id": msg_id, "result": False if len(error) == 2 else None, "error": error}
     return {"id": 99999, "result": True, "error": None}
 
 

@@ -407,6 +407,25 @@ def strings(tok, first, last):
 
 
 @njit(cache=True, nogil=True)
+def list_item(b, value, j):
+    """(type, start, stop) of item j of the list value = (type, start, stop) of a sure scan;
+    type ABSENT when the list has no item j."""
+    _, p, stop = value
+    q = _ws(b, p + 1, stop)
+    for _ in range(j):
+        if b[q] == 93:
+            return ABSENT, 0, 0
+        q = _ws(b, _value(b, q, stop)[3], stop)
+        if b[q] != 44:
+            return ABSENT, 0, 0
+        q = _ws(b, q + 1, stop)
+    if b[q] == 93:
+        return ABSENT, 0, 0
+    kind, start, end, _ = _value(b, q, stop)
+    return kind, start, end
+
+
+@njit(cache=True, nogil=True)
 def only_strings(b, value):
     """Whether the list value = (type, start, stop) of a sure scan holds only strings."""
     _, p, stop = value

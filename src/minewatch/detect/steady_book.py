@@ -62,6 +62,7 @@ STATE = np.dtype([
     ("next_price", "i4"), ("last_price", "i4"),  # price ids, -1 for none
     ("repriced", "i4"), ("repriced_last", "i4"),  # difficulty changes here, the last one's id
     ("shares", "i8"), ("accepted", "i8"), ("rejected", "i8"), ("unmatched", "i8"),
+    ("stale", "i8"), ("invalid", "i8"),  # rejections whose error says why (the others: rejected)
     ("lines_up", "i8"), ("lines_dn", "i8"),
     ("bytes_up", "i8"), ("bytes_dn", "i8"),  # NOISE: encrypted bytes read
     ("jobs_n", "i8"),

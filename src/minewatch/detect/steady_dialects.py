@@ -21,6 +21,7 @@ from numba import njit
 
 from minewatch.decode import jsonscan as js
 from minewatch.detect import steady_book as bk
+from minewatch.detect.stratum import STALE_WORDS
 
 _NOTIFY = np.frombuffer(b"mining.notify", np.uint8)
 _SUBMIT = np.frombuffer(b"mining.submit", np.uint8)
@@ -32,6 +33,11 @@ _GET_WORK = np.frombuffer(b"eth_getWork", np.uint8)
 _JOB = np.frombuffer(b"job", np.uint8)
 _CN_SUBMIT = np.frombuffer(b"submit", np.uint8)
 _KEEPALIVED = np.frombuffer(b"keepalived", np.uint8)
+_STALE_WORDS = np.zeros((len(STALE_WORDS), max(map(len, STALE_WORDS))), np.uint8)
+_STALE_LENS = np.array([len(w) for w in STALE_WORDS], np.int64)
+for _k, _word in enumerate(STALE_WORDS):
+    _STALE_WORDS[_k, :len(_word)] = np.frombuffer(_word.encode(), np.uint8)
+STALE, INVALID = 1, 2  # why a pool refused a share (_rejection)
 _JOB_ID, _BLOB, _TARGET, _ALGO, _NONCE, _RESULT, _STATUS, _OK = (
     np.frombuffer(w, np.uint8) for w in (b"job_id", b"blob", b"target", b"algo", b"nonce",
                                          b"result", b"status", b"OK"))
@@ -340,43 +346,81 @@ def _reply(b, at, work, out):
     s = st[f]
     error, result = tok[3 * js.ERROR], tok[3 * js.RESULT]
     cn = s.dialect == bk.CRYPTONOTE
-    if result == js.ARRAY and s.dialect >= bk.ETHPROXY and not cn \
-            and (error == js.ABSENT or error == js.NULL):
+    erred = error != js.ABSENT and error != js.NULL
+    if result == js.ARRAY and s.dialect >= bk.ETHPROXY and not cn and not erred:
         return _work(b, at, work, out)
-    if (error != js.ABSENT and error != js.NULL) or result == js.ARRAY \
-            or (result == js.OBJECT and not (cn and _cn_status(b, tok))):
-        return bk.WHY_ERROR  # errors are Python's to read; a list or an object may be a job
+    if erred and (cn or not (result == js.ABSENT or result == js.NULL or result == js.FALSE)):
+        return bk.WHY_ERROR  # CryptoNote's error objects, and odd results, are Python's
+    if result == js.ARRAY or (result == js.OBJECT and not (cn and _cn_status(b, tok))):
+        return bk.WHY_ERROR  # a list or an object may be a job
     i0, i1 = _msg_id(b, tok)
     if i0 < 0:
         return bk.WHY_ID
     if not bk.room(out, i1 - i0):
         return bk.WHY_ROOM
+    method = bk.ERROR if erred else bk.RESULT
     k = bk.pending_at(rg, f, b, i0, i1 - i0) if i1 >= 0 else -1
     if k < 0:
         if s.pend_lost:
             return bk.WHY_FORGOTTEN
         s.unmatched += 1
-        bk.event(out, (f, ts, bk.DOWN, bk.RESULT, -1, -1, 0, 0), b, (i0, i1, 0, -1, 0, -1))
+        bk.event(out, (f, ts, bk.DOWN, method, -1, -1, 0, 0), b, (i0, i1, 0, -1, 0, -1))
         return 0
     kind = rg[1][f, bk.PEND_KIND + k]
     if kind == bk.PLAIN:
         bk.forget(rg, f, k)
-        bk.event(out, (f, ts, bk.DOWN, bk.RESULT, -1, -1, 0, 0), b, (i0, i1, 0, -1, 0, -1))
+        bk.event(out, (f, ts, bk.DOWN, method, -1, -1, 0, 0), b, (i0, i1, 0, -1, 0, -1))
         return 0
     if kind != bk.SHARE:
         return bk.WHY_ERROR
+    why = _rejection(b, tok) if erred else 0
+    if why < 0:
+        return bk.WHY_ERROR  # an error whose text Python must read
     value = rg[1][f, bk.PEND_VALUE + k]
-    ok = result == js.TRUE or (cn and result == js.OBJECT and _cn_ok(b, tok))
-    if not bk.paid(rg, f, value):
+    ok = not erred and (result == js.TRUE or (cn and result == js.OBJECT and _cn_ok(b, tok)))
+    if why != INVALID and not bk.paid(rg, f, value):  # (an invalid share stands for no work)
         return bk.WHY_ROOM
     bk.forget(rg, f, k)
     if ok:
         s.accepted += 1
+    elif why == STALE:
+        s.stale += 1
+    elif why == INVALID:
+        s.invalid += 1
     else:
         s.rejected += 1
-    bk.event(out, (f, ts, bk.DOWN, bk.RESULT, value, 1 if ok else 0, 0, 0), b,
+    bk.event(out, (f, ts, bk.DOWN, method, value, 1 if ok else 0, 0, 0), b,
              (i0, i1, 0, -1, 0, -1))
     return 0
+
+
+@njit(cache=True, nogil=True)
+def _rejection(b, tok):
+    """Why a pool refused a share, from an error [code, "message", ...] as
+    detect.stratum._rejection reads it: STALE when the message names a stale word, INVALID
+    for any other message; -1 for another error shape or a blank message (Python reads
+    those: it falls back to the error's repr)."""
+    error = (tok[3 * js.ERROR], tok[3 * js.ERROR + 1], tok[3 * js.ERROR + 2])
+    if error[0] != js.ARRAY:
+        return -1
+    kind, m0, m1 = js.list_item(b, error, 1)
+    if kind != js.STRING:
+        return -1
+    blank = True
+    for q in range(m0, m1):
+        blank = blank and b[q] == 32  # (a sure string holds no other white space)
+    if blank:
+        return -1
+    for w in range(len(_STALE_LENS)):
+        n = _STALE_LENS[w]
+        for q in range(m0, m1 - n + 1):
+            k = 0
+            while k < n and (b[q + k] | 32 if 65 <= b[q + k] <= 90 else b[q + k]) \
+                    == _STALE_WORDS[w, k]:
+                k += 1
+            if k == n:
+                return STALE
+    return INVALID
 
 
 # --- CryptoNote ---------------------------------------------------------------------------------

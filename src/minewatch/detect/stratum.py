@@ -129,8 +129,10 @@ class SteadyBook:
     jobs_count: int = 0  # job announcements so far (JobWindow.count)
     shares: int = 0
     accepted: int = 0
-    rejected: int = 0  # all without a reason (errors are read in Python)
+    rejected: int = 0  # without a reason (a false or null result)
     unmatched: int = 0  # replies to nothing remembered
+    stale: int = 0  # rejected with an error that names a stale share
+    invalid: int = 0  # rejected with another error message
     paid: dict = field(default_factory=dict)  # price -> shares that stand for work
     repriced: tuple[int, Price | None] = (0, None)  # difficulty changes, the last one
     ts: tuple[float, float] | None = None  # first and last chunk read
@@ -517,9 +519,9 @@ class StratumSession:
     def take_back(self, book: SteadyBook) -> None:
         """Resume from what compiled code read (`hand_over`'s book, filled in)."""
         self.shares, self.accepted = self.shares + book.shares, self.accepted + book.accepted
-        self.rejected += book.rejected
-        for name, n in (("rejected_unexplained", book.rejected),
-                        ("unmatched_replies", book.unmatched)):
+        self.rejected += book.rejected + book.stale + book.invalid
+        for name, n in (("rejected_unexplained", book.rejected), ("rejected_stale", book.stale),
+                        ("rejected_invalid", book.invalid), ("unmatched_replies", book.unmatched)):
             if n:
                 self.counters[name] += n
         for price, n in book.paid.items():

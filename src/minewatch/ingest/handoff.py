@@ -300,6 +300,7 @@ class SteadyReader:
         book, value = o.book, self.prices.value
         book.shares, book.accepted = int(s["shares"]), int(s["accepted"])
         book.rejected, book.unmatched = int(s["rejected"]), int(s["unmatched"])
+        book.stale, book.invalid = int(s["stale"]), int(s["invalid"])
         ri = self.rg[1][f]
         paid = zip(ri[bk.PAID_PRICE:bk.PAID_PRICE + bk.PAID].tolist(),
                    ri[bk.PAID_COUNT:bk.PAID_COUNT + bk.PAID].tolist())
