@@ -126,6 +126,23 @@ def test_max_wait_skips_a_hole_that_never_fills():
     assert (r.gaps, r.gap_bytes) == (1, 7)
 
 
+def test_a_hole_the_receiver_acknowledges_is_given_up_on_at_once():
+    r = StreamReassembler(max_wait=30.0)
+    r.add(0, b"abc", 0.0)
+    assert r.add(10, b"later", 1.0) == []
+    assert r.acked(5, 1.5) == []  # part of the hole acknowledged: the rest may be in flight
+    assert r.acked(10, 2.0) == [(1.0, b"later")]  # all of it: the capture dropped it
+    assert (r.gaps, r.gap_bytes, r.delivered) == (1, 7, 8)
+    r.add(20, b"x", 3.0)
+    r.add(30, b"y", 3.0)
+    assert r.acked(31, 4.0) == [(3.0, b"x"), (3.0, b"y")]  # hole after hole
+    assert (r.gaps, r.gap_bytes) == (3, 7 + 5 + 9)
+    assert r.acked(1 << 20, 5.0) == [] and r.acked(0, 5.0) == []  # nothing waits: no effect
+    r.add(40, b"z", 6.0)
+    assert r.acked(40 + (2 << 20), 6.0) == []  # far beyond what was seen: not trusted
+    assert r.acked(41, 6.5) == [(6.0, b"z")]
+
+
 def test_flush_timestamps_are_latest_arrival_per_run():
     r = StreamReassembler()
     r.add(0, b"a", 0.0)
@@ -193,6 +210,20 @@ def test_full_session_with_fin_close_and_stragglers():
     assert feed(table, stragglers) == []
     assert (table.opened, table.strays, len(table)) == (1, 2, 1)
     assert table.expire(1000.0) == [] and len(table) == 0
+
+
+def test_a_dropped_request_does_not_hold_back_its_answer():
+    # the capture lost the client's second segment; the pool's reply acknowledges it, so the
+    # request after the hole is delivered before the reply, not max_wait seconds later
+    table = TcpConnectionTable()
+    events = feed(table, handshake() + [
+        seg(CLIENT, POOL, PSH | ACK, 101, b"req1\n", 1.0, ack=501),
+        # (101 + 5: "req2\n" never captured)
+        seg(CLIENT, POOL, PSH | ACK, 111, b"req3\n", 1.2, ack=501),
+        seg(POOL, CLIENT, PSH | ACK, 501, b"ans3\n", 1.3, ack=116),
+    ])
+    assert events == [(KEY, "up", 1.0, b"req1\n"), (KEY, "up", 1.2, b"req3\n"),
+                      (KEY, "down", 1.3, b"ans3\n")]
 
 
 def test_rst_closes_and_delivers_what_was_buffered():

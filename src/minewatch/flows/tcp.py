@@ -41,7 +41,8 @@ class StreamReassembler:
     The first data-bearing segment (or SYN) seen anchors the stream: bytes before it are never
     delivered. Overlapping data keeps the bytes seen first. Out-of-order data waits in a buffer
     of at most `limit` bytes; when that overflows, or the oldest waiting data is older than
-    `max_wait` s of capture time, or on flush(), the hole before it is given up on: counted in
+    `max_wait` s of capture time, or the receiver acknowledges the hole (`acked`: the capture
+    dropped it), or on flush(), the hole before it is given up on: counted in
     `.gaps` / `.gap_bytes`, and delivery continues after it. Chunks returned by one call are
     contiguous with each other unless `.gaps` grew during that call.
     """
@@ -94,6 +95,21 @@ class StreamReassembler:
         out = self._accept(start, payload, ts) if payload else []
         if self._pending and self.max_wait is not None and ts - self._waiting_since > self.max_wait:
             out += self._skip_gap(ts)
+        return out
+
+    def acked(self, ack: int, ts: float) -> list[tuple[float, bytes]]:
+        """The receiver acknowledged every byte before `ack` (its 32-bit ACK number): a hole
+        that lies wholly before it was received, so the capture dropped it and it will never
+        fill. Give up on such holes now, not after max_wait: meanwhile the other direction
+        (the replies to what waits here) would be delivered ahead of what it answers."""
+        out: list[tuple[float, bytes]] = []
+        if self._pending and self._next is not None:
+            upto, last = self._unwrap(ack), self._pending[-1]
+            if upto > last[0] + len(last[1]) + self.limit:
+                return out  # far beyond anything seen: not a number to trust (ack 0, garbage)
+            while self._pending and self._pending[0][0] <= upto:
+                out += self._skip_gap(None)  # (stamped when each run came, not when acked)
+                self._waiting_since = ts
         return out
 
     def flush(self) -> list[tuple[float, bytes]]:
@@ -332,8 +348,12 @@ class TcpConnectionTable:
     def _feed(self, conn: _Connection, up: bool, seg: Segment) -> list[Event]:
         flags = seg.flags
         stream, direction = (conn.up, "up") if up else (conn.down, "down")
+        events: list[Event] = []
+        if flags & ACK:  # what it acknowledges was sent before it: delivered first
+            other, back = (conn.down, "down") if up else (conn.up, "up")
+            events += [(conn.key, back, ts, data) for ts, data in other.acked(seg.ack, seg.ts)]
         chunks = stream.add(seg.seq, seg.payload, seg.ts, bool(flags & SYN), bool(flags & FIN))
-        events: list[Event] = [(conn.key, direction, ts, data) for ts, data in chunks]
+        events += [(conn.key, direction, ts, data) for ts, data in chunks]
         if flags & RST:
             events += self._close(conn, "rst", seg.ts)
         elif conn.up.finished and conn.down.finished:
