@@ -92,13 +92,32 @@ def test_growth_keeps_every_connection():
 
 def test_expiry_frees_long_silent_connections_and_forgets_their_verdict():
     frames = [(float(k), encode_tcp("10.0.0.1", "192.0.2.1", 40000, 3333, 1, 1, 0x18, b"ssh-ish"))
-              for k in range(ct.CLASSIFY_PACKETS)]
+              for k in range(ct.CLASSIFY_MOST)]
     _, routes, _, table = run(frames)
     slot = int(routes[0].slot[0])
     assert table.slots["dpi"][slot] == ct.PLAIN
     ended = np.zeros(64, ct.ENDED)
     assert sum(table.expire(1000.0, ended)) == 0  # already flushed by run()
     assert table.slots["state"][slot] == ct.DELETED and table.used == 0
+
+
+def test_how_long_a_connection_may_take_to_show_what_it_speaks():
+    assert ct.look_further(1, 10_000) and ct.look_further(3, 10_000)  # 4 packets at least
+    assert ct.look_further(4, 4095) and ct.look_further(63, 100)  # then up to 4 kB ...
+    assert not ct.look_further(4, 4096) and not ct.look_further(64, 100)  # ... in 64 packets
+
+
+def test_a_capture_that_begins_inside_a_long_message_cut_small_finds_the_next_one():
+    tail = b'"' + b"ab" * 300 + b'"]}\n'  # the last 604 bytes of a long pool message
+    stream = tail + b'{"id":null,"method":"mining.notify","params":["j1"]}\n'
+    frames = [(float(k), encode_tcp("10.0.0.1", "192.0.2.1", 40000, 3333, 1 + k, 1, 0x18,
+                                    stream[k:k + 40])) for k in range(0, len(stream), 40)]
+    table, route = ct.ConnTable(capacity=4), []
+    for frame in frames:  # one packet a batch (a batch is routed as a whole)
+        _, (r,), _, _ = run([frame], table=table, end=False)
+        route.append(int(r.route[0]))
+    first = len(tail) // 40  # the packet holding the newline and the "{" after it
+    assert route == [ct.NONE] * first + [ct.DPI] * (len(route) - first)
 
 
 def conn_frames(first_up: bytes, then: list[tuple[bool, bytes]]) -> list[tuple[float, bytes]]:
@@ -133,8 +152,8 @@ def test_plain_binary_protocols_are_only_metered():
     """A "{" inside binary data or a text line opens no JSON message (Bitcoin P2P, SSH)."""
     frames = conn_frames(b"SSH-2.0-OpenSSH_8.9\r\n", [
         (False, b"SSH-2.0-OpenSSH_8.2p1\r\n"), (True, b"\x00\x00\x05\xdc\x0b{\x14" + bytes(40)),
-        (False, b"\xf9\xbe\xb4\xd9version\x00\x00{" + bytes(80)),
-        (True, b"{ late: the connection has shown four payloads already }\n")])
+        (False, b"\xf9\xbe\xb4\xd9version\x00\x00{" + bytes(4096)),
+        (True, b"{ late: the connection has shown four payloads (4 kB) already }\n")])
     assert routed(frames) == [ct.NONE] * 7
 
 
@@ -142,9 +161,10 @@ def test_a_capture_starting_inside_a_message_waits_for_the_next_one():
     tail = b'000","0b2f","1a2b3c4d",true]}\n'  # the end of a mining.notify, no "{" at a line start
     frames = conn_frames(tail, [(False, b'{"id":null,"method":"mining.notify","params":[]}\n')])
     assert routed(frames) == [ct.DPI] * 4
+    tail = b'"' + b"0" * 1100 + tail
     frames = conn_frames(tail, [(False, tail), (False, tail), (False, tail),
                                 (False, b'{"id":4}\n')])
-    assert routed(frames)[-1] == ct.NONE  # four payloads without a message start: not a pool
+    assert routed(frames)[-1] == ct.NONE  # four payloads, 4 kB, no message start: not a pool
 
 
 def test_ignored_connections_are_no_longer_routed():

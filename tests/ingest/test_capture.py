@@ -16,7 +16,7 @@ from minewatch.ingest import capture, frames
 from minewatch.ingest.capture import read_capture
 from minewatch.ingest.packets import PacketIngest
 from minewatch.sim import background as bg
-from minewatch.sim.packets import Conn, tcp_session
+from minewatch.sim.packets import Conn, SimPacket, tcp_session
 
 PCAPS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "pcaps"
 
@@ -189,6 +189,79 @@ def test_a_capture_that_begins_inside_a_pool_message_still_finds_the_miner():
     assert_same(a, b)
     (session,) = a["payload_sessions"].to_pylist()
     assert session["dialect"] == "stratum-v1" and session["shares"] == 1
+
+
+def pool_talk(rounds: int) -> list[tuple[float, bool, bytes]]:
+    """A Stratum v1 conversation: opening, then per round a notify longer than one segment,
+    a share and its acceptance."""
+    msgs = [(1.0, True, b'{"id":1,"method":"mining.subscribe","params":["bmminer/2.0.0",'
+                        b'"a1b2c3d4"]}\n'),  # (resuming: longer than GIVE_UP_CHUNKS bytes)
+            (1.1, False, b'{"id":1,"result":[[],"08000002",4],"error":null}\n'),
+            (1.2, True, b'{"id":2,"method":"mining.authorize","params":["bc1qw.rig1","x"]}\n'),
+            (1.3, False, b'{"id":2,"result":true,"error":null}\n'),
+            (1.4, False, b'{"id":null,"method":"mining.set_difficulty","params":[512]}\n')]
+    branches = ",".join(f'"{k:064x}"' for k in range(24))
+    for k in range(rounds):
+        msgs += [(2.0 + 2 * k, False, (
+                     f'{{"id":null,"method":"mining.notify","params":["j{k}","{"0" * 64}","01",'
+                     f'"02",[{branches}],"20000000","1a2b3c4d","{k:08x}",true]}}\n').encode()),
+                 (2.5 + 2 * k, True, (f'{{"id":{10 + k},"method":"mining.submit","params":["bc1q'
+                                      f'w.rig1","j{k}","00000001","{k:08x}","abcd"]}}\n').encode()),
+                 (2.6 + 2 * k, False, f'{{"id":{10 + k},"result":true,"error":null}}\n'.encode())]
+    return msgs
+
+
+def pcap_of(pkts) -> bytes:
+    out = io.BytesIO()
+    w = PcapWriter(out)
+    for p in pkts:
+        w.write(p.ts, encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags, p.payload))
+    return out.getvalue()
+
+
+def test_a_capture_that_drops_packets_still_matches_every_answer():
+    """Capture drops never heal: the pool's ACKs show the hole was received, so the reader
+    goes on at once instead of holding one direction back while the other runs ahead (the
+    answers would then come before the shares they answer, and match nothing)."""
+    pkts = tcp_session(Conn("10.0.0.5", 40001, "192.0.2.80", 3333), pool_talk(20),
+                       np.random.default_rng(5), True, close_at=None, retransmit_p=0.0)
+    lost = [p for p in pkts if b'"id":15,"method"' in p.payload]  # a share
+    lost += [p for p in pkts if p.payload.startswith(b'{"id":null,"method":"mining.notify",'
+                                                     b'"params":["j9"')]  # a notify's head
+    assert len(lost) == 2
+    data = pcap_of(p for p in pkts if p not in lost)
+    a = reference(data)
+    assert_same(a, compiled(data))
+    (session,) = a["payload_sessions"].to_pylist()
+    # 19 shares captured, each answered "true" (the 16th's answer has no share to match)
+    assert (session["shares"], session["shares_accepted"]) == (19, 19)
+
+
+def cut_small(msgs, size: int, begin: int = 0) -> bytes:
+    """A pcap of one connection (no handshake) whose every segment carries at most `size`
+    bytes; the segments before the `begin`-th are not in it (the capture began there)."""
+    pkts, seq = [], {True: 1000, False: 5000}
+    for ts, up, data in msgs:
+        for k in range(0, len(data), size):
+            pkts.append(SimPacket(ts + k * 1e-6, *(("10.0.0.5", "192.0.2.80", 40001, 3333) if up
+                                                   else ("192.0.2.80", "10.0.0.5", 3333, 40001)),
+                                  6, 0x18, seq[up], seq[not up], data[k:k + size]))
+            seq[up] += len(data[k:k + size])
+    return pcap_of(pkts[begin:])
+
+
+@pytest.mark.parametrize("size, begin", [(1, 0), (40, 0), (40, 30), (40, 47), (300, 3)])
+def test_a_miner_that_writes_in_small_segments_is_found_wherever_the_capture_begins(size, begin):
+    """Neither tiny segments (a miner, or a middlebox, that writes a byte at a time) nor a
+    capture that begins inside a long message cut small hide the pool session: connections
+    are classified and given up on by bytes as well as by packets."""
+    data = cut_small(pool_talk(12), size, begin)
+    a = reference(data)
+    assert_same(a, compiled(data))
+    (session,) = a["payload_sessions"].to_pylist()
+    assert (session["dialect"], session["wallet"], session["worker"]) == (
+        "stratum-v1", "bc1qw", "rig1")
+    assert session["shares_accepted"] >= 10
 
 
 def test_real_captures_equal_reference():

@@ -59,6 +59,8 @@ ENDED = np.dtype([
 HELLO = np.dtype([("row", "i8"), ("off", "i8"), ("len", "i4")])  # SNI read in compiled code
 HEAD_SCAN = 2048  # bytes of a payload searched for a JSON start, as the Python classifier does
 CLASSIFY_PACKETS = 4  # payload packets a connection has to show what it speaks (ingest.packets too)
+CLASSIFY_BYTES = 4096  # and bytes: a capture may begin inside a long message cut small
+CLASSIFY_MOST = 64  # payload packets at most
 MAX_RECORD = 16384 + 2048  # TLS record payload bound (decode.tls.MAX_RECORD)
 
 
@@ -227,6 +229,15 @@ def _is_export(buf, row, ports):
 
 
 @njit(cache=True, nogil=True)
+def look_further(tried, seen):
+    """Whether a connection whose first `tried` payload packets (`seen` bytes) told nothing
+    should show the next one: at least CLASSIFY_PACKETS, and up to CLASSIFY_BYTES in up to
+    CLASSIFY_MOST packets, since a capture that begins inside a message sees its tail first
+    (ingest.packets decides by the same rule)."""
+    return tried < CLASSIFY_PACKETS or (seen < CLASSIFY_BYTES and tried < CLASSIFY_MOST)
+
+
+@njit(cache=True, nogil=True)
 def _classify(buf, p, n):
     """What a connection's first payload says: TLS, CANDIDATE or PLAIN (a superset of
     ingest.packets' classifier, which makes the final call on what is routed to it)."""
@@ -371,8 +382,9 @@ def _meter(buf, rows, slots, flows, cfg_ports, outs):
             route[i] = DNS
         elif row.proto == 6 and conn.dpi == UNDECIDED and row.pl_len > 0:
             said = _classify(buf, row.pl_off, row.pl_len)
-            if said == PLAIN and conn.tries + 1 < CLASSIFY_PACKETS:
+            if said == PLAIN and look_further(conn.tries + 1, conn.budget + row.pl_len):
                 conn.tries += 1  # a capture may begin inside a message: look at the next one
+                conn.budget += row.pl_len  # (bytes seen, while undecided)
                 continue
             conn.dpi, conn.first_dir, conn.budget = said, d, np.int32(cfg[3])
             if said == TLS:

@@ -25,14 +25,15 @@ from minewatch.detect.browser import BrowserScan, merge_entities
 from minewatch.detect.stratum import StratumSession
 from minewatch.detect.sv2 import Sv2Session, may_open_sv2
 from minewatch.errors import DecodeError, NeedMoreData
-from minewatch.flows.conntable import CLASSIFY_PACKETS as CLASSIFY_CHUNKS  # one rule for both
+from minewatch.flows.conntable import look_further  # one rule for both
 from minewatch.flows.conntable import HEAD_SCAN
 from minewatch.flows.meter import FlowMeter, MeterConfig
 from minewatch.flows.tcp import ConnClosed, ConnKey, TcpConnectionTable
 from minewatch.ingest.exports import ExportDecoder, looks_like_export
 
 TLS_HELLO_LIMIT = 16384  # bytes of a client's first flight we wait for to read the SNI
-GIVE_UP_CHUNKS = 64  # data chunks a connection may carry before it must have shown mining
+GIVE_UP_CHUNKS = 64  # data chunks a connection may carry before it must have shown mining,
+GIVE_UP_BYTES = 16384  # and bytes (a miner that writes in tiny segments is still a miner)
 EVENTS_EVERY = 8  # event rows a pool session holds before handing them over (x live sessions)
 _IGNORE = object()
 
@@ -110,6 +111,7 @@ class _Tracked:
     hello: bytes = b""  # TLS ClientHello bytes so far
     first_ts: float = 0.0
     chunks: int = 0  # data chunks fed so far
+    seen: int = 0  # and their bytes
     browser: BrowserScan | None = None  # HTTP connections: browser-miner markers
 
 
@@ -126,7 +128,8 @@ class PacketIngest:
         self.meter = FlowMeter(MeterConfig(exporter=self.exporter, input_id=self.input_id))
         self.tcp = TcpConnectionTable()
         self.exports = ExportDecoder(self.input_id)
-        self.conns: dict[ConnKey, _Tracked | int | object] = {}  # int: chunks seen undecided
+        # undecided: (chunks, bytes) that told nothing so far
+        self.conns: dict[ConnKey, _Tracked | tuple[int, int] | object] = {}
         self.flow_rows: list[dict] = []
         self.sessions: list[tuple[dict, bool]] = []  # (row, closed)
         self.events = Rows("stratum_events", sink=self.sink)
@@ -195,10 +198,10 @@ class PacketIngest:
             return
         key, direction, ts, data = ev
         st = self.conns.get(key)
-        if st is None or type(st) is int:  # undecided: st is how many chunks told nothing
-            tried, st = st or 0, self._classify(key, direction, data, ts)
-            if st is _IGNORE and tried + 1 < CLASSIFY_CHUNKS:
-                self.conns[key] = tried + 1  # a capture may begin inside a message
+        if st is None or type(st) is tuple:  # undecided
+            (tried, seen), st = st or (0, 0), self._classify(key, direction, data, ts)
+            if st is _IGNORE and look_further(tried + 1, seen + len(data)):
+                self.conns[key] = (tried + 1, seen + len(data))  # it may begin inside a message
                 return
             self.conns[key] = st
             if st is _IGNORE:
@@ -214,10 +217,9 @@ class PacketIngest:
                 return
             st.session = StratumSession()  # a page connection that posts: RPC from here on
         st.session.feed(direction, ts, data)
-        st.chunks += 1
         if len(st.session.events) >= EVENTS_EVERY and st.session.is_mining():
             self._take_events(key, st.session)  # a long pool session's events, as they come
-        if st.chunks > GIVE_UP_CHUNKS and not st.session.is_mining():
+        if _spoke_long(st, data) and not st.session.is_mining():
             self._give_up(key, st)
             return
         if st.browser is not None:  # a miner polling over HTTP is no web page: stop scanning
@@ -236,8 +238,7 @@ class PacketIngest:
         polling all POST; a long poll that GETs work is answered without a method, which
         tells nothing), so the Stratum session that would parse every page is spared until
         the client POSTs. It is given up after as many chunks as a pool session would be."""
-        st.chunks += 1
-        if st.chunks > GIVE_UP_CHUNKS:
+        if _spoke_long(st, data):
             self._give_up(key, st)
             return
         st.browser.feed(direction, ts, data)
@@ -324,6 +325,13 @@ class PacketIngest:
             "tls_hellos": self.tls_rows.table(),
             "web_entities": schema.to_table("web_entities", merge_entities(self.web_rows)),
         }
+
+
+def _spoke_long(st: _Tracked, data: bytes) -> bool:
+    """Count a data chunk of a connection DPI reads; whether it has now carried more than
+    GIVE_UP_CHUNKS chunks and GIVE_UP_BYTES bytes (after which it must have shown mining)."""
+    st.chunks, st.seen = st.chunks + 1, st.seen + len(data)
+    return st.chunks > GIVE_UP_CHUNKS and st.seen > GIVE_UP_BYTES
 
 
 def opens_json(head: bytes) -> bool:
