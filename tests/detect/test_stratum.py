@@ -221,6 +221,29 @@ def test_ethereumstratum_nicehash_spec_dialogue():
     assert "mining.subscribe from EthereumMiner/1.0.0 (EthereumStratum/1.0.0)" in facts
 
 
+def test_ethereumstratum_2_hello_names_the_miner_and_mining_set_prices_the_jobs():
+    """ethminer's EthereumStratum/2.0.0 ("stratum3"), as its spec's example dialogue goes: the
+    subscribe has no params, so the hashrate comes from mining.set's target (short hex is
+    left-padded), not from a difficulty-1 default."""
+    target = "0112e0be826d694b2e62d01511f12a6061fbaec8bc02357593e70e52ba"  # 58 hex digits
+    s = run([(UP, call(1, "mining.hello", {"agent": "ethminer-0.19.0", "host": "eu1.pool.example",
+                                           "port": "4444", "proto": "EthereumStratum/2.0.0"})),
+             (DOWN, ok(1, {"proto": "EthereumStratum/2.0.0", "encoding": "plain", "resume": 1,
+                           "timeout": 30, "maxerrors": 5, "node": "Geth/v1.9.9"})),
+             (UP, call(2, "mining.subscribe", [])), (DOWN, ok(2, "s-12345")),
+             (UP, call(3, "mining.authorize", [ETH + ".rig1", "x"])), (DOWN, ok(3, "0001")),
+             (DOWN, call(None, "mining.set", {"epoch": "dc", "target": target, "algo": "ethash",
+                                              "extranonce": "af4c"})),
+             (DOWN, call(None, "mining.notify", ["bf0488aa", "b3a4f", hx("64", prefix=""), "0"])),
+             (UP, call(40, "mining.submit", ["bf0488aa", "6ce3b79bd43eb7", "00"])), (DOWN, ok(40))])
+    summary = s.summary()
+    assert (summary["agent"], summary["pool_host"], summary["wallet"]) == (
+        "ethminer-0.19.0", "eu1.pool.example", ETH)
+    assert summary["hashes"] == pytest.approx(4e9)  # 2**256 / target: 4 GH a share, exactly
+    facts = json.loads(summary["evidence"])
+    assert "mining.hello from ethminer-0.19.0 (EthereumStratum/2.0.0)" in facts
+
+
 def test_ethproxy_prices_by_the_job_header_and_reports_hashrate():
     header, old, seed = hx("db"), hx("cb"), hx("0e")
     s = run([(UP, call(1, "eth_submitLogin", [ETH], worker="rig-1")),

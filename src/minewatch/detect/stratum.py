@@ -329,6 +329,20 @@ class StratumSession:
         if rec.method.startswith("mining."):
             self._mining = True
         self._expect(direction, rec.id, rec.method)
+        return self._es2(rec.method, rec.params) if isinstance(rec.params, dict) else {}
+
+    def _es2(self, method: str, params: dict) -> dict:
+        """EthereumStratum/2.0.0 (ethminer's "stratum3"), whose requests carry objects:
+        mining.hello names the miner, the pool host and the protocol; mining.set the target
+        of the jobs to come (the subscribe has no params, so ES1's difficulty 1 is no default)."""
+        if method == "mining.hello":
+            agent, host, proto = (_text(params.get(k)) for k in ("agent", "host", "proto"))
+            self.agent, self.pool_host = self.agent or agent, self.pool_host or host
+            self._fact(f"mining.hello from {agent or '?'}" + (f" ({proto})" if proto else ""))
+            return {"agent": agent}
+        target = _text(params.get("target"))
+        if method == "mining.set" and target and hashes_per_share(("t256", target)):
+            return self._set_price(("t256", target), _price_fact(("t256", target)))
         return {}
 
     def _on_subscribe(self, direction: str, rec: stratum_v1.Subscribe) -> dict:
@@ -630,6 +644,11 @@ _UPGRADES = {("stratum-v1", "ethereumstratum-1.0"), (HTTP_RPC, "daemon-rpc"),
              (HTTP_RPC, "getwork-http"), (HTTP_RPC, "getblocktemplate-http"),
              ("getwork-http", "daemon-rpc"), ("getblocktemplate-http", "daemon-rpc"),
              ("getblocktemplate-http", "getwork-http")}
+
+def _text(value) -> str | None:
+    """A non-empty string field of a request object, at most 128 characters; else None."""
+    return value[:128] if isinstance(value, str) and value.strip() else None
+
 
 def _price_fact(price: Price) -> str:
     """The fact a difficulty or target message states (as its handler writes it)."""
