@@ -11,6 +11,7 @@ import numpy as np
 
 from minewatch.decode import framescan as fs
 from minewatch.decode.packet import decode_frame, encode_tcp, encode_udp
+from minewatch.decode.proxy import opens_tunnel
 from minewatch.decode.tls import encode_client_hello, parse_client_hello
 from minewatch.errors import DecodeError, NeedMoreData
 from minewatch.flows import conntable as ct
@@ -118,6 +119,16 @@ def test_a_capture_that_begins_inside_a_long_message_cut_small_finds_the_next_on
         route.append(int(r.route[0]))
     first = len(tail) // 40  # the packet holding the newline and the "{" after it
     assert route == [ct.NONE] * first + [ct.DPI] * (len(route) - first)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.binary(max_size=40), st.binary(max_size=30).map(lambda b: b"\x05" + b),
+                 st.binary(max_size=30).map(lambda b: b"\x04\x01" + b),
+                 st.sampled_from([b"CONNECT pool:3333 HTTP/1.1\r\n", b"CONNECT", b"\x05\x01\x00",
+                                  b"\x05\x02\x00\x02", b"\x04\x01\x0d\x05\x00\x00\x00\x01\x00"])))
+def test_the_compiled_proxy_check_is_the_decoders(head):
+    buf = np.frombuffer(b"xx" + head, np.uint8)
+    assert ct._opens_tunnel(buf, 2, len(head)) == opens_tunnel(head)
 
 
 def conn_frames(first_up: bytes, then: list[tuple[bool, bytes]]) -> list[tuple[float, bytes]]:

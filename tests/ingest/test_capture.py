@@ -10,8 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from minewatch.decode import proxy
 from minewatch.decode.packet import TUNNELS, encapsulate, encode_tcp, nflog_frame
 from minewatch.decode.pcap import PcapngWriter, PcapReader, PcapWriter
+from minewatch.decode.proxy import ProxyRequest
 from minewatch.ingest import capture, frames
 from minewatch.ingest.capture import read_capture
 from minewatch.ingest.packets import PacketIngest
@@ -262,6 +264,23 @@ def test_a_miner_that_writes_in_small_segments_is_found_wherever_the_capture_beg
     assert (session["dialect"], session["wallet"], session["worker"]) == (
         "stratum-v1", "bc1qw", "rig1")
     assert session["shares_accepted"] >= 10
+
+
+@pytest.mark.parametrize("req", [
+    ProxyRequest(proxy.SOCKS5, "btc.pool.example", 3333, "u", "pw"),
+    ProxyRequest(proxy.SOCKS4A, "btc.pool.example", 3333),
+    ProxyRequest(proxy.HTTP_CONNECT, "btc.pool.example", 3333)])
+def test_a_miner_behind_a_proxy_is_found_with_its_pool(req):
+    """XMRig's --proxy (SOCKS5), cgminer's --pool-proxy (SOCKS4a, HTTP CONNECT): the tap sees
+    the proxy's address, the preamble naming the pool, then the pool dialect."""
+    msgs = [(0.5, True, proxy.encode_request(req)), (0.6, False, proxy.encode_reply(req))]
+    data = cut_small(msgs + pool_talk(6), 1448)
+    a = reference(data)
+    assert_same(a, compiled(data))
+    (session,) = a["payload_sessions"].to_pylist()
+    assert (session["pool_host"], session["wallet"], session["shares_accepted"]) == (
+        "btc.pool.example", "bc1qw", 6)
+    assert f"through a {req.kind} proxy to btc.pool.example:3333" in session["evidence"]
 
 
 def test_real_captures_equal_reference():

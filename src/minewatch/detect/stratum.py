@@ -35,10 +35,12 @@ from minewatch.decode.jsonrpc import LineFramer, RpcMessage, id_text, parse_mess
 from minewatch.detect.bounded import MAX_EVIDENCE, MAX_TRACKED, JobWindow, add_fact, remember
 from minewatch.detect.coins import (OWN_ETHEREUMSTRATUM, identify_address, pick_algorithm,
                                     pick_coin, split_login)
+from minewatch.detect.tunnel import ProxyTunnel
 from minewatch.errors import DecodeError
 from minewatch.estimate.hashrate import (hps_from_cryptonote_target, hps_from_difficulty,
                                          hps_from_target256, share_multiplier)
 
+PROXY_STARTS = (b"C", b"\x04", b"\x05")  # CONNECT, SOCKS4, SOCKS5 (no dialect begins so)
 SNIFF_BYTES = 8  # enough to tell "OPTIONS " / "HTTP/1." / a TLS header from JSON
 MAX_PASSWORD = 256  # characters of a pool password kept (a config string at most)
 GIVE_UP_LINES = 64  # undecodable lines, with nothing decoded yet, before a stream is ignored
@@ -163,6 +165,8 @@ class StratumSession:
         self.ts_start = self.ts_end = None  # s since epoch
         self.tls = self._mining = False
         self._streams = {"up": _Stream(), "down": _Stream()}
+        self._tunnel: ProxyTunnel | None = None  # a proxy preamble before the dialect
+        self._proxy_told = False
         self._pending: OrderedDict[tuple[str, str | None], tuple] = OrderedDict()
         self._http_ids: deque = deque(maxlen=MAX_TRACKED)
         self._jobs = JobWindow()
@@ -180,20 +184,44 @@ class StratumSession:
 
     def feed(self, direction: str, ts: float, data: bytes) -> None:
         """Take the next bytes of one direction ('up' = miner to pool). Never raises on data."""
-        stream = self._streams.get(direction)
-        if stream is None:
+        if direction not in self._streams:
             self.counters["bad_direction"] += 1
             return
+        if self.ts_start is None and direction == "up" and data[:1] in PROXY_STARTS:
+            self._tunnel = ProxyTunnel()  # SOCKS or CONNECT first: the dialect comes after it
         self.ts_start = ts if self.ts_start is None else min(self.ts_start, ts)
         self.ts_end = ts if self.ts_end is None else max(self.ts_end, ts)
         try:
-            mode, items = stream.feed(data)
-            self.tls = self.tls or mode == "tls"
-            for item in items:
-                self._item(direction, ts, mode, item, stream)
+            if self._tunnel is None or self._proxy_told:
+                self._read(direction, ts, data)
+                return
+            pieces = self._tunnel.feed(direction, data)
+            self._through_proxy()
+            for way, piece in pieces:
+                self._read(way, ts, piece)
         except Exception as exc:  # a bug must not stop the capture; the tests assert none
             self.counters["internal_errors"] += 1
             self.counters[f"internal:{type(exc).__name__}"] += 1
+
+    def _read(self, direction: str, ts: float, data: bytes) -> None:
+        stream = self._streams[direction]
+        mode, items = stream.feed(data)
+        self.tls = self.tls or mode == "tls"
+        for item in items:
+            self._item(direction, ts, mode, item, stream)
+
+    def _through_proxy(self) -> None:
+        """Once: what the proxy preamble says (the pool's host and port, the proxy's answer)."""
+        tunnel = self._tunnel
+        if not tunnel.settled:
+            return
+        self._proxy_told, req = True, tunnel.request
+        if req is None:
+            return  # no proxy after all
+        refused = " (refused)" if tunnel.granted is False else ""
+        self._fact(f"through a {req.kind} proxy to {req.host}:{req.port}{refused}")
+        if not _is_address(req.host):
+            self.pool_host = self.pool_host or req.host
 
     def take_events(self) -> list[dict]:
         """The event rows so far, handed over once (for long sessions)."""
@@ -486,7 +514,8 @@ class StratumSession:
         a dialect it knows, mining, a wallet where a submit could still name it, the job shape
         already a fact, and both directions framed as that dialect frames them. (ETHProxy's
         submits name no login: a session seen only from its shares on is read there too.)"""
-        if self.dialect not in STEADY_SHAPES or not self._mining or self.tls or self.worker == "":
+        if self.dialect not in STEADY_SHAPES or not self._mining or self.tls or self.worker == "" \
+                or (self._tunnel is not None and not self._tunnel.settled):
             return False
         if not self.wallet and self.dialect in ("stratum-v1", "ethereumstratum-1.0"):
             return False  # its next submit names the login (a capture begun mid-session)

@@ -6,7 +6,8 @@ idle and active timeouts in capture time; tests/flows/test_conntable.py compares
 with a routing decision per packet:
 
 - `DPI`: TCP packets of connections whose first payload could open a pool session (JSON, HTTP,
-  a Stratum V2 frame or Noise key) or a TLS ClientHello (its SNI names the pool). A TLS
+  a Stratum V2 frame or Noise key, a SOCKS or HTTP CONNECT preamble) or a TLS ClientHello
+  (its SNI names the pool). A TLS
   connection is routed only until its client's first flight is over; any other candidate until
   the caller marks it ignored (`ignore`), which it does once the Python decoders give up on it.
 - `DNS`: UDP from port 53, for the passive DNS map (also metered).
@@ -248,6 +249,8 @@ def _classify(buf, p, n):
         return CANDIDATE
     if n >= 11 and b0 == 0 and (buf[p + 1] == 0 or buf[p + 1] == 0x80) and buf[p + 2] == 0:
         return CANDIDATE  # a plaintext SV2 SetupConnection frame header
+    if _opens_tunnel(buf, p, n):
+        return CANDIDATE  # a SOCKS or HTTP CONNECT preamble: a pool dialect may follow it
     if n >= 5:
         b1, b2, b3, b4 = buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4]
         if (b0 == 80 and b1 == 79 and b2 == 83 and b3 == 84 and b4 == 32) \
@@ -255,6 +258,26 @@ def _classify(buf, p, n):
                 or (b0 == 72 and b1 == 84 and b2 == 84 and b3 == 80 and b4 == 47):
             return CANDIDATE  # "POST ", "GET /", "HTTP/"
     return CANDIDATE if _opens_json(buf, p, p + min(n, HEAD_SCAN)) else PLAIN
+
+
+@njit(cache=True, nogil=True)
+def _opens_tunnel(buf, p, n):
+    """decode.proxy.opens_tunnel, compiled."""
+    if n >= 8 and buf[p] == 67 and buf[p + 1] == 79 and buf[p + 2] == 78 and buf[p + 3] == 78 \
+            and buf[p + 4] == 69 and buf[p + 5] == 67 and buf[p + 6] == 84 and buf[p + 7] == 32:
+        return True  # "CONNECT "
+    if n >= 3 and buf[p] == 5:
+        if not 1 <= buf[p + 1] <= n - 2:
+            return False
+        for k in range(p + 2, p + 2 + buf[p + 1]):
+            if 0x09 < buf[k] < 0x80:
+                return False
+        return True
+    if n >= 9 and buf[p] == 4 and (buf[p + 1] == 1 or buf[p + 1] == 2):
+        for k in range(p + 8, p + n):
+            if buf[k] == 0:
+                return True
+    return False
 
 
 @njit(cache=True, nogil=True)

@@ -21,6 +21,7 @@ from minewatch.decode import tls as tlsdec
 from minewatch.decode.http import is_http_start
 from minewatch.decode.packet import decode_frame
 from minewatch.decode.pcap import RawPacket
+from minewatch.decode.proxy import opens_tunnel
 from minewatch.detect.browser import BrowserScan, merge_entities
 from minewatch.detect.stratum import StratumSession
 from minewatch.detect.sv2 import Sv2Session, may_open_sv2
@@ -263,6 +264,8 @@ class PacketIngest:
             return _Tracked(first_ts=ts)
         if direction == "up" and may_open_sv2(head):  # before "{": binary frames may hold one
             return _Tracked(Sv2Session(server=(key.server_ip, key.server_port)), first_ts=ts)
+        if direction == "up" and opens_tunnel(head):  # SOCKS or CONNECT: a pool may follow
+            return _Tracked(StratumSession(), first_ts=ts)
         if opens_json(head) or head[:5] in (b"POST ", b"GET /", b"HTTP/"):
             browser = BrowserScan() if is_http_start(head) else None
             if browser is not None and direction == "up" and head[:4] == b"GET ":
