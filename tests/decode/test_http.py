@@ -70,6 +70,18 @@ def test_oversized_body_is_cut_and_skipped():
     assert second.body == b"next" and not second.truncated
 
 
+def test_a_gap_drops_the_message_it_cut_and_the_next_one_is_read():
+    first = http.encode(http.response(200, "OK", (), b'{"id":1,"result":true}'))
+    second = http.encode(http.response(200, "OK", (), b'{"id":2,"result":false}'))
+    framer = http.HttpFramer()
+    assert framer.feed(first[:30]) == []
+    framer.gap()  # the rest of the first answer was lost
+    (msg,) = framer.feed(second)
+    assert msg.body == b'{"id":2,"result":false}' and not framer.failed
+    framer.gap()
+    assert framer.feed(first[5:]) == [] and framer.failed  # no start line after it: given up
+
+
 def test_response_without_length_ends_at_close():
     framer = http.HttpFramer()
     assert framer.feed(b"HTTP/1.0 200 OK\r\nServer: x\r\n\r\n{\"result\":1}") == []

@@ -46,6 +46,18 @@ def test_overlong_line_is_dropped_whole_and_counted():
     assert framer.overlong == 1
 
 
+def test_a_gap_drops_the_cut_line_and_resumes_at_the_next_message():
+    framer = LineFramer()
+    assert framer.feed(b'{"a":1}\n{"method":"mining.no') == [b'{"a":1}']
+    framer.gap()  # the rest of the notify, and more, never captured
+    assert framer.dropping and framer.pending == 0
+    assert framer.feed(b'  \n') == []  # white space tells nothing yet
+    assert framer.feed(b'{"id":7,"result":true}\n{"b"') == [b'{"id":7,"result":true}']
+    framer.gap()
+    assert framer.feed(b'ams":[1]}\n{"c":3}\n') == [b'{"c":3}']  # a line's tail: dropped
+    assert (framer.cut, framer.dropping) == (3, False)
+
+
 @given(st.lists(st.binary(max_size=30), max_size=8), st.lists(st.integers(0, 400), max_size=10),
        st.integers(4, 40))
 def test_framing_does_not_depend_on_chunking(lines, cuts, max_line):

@@ -62,6 +62,17 @@ def test_plaintext_session_shares_and_hashes():
         "packets_down"}
 
 
+def test_a_gap_stops_reading_the_direction_it_cut():
+    """Plaintext SV2 frames cannot be found again after lost bytes: the direction a gap cut
+    is read no further, so no frame is made of garbage; the other goes on."""
+    items = conversation()
+    s = run(items[:8])  # up to the third share
+    s.gap("down")
+    s = run(items[8:], s)
+    out = s.summary()
+    assert (out["shares"], out["shares_accepted"], s.counters["gaps"]) == (5, 0, 1)
+
+
 def test_events_rows():
     events = run(conversation()).take_events()
     assert [e["method"] for e in events][:4] == ["SetupConnection", "SetupConnection.Success",

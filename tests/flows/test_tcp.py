@@ -62,7 +62,7 @@ def test_lost_segment_is_one_counted_gap(stream, data):
     out = r.add(7, stream[:a], 0.0)
     out += r.add(7 + b, stream[b:], 1.0)
     out += r.flush()
-    assert joined(out) == stream[:a] + stream[b:]
+    assert [data for _, data in out] == [stream[:a], b"", stream[b:]]  # b"" marks the hole
     assert (r.gaps, r.gap_bytes) == (1, b - a)
 
 
@@ -112,7 +112,7 @@ def test_buffer_limit_skips_the_gap():
     r = StreamReassembler(limit=100)
     r.add(0, b"a" * 10, 0.0)
     assert r.add(20, b"b" * 60, 1.0) == []  # bytes 10..19 were never captured
-    assert r.add(80, b"c" * 50, 2.0) == [(2.0, b"b" * 60 + b"c" * 50)]
+    assert r.add(80, b"c" * 50, 2.0) == [(1.0, b""), (1.0, b"b" * 60), (2.0, b"c" * 50)]
     assert (r.gaps, r.gap_bytes) == (1, 10)
     assert r.add(15, b"late", 3.0) == []  # the hole filling in after all: too late
 
@@ -122,7 +122,8 @@ def test_max_wait_skips_a_hole_that_never_fills():
     r.add(0, b"abc", 0.0)
     assert r.add(10, b"later", 1.0) == []
     assert r.add(15, b"", 3.0) == []  # an ACK-only segment: still within max_wait
-    assert r.add(15, b"", 7.0) == [(7.0, b"later")]
+    assert r.add(15, b"", 7.0) == [(1.0, b""), (1.0, b"later")]  # b"": the hole; each piece
+    # keeps its arrival time (when a hole is given up on depends on the packets a reader sees)
     assert (r.gaps, r.gap_bytes) == (1, 7)
 
 
@@ -131,25 +132,25 @@ def test_a_hole_the_receiver_acknowledges_is_given_up_on_at_once():
     r.add(0, b"abc", 0.0)
     assert r.add(10, b"later", 1.0) == []
     assert r.acked(5, 1.5) == []  # part of the hole acknowledged: the rest may be in flight
-    assert r.acked(10, 2.0) == [(1.0, b"later")]  # all of it: the capture dropped it
+    assert r.acked(10, 2.0) == [(1.0, b""), (1.0, b"later")]  # all of it: the capture lost it
     assert (r.gaps, r.gap_bytes, r.delivered) == (1, 7, 8)
     r.add(20, b"x", 3.0)
     r.add(30, b"y", 3.0)
-    assert r.acked(31, 4.0) == [(3.0, b"x"), (3.0, b"y")]  # hole after hole
+    assert r.acked(31, 4.0) == [(3.0, b""), (3.0, b"x"), (3.0, b""), (3.0, b"y")]
     assert (r.gaps, r.gap_bytes) == (3, 7 + 5 + 9)
     assert r.acked(1 << 20, 5.0) == [] and r.acked(0, 5.0) == []  # nothing waits: no effect
     r.add(40, b"z", 6.0)
     assert r.acked(40 + (2 << 20), 6.0) == []  # far beyond what was seen: not trusted
-    assert r.acked(41, 6.5) == [(6.0, b"z")]
+    assert r.acked(41, 6.5) == [(6.0, b""), (6.0, b"z")]
 
 
-def test_flush_timestamps_are_latest_arrival_per_run():
+def test_flushed_pieces_keep_their_arrival_times():
     r = StreamReassembler()
     r.add(0, b"a", 0.0)
     r.add(3, b"b", 5.0)
     r.add(4, b"c", 4.0)
     r.add(9, b"d", 6.0)
-    assert r.flush() == [(5.0, b"bc"), (6.0, b"d")]
+    assert r.flush() == [(5.0, b""), (5.0, b"b"), (4.0, b"c"), (6.0, b""), (6.0, b"d")]
     assert (r.gaps, r.gap_bytes) == (2, 2 + 4)
 
 
@@ -222,8 +223,8 @@ def test_a_dropped_request_does_not_hold_back_its_answer():
         seg(CLIENT, POOL, PSH | ACK, 111, b"req3\n", 1.2, ack=501),
         seg(POOL, CLIENT, PSH | ACK, 501, b"ans3\n", 1.3, ack=116),
     ])
-    assert events == [(KEY, "up", 1.0, b"req1\n"), (KEY, "up", 1.2, b"req3\n"),
-                      (KEY, "down", 1.3, b"ans3\n")]
+    assert events == [(KEY, "up", 1.0, b"req1\n"), (KEY, "up", 1.2, b""),  # b"": the hole
+                      (KEY, "up", 1.2, b"req3\n"), (KEY, "down", 1.3, b"ans3\n")]
 
 
 def test_rst_closes_and_delivers_what_was_buffered():
@@ -232,7 +233,8 @@ def test_rst_closes_and_delivers_what_was_buffered():
         seg(CLIENT, POOL, PSH | ACK, 104, b"def", 1.0),  # bytes 101..103 were lost
         seg(POOL, CLIENT, RST, 501, ts=2.0),
     ])
-    assert events == [(KEY, "up", 1.0, b"def"), ConnClosed(KEY, 2.0, "rst", 3, 0, 1, 3)]
+    assert events == [(KEY, "up", 1.0, b""), (KEY, "up", 1.0, b"def"),
+                      ConnClosed(KEY, 2.0, "rst", 3, 0, 1, 3)]
 
 
 def test_mid_session_capture_uses_ports_to_find_the_client():

@@ -239,6 +239,27 @@ def test_a_capture_that_drops_packets_still_matches_every_answer():
     assert (session["shares"], session["shares_accepted"]) == (19, 19)
 
 
+@pytest.mark.parametrize("snaplen", [200, 300, 1000])
+def test_a_capture_that_kept_only_the_first_bytes_of_each_packet_still_pairs_the_answers(
+        snaplen):
+    """A tap that saves `snaplen` bytes a packet (tcpdump -s) cuts every long notify: each cut
+    is a hole the pool's ACK covers. The line it cut is dropped and reading resumes at the
+    next packet's message, so the answers after it are read (before, the cut notify swallowed
+    the next answer, and every acceptance was lost)."""
+    pkts = tcp_session(Conn("10.0.0.5", 40001, "192.0.2.80", 3333), pool_talk(12),
+                       np.random.default_rng(7), True, close_at=None, retransmit_p=0.0)
+    out = io.BytesIO()
+    w = PcapWriter(out)
+    for p in pkts:
+        frame = encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags, p.payload)
+        w.write(p.ts, frame[:snaplen], len(frame))
+    a = reference(out.getvalue())
+    assert_same(a, compiled(out.getvalue()))
+    (session,) = a["payload_sessions"].to_pylist()
+    assert (session["shares"], session["shares_accepted"], session["wallet"]) == (12, 12, "bc1qw")
+    assert session["hashes"] == pytest.approx(12 * 512 * 2**48 / 65535)  # difficulty 512 each
+
+
 def cut_small(msgs, size: int, begin: int = 0) -> bytes:
     """A pcap of one connection (no handshake) whose every segment carries at most `size`
     bytes; the segments before the `begin`-th are not in it (the capture began there)."""

@@ -127,6 +127,11 @@ class HttpFramer:
         """Take back the start of a message from another reader."""
         self._buf += data
 
+    def gap(self) -> None:
+        """Bytes of the stream were lost here: the message held is dropped, and the next
+        bytes must start a message (else the framer fails, as on any bad start line)."""
+        self._buf, self._scan, self._head, self._raw, self._skip = bytearray(), 0, None, b"", 0
+
     def finish(self) -> list[HttpMessage]:
         """At connection close: a response that had no length ends here."""
         if self._head is None or self.failed:

@@ -29,10 +29,16 @@ class LineFramer:
 
     max_line: int = MAX_LINE
     overlong: int = 0
+    cut: int = 0  # pieces of lines a gap in the stream cut off, dropped (see gap)
     _buf: bytearray = field(default_factory=bytearray)
     _discarding: bool = False
+    _after_gap: bool = False
 
     def feed(self, data: bytes) -> list[bytes]:
+        if self._after_gap and data.strip():
+            self._after_gap = False  # a line starts here only if a message does
+            self._discarding = not data.lstrip().startswith(b"{")
+            self.cut += self._discarding
         self._buf += data
         lines: list[bytes] = []
         start = 0
@@ -51,8 +57,17 @@ class LineFramer:
 
     @property
     def dropping(self) -> bool:
-        """Inside an overlong line, dropping bytes up to its newline."""
-        return self._discarding
+        """Inside an overlong or cut line, dropping bytes up to its newline (or just past a
+        gap, not yet knowing whether a line starts after it)."""
+        return self._discarding or self._after_gap
+
+    def gap(self) -> None:
+        """Bytes of the stream were lost here: the line held is cut, and so is the line the
+        next bytes continue, unless they open a JSON message ("{" after white space). Cut
+        lines are dropped (up to their newline) and counted in `cut`."""
+        self.cut += bool(self._buf) and not self._discarding
+        self._buf.clear()
+        self._discarding, self._after_gap = False, True
 
     def hand_over(self) -> bytes:
         """The start of a line held so far, for another reader to go on with (no newline)."""

@@ -113,6 +113,15 @@ class _Stream:
             return "http", self.http.feed(data)
         return self.mode, []  # tls (the ClientHello is the ingest's: tls_hellos) or opaque
 
+    def gap(self) -> None:
+        """Bytes were lost before the next ones: each framer resynchronises its own way."""
+        if not self.mode:
+            self.head.clear()  # (sniffed afresh from the next bytes)
+        elif self.mode == "json":
+            self.lines.gap()
+        elif self.mode == "http":
+            self.http.gap()
+
 
 @dataclass(slots=True)
 class SteadyBook:
@@ -202,6 +211,19 @@ class StratumSession:
         except Exception as exc:  # a bug must not stop the capture; the tests assert none
             self.counters["internal_errors"] += 1
             self.counters[f"internal:{type(exc).__name__}"] += 1
+
+    def gap(self, direction: str) -> None:
+        """The capture lost bytes of one direction here (the reassembler gave up on a hole):
+        the message they cut is dropped and reading resumes at the next one. Over HTTP a
+        lost answer would pair every later answer with the wrong request, so the requests
+        still awaiting one are forgotten."""
+        stream = self._streams.get(direction)
+        if stream is None or (self._tunnel is not None and not self._tunnel.settled):
+            return
+        self.counters["gaps"] += 1
+        stream.gap()
+        if stream.mode == "http" and direction == "down":
+            self._http_ids.clear()
 
     def _read(self, direction: str, ts: float, data: bytes) -> None:
         stream = self._streams[direction]

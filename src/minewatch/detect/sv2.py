@@ -70,6 +70,7 @@ class Sv2Session:
         self.ts_start = self.ts_end = None
         self._flights = {"up": bytearray(), "down": bytearray()}  # handshake, while sniffing
         self._framers = {"up": sv2.Sv2Framer(), "down": sv2.Sv2Framer()}
+        self._lost: set[str] = set()  # directions a capture gap cut (see gap)
         self._mining = False
         self._coins: tuple[str, ...] = ()
         self._opening: OrderedDict[int, str] = OrderedDict()  # request_id -> user_identity
@@ -98,6 +99,8 @@ class Sv2Session:
             return
         self.ts_start = ts if self.ts_start is None else min(self.ts_start, ts)
         self.ts_end = ts if self.ts_end is None else max(self.ts_end, ts)
+        if direction in self._lost:
+            return
         try:
             if not self.mode:
                 data = self._sniff(direction, data)
@@ -109,6 +112,14 @@ class Sv2Session:
         except Exception as exc:  # a bug must not stop the capture; the tests assert none
             self.counters["internal_errors"] += 1
             self.counters[f"internal:{type(exc).__name__}"] += 1
+
+    def gap(self, direction: str) -> None:
+        """The capture lost bytes of one direction: plaintext frames cannot be found again in
+        it (no marker starts a frame), so that direction is read no further. Encrypted
+        sessions only count bytes, and go on."""
+        if direction in self._framers and self.mode != "noise":
+            self.counters["gaps"] += 1
+            self._lost.add(direction)
 
     # --- an encrypted session's steady state in compiled code (ingest.handoff) ---------------
 

@@ -43,8 +43,8 @@ class StreamReassembler:
     of at most `limit` bytes; when that overflows, or the oldest waiting data is older than
     `max_wait` s of capture time, or the receiver acknowledges the hole (`acked`: the capture
     dropped it), or on flush(), the hole before it is given up on: counted in
-    `.gaps` / `.gap_bytes`, and delivery continues after it. Chunks returned by one call are
-    contiguous with each other unless `.gaps` grew during that call.
+    `.gaps` / `.gap_bytes`, and delivery continues after it: an empty chunk marks the hole (the
+    chunk after it does not follow the one before), so a reader can resynchronise there.
     """
 
     __slots__ = ("limit", "max_wait", "gaps", "gap_bytes", "delivered", "fin_at", "_next",
@@ -81,7 +81,8 @@ class StreamReassembler:
 
     def add(self, seq: int, payload: bytes, ts: float, syn: bool = False,
             fin: bool = False) -> list[tuple[float, bytes]]:
-        """(ts, bytes) chunks this segment made contiguous; ts is this segment's."""
+        """(ts, bytes) chunks this segment made contiguous; ts is this segment's, or each
+        piece's own arrival after a hole given up on."""
         if syn:
             seq += 1  # the SYN itself takes one sequence number
         if self._next is None:
@@ -108,12 +109,11 @@ class StreamReassembler:
             if upto > last[0] + len(last[1]) + self.limit:
                 return out  # far beyond anything seen: not a number to trust (ack 0, garbage)
             while self._pending and self._pending[0][0] <= upto:
-                out += self._skip_gap(None)  # (stamped when each run came, not when acked)
-                self._waiting_since = ts
+                out += self._skip_gap(ts)
         return out
 
     def flush(self) -> list[tuple[float, bytes]]:
-        """Deliver everything buffered, skipping the holes; ts = when a chunk's last part came."""
+        """Deliver everything buffered, skipping the holes; each piece at its arrival time."""
         out = []
         while self._pending:
             out += self._skip_gap(None)
@@ -160,7 +160,9 @@ class StreamReassembler:
             self._buffered += len(piece[1])
 
     def _drain(self, ts: float | None) -> list[tuple[float, bytes]]:
-        """Deliver the buffered pieces that now follow on; ts None: each run's latest arrival."""
+        """Deliver the buffered pieces that now follow on, at ts (the segment that made them
+        follow on), or at None each at its own arrival: after a hole is given up on, whose
+        timing depends on which packets a reader was shown (bare ACKs or not)."""
         pieces, nxt, taken = self._pending, self._next, 0
         while taken < len(pieces) and pieces[taken][0] == nxt:
             nxt += len(pieces[taken][1])
@@ -172,18 +174,26 @@ class StreamReassembler:
         size = nxt - self._next
         self._next, self._buffered = nxt, self._buffered - size
         self.delivered += size
-        when = ts if ts is not None else max(p[2] for p in run)
-        return [(when, b"".join(p[1] for p in run))]
+        if ts is not None:
+            return [(ts, b"".join(p[1] for p in run))]
+        out: list[tuple[float, bytes]] = []
+        for start, data, when in run:
+            if out and out[-1][0] == when:
+                out[-1] = (when, out[-1][1] + data)
+            else:
+                out.append((when, data))
+        return out
 
     def _skip_gap(self, ts: float | None) -> list[tuple[float, bytes]]:
-        """Give up on the hole before the first buffered piece and deliver what follows it."""
+        """Give up on the hole before the first buffered piece and deliver what follows it,
+        after an empty chunk that marks the hole."""
         gap = self._pending[0][0] - self._next
         self.gaps, self.gap_bytes = self.gaps + 1, self.gap_bytes + gap
         self._next = self._pending[0][0]
-        out = self._drain(ts)
+        out = self._drain(None)
         if ts is not None:
             self._waiting_since = ts
-        return out
+        return [(out[0][0], b"")] + out
 
 
 class ConnKey(NamedTuple):

@@ -199,6 +199,10 @@ class PacketIngest:
             return
         key, direction, ts, data = ev
         st = self.conns.get(key)
+        if not data:  # the reassembler gave up on a hole here
+            if isinstance(st, _Tracked) and st.session is not None:
+                st.session.gap(direction)
+            return
         if st is None or type(st) is tuple:  # undecided
             (tried, seen), st = st or (0, 0), self._classify(key, direction, data, ts)
             if st is _IGNORE and look_further(tried + 1, seen + len(data)):
