@@ -12,6 +12,7 @@ import numpy as np
 from minewatch.decode import framescan as fs
 from minewatch.decode.packet import decode_frame, encode_tcp, encode_udp
 from minewatch.decode.proxy import opens_tunnel
+from minewatch.ingest.packets import opens_rpc_line
 from minewatch.decode.tls import encode_client_hello, parse_client_hello
 from minewatch.errors import DecodeError, NeedMoreData
 from minewatch.flows import conntable as ct
@@ -39,7 +40,7 @@ def run(frames: list[tuple[float, bytes]], table: ct.ConnTable | None = None, ba
         r = table.route(buf, rows, len(part), ended)
         flows += _flow_table(ended[:r.ended], "e", "i").to_pylist()
         rows_all.append((buf, rows))
-        routes.append(r)
+        routes.append(ct.Routes(r.route.copy(), r.slot.copy(), r.hellos.copy(), r.ended))
     for n in table.expire(float("inf") if end else 0.0, ended):
         flows += _flow_table(ended[:n], "e", "i").to_pylist()
     return rows_all, routes, flows, table
@@ -113,10 +114,7 @@ def test_a_capture_that_begins_inside_a_long_message_cut_small_finds_the_next_on
     stream = tail + b'{"id":null,"method":"mining.notify","params":["j1"]}\n'
     frames = [(float(k), encode_tcp("10.0.0.1", "192.0.2.1", 40000, 3333, 1 + k, 1, 0x18,
                                     stream[k:k + 40])) for k in range(0, len(stream), 40)]
-    table, route = ct.ConnTable(capacity=4), []
-    for frame in frames:  # one packet a batch (a batch is routed as a whole)
-        _, (r,), _, _ = run([frame], table=table, end=False)
-        route.append(int(r.route[0]))
+    route = routed(frames, batch=1)  # one packet a batch (a batch is routed as a whole)
     first = len(tail) // 40  # the packet holding the newline and the "{" after it
     assert route == [ct.NONE] * first + [ct.DPI] * (len(route) - first)
 
@@ -129,6 +127,25 @@ def test_a_capture_that_begins_inside_a_long_message_cut_small_finds_the_next_on
 def test_the_compiled_proxy_check_is_the_decoders(head):
     buf = np.frombuffer(b"xx" + head, np.uint8)
     assert ct._opens_tunnel(buf, 2, len(head)) == opens_tunnel(head)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([b"\n", b"{", b'"', b" ", b"}", b"x", b"\r"]), max_size=12)
+       .map(b"".join) | st.binary(max_size=40))
+def test_the_compiled_rpc_line_check_is_the_decoders(head):
+    buf = np.frombuffer(b"yy" + head, np.uint8)
+    assert ct._opens_rpc_line(buf, 2, 2 + len(head)) == opens_rpc_line(head)
+
+
+def test_random_bytes_after_the_first_packets_open_no_message():
+    """SSH and Bitcoin P2P carry a "{" after a newline or a "}" every few kB of random
+    bytes: after four packets only a JSON-RPC message start counts, so they stay unread."""
+    rng = np.random.default_rng(4)
+    payloads = [bytes(rng.integers(0, 256, 70, dtype=np.uint8)) for _ in range(60)]
+    payloads[10] = payloads[10][:30] + b"\n{" + payloads[10][32:]
+    payloads[20] = payloads[20][:30] + b"}{\x00" + payloads[20][33:]
+    frames = conn_frames(b"SSH-2.0-OpenSSH_8.9\r\n", [(k % 2 == 0, p) for k, p in enumerate(payloads)])
+    assert set(routed(frames, batch=1)) == {ct.NONE}
 
 
 def conn_frames(first_up: bytes, then: list[tuple[bool, bytes]]) -> list[tuple[float, bytes]]:

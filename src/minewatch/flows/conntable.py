@@ -239,9 +239,14 @@ def look_further(tried, seen):
 
 
 @njit(cache=True, nogil=True)
-def _classify(buf, p, n):
+def _classify(buf, p, n, late):
     """What a connection's first payload says: TLS, CANDIDATE or PLAIN (a superset of
-    ingest.packets' classifier, which makes the final call on what is routed to it)."""
+    ingest.packets' classifier, which makes the final call on what is routed to it). `late`:
+    CLASSIFY_PACKETS payloads told nothing already; then only a JSON-RPC message start counts
+    (`_opens_rpc_line`): the next message of a capture that began inside a long one. Random
+    bytes (SSH, P2P) hold a "{" after a newline too often to be read for a whole 4 kB."""
+    if late:
+        return CANDIDATE if _opens_rpc_line(buf, p, p + min(n, HEAD_SCAN)) else PLAIN
     b0 = buf[p]
     if b0 == 0x16:
         return TLS
@@ -278,6 +283,31 @@ def _opens_tunnel(buf, p, n):
             if buf[k] == 0:
                 return True
     return False
+
+
+@njit(cache=True, nogil=True)
+def _opens_rpc_line(buf, start, stop):
+    """ingest.packets.opens_rpc_line: '{' then '"' (white space around the brace), at the start
+    or right after a newline."""
+    k = start
+    while k < stop and (buf[k] == 32 or 9 <= buf[k] <= 13):
+        k += 1
+    if _brace_quote(buf, k, stop):
+        return True
+    for k in range(start + 1, stop):
+        if buf[k - 1] == 10 and _brace_quote(buf, k, stop):
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _brace_quote(buf, k, stop):
+    if k >= stop or buf[k] != 123:
+        return False
+    k += 1
+    while k < stop and (buf[k] == 32 or 9 <= buf[k] <= 13):
+        k += 1
+    return k < stop and buf[k] == 34
 
 
 @njit(cache=True, nogil=True)
@@ -404,7 +434,7 @@ def _meter(buf, rows, slots, flows, cfg_ports, outs):
         if row.proto == 17 and row.sport == 53:
             route[i] = DNS
         elif row.proto == 6 and conn.dpi == UNDECIDED and row.pl_len > 0:
-            said = _classify(buf, row.pl_off, row.pl_len)
+            said = _classify(buf, row.pl_off, row.pl_len, conn.tries >= CLASSIFY_PACKETS)
             if said == PLAIN and look_further(conn.tries + 1, conn.budget + row.pl_len):
                 conn.tries += 1  # a capture may begin inside a message: look at the next one
                 conn.budget += row.pl_len  # (bytes seen, while undecided)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -26,7 +27,7 @@ from minewatch.detect.browser import BrowserScan, merge_entities
 from minewatch.detect.stratum import StratumSession
 from minewatch.detect.sv2 import Sv2Session, may_open_sv2
 from minewatch.errors import DecodeError, NeedMoreData
-from minewatch.flows.conntable import look_further  # one rule for both
+from minewatch.flows.conntable import CLASSIFY_PACKETS, look_further  # one rule for both
 from minewatch.flows.conntable import HEAD_SCAN
 from minewatch.flows.meter import FlowMeter, MeterConfig
 from minewatch.flows.tcp import ConnClosed, ConnKey, TcpConnectionTable
@@ -34,7 +35,7 @@ from minewatch.ingest.exports import ExportDecoder, looks_like_export
 
 TLS_HELLO_LIMIT = 16384  # bytes of a client's first flight we wait for to read the SNI
 GIVE_UP_CHUNKS = 64  # data chunks a connection may carry before it must have shown mining,
-GIVE_UP_BYTES = 16384  # and bytes (a miner that writes in tiny segments is still a miner)
+GIVE_UP_BYTES = 4096  # and bytes (a miner that writes in tiny segments is still a miner)
 EVENTS_EVERY = 8  # event rows a pool session holds before handing them over (x live sessions)
 _IGNORE = object()
 
@@ -204,7 +205,8 @@ class PacketIngest:
                 st.session.gap(direction)
             return
         if st is None or type(st) is tuple:  # undecided
-            (tried, seen), st = st or (0, 0), self._classify(key, direction, data, ts)
+            (tried, seen) = st or (0, 0)
+            st = self._classify(key, direction, data, ts, tried >= CLASSIFY_PACKETS)
             if st is _IGNORE and look_further(tried + 1, seen + len(data)):
                 self.conns[key] = (tried + 1, seen + len(data))  # it may begin inside a message
                 return
@@ -262,8 +264,12 @@ class PacketIngest:
             self.web_rows += st.browser.entities(key.client_ip, self.input_id)
         self._drop(key)
 
-    def _classify(self, key: ConnKey, direction: str, data: bytes, ts: float):
+    def _classify(self, key: ConnKey, direction: str, data: bytes, ts: float, late: bool):
+        """What a connection's first data says (conntable._classify's rule, which routes a
+        superset of it); `late`: only a JSON-RPC message start counts (see there)."""
         head = data[:HEAD_SCAN]
+        if late:
+            return _Tracked(StratumSession(), first_ts=ts) if opens_rpc_line(head) else _IGNORE
         if direction == "up" and head[:1] == b"\x16":
             return _Tracked(first_ts=ts)
         if direction == "up" and may_open_sv2(head):  # before "{": binary frames may hold one
@@ -339,6 +345,15 @@ def _spoke_long(st: _Tracked, data: bytes) -> bool:
     GIVE_UP_CHUNKS chunks and GIVE_UP_BYTES bytes (after which it must have shown mining)."""
     st.chunks, st.seen = st.chunks + 1, st.seen + len(data)
     return st.chunks > GIVE_UP_CHUNKS and st.seen > GIVE_UP_BYTES
+
+
+_RPC_LINE = re.compile(rb'\A[ \t\n\v\f\r]*\{[ \t\n\v\f\r]*"|\n\{[ \t\n\v\f\r]*"')
+
+
+def opens_rpc_line(head: bytes) -> bool:
+    """Whether a chunk holds a JSON-RPC message start: '{' then '"' (white space around the
+    brace), at the beginning or right after a newline."""
+    return _RPC_LINE.search(head) is not None
 
 
 def opens_json(head: bytes) -> bool:
