@@ -177,7 +177,7 @@ class StreamReassembler:
         if ts is not None:
             return [(ts, b"".join(p[1] for p in run))]
         out: list[tuple[float, bytes]] = []
-        for start, data, when in run:
+        for _, data, when in run:
             if out and out[-1][0] == when:
                 out[-1] = (when, out[-1][1] + data)
             else:

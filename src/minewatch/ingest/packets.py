@@ -205,7 +205,7 @@ class PacketIngest:
                 st.session.gap(direction)
             return
         if st is None or type(st) is tuple:  # undecided
-            (tried, seen) = st or (0, 0)
+            tried, seen = st or (0, 0)
             st = self._classify(key, direction, data, ts, tried >= CLASSIFY_PACKETS)
             if st is _IGNORE and look_further(tried + 1, seen + len(data)):
                 self.conns[key] = (tried + 1, seen + len(data))  # it may begin inside a message
