@@ -179,6 +179,13 @@ def _head_end(buf: bytearray, start: int) -> tuple[int, int]:
     return min(found) if found else (-1, 0)
 
 
+def read_head(data: bytes) -> tuple[HttpMessage, int] | None:
+    """The head an HTTP message at the start of data has (body-less), and its length through
+    the blank line; None while the blank line has not come. Raises DecodeError as parse_head."""
+    end, sep = _head_end(data, 0)
+    return None if end < 0 else (parse_head(data[:end]), end + sep)
+
+
 def parse_head(head: bytes) -> HttpMessage:
     """Start line and headers (without the blank line) to a body-less HttpMessage."""
     lines = head.decode("latin-1").replace("\r\n", "\n").split("\n")

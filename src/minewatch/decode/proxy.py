@@ -14,6 +14,7 @@ import ipaddress
 import struct
 from dataclasses import dataclass
 
+from minewatch.decode import http
 from minewatch.errors import DecodeError, NeedMoreData
 
 SOCKS4, SOCKS4A, SOCKS5, HTTP_CONNECT = "socks4", "socks4a", "socks5", "http-connect"
@@ -60,11 +61,10 @@ def reply_length(request: ProxyRequest, data: bytes) -> tuple[bool, int]:
     """(whether the proxy granted `request`, length in bytes) of the answer a proxy's stream
     begins with. Raises NeedMoreData / DecodeError as parse_request does."""
     if request.kind == HTTP_CONNECT:
-        end = _head_end(data)
-        status = data[:end].split(b" ", 2)
-        if not status[0].startswith(b"HTTP/") or len(status) < 2 or not status[1].isdigit():
+        head, end = _http_head(data)
+        if head.status is None:
             raise DecodeError("CONNECT answer is not an HTTP response")
-        return 200 <= int(status[1]) < 300, end
+        return 200 <= head.status < 300, end
     if request.kind == SOCKS5:
         return _socks5_reply(request, data)
     _need(data, 8)
@@ -103,24 +103,23 @@ def encode_reply(request: ProxyRequest, granted: bool = True) -> bytes:
 # --- HTTP CONNECT -------------------------------------------------------------------------------
 
 def _connect_request(data: bytes) -> tuple[ProxyRequest, int]:
-    end = _head_end(data)
-    parts = data[:end].split(b"\r\n", 1)[0].split(b" ")
-    if len(parts) != 3 or not parts[2].startswith(b"HTTP/"):
-        raise DecodeError("malformed CONNECT request line")
-    host, sep, port = parts[1].decode("latin-1").rpartition(":")
+    head, end = _http_head(data)
+    if head.method != "CONNECT":
+        raise DecodeError("not a CONNECT request")
+    host, sep, port = (head.target or "").rpartition(":")
     if not sep or not port.isdigit() or not host or int(port) > 65535:
         raise DecodeError("CONNECT target is not host:port")
     return ProxyRequest(HTTP_CONNECT, host.strip("[]"), int(port)), end
 
 
-def _head_end(data: bytes) -> int:
-    """The length of an HTTP head (through its blank line)."""
-    end = data.find(b"\r\n\r\n", 0, MAX_HEAD)
-    if end < 0:
+def _http_head(data: bytes) -> tuple[http.HttpMessage, int]:
+    """http.read_head, within MAX_HEAD bytes."""
+    got = http.read_head(data[:MAX_HEAD])
+    if got is None:
         if len(data) >= MAX_HEAD:
             raise DecodeError("proxy HTTP head too long")
         raise NeedMoreData("proxy HTTP head cut short")
-    return end + 4
+    return got
 
 
 def _bracketed(host: str) -> str:
