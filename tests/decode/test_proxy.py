@@ -56,7 +56,8 @@ def test_http_connect_and_its_answer():
 
 
 @pytest.mark.parametrize("data", [
-    b'{"id":1}', b"GET / HTTP/1.1\r\n\r\n", b"\x16\x03\x01\x00", b"\x05\x00", b"\x04\x09" + bytes(8),
+    b'{"id":1}', b"GET / HTTP/1.1\r\n\r\n", b"\x16\x03\x01\x00", b"\x05\x00",
+    b"\x04\x09" + bytes(8),
     b"CONNECT nohost HTTP/1.1\r\n\r\n", b"CONNECT a:99999 HTTP/1.1\r\n\r\n",
     b"\x05\x01\x00\x05\x07\x00\x01" + bytes(6),  # command 7
     b"\x05\x01\x00\x05\x01\x00\x09" + bytes(6),  # address type 9

@@ -144,7 +144,8 @@ def test_random_bytes_after_the_first_packets_open_no_message():
     payloads = [bytes(rng.integers(0, 256, 70, dtype=np.uint8)) for _ in range(60)]
     payloads[10] = payloads[10][:30] + b"\n{" + payloads[10][32:]
     payloads[20] = payloads[20][:30] + b"}{\x00" + payloads[20][33:]
-    frames = conn_frames(b"SSH-2.0-OpenSSH_8.9\r\n", [(k % 2 == 0, p) for k, p in enumerate(payloads)])
+    frames = conn_frames(b"SSH-2.0-OpenSSH_8.9\r\n",
+                         [(k % 2 == 0, p) for k, p in enumerate(payloads)])
     assert set(routed(frames, batch=1)) == {ct.NONE}
 
 
