@@ -56,6 +56,22 @@ def test_truncated_pcap_is_read_up_to_the_break(tmp_path):
     assert "truncated after 49 packets" in p.stdout.decode()
 
 
+def test_a_capture_cut_by_its_snap_length_says_so(tmp_path):
+    """tcpdump -s 96: every record keeps 96 bytes of a longer frame; the line says how many
+    packets were cut and where, so nobody takes the missing payloads for missing mining."""
+    with (tmp_path / "short.pcap").open("wb") as f:
+        w = PcapWriter(f)
+        for i in range(5):
+            frame = encode_tcp("10.1.1.1", "10.2.2.2", 40000, 3333, 1 + 200 * i, 0, 0x18,
+                               b'{"id":1,"method":"mining.subscribe","params":["' + b"x" * 140
+                               + b'"]}\n')
+            w.write(1.6e9 + i, frame[:96], len(frame))
+    p = run("analyze", str(tmp_path / "short.pcap"), "--db", str(tmp_path / "db.duckdb"))
+    _no_traceback(p)
+    assert p.returncode == 0
+    assert "5 packets cut short by the capture's snap length of 96 bytes" in p.stdout.decode()
+
+
 def test_a_capture_whose_first_record_is_impossible_says_why(tmp_path):
     """A pcap header, then a record claiming 2 GB: no packet, and the line says which record
     broke the framing, not only that there were none."""

@@ -248,16 +248,27 @@ def test_a_capture_that_kept_only_the_first_bytes_of_each_packet_still_pairs_the
     the next answer, and every acceptance was lost)."""
     pkts = tcp_session(Conn("10.0.0.5", 40001, "192.0.2.80", 3333), pool_talk(12),
                        np.random.default_rng(7), True, close_at=None, retransmit_p=0.0)
-    out = io.BytesIO()
+    out, cut = io.BytesIO(), 0
     w = PcapWriter(out)
     for p in pkts:
         frame = encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags, p.payload)
         w.write(p.ts, frame[:snaplen], len(frame))
+        cut += len(frame) > snaplen
     a = reference(out.getvalue())
     assert_same(a, compiled(out.getvalue()))
     (session,) = a["payload_sessions"].to_pylist()
     assert (session["shares"], session["shares_accepted"], session["wallet"]) == (12, 12, "bc1qw")
     assert session["hashes"] == pytest.approx(12 * 512 * 2**48 / 65535)  # difficulty 512 each
+    # the input's line says what was lost: every cut packet (a notify's, with more after it)
+    # leaves one hole in the session
+    slow = PacketIngest("in", exporter="cap")
+    for raw in PcapReader(io.BytesIO(out.getvalue())):
+        slow.add(raw)
+    slow.finish()
+    _, fast, _ = read_capture(io.BytesIO(out.getvalue()), "in", "cap")
+    for c in (slow.counters, fast.counters):
+        assert (c.cut_short, c.snaplen, c.holes) == (cut, snaplen if cut else 0, cut)
+    assert cut >= 12
 
 
 def cut_small(msgs, size: int, begin: int = 0) -> bytes:

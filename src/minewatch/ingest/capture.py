@@ -133,6 +133,9 @@ class CaptureIngest:
         ok = rows["status"] == fs.OK
         c.packets += len(rows)
         c.non_ip += int(np.count_nonzero(rows["status"] == fs.NON_IP))
+        cut = rows["caplen"] < rows["wirelen"]
+        if cut.any():
+            c.cut(int(np.count_nonzero(cut)), int(rows["caplen"][cut].max()))
         if ok.any():
             ts = rows["ts"][ok]
             if dpi.first_ts is None:

@@ -97,6 +97,22 @@ class Counters:
     non_ip: int = 0
     export_datagrams: int = 0
     first_error: str = ""
+    cut_short: int = 0  # frames the capture kept only the start of (snap length)
+    snaplen: int = 0  # the most bytes it kept of such a frame
+    holes: int = 0  # bytes missing inside pool sessions: holes given up on (capture drops)
+
+    def cut(self, frames: int, kept: int) -> None:
+        """Frames the capture cut short, the longest after `kept` bytes."""
+        self.cut_short, self.snaplen = self.cut_short + frames, max(self.snaplen, kept)
+
+    def quality(self) -> str:
+        """What the capture lost, as a clause for the input's line ('' if nothing)."""
+        parts = [f"{_count(self.cut_short, 'packet')} cut short by the capture's snap length "
+                 f"of {self.snaplen:,} bytes"] if self.cut_short else []
+        if self.holes:
+            parts.append(f"{_count(self.holes, 'hole')} in pool sessions, where the capture "
+                         "missed packets")
+        return "; ".join(parts)
 
     def error(self, message: str) -> None:
         self.skipped += 1
@@ -145,6 +161,8 @@ class PacketIngest:
 
     def add(self, raw: RawPacket) -> None:
         self.counters.packets += 1
+        if len(raw.data) < raw.wirelen:
+            self.counters.cut(1, len(raw.data))
         try:
             seg = decode_frame(raw.linktype, raw.data, raw.ts)
         except DecodeError as exc:
@@ -310,6 +328,7 @@ class PacketIngest:
             if st.browser is not None:
                 self.web_rows += st.browser.entities(ev.key.client_ip, self.input_id)
             return
+        self.counters.holes += ev.gaps
         row = _session_row(st.session.summary(), ev.key, self.input_id, st.first_ts)
         row["shares_unpriced"] = st.session.counters["shares_unpriced"]
         row["tls"] = getattr(st.session, "encrypted", False)  # SV2 behind Noise
@@ -338,6 +357,10 @@ class PacketIngest:
             "tls_hellos": self.tls_rows.table(),
             "web_entities": schema.to_table("web_entities", merge_entities(self.web_rows)),
         }
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n:,} {thing}" + ("" if n == 1 else "s")
 
 
 def _spoke_long(st: _Tracked, data: bytes) -> bool:
