@@ -289,10 +289,7 @@ def _opens_tunnel(buf, p, n):
 def _opens_rpc_line(buf, start, stop):
     """ingest.packets.opens_rpc_line: '{' then '"' (white space around the brace), at the start
     or right after a newline."""
-    k = start
-    while k < stop and (buf[k] == 32 or 9 <= buf[k] <= 13):
-        k += 1
-    if _brace_quote(buf, k, stop):
+    if _brace_quote(buf, _skip_space(buf, start, stop), stop):
         return True
     for k in range(start + 1, stop):
         if buf[k - 1] == 10 and _brace_quote(buf, k, stop):
@@ -304,18 +301,22 @@ def _opens_rpc_line(buf, start, stop):
 def _brace_quote(buf, k, stop):
     if k >= stop or buf[k] != 123:
         return False
-    k += 1
+    k = _skip_space(buf, k + 1, stop)
+    return k < stop and buf[k] == 34
+
+
+@njit(cache=True, nogil=True)
+def _skip_space(buf, k, stop):
+    """The first position from k on that is not white space (as bytes.strip() sees it)."""
     while k < stop and (buf[k] == 32 or 9 <= buf[k] <= 13):
         k += 1
-    return k < stop and buf[k] == 34
+    return k
 
 
 @njit(cache=True, nogil=True)
 def _opens_json(buf, start, stop):
     """ingest.packets.opens_json: a "{" first (after white space), or after a newline or "}"."""
-    q = start
-    while q < stop and (buf[q] == 32 or 9 <= buf[q] <= 13):
-        q += 1
+    q = _skip_space(buf, start, stop)
     if q < stop and buf[q] == 123:
         return True
     for k in range(start + 1, stop):
