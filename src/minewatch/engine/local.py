@@ -211,8 +211,9 @@ def _read_pcap(res: InputResult, f: BinaryIO, input_id: str, progress,
         res.message = frames.error
     elif c.first_error:
         res.message = c.first_error
-    if c.quality():
-        res.message = "; ".join(m for m in (res.message, c.quality()) if m)
+    lost = c.quality()
+    if lost:
+        res.message = "; ".join(m for m in (res.message, lost) if m)
     if c.packets == 0 and not frames.truncated:  # say why, when damage ended it at once
         raise InputError(f"capture holds no packets ({frames.error})" if frames.error
                          else "capture holds no packets")
