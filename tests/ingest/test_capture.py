@@ -315,6 +315,23 @@ def test_a_miner_behind_a_proxy_is_found_with_its_pool(req):
     assert f"through a {req.kind} proxy to btc.pool.example:3333" in session["evidence"]
 
 
+def test_a_coin_daemon_rpc_connection_is_left_after_its_first_node_only_call(monkeypatch):
+    """A wallet polling bitcoind (getblockchaininfo, Basic auth, port 8332) is daemon-rpc from
+    its first request on, and no later message can make it a pool session: its connection
+    goes back to flow metering instead of being decoded poll after poll."""
+    monkeypatch.setattr(frames, "READ", 4096)  # batches of a few packets: Python's word to
+    monkeypatch.setattr(frames, "BATCH", 5)  # stop reading lands at the end of each
+    pkts = bg.jsonrpc_poller("10.0.0.5", "192.0.2.9", 100.0, 700.0, np.random.default_rng(3),
+                             8332, "getblockchaininfo")
+    assert sum(bool(p.payload) for p in pkts) == 80  # 40 polls and their answers
+    data = pcap_of(pkts)
+    a = reference(data)
+    assert_same(a, compiled(data))
+    assert a["payload_sessions"].num_rows == 0
+    _, ingest, _ = read_capture(io.BytesIO(data), "in", "cap")
+    assert ingest.routed <= 5  # the first batch: the handshake and the first request
+
+
 def test_real_captures_equal_reference():
     found = sorted(PCAPS.glob("*.pcap*")) if PCAPS.is_dir() else []
     if not found:

@@ -612,6 +612,12 @@ class StratumSession:
 
     # --- results ------------------------------------------------------------------------------
 
+    @property
+    def gave_up(self) -> bool:
+        """The peer is a coin daemon's RPC: no later message makes it a pool session (no
+        dialect follows daemon-rpc), so reading on is wasted work."""
+        return self.dialect == "daemon-rpc"
+
     def is_mining(self) -> bool:
         """True once a mining-specific message was seen (and the peer is no coin daemon)."""
         return self._mining and self.dialect not in (None, "daemon-rpc", HTTP_RPC)

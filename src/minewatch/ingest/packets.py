@@ -251,8 +251,8 @@ class PacketIngest:
             st.browser = None if st.session.is_mining() else st.browser
         if st.browser is not None:
             st.browser.feed(direction, ts, data)
-        if getattr(st.session, "gave_up", False):
-            self._drop(key)
+        if st.session.gave_up:  # an SV2 guess that was wrong, a coin daemon's RPC
+            self._give_up(key, st)
         elif self.ready is not None and st.browser is None \
                 and type(st.session) in (StratumSession, Sv2Session) and st.session.steady_ready():
             self.ready.append((key, st))  # the caller may move its steady state to compiled code
