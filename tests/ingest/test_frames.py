@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 import struct
+import sys
 import threading
 
 import pytest
@@ -117,6 +118,26 @@ def test_a_pipe_is_read_as_a_file_is(tmp_path):
     with os.fdopen(r, "rb") as f:
         assert framed(data, 4096, f) == reference(data)
     writer.join()
+
+
+def test_readers_shorten_the_switch_interval_and_give_the_callers_back():
+    """A reader waits for the GIL between its reads; the interval is short while one runs
+    (overlapping ones too) and the caller's own once the last one is done."""
+    before = sys.getswitchinterval()
+    data = many_packets()
+
+    def source():
+        return iter(frames.ClassicFrames(io.BytesIO(data[4:]), data[:4], lambda n: None, 4096))
+
+    a, b = source(), source()
+    next(a), next(b)
+    assert sys.getswitchinterval() == pytest.approx(min(before, frames.SWITCH_S))
+    for _ in a:
+        pass
+    assert sys.getswitchinterval() == pytest.approx(min(before, frames.SWITCH_S))  # b still reads
+    for _ in b:
+        pass
+    assert sys.getswitchinterval() == before
 
 
 class _Failing(io.BytesIO):
