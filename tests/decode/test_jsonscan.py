@@ -80,10 +80,12 @@ def assert_promise(line: bytes, tok: np.ndarray) -> None:
         return
     if not listed:  # the members of an object under params or result: all of them, unique
         assert len(members) >= 1
-        found = [m for m in members if len(obj[m]) == tok[js.COUNT]]
-        assert found, "members counted"
-        assert_members(line, tok, obj[found[0]])
+        owners = [key for k, key in ((js.PARAMS, "params"), (js.RESULT, "result"))
+                  if js.members(tok, k)]
+        assert len(owners) == 1, "whose members they are"
+        assert_members(line, tok, obj[owners[0]])
         return
+    assert not js.members(tok, js.PARAMS) and not js.members(tok, js.RESULT)
     assert len(listed) == 1
     items = obj[listed[0]]
     assert tok[js.COUNT] == len(items)
@@ -111,6 +113,21 @@ def verdict(line: bytes) -> bool:
 
 
 # -- hand-written vectors
+
+@pytest.mark.parametrize("line, params, result", [
+    (b'{"result":{},"params":{"a":1}}', False, True),  # the empty object's, not the other's
+    (b'{"result":{"a":1},"params":[]}', False, False),  # a list came after: neither
+    (b'{"result":{"":[]},"params":{"":null}}', False, True),  # the first object's
+    (b'{"params":{},"id":1}', True, False),
+])
+def test_members_say_whose_they_are(line, params, result):
+    """Found by hypothesis: with params and result both present, members() said yes for an
+    object whose members were not the ones recorded (an empty object's count of 0, or an
+    empty list's, read as anybody's)."""
+    ok, tok = scan(line)
+    assert ok
+    assert (js.members(tok, js.PARAMS), js.members(tok, js.RESULT)) == (params, result)
+
 
 def test_the_members_of_an_object_param_are_read():
     line = (b'{"id":1,"method":"submit","params":{"id":"s1","job_id":"j9","nonce":"00",'

@@ -252,7 +252,7 @@ def _members(b, p, stop, tok):
     q = _ws(b, p + 1, stop)
     n = 0
     if q < stop and b[q] == 125:
-        tok[COUNT] = 0
+        tok[COUNT], tok[KEY0] = 0, p + 1  # (no key: the first key slot marks whose they are)
         return q + 1
     while True:
         if q >= stop or b[q] != 34:
@@ -295,10 +295,11 @@ def _repeated(b, tok, n):
 
 @njit(cache=True, nogil=True)
 def members(tok, key):
-    """Whether the members of the object under `key` (PARAMS or RESULT) were recorded."""
+    """Whether the members of the object under `key` (PARAMS or RESULT) were recorded (the
+    first key slot lies inside the object whose they are, even an empty one's)."""
     if tok[3 * key] != OBJECT or tok[COUNT] < 0:
         return False
-    return tok[COUNT] == 0 or tok[3 * key + 1] < tok[KEY0] < tok[3 * key + 2]
+    return tok[3 * key + 1] < tok[KEY0] < tok[3 * key + 2]
 
 
 @njit(cache=True, nogil=True)
