@@ -131,3 +131,16 @@ def test_basic_auth_header_round_trip():
     msg = http.request("POST", "/", (http.basic_auth_header("wallet.rig", "p:w"),))
     assert msg.basic_auth == ("wallet.rig", "p:w")
     assert http.HttpMessage(headers=(("Authorization", "Basic !!!"),)).basic_auth is None
+
+
+@pytest.mark.parametrize("target, split", [
+    ("/0xabc/rig1", (None, "/0xabc/rig1")),
+    ("http://pool.example:8888/0xabc/rig1", ("pool.example:8888", "/0xabc/rig1")),
+    ("http://user:pw@pool.example", ("pool.example", "/")),
+    ("http://[2001:db8::1]:80/x", ("[2001:db8::1]:80", "/x")),
+    ("*", (None, "*")),
+    ("/redirect?to=http://elsewhere/", (None, "/redirect?to=http://elsewhere/")),
+    (None, (None, "")),
+])
+def test_request_targets_in_absolute_and_origin_form(target, split):
+    assert http.split_target(target) == split

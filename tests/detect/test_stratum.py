@@ -288,6 +288,36 @@ def test_ethproxy_over_http_pairs_responses_by_order():
     assert summary["shares_accepted"] == 1 and summary["agent"] == "ethminer/0.18.0"
 
 
+@pytest.mark.parametrize("target, host", [
+    (f"http://eth.pool.example:8888/{ETH}/rig7", "eth.pool.example"),
+    (f"http://u:pw@[2001:db8::7]:8888/{ETH}/rig7", None),  # an address is no pool host
+])
+def test_ethproxy_over_http_through_a_forward_proxy(target, host):
+    """libcurl behind http_proxy (ethminer's getwork client, cgminer) sends the proxy the
+    absolute form: the URL, not the path, carries the wallet and the pool."""
+    def post(obj):
+        return http.encode(http.request("POST", target, (("Host", "x.example"),), line(obj)))
+
+    work = {"id": 1, "jsonrpc": "2.0", "result": [hx("aa"), hx("bb"), BOUNDARY]}
+    s = run([(UP, post(call(1, "eth_getWork", []))),
+             (DOWN, http.encode(http.response(200, "OK", (), line(work))))])
+    summary = s.summary()
+    assert (summary["dialect"], summary["pool_host"], summary["wallet"], summary["worker"]) == (
+        "ethproxy-http", host, ETH, "rig7")
+    assert f"through an http proxy to {target.split('/')[2].split('@')[-1]}" in \
+        summary["evidence"]
+
+
+def test_solo_mining_to_a_node_through_a_forward_proxy_is_daemon_rpc():
+    """getwork.classify's rule 3 (Basic auth to a coin daemon's port) on the URL's port, not
+    the proxy's."""
+    req = http.request("POST", "http://10.1.2.3:8332/", (
+        ("User-Agent", "cgminer/4.12"), http.basic_auth_header("rpcuser", "pw")),
+        line(call(1, "getblocktemplate", [{"rules": ["segwit"]}])))
+    s = run([(UP, http.encode(req))], StratumSession(("10.0.0.5", 50000), ("10.9.9.9", 3128)))
+    assert s.dialect == "daemon-rpc" and not s.is_mining()
+
+
 def test_cryptonote_xmrig_session():
     def cn_diff(target):  # XMRig Job::setTarget and Job::toDiff
         raw = bytes.fromhex(target)

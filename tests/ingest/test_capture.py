@@ -315,6 +315,38 @@ def test_a_miner_behind_a_proxy_is_found_with_its_pool(req):
     assert f"through a {req.kind} proxy to btc.pool.example:3333" in session["evidence"]
 
 
+def test_a_getwork_miner_behind_a_forward_proxy_is_found_with_its_pool():
+    """ethminer's getwork client with http_proxy set: every poll names the pool in its URL."""
+    from minewatch.decode import http
+    wallet = "0x512ee0989a7ec0382365f824f9b620de312fd212"
+    url = f"http://eth.pool.example:8888/{wallet}/rig7"
+
+    def post(k, method, params):
+        body = (f'{{"id":{k},"jsonrpc":"2.0","method":"{method}","params":{params}}}\n').encode()
+        return http.encode(http.request("POST", url, (("Host", "eth.pool.example:8888"),), body))
+
+    def answer(k, result):
+        body = f'{{"id":{k},"jsonrpc":"2.0","result":{result}}}\n'.encode()
+        return http.encode(http.response(200, "OK", (), body))
+
+    work = f'["0x{"aa" * 32}","0x{"bb" * 32}","0x{"00" * 4}{"ff" * 28}"]'
+    msgs = []
+    for k in range(40):
+        t = 1.0 + 2 * k
+        msgs += [(t, True, post(2 * k, "eth_getWork", "[]")), (t + 0.1, False, answer(2 * k, work))]
+        if k % 4 == 3:
+            share = f'["0x{k:016x}","0x{"aa" * 32}","0x{"cc" * 32}"]'
+            msgs += [(t + 1, True, post(2 * k + 1, "eth_submitWork", share)),
+                     (t + 1.1, False, answer(2 * k + 1, "true"))]
+    data = cut_small(msgs, 1448)
+    a = reference(data)
+    assert_same(a, compiled(data))
+    (session,) = a["payload_sessions"].to_pylist()
+    assert (session["dialect"], session["pool_host"], session["wallet"], session["worker"],
+            session["shares_accepted"]) == ("ethproxy-http", "eth.pool.example", wallet, "rig7", 10)
+    assert "through an http proxy to eth.pool.example:8888" in session["evidence"]
+
+
 def test_a_coin_daemon_rpc_connection_is_left_after_its_first_node_only_call(monkeypatch):
     """A wallet polling bitcoind (getblockchaininfo, Basic auth, port 8332) is daemon-rpc from
     its first request on, and no later message can make it a pool session: its connection

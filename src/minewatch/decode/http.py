@@ -73,6 +73,18 @@ class HttpMessage:
         return user, password
 
 
+def split_target(target: str | None) -> tuple[str | None, str]:
+    """(authority, path) of a request target. A client sends a forward proxy the absolute form
+    (RFC 9112 §3.2.2: "http://pool.example:8888/wallet/rig"), whose authority names the server
+    the proxy is to reach; the origin form ("/wallet/rig") has none."""
+    target = target or ""
+    scheme, sep, rest = target.partition("://")
+    if not sep or not scheme.isalpha() or "/" in scheme:
+        return None, target
+    authority, _, path = rest.partition("/")
+    return authority.rpartition("@")[2] or None, "/" + path
+
+
 def is_http_start(data: bytes) -> bool:
     """Whether a stream that begins with `data` (8 bytes suffice) looks like HTTP/1.x."""
     if data.startswith(b"HTTP/1."):

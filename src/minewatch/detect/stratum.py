@@ -29,7 +29,7 @@ from typing import Any
 
 from minewatch import schema
 from minewatch.decode import cryptonote, ethstratum, getwork, stratum_v1
-from minewatch.decode.http import HttpFramer, HttpMessage, is_http_start
+from minewatch.decode.http import HttpFramer, HttpMessage, is_http_start, split_target
 from minewatch.decode.tls import looks_like_tls
 from minewatch.decode.jsonrpc import LineFramer, RpcMessage, id_text, parse_message
 from minewatch.detect.bounded import MAX_EVIDENCE, MAX_TRACKED, JobWindow, add_fact, remember
@@ -299,7 +299,14 @@ class StratumSession:
         if head == self._last_head:
             return
         self._last_head = head
-        host = (hm.host or "").rsplit(":", 1)[0].strip("[]")
+        authority, path = split_target(hm.target)
+        if authority is not None and not self._proxy_told:  # sent to a forward proxy
+            self._proxy_told = True
+            self._fact(f"through an http proxy to {authority}")
+            port = authority.rpartition(":")[2]
+            if port.isdigit() and "]" not in port:  # the server's port is the URL's
+                self._rpc = dataclasses.replace(self._rpc, server_port=int(port))
+        host = _host_name(authority or hm.host or "")
         if host and not _is_address(host):
             self.pool_host = self.pool_host or host
         if hm.user_agent:
@@ -314,7 +321,7 @@ class StratumSession:
             self._rpc = dataclasses.replace(self._rpc, basic_auth=True)
             if auth[0]:
                 self._login(auth[0], None, "HTTP Basic auth", auth[1])
-        parts = (hm.target or "").strip("/").split("/")
+        parts = path.strip("/").split("/")
         if parts[0] and identify_address(parts[0])[0]:  # ethminer: http://pool/wallet/worker
             self._login(parts[0], parts[1] if len(parts) > 1 and parts[1] else None, "URL path")
 
@@ -678,6 +685,13 @@ class StratumSession:
             "detection": "payload" if self.is_mining() else None,
             "evidence": json.dumps(facts, ensure_ascii=False),
         }
+
+
+def _host_name(authority: str) -> str:
+    """The host of "host", "host:port", "[v6]" or "[v6]:port"."""
+    if authority.startswith("["):
+        return authority[1:].partition("]")[0]
+    return authority.rsplit(":", 1)[0] if authority.count(":") == 1 else authority
 
 
 @lru_cache(maxsize=1024)
