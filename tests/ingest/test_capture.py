@@ -347,6 +347,54 @@ def test_a_getwork_miner_behind_a_forward_proxy_is_found_with_its_pool():
     assert "through an http proxy to eth.pool.example:8888" in session["evidence"]
 
 
+def http_polls(host: str, path: str, agent: str, calls, auth: bool = False) -> list:
+    """A miner's HTTP polls: (method, params, result) per call, one keep-alive connection."""
+    from minewatch.decode import http
+    head = (("Host", host), ("User-Agent", agent)) + (
+        (http.basic_auth_header("rpcuser", "rpcpass"),) if auth else ())
+    msgs = []
+    for k, (method, params, result) in enumerate(calls):
+        body = f'{{"jsonrpc":"2.0","id":{k},"method":"{method}","params":{params}}}'.encode()
+        reply = f'{{"jsonrpc":"2.0","id":{k},"result":{result},"error":null}}'.encode()
+        msgs += [(1.0 + k, True, http.encode(http.request("POST", path, head, body))),
+                 (1.1 + k, False, http.encode(http.response(200, "OK", (), reply)))]
+    return msgs
+
+
+def solo(msgs, port: int) -> bytes:
+    """msgs on one connection to port (cut_small's, moved)."""
+    pkts = PcapReader(io.BytesIO(cut_small(msgs, 1448)))
+    out = io.BytesIO()
+    w = PcapWriter(out)
+    for p in pkts:
+        frame = bytearray(p.data)
+        for at in (34, 36):  # the pool port 3333 (TCP source or destination) becomes `port`
+            if frame[at:at + 2] == (3333).to_bytes(2, "big"):
+                frame[at:at + 2] = port.to_bytes(2, "big")
+        w.write(p.ts, bytes(frame))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("msgs, port", [
+    # cgminer solo against bitcoind: getblocktemplate, Basic auth, the daemon's port
+    (http_polls("10.1.2.50:8332", "/", "cgminer/4.12.0",
+                [("getblocktemplate", '[{"rules":["segwit"]}]',
+                  '{"previousblockhash":"' + "00" * 32 + '","target":"' + "00" * 4 + "ff" * 28
+                  + '","height":800000}')] * 6, auth=True), 8332),
+    # ethminer solo against its own geth: getWork, no wallet in the URL, the node's port
+    (http_polls("10.1.2.50:8545", "/", "ethminer/0.18.0",
+                [("eth_getWork", "[]", f'["0x{"aa" * 32}","0x{"bb" * 32}","0x{"00" * 4}'
+                  f'{"ff" * 28}"]'), ("eth_submitWork", f'["0x{"11" * 8}","0x{"aa" * 32}",'
+                                                      f'"0x{"cc" * 32}"]', "true")] * 4), 8545),
+])
+def test_solo_mining_against_ones_own_node_is_daemon_rpc(msgs, port):
+    """getwork.py's rule: a miner's polls to a coin daemon's RPC are no pool session."""
+    data = solo(msgs, port)
+    a = reference(data)
+    assert_same(a, compiled(data))
+    assert a["payload_sessions"].num_rows == 0
+
+
 def test_a_coin_daemon_rpc_connection_is_left_after_its_first_node_only_call(monkeypatch):
     """A wallet polling bitcoind (getblockchaininfo, Basic auth, port 8332) is daemon-rpc from
     its first request on, and no later message can make it a pool session: its connection

@@ -28,6 +28,11 @@ from minewatch.decode.stratum_v1 import Reply, hex256, text
 from minewatch.errors import DecodeError
 
 PROTOCOL = "EthereumStratum/1.0.0"
+# An Ethereum node's HTTP JSON-RPC port (geth, core-geth, Erigon, Nethermind, Besu,
+# OpenEthereum). getWork polled there with no wallet in the URL is solo mining against one's
+# own node (`ethminer -P http://node:8545`), or a pool's back end fetching work: daemon-rpc,
+# as Bitcoin's getblocktemplate to bitcoind is (decode.getwork).
+NODE_RPC_PORTS = frozenset({8545})
 
 
 @dataclass(frozen=True, slots=True)

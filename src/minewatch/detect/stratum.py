@@ -348,6 +348,9 @@ class StratumSession:
             self._rpc = dataclasses.replace(self._rpc, methods=self._rpc.methods | {msg.method})
         if guess == HTTP_RPC or (over_http and self.dialect in BITCOIN_HTTP):
             guess = getwork.classify(self._rpc) or guess  # a later header may change the answer
+        if guess == "ethproxy-http" and self.wallet is None \
+                and self._rpc.server_port in ethstratum.NODE_RPC_PORTS:
+            guess = "daemon-rpc"  # getWork from an Ethereum node, not from a pool
         if guess and (self.dialect is None or (self.dialect, guess) in _UPGRADES):
             self.dialect = guess
 

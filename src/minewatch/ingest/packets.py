@@ -240,7 +240,7 @@ class PacketIngest:
             if not (direction == "up" and data[:5] == b"POST "):
                 self._page(key, st, direction, ts, data)
                 return
-            st.session = StratumSession()  # a page connection that posts: RPC from here on
+            st.session = _stratum(key)  # a page connection that posts: RPC from here on
         st.session.feed(direction, ts, data)
         if len(st.session.events) >= EVENTS_EVERY and st.session.is_mining():
             self._take_events(key, st.session)  # a long pool session's events, as they come
@@ -287,18 +287,18 @@ class PacketIngest:
         superset of it); `late`: only a JSON-RPC message start counts (see there)."""
         head = data[:HEAD_SCAN]
         if late:
-            return _Tracked(StratumSession(), first_ts=ts) if opens_rpc_line(head) else _IGNORE
+            return _Tracked(_stratum(key), first_ts=ts) if opens_rpc_line(head) else _IGNORE
         if direction == "up" and head[:1] == b"\x16":
             return _Tracked(first_ts=ts)
         if direction == "up" and may_open_sv2(head):  # before "{": binary frames may hold one
             return _Tracked(Sv2Session(server=(key.server_ip, key.server_port)), first_ts=ts)
         if direction == "up" and opens_tunnel(head):  # SOCKS or CONNECT: a pool may follow
-            return _Tracked(StratumSession(), first_ts=ts)
+            return _Tracked(_stratum(key), first_ts=ts)
         if opens_json(head) or head[:5] in (b"POST ", b"GET /", b"HTTP/"):
             browser = BrowserScan() if is_http_start(head) else None
             if browser is not None and direction == "up" and head[:4] == b"GET ":
                 return _Tracked(first_ts=ts, browser=browser)  # a page fetch: see _page
-            return _Tracked(StratumSession(), first_ts=ts, browser=browser)  # endpoints: rows
+            return _Tracked(_stratum(key), first_ts=ts, browser=browser)
         return _IGNORE
 
     def _read_hello(self, key: ConnKey, st: _Tracked, data: bytes, ts: float) -> None:
@@ -357,6 +357,12 @@ class PacketIngest:
             "tls_hellos": self.tls_rows.table(),
             "web_entities": schema.to_table("web_entities", merge_entities(self.web_rows)),
         }
+
+
+def _stratum(key: ConnKey) -> StratumSession:
+    """A session that knows its connection's ends: the server's port is evidence (getwork's
+    rules tell a coin daemon's RPC port from a pool's)."""
+    return StratumSession((key.client_ip, key.client_port), (key.server_ip, key.server_port))
 
 
 def _count(n: int, thing: str) -> str:
