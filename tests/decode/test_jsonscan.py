@@ -37,6 +37,8 @@ def scan(line: bytes, pad: tuple[bytes, bytes] = (b"", b"")) -> tuple[bool, np.n
     keyed = js.OBJECT in kinds and js.ARRAY not in kinds  # else the count is a list's
     for j in range(max(int(tok[js.COUNT]), 0) if keyed else 0):  # member keys
         tok[js.KEY0 + 2 * j:js.KEY0 + 2 * j + 2] -= len(pad[0])
+    if keyed and tok[js.COUNT] == 0:  # an empty object's mark is a position too
+        tok[js.KEY0] -= len(pad[0])
     return ok, tok
 
 
