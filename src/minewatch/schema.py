@@ -176,6 +176,8 @@ TLS_HELLOS = _cols(
     ("server_port", I64, "server port"),
     ("sni", STR, "server name indication, lower case"),
     ("input_id", STR, "sha256 of the input file"),
+    ("proxy", STR, "the proxy a tunnel went through (socks4, socks4a, socks5, http-connect); "
+                   "the server is then the proxy, and the name the host beyond it"),
 )
 
 POOLS = _cols(

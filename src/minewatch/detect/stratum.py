@@ -30,19 +30,20 @@ from typing import Any
 from minewatch import schema
 from minewatch.decode import cryptonote, ethstratum, getwork, stratum_v1
 from minewatch.decode.http import HttpFramer, HttpMessage, is_http_start, split_target
-from minewatch.decode.tls import looks_like_tls
+from minewatch.decode.tls import looks_like_tls, parse_client_hello
 from minewatch.decode.jsonrpc import LineFramer, RpcMessage, id_text, parse_message
 from minewatch.detect.bounded import MAX_EVIDENCE, MAX_TRACKED, JobWindow, add_fact, remember
 from minewatch.detect.coins import (OWN_ETHEREUMSTRATUM, identify_address, pick_algorithm,
                                     pick_coin, split_login)
 from minewatch.detect.tunnel import ProxyTunnel
-from minewatch.errors import DecodeError
+from minewatch.errors import DecodeError, NeedMoreData
 from minewatch.estimate.hashrate import (hps_from_cryptonote_target, hps_from_difficulty,
                                          hps_from_target256, share_multiplier)
 
 PROXY_STARTS = (b"C", b"\x04", b"\x05")  # CONNECT, SOCKS4, SOCKS5 (no dialect begins so)
 SNIFF_BYTES = 8  # enough to tell "OPTIONS " / "HTTP/1." / a TLS header from JSON
 MAX_PASSWORD = 256  # characters of a pool password kept (a config string at most)
+MAX_TUNNEL_HELLO = 16384  # bytes of a ClientHello inside a proxy tunnel waited for
 GIVE_UP_LINES = 64  # undecodable lines, with nothing decoded yet, before a stream is ignored
 OPAQUE_MAGIC = (b"\xf9\xbe\xb4\xd9", b"\x0b\x11\x09\x07", b"\xfa\xbf\xb5\xda", b"\xfb\xc0\xb6\xdb",
                 b"\xc0\xc0\xc0\xc0", b"SSH-")  # Bitcoin/Litecoin/Dogecoin P2P, SSH
@@ -176,6 +177,8 @@ class StratumSession:
         self._streams = {"up": _Stream(), "down": _Stream()}
         self._tunnel: ProxyTunnel | None = None  # a proxy preamble before the dialect
         self._proxy_told = False
+        self._hello: bytearray | None = bytearray()  # a ClientHello inside the tunnel, so far
+        self.tunnel_hello: tuple[str, str] | None = None  # (proxy kind, its SNI), once read
         self._pending: OrderedDict[tuple[str, str | None], tuple] = OrderedDict()
         self._http_ids: deque = deque(maxlen=MAX_TRACKED)
         self._jobs = JobWindow()
@@ -229,6 +232,9 @@ class StratumSession:
         stream = self._streams[direction]
         mode, items = stream.feed(data)
         self.tls = self.tls or mode == "tls"
+        if direction == "up" and self._hello is not None and self._tunnel is not None \
+                and self._tunnel.request is not None:
+            self._tunnelled_hello(data)
         for item in items:
             self._item(direction, ts, mode, item, stream)
 
@@ -244,6 +250,23 @@ class StratumSession:
         self._fact(f"through a {req.kind} proxy to {req.host}:{req.port}{refused}")
         if not _is_address(req.host):
             self.pool_host = self.pool_host or req.host
+
+    def _tunnelled_hello(self, data: bytes) -> None:
+        """The server name of a TLS client inside the tunnel (stratum+ssl through a proxy): the
+        connection's server is the proxy, so this name is its only pool evidence."""
+        self._hello += data
+        try:
+            hello = parse_client_hello(bytes(self._hello))
+        except NeedMoreData:
+            if len(self._hello) < MAX_TUNNEL_HELLO:
+                return
+            hello = None
+        except DecodeError:
+            hello = None
+        self._hello = None
+        if hello is not None and hello.sni:
+            self.tunnel_hello = (self._tunnel.request.kind, hello.sni.lower())
+            self._fact(f"TLS inside the tunnel, server name {hello.sni.lower()}")
 
     def take_events(self) -> list[dict]:
         """The event rows so far, handed over once (for long sessions)."""
@@ -624,9 +647,9 @@ class StratumSession:
 
     @property
     def gave_up(self) -> bool:
-        """The peer is a coin daemon's RPC: no later message makes it a pool session (no
-        dialect follows daemon-rpc), so reading on is wasted work."""
-        return self.dialect == "daemon-rpc"
+        """Reading on is wasted work: the peer is a coin daemon's RPC (no dialect follows
+        daemon-rpc), or TLS inside a proxy tunnel has told its server name."""
+        return self.dialect == "daemon-rpc" or self.tunnel_hello is not None
 
     def is_mining(self) -> bool:
         """True once a mining-specific message was seen (and the peer is no coin daemon)."""

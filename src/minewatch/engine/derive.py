@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from minewatch import schema
 from minewatch.detect.behaviour import behaviour_sessions
-from minewatch.detect.intel import PoolIntel, serving_pool
+from minewatch.detect.intel import Endpoint, PoolIntel, serving_pool
 from minewatch.detect.verdict import MinerFacts, judge
 from minewatch.enrich.geo import GeoDB
 from minewatch.estimate.combine import combine_estimates, session_hashrate
@@ -68,14 +68,18 @@ def rebuild(store: Store, intel: PoolIntel, geo: GeoDB, register=None) -> None:
     period = _period(store)
     store.db.execute("INSERT OR REPLACE INTO meta VALUES ('period', ?)", [json.dumps(period)])
     endpoints = intel.endpoints(store.rows("SELECT DISTINCT query, answer FROM dns_map"),
-                                store.rows("SELECT DISTINCT server_ip, server_port, sni FROM tls_hellos"))
-    store.db.register("_pool_ips", pa.table({"ip": pa.array(sorted(endpoints), pa.string())}))
+                                store.rows("SELECT DISTINCT server_ip, server_port, sni "
+                                           "FROM tls_hellos WHERE proxy IS NULL"))
+    tunnels = _tunnels(store, intel)
+    servers = sorted(set(endpoints) | {key[2] for key in tunnels})
+    store.db.register("_pool_ips", pa.table({"ip": pa.array(servers, pa.string())}))
     conn = {(r["src_ip"], r["src_port"], r["dst_ip"], r["dst_port"]): r
             for r in store.rows(CONN_BYTES)}
     store.db.unregister("_pool_ips")
     payload = merge_pieces(store.rows("SELECT * FROM payload_sessions ORDER BY ts_start, session_id"))
     sessions = [_finish_payload(s, conn, endpoints) for s in payload]
     flow = _flow_sessions(conn, endpoints, {_key4(s) for s in payload}, store)
+    flow += _tunnel_sessions(tunnels, conn, {_key4(s) for s in payload})
     flow += behaviour_sessions(store.db, {_key4(s) for s in payload + flow})
     _estimate_flow_sessions(flow, sessions)
     sessions += flow
@@ -177,6 +181,33 @@ def _flow_sessions(conn: dict, endpoints: dict, seen: set, store: Store) -> list
         if pool is None or key in seen:
             continue
         out.append(_flow_session(key, up, conn, pool, sni.get(key)))
+    return out
+
+
+def _tunnels(store: Store, intel: PoolIntel) -> dict[tuple, tuple[Endpoint, str]]:
+    """TLS connections through a proxy whose server name (read inside the tunnel) names a
+    pool: {connection: (the pool, as an endpoint, the proxy kind)}. The server of such a
+    connection is the proxy, which is no pool endpoint: other clients of it are not miners."""
+    out = {}
+    for r in store.rows("SELECT * FROM tls_hellos WHERE proxy IS NOT NULL ORDER BY ALL"):
+        pool = intel.match(r["sni"] or "")
+        if pool is not None:
+            out[(r["client_ip"], r["client_port"], r["server_ip"], r["server_port"])] = (
+                Endpoint(pool, "sni", f"TLS SNI {r['sni']}"), r["proxy"])
+    return out
+
+
+def _tunnel_sessions(tunnels: dict, conn: dict, seen: set) -> list[dict]:
+    out = []
+    for key, (pool, proxy) in tunnels.items():
+        up = conn.get(key)
+        if up is None or key in seen:
+            continue
+        s = _flow_session(key, up, conn, pool, pool.evidence.removeprefix("TLS SNI "))
+        facts = json.loads(s["evidence"]) + [
+            f"through a {proxy} proxy at {key[2]}:{key[3]}: the name was read inside the tunnel"]
+        s["evidence"] = json.dumps(facts, ensure_ascii=False)
+        out.append(s)
     return out
 
 

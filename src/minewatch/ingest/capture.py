@@ -169,7 +169,8 @@ class CaptureIngest:
             "client_ip": ip_texts(r["ver"], r["src_hi"], r["src_lo"]),
             "client_port": r["sport"].astype(np.int64),
             "server_ip": ip_texts(r["ver"], r["dst_hi"], r["dst_lo"]),
-            "server_port": r["dport"].astype(np.int64)}).select(TLS_COLUMNS))
+            "server_port": r["dport"].astype(np.int64),
+            "proxy": pa.nulls(len(r), pa.string())}).select(TLS_COLUMNS))
 
     def _dispatch(self, buf: np.ndarray, rows: np.ndarray, r: ct.Routes) -> None:
         """The routed packets through the Python decoders, in capture order. A pool session

@@ -251,7 +251,7 @@ class PacketIngest:
             st.browser = None if st.session.is_mining() else st.browser
         if st.browser is not None:
             st.browser.feed(direction, ts, data)
-        if st.session.gave_up:  # an SV2 guess that was wrong, a coin daemon's RPC
+        if st.session.gave_up:  # a wrong SV2 guess, a coin daemon's RPC, TLS in a tunnel
             self._give_up(key, st)
         elif self.ready is not None and st.browser is None \
                 and type(st.session) in (StratumSession, Sv2Session) and st.session.steady_ready():
@@ -276,10 +276,17 @@ class PacketIngest:
         self.dropped.append(key)
 
     def _give_up(self, key: ConnKey, st: _Tracked) -> None:
-        """A connection that spoke this long without a mining message is not a pool session
-        (JSON-RPC APIs, web browsing): stop decoding it; keep what the browser scan found."""
+        """Stop decoding a connection that has nothing more to tell: one that spoke long
+        without a mining message (JSON-RPC APIs, web browsing), a coin daemon's, TLS inside a
+        proxy tunnel. Keep what the browser scan found, and the tunnel's server name."""
         if st.browser is not None:
             self.web_rows += st.browser.entities(key.client_ip, self.input_id)
+        hello = getattr(st.session, "tunnel_hello", None)
+        if hello is not None:  # derive matches the name per connection: the server is a proxy
+            self.tls_rows.append({"ts": st.first_ts, "client_ip": key.client_ip,
+                                  "client_port": key.client_port, "server_ip": key.server_ip,
+                                  "server_port": key.server_port, "sni": hello[1],
+                                  "proxy": hello[0], "input_id": self.input_id})
         self._drop(key)
 
     def _classify(self, key: ConnKey, direction: str, data: bytes, ts: float, late: bool):
