@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import lzma
 import subprocess
 import sys
 
@@ -102,6 +104,31 @@ def test_pcap_on_stdin(tmp_path):
             stdin=(tmp_path / "ok.pcap").read_bytes())
     _no_traceback(p)
     assert p.returncode == 0
+
+
+@pytest.mark.parametrize("packing, pack", [("gzip", gzip.compress), ("xz", lzma.compress)])
+def test_a_compressed_capture_is_read_and_counts_as_the_plain_one(tmp_path, packing, pack):
+    _pcap(tmp_path / "ok.pcap")
+    plain = (tmp_path / "ok.pcap").read_bytes()
+    (tmp_path / "ok.pcap.packed").write_bytes(pack(plain))
+    db = str(tmp_path / "db.duckdb")
+    p = run("analyze", str(tmp_path / "ok.pcap.packed"), "--db", db)
+    _no_traceback(p)
+    assert p.returncode == 0 and f"pcap ({packing}), 50 records" in p.stdout.decode()
+    p = run("analyze", str(tmp_path / "ok.pcap"), "--db", db)  # what it holds: the same input
+    assert p.returncode == 0 and "already ingested" in p.stdout.decode()
+    p = run("analyze", "-", "--db", str(tmp_path / "db2.duckdb"), stdin=pack(plain))
+    assert p.returncode == 0 and f"pcap ({packing}), 50 records" in p.stdout.decode()
+
+
+def test_a_compressed_capture_cut_short_is_read_up_to_the_cut(tmp_path):
+    _pcap(tmp_path / "full.pcap", 2000)
+    blob = gzip.compress((tmp_path / "full.pcap").read_bytes())
+    (tmp_path / "cut.pcap.gz").write_bytes(blob[:len(blob) // 2])
+    p = run("analyze", str(tmp_path / "cut.pcap.gz"), "--db", str(tmp_path / "db.duckdb"))
+    _no_traceback(p)
+    out = p.stdout.decode()
+    assert p.returncode == 0 and "truncated after" in out and "gzip stream is cut short" in out
 
 
 @pytest.mark.parametrize("args", [["analyze"], ["report", "--format", "pdfx", "--db", "x"],

@@ -22,7 +22,7 @@ from minewatch.detect.intel import PoolIntel
 from minewatch.engine.derive import rebuild
 from minewatch.enrich.geo import GeoDB
 from minewatch.errors import DecodeError, InputError
-from minewatch.ingest import dnslog, nfcapd, zeeklogs
+from minewatch.ingest import dnslog, nfcapd, packed, zeeklogs
 from minewatch.ingest.exports import ExportDecoder
 from minewatch.ingest.capture import read_capture
 from minewatch.limits import release_memory
@@ -138,11 +138,16 @@ def ingest_one(path: str, store, progress) -> InputResult:
             raise InputError("no such file")
         if p.stat().st_size == 0:
             raise InputError("empty file")
-        input_id = sha256_file(p)
-        if store.has_input(input_id):
-            res.status = "duplicate"
-            return res
         with p.open("rb") as f:
+            packing = packed.kind(f.read(8))
+            f.seek(0)
+            if packing is not None:
+                return _ingest_packed(res, packed.Unpacked(f, packing), p.stat().st_size, store,
+                                      progress)
+            input_id = sha256_file(p)
+            if store.has_input(input_id):
+                res.status = "duplicate"
+                return res
             _ingest_stream(res, f, p.stat().st_size, input_id, store, progress)
     except InputError as exc:
         res.status, res.message = "failed", str(exc)
@@ -156,11 +161,32 @@ def _ingest_bytes(res: InputResult, data: bytes, store, progress) -> InputResult
 
     if not data:
         raise InputError("empty input")
+    packing = packed.kind(data[:8])
+    if packing is not None:
+        return _ingest_packed(res, packed.Unpacked(io.BytesIO(data), packing), len(data), store,
+                              progress)
     input_id = hashlib.sha256(data).hexdigest()
     if store.has_input(input_id):
         res.status = "duplicate"
         return res
     _ingest_stream(res, io.BytesIO(data), len(data), input_id, store, progress)
+    return res
+
+
+def _ingest_packed(res: InputResult, f: packed.Unpacked, size: int, store,
+                   progress) -> InputResult:
+    """A compressed input: identified by what it holds, read as it is unpacked."""
+    input_id = packed.sha256(f)
+    if store.has_input(input_id):
+        res.status = "duplicate"
+        return res
+    if not f.read(1):
+        raise InputError(f.error or f"empty {f.packing} stream")
+    f.seek(0)
+    try:
+        _ingest_stream(res, f, size, input_id, store, progress)
+    except InputError as exc:  # nothing readable: the damage may be why
+        raise InputError("; ".join(m for m in (str(exc), f.error) if m)) from None
     return res
 
 
@@ -172,7 +198,8 @@ def _ingest_stream(res: InputResult, f: BinaryIO, size: int, input_id: str, stor
         raise InputError("not a pcap, pcapng, IPFIX file, nfcapd file, DNS log or Zeek "
                          "conn/ssl log (unrecognised content)")
     res.format = fmt
-    progress.start(f"reading {Path(res.path).name}", size)
+    packing = getattr(f, "packing", None)  # (progress counts unpacked bytes: no total then)
+    progress.start(f"reading {Path(res.path).name}", None if packing else size)
     with store.ingesting() as job:  # captures stream their rows in; the rest come at the end
         if fmt in ("pcap", "pcapng"):
             tables = _read_pcap(res, f, input_id, progress, job.put)
@@ -185,6 +212,10 @@ def _ingest_stream(res: InputResult, f: BinaryIO, size: int, input_id: str, stor
         else:
             tables = _read_dnslog(res, f, input_id)
         progress.done()
+        if packing is not None:
+            res.format = f"{res.format} ({packing})"
+            if f.error:
+                res.message = "; ".join(m for m in (res.message, f.error) if m)
         res.status = "partial" if res.message else "ok"
         for name, table in tables.items():
             job.put(name, table)
