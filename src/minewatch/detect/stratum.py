@@ -326,10 +326,10 @@ class StratumSession:
         if authority is not None and not self._proxy_told:  # sent to a forward proxy
             self._proxy_told = True
             self._fact(f"through an http proxy to {authority}")
-            port = authority.rpartition(":")[2]
-            if port.isdigit() and "]" not in port:  # the server's port is the URL's
-                self._rpc = dataclasses.replace(self._rpc, server_port=int(port))
-        host = _host_name(authority or hm.host or "")
+            port = _host_port(authority)[1]
+            if port is not None:  # the server's port is the URL's, not the proxy's
+                self._rpc = dataclasses.replace(self._rpc, server_port=port)
+        host = _host_port(authority or hm.host or "")[0]
         if host and not _is_address(host):
             self.pool_host = self.pool_host or host
         if hm.user_agent:
@@ -713,11 +713,16 @@ class StratumSession:
         }
 
 
-def _host_name(authority: str) -> str:
-    """The host of "host", "host:port", "[v6]" or "[v6]:port"."""
+def _host_port(authority: str) -> tuple[str, int | None]:
+    """(host, port or None) of "host", "host:port", "[v6]" or "[v6]:port"."""
     if authority.startswith("["):
-        return authority[1:].partition("]")[0]
-    return authority.rsplit(":", 1)[0] if authority.count(":") == 1 else authority
+        host, _, rest = authority[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    elif authority.count(":") == 1:
+        host, _, port = authority.partition(":")
+    else:
+        host, port = authority, ""
+    return host, int(port) if port.isdigit() and len(port) <= 5 else None
 
 
 @lru_cache(maxsize=1024)

@@ -184,26 +184,27 @@ def _flow_sessions(conn: dict, endpoints: dict, seen: set, store: Store) -> list
     return out
 
 
-def _tunnels(store: Store, intel: PoolIntel) -> dict[tuple, tuple[Endpoint, str]]:
+def _tunnels(store: Store, intel: PoolIntel) -> dict[tuple, tuple[Endpoint, str, str]]:
     """TLS connections through a proxy whose server name (read inside the tunnel) names a
-    pool: {connection: (the pool, as an endpoint, the proxy kind)}. The server of such a
-    connection is the proxy, which is no pool endpoint: other clients of it are not miners."""
+    pool: {connection: (the pool, as an endpoint, the server name, the proxy kind)}. The
+    server of such a connection is the proxy, which is no pool endpoint: other clients of it
+    are not miners."""
     out = {}
     for r in store.rows("SELECT * FROM tls_hellos WHERE proxy IS NOT NULL ORDER BY ALL"):
         pool = intel.match(r["sni"] or "")
         if pool is not None:
             out[(r["client_ip"], r["client_port"], r["server_ip"], r["server_port"])] = (
-                Endpoint(pool, "sni", f"TLS SNI {r['sni']}"), r["proxy"])
+                Endpoint(pool, "sni", f"TLS SNI {r['sni']}"), r["sni"], r["proxy"])
     return out
 
 
 def _tunnel_sessions(tunnels: dict, conn: dict, seen: set) -> list[dict]:
     out = []
-    for key, (pool, proxy) in tunnels.items():
+    for key, (pool, sni, proxy) in tunnels.items():
         up = conn.get(key)
         if up is None or key in seen:
             continue
-        s = _flow_session(key, up, conn, pool, pool.evidence.removeprefix("TLS SNI "))
+        s = _flow_session(key, up, conn, pool, sni)
         facts = json.loads(s["evidence"]) + [
             f"through a {proxy} proxy at {key[2]}:{key[3]}: the name was read inside the tunnel"]
         s["evidence"] = json.dumps(facts, ensure_ascii=False)
