@@ -3,7 +3,8 @@ Wireshark reads them as they are. They are read here through the standard librar
 decompressors, as a stream (nothing is unpacked to disk).
 
 An input's identity is the sha256 of what it holds, not of its packed bytes, so a capture fed
-once packed and once not is ingested once. A packed stream cut short (a download that
+once packed and once not is ingested once (it is unpacked twice for that: once to hash, once
+to read; gzip unpacks at a few hundred MB a second). A packed stream cut short (a download that
 stopped) reads as a file cut at that point, and says so. Damage inside one ends it when the
 decompressor or, at the latest, the packing's checksum finds it."""
 
