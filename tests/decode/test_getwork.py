@@ -79,8 +79,11 @@ BFG = dict(user_agent="bfgminer/5.2.0", mining_extensions=True, basic_auth=True,
     # rule 2: the server says it is a coin daemon
     (gw.HttpRpcContext(frozenset({"getblocktemplate"}), 9333, "cgminer/4",
                        server_header="litecoin-json-rpc/v0.8.6.2-beta"), "daemon-rpc"),
-    # rule 3: Basic auth to bitcoind's RPC port
-    (gw.HttpRpcContext(frozenset({"getwork"}), 8332, "cgminer/3", True, True), "daemon-rpc"),
+    # rule 3: a template fetched with Basic auth from bitcoind's RPC port (solo mining)
+    (gw.HttpRpcContext(frozenset({"getblocktemplate"}), 8332, "cgminer/4", True, True),
+     "daemon-rpc"),
+    # ...but getwork there is a 2011-2014 pool's (bitcoind no longer serves it)
+    (gw.HttpRpcContext(frozenset({"getwork"}), 8332, "cgminer/3", True, True), "getwork-http"),
     # rule 4: no miner hint (NOMP fetching templates from litecoind)
     (gw.HttpRpcContext(frozenset({"getblocktemplate"}), 9333, None, basic_auth=True), "daemon-rpc"),
     (gw.HttpRpcContext(frozenset({"eth_blockNumber"}), 8545), None),

@@ -395,6 +395,22 @@ def test_solo_mining_against_ones_own_node_is_daemon_rpc(msgs, port):
     assert a["payload_sessions"].num_rows == 0
 
 
+def test_a_getwork_pool_on_bitcoinds_port_is_a_pool():
+    """The getwork pools of 2011-2014 listened on 8332, Basic auth and all; bitcoind has not
+    served getwork since 0.10, so getwork there is a pool's, not a node's."""
+    work = ('{"data":"' + "00" * 128 + '","target":"' + "ff" * 28 + "00" * 4
+            + '","midstate":"' + "00" * 32 + '","hash1":"' + "00" * 64 + '"}')
+    msgs = http_polls("mint.bitminter.com:8332", "/", "cgminer/3.7.2",
+                      [("getwork", "[]", work)] * 3 + [("getwork", '["' + "00" * 128 + '"]',
+                                                        "true")], auth=True)
+    data = solo(msgs, 8332)
+    a = reference(data)
+    assert_same(a, compiled(data))
+    (session,) = a["payload_sessions"].to_pylist()
+    assert (session["dialect"], session["pool_host"], session["shares_accepted"]) == (
+        "getwork-http", "mint.bitminter.com", 1)
+
+
 def test_a_coin_daemon_rpc_connection_is_left_after_its_first_node_only_call(monkeypatch):
     """A wallet polling bitcoind (getblockchaininfo, Basic auth, port 8332) is daemon-rpc from
     its first request on, and no later message can make it a pool session: its connection

@@ -9,7 +9,9 @@ with submitblock, answered null (accepted) or a reason string.
 Who is on the other end (`classify`), in order:
 1. a node-only method (getblockchaininfo, getinfo, validateaddress, getbalance, ...) → daemon-rpc;
 2. the server names itself a coin daemon (`Server: bitcoin-json-rpc/...`) → daemon-rpc;
-3. HTTP Basic auth to a coin-daemon RPC port (8332, 18332, 9332, ...) → daemon-rpc;
+3. getblocktemplate / submitblock with HTTP Basic auth to a coin-daemon RPC port (8332,
+   18332, 9332, ...) → daemon-rpc. Not getwork: bitcoind dropped it in 0.10 (2015), and the
+   getwork pools of 2011-2014 (slush, BTC Guild, Deepbit, BitMinter) listened on 8332;
 4. getwork / getblocktemplate / submitblock without any miner hint (a User-Agent naming mining
    software, or an X-Mining-Extensions header) → daemon-rpc: a pool back end fetching templates,
    as NOMP does to litecoind;
@@ -223,6 +225,7 @@ def classify(ctx: HttpRpcContext) -> str | None:
         return None
     miner_hint = ctx.mining_extensions or bool(MINER_AGENT.search(ctx.user_agent or ""))
     if (ctx.methods & NODE_ONLY_METHODS or DAEMON_SERVER.search(ctx.server_header or "")
-            or (ctx.basic_auth and ctx.server_port in DAEMON_RPC_PORTS) or not miner_hint):
+            or (ctx.basic_auth and ctx.server_port in DAEMON_RPC_PORTS
+                and ctx.methods & {"getblocktemplate", "submitblock"}) or not miner_hint):
         return "daemon-rpc"
     return "getwork-http" if "getwork" in ctx.methods else "getblocktemplate-http"
