@@ -29,7 +29,8 @@ from minewatch.decode.jsonrpc import RpcMessage, encode_message
 from minewatch.decode.stratum_v1 import Reply, Unknown, hex256, text
 from minewatch.errors import DecodeError
 
-MINING_METHODS = frozenset({"getwork", "getblocktemplate", "submitblock"})
+TEMPLATE_METHODS = frozenset({"getblocktemplate", "submitblock"})  # BIP 22/23 (rule 3's)
+MINING_METHODS = TEMPLATE_METHODS | {"getwork"}
 NODE_ONLY_METHODS = frozenset({
     "getblockchaininfo", "getinfo", "getmininginfo", "getnetworkinfo", "getpeerinfo",
     "getnetworkhashps", "validateaddress", "getaddressinfo", "getbalance", "getdifficulty",
@@ -226,6 +227,6 @@ def classify(ctx: HttpRpcContext) -> str | None:
     miner_hint = ctx.mining_extensions or bool(MINER_AGENT.search(ctx.user_agent or ""))
     if (ctx.methods & NODE_ONLY_METHODS or DAEMON_SERVER.search(ctx.server_header or "")
             or (ctx.basic_auth and ctx.server_port in DAEMON_RPC_PORTS
-                and ctx.methods & {"getblocktemplate", "submitblock"}) or not miner_hint):
+                and ctx.methods & TEMPLATE_METHODS) or not miner_hint):
         return "daemon-rpc"
     return "getwork-http" if "getwork" in ctx.methods else "getblocktemplate-http"
