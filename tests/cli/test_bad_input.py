@@ -129,6 +129,10 @@ def test_a_compressed_capture_cut_short_is_read_up_to_the_cut(tmp_path):
     _no_traceback(p)
     out = p.stdout.decode()
     assert p.returncode == 0 and "truncated after" in out and "gzip stream is cut short" in out
+    (tmp_path / "junk.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")  # nothing unpacks at all
+    p = run("analyze", str(tmp_path / "junk.gz"), "--db", str(tmp_path / "db.duckdb"))
+    _no_traceback(p)
+    assert p.returncode == 65 and "gzip stream is cut short" in p.stdout.decode()
 
 
 @pytest.mark.parametrize("args", [["analyze"], ["report", "--format", "pdfx", "--db", "x"],

@@ -176,18 +176,23 @@ def _ingest_bytes(res: InputResult, data: bytes, store, progress) -> InputResult
 def _ingest_packed(res: InputResult, f: packed.Unpacked, size: int, store,
                    progress) -> InputResult:
     """A compressed input: identified by what it holds, read as it is unpacked."""
-    input_id = packed.sha256(f)
+    input_id, size_unpacked = packed.sha256(f)
     if store.has_input(input_id):
         res.status = "duplicate"
         return res
-    if not f.read(1):
+    if not size_unpacked:
         raise InputError(f.error or f"empty {f.packing} stream")
     f.seek(0)
     try:
         _ingest_stream(res, f, size, input_id, store, progress)
     except InputError as exc:  # nothing readable: the damage may be why
-        raise InputError("; ".join(m for m in (str(exc), f.error) if m)) from None
+        raise InputError(_clauses(str(exc), f.error)) from None
     return res
+
+
+def _clauses(*parts: str | None) -> str:
+    """The non-empty parts of an input's message, in one line."""
+    return "; ".join(p for p in parts if p)
 
 
 def _ingest_stream(res: InputResult, f: BinaryIO, size: int, input_id: str, store, progress) -> None:
@@ -215,7 +220,7 @@ def _ingest_stream(res: InputResult, f: BinaryIO, size: int, input_id: str, stor
         if packing is not None:
             res.format = f"{res.format} ({packing})"
             if f.error:
-                res.message = "; ".join(m for m in (res.message, f.error) if m)
+                res.message = _clauses(res.message, f.error)
         res.status = "partial" if res.message else "ok"
         for name, table in tables.items():
             job.put(name, table)
@@ -244,7 +249,7 @@ def _read_pcap(res: InputResult, f: BinaryIO, input_id: str, progress,
         res.message = c.first_error
     lost = c.quality()
     if lost:
-        res.message = "; ".join(m for m in (res.message, lost) if m)
+        res.message = _clauses(res.message, lost)
     if c.packets == 0 and not frames.truncated:  # say why, when damage ended it at once
         raise InputError(f"capture holds no packets ({frames.error})" if frames.error
                          else "capture holds no packets")

@@ -72,10 +72,10 @@ class Unpacked(io.RawIOBase):
         return 0
 
 
-def sha256(f: Unpacked) -> str:
-    """The sha256 of what f holds (as far as it can be read); f is rewound."""
+def sha256(f: Unpacked) -> tuple[str, int]:
+    """The sha256 of what f holds (as far as it can be read) and its length; f is left at its
+    end, with `error` set if damage ended it."""
     h = hashlib.sha256()
     while chunk := f.read(CHUNK):
         h.update(chunk)
-    f.seek(0)
-    return h.hexdigest()
+    return h.hexdigest(), f.tell()

@@ -99,7 +99,7 @@ class Counters:
     first_error: str = ""
     cut_short: int = 0  # frames the capture kept only the start of (snap length)
     snaplen: int = 0  # the most bytes it kept of such a frame
-    holes: int = 0  # bytes missing inside pool sessions: holes given up on (capture drops)
+    holes: int = 0  # holes in pool sessions the reassembler gave up on (capture drops)
 
     def cut(self, frames: int, kept: int) -> None:
         """Frames the capture cut short, the longest after `kept` bytes."""
