@@ -76,7 +76,10 @@ def test_what_python_frames_otherwise_is_refused():
                 b"HTTP/1.1 200 OK\r\n\r\nuntil close",  # no length
                 b"HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n",
                 b"POST /x HTTP/1.1\r\nBad Header : v\r\n\r\n",
-                b"POST /x HTTP/1.1\r\n: v\r\n\r\n"):
+                b"POST /x HTTP/1.1\r\n: v\r\n\r\n",
+                # found by hypothesis: the blank line comes after a bare line feed
+                b"POST /x HTTP/1.0\r\nServer: 0 \x00\n\r\n\r\n",
+                b"POST /x HTTP/1.0\n\r\n\r\n"):
         assert compiled(raw) is None, raw
 
 

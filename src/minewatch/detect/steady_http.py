@@ -134,6 +134,8 @@ def _is_space(c):
 def _headers(b, p, end, fields):
     """Each header line of b[p:end]; the stripped value span of the first of each name in
     _NAMES goes to fields. False for what decode.http.parse_head rejects or unfolds."""
+    if b[end - 1] == 10:
+        return False  # a head that ends in a line feed: parse_head reads an empty line there
     count = 0
     while p < end:
         nl = p
