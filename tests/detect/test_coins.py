@@ -108,6 +108,20 @@ def test_identify_never_raises(text):
     ("broatcast", "broatcast", None),
     ("me@example.com", "me@example.com", None),
     ("acct.", "acct", None),
+    ("4AbC+50000.rig2", "4AbC", "rig2"),  # the suffix before the worker (herominers)
+    ("0x512ee0989a7ec0382365f824f9b620de312fd212.rig1/me@example.com",  # nanopool
+     "0x512ee0989a7ec0382365f824f9b620de312fd212", "rig1"),
+    ("0x512ee0989a7ec0382365f824f9b620de312fd212/me@example.com",
+     "0x512ee0989a7ec0382365f824f9b620de312fd212", None),
+    ("first.last@example.co.uk", "first.last@example.co.uk", None),
+    # xmr-stak-cpu 1.3's login as nDPI's mining dissector quotes it: wallet, payment id, worker
+    ("4BCeEPhodgPMbPWFN1dPwhWXdRX8q4mhhdZdA1dtSMLTLCEYvAj9QXjXAfF7CugEbmfBhgkqHbdgK9b2wKA6nqRZQC"
+     "gvCDm.cb2b73415c4faf214035a73b9d947c202342f3bf3bdf632132bd6d7af98cb257.ryzen",
+     "4BCeEPhodgPMbPWFN1dPwhWXdRX8q4mhhdZdA1dtSMLTLCEYvAj9QXjXAfF7CugEbmfBhgkqHbdgK9b2wKA6nqRZQC"
+     "gvCDm", "ryzen"),
+    ("4AbC.0123456789abcdef.rig3", "4AbC", "rig3"),  # a short (16-digit) payment id
+    ("4AbC.0123456789abcdef", "4AbC", "0123456789abcdef"),  # alone: it may name the rig
+    ("4AbC." + "ab" * 32, "4AbC", None),  # a long id alone is no rig name
 ])
 def test_split_login(login, wallet, worker):
     assert coins.split_login(login) == (wallet, worker)
@@ -322,3 +336,13 @@ def test_monero_encode_decode_round_trip(prefix, keys, payment_id):
 ])
 def test_kaspa_and_ergo_checksums_are_checked(address):
     assert coins.identify_address(address) == ((), "")
+
+
+@pytest.mark.parametrize("host, found", [
+    ("eu1-zcash.flypool.org", ("ZEC",)), ("xmr-eu1.nanopool.org", ("XMR",)),
+    ("etc.2miners.com", ("ETC",)), ("ltc.f2pool.com", ("LTC",)),
+    ("stratum.slushpool.com", ()), ("litecoinpool.org", ()),  # a word, not a part of one
+    ("", ()), (None, ()),
+])
+def test_host_coins(host, found):
+    assert coins.host_coins(host) == found

@@ -661,3 +661,26 @@ def test_the_password_of_http_basic_auth():
     s = run([(UP, http.encode(http.request("POST", "/", (("Authorization", f"Basic {auth}"),),
                                            line(call(1, "getwork", [])))))])
     assert (s.wallet, s.password) == ("Bigsky", "123")
+
+
+def test_claymores_placeholder_worker_yields_to_the_logins():
+    """Claymore sends "worker": "eth1.0" unless told a name; the pool reads the login's."""
+    login = [(UP, call(2, "eth_submitLogin", [ETH + ".rig2", "x"], worker="eth1.0")),
+             (DOWN, {"id": 2, "jsonrpc": "2.0", "result": True})]
+    assert run(login).summary()["worker"] == "rig2"
+    bare = [(UP, call(2, "eth_submitLogin", [ETH, "x"], worker="rig7")),
+            (DOWN, {"id": 2, "jsonrpc": "2.0", "result": True})]
+    assert run(bare).summary()["worker"] == "rig7"
+
+
+def test_the_pool_host_names_the_coin_an_account_login_does_not():
+    """An account login at ltc.f2pool.com: the host says Litecoin, so scrypt's share
+    multiplier prices the shares (2**16 fewer hashes a difficulty than SHA-256d)."""
+    subscribe = (UP, {"id": 1, "method": "mining.subscribe",
+                      "params": ["cgminer/4.11.1", None, "ltc.f2pool.com", "8888"]})
+    s = run([subscribe] + btc_session(diff=64, login="acct.rig1")[1:])
+    summary = s.summary()
+    assert (summary["coin"], summary["algorithm"], summary["wallet"]) == ("LTC", "scrypt", "acct")
+    assert summary["hashes"] == pytest.approx(3 * 64 * K / 2**16)
+    plain = run(btc_session(diff=64, login="acct.rig1")).summary()  # no host: no coin
+    assert (plain["coin"], plain["algorithm"], plain["hashes"]) == ("", "", pytest.approx(3 * 64 * K))

@@ -99,6 +99,21 @@ FAMILY_COINS = {"ethash": "ETH", "etchash": "ETC", "kawpow": "RVN", "kheavyhash"
                 "autolykos2": "ERG"}  # one main coin each
 
 
+# Coin names and tickers as pools write them in their host names (eu1-zcash.flypool.org,
+# xmr-eu1.nanopool.org, etc.2miners.com)
+HOST_COINS = {"btc": "BTC", "bitcoin": "BTC", "bch": "BCH", "ltc": "LTC", "litecoin": "LTC",
+              "doge": "DOGE", "dogecoin": "DOGE", "dash": "DASH", "zec": "ZEC", "zcash": "ZEC",
+              "rvn": "RVN", "ravencoin": "RVN", "eth": "ETH", "ethereum": "ETH", "etc": "ETC",
+              "xmr": "XMR", "monero": "XMR", "btg": "BTG", "kas": "KAS", "kaspa": "KAS",
+              "erg": "ERG", "ergo": "ERG"}
+
+
+def host_coins(host: str | None) -> tuple[str, ...]:
+    """The coins a pool's host name names, in order (('ZEC',) for eu1-zcash.flypool.org)."""
+    words = re.split(r"[.\-_]", (host or "").lower())
+    return tuple(dict.fromkeys(HOST_COINS[w] for w in words if w in HOST_COINS))
+
+
 def pick_algorithm(names, wallet_coins: tuple[str, ...]) -> str:
     """The algorithm family: the first non-empty of `names` (ordered by trust), else the
     likeliest wallet coin's algorithm, else ""."""
@@ -433,17 +448,29 @@ def identify_address(text: str) -> tuple[tuple[str, ...], str]:
     return (), ""
 
 
+_FIXED_DIFF = re.compile(r"\+[^./]*")  # 'wallet+50000': a fixed difficulty asked of the pool
+_HEX = re.compile(r"[0-9A-Fa-f]+")
+_EMAIL = re.compile(r"[^@\s/]+@[^@\s/.]+(?:\.[^@\s/.]+)+")
+
+
 def split_login(login: str) -> tuple[str, str | None]:
     """(wallet or account, worker) from a pool login: 'wallet.worker', 'wallet/worker',
-    'wallet+diff' (a fixed-difficulty suffix, dropped). An e-mail login is kept whole."""
-    base = login.split("+", 1)[0].strip()
-    if "@" in base:
+    'wallet.worker/e-mail' (nanopool), 'wallet.paymentid.worker' (a CryptoNote payment id of
+    16 or 64 hex digits, xmr-stak's form), with a fixed-difficulty suffix ('wallet+50000',
+    'wallet.worker+50000') dropped. An e-mail login (MinerGate) is kept whole."""
+    base = _FIXED_DIFF.sub("", login).strip()
+    if _EMAIL.fullmatch(base):
         return base, None
-    cut = min((i for i in (base.find("."), base.find("/")) if i > 0), default=-1)
-    if cut < 0:
-        return base, None
-    worker = re.split(r"[./]", base[cut + 1:], maxsplit=1)[0]
-    return base[:cut], worker or None
+    wallet, *rest = re.split(r"[./]", base)
+    if rest and _is_payment_id(rest[0], before_worker=len(rest) > 1):
+        rest = rest[1:]
+    worker = rest[0] if rest and "@" not in rest[0] else None
+    return wallet, worker or None
+
+
+def _is_payment_id(part: str, before_worker: bool) -> bool:
+    """A CryptoNote payment id: 64 hex digits, or 16 (which alone could name a rig)."""
+    return (len(part) == 64 or len(part) == 16 and before_worker) and bool(_HEX.fullmatch(part))
 
 
 def _rand_bytes(rng, n: int) -> bytes:

@@ -33,8 +33,8 @@ from minewatch.decode.http import HttpFramer, HttpMessage, is_http_start, split_
 from minewatch.decode.tls import looks_like_tls, parse_client_hello
 from minewatch.decode.jsonrpc import LineFramer, RpcMessage, id_text, parse_message
 from minewatch.detect.bounded import MAX_EVIDENCE, MAX_TRACKED, JobWindow, add_fact, remember
-from minewatch.detect.coins import (OWN_ETHEREUMSTRATUM, identify_address, pick_algorithm,
-                                    pick_coin, split_login)
+from minewatch.detect.coins import (OWN_ETHEREUMSTRATUM, host_coins, identify_address,
+                                    pick_algorithm, pick_coin, split_login)
 from minewatch.detect.tunnel import ProxyTunnel
 from minewatch.errors import DecodeError, NeedMoreData
 from minewatch.estimate.hashrate import (hps_from_cryptonote_target, hps_from_difficulty,
@@ -665,7 +665,12 @@ class StratumSession:
         shape = "" if own and self._algo["shape"] == "ethash" else self._algo["shape"]
         eth = "" if own or shape not in ("", "ethash") else self._eth_algorithm()
         names = (self.algorithm_hint, self._algo["job"], eth, shape, self._algo["login"])
-        return pick_algorithm(names, self._coins)
+        return pick_algorithm(names, self._candidates())
+
+    def _candidates(self) -> tuple[str, ...]:
+        """The coins the wallet may be of, else those the pool's host name names (an account
+        login, as at ltc.f2pool.com, says no coin of its own)."""
+        return self._coins or host_coins(self.pool_host)
 
     def _eth_algorithm(self) -> str:
         etc = "etc" in (self.pool_host or "").lower()  # etc.2miners.com, etc-eu1.nanopool.org
@@ -699,7 +704,7 @@ class StratumSession:
                             f"{self.rejected} rejected"] * (self.shares > 0)
         return self._endpoints() | {
             "dialect": self.dialect or ("tls" if self.tls else None),
-            "coin": pick_coin(algorithm, self._coins, (self.algorithm_hint, self._algo["job"],
+            "coin": pick_coin(algorithm, self._candidates(), (self.algorithm_hint, self._algo["job"],
                                                        self._algo["login"])),
             "algorithm": algorithm,
             "pool_host": self.pool_host, "wallet": self.wallet, "worker": self.worker,
@@ -764,7 +769,8 @@ _S = StratumSession
 HANDLERS = {
     stratum_v1.Subscribe: _S._on_subscribe,
     stratum_v1.Authorize: lambda s, d, r: s._on_login(d, r, r.username, None),
-    ethstratum.SubmitLogin: lambda s, d, r: s._on_login(d, r, r.login, r.worker),
+    # (the login's worker first: Claymore's "worker" key is "eth1.0" unless told otherwise)
+    ethstratum.SubmitLogin: lambda s, d, r: s._rig(r.worker) | s._on_login(d, r, r.login, None),
     cryptonote.Login: _S._on_xmr_login,
     stratum_v1.SetDifficulty: lambda s, d, r: s._set_price(
         ("diff", float(r.difficulty)), _price_fact(("diff", r.difficulty))),
