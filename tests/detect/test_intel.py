@@ -5,8 +5,11 @@ from minewatch.detect.intel import PoolIntel
 
 def test_builtin_list_names_its_sources_and_parses():
     intel = PoolIntel.builtin()
-    assert len(intel.pools) >= 40
-    assert all(p.source and p.coin and p.algorithm and p.ports for p in intel.pools.values())
+    hosts = [p for p in intel.pools.values() if not p.domain]
+    assert len(hosts) >= 40
+    assert all(p.source and p.coin and p.algorithm and p.ports for p in hosts)
+    domains = [p for p in intel.pools.values() if p.domain]
+    assert len(domains) >= 15 and all(p.source and not p.ports for p in domains)
 
 
 def test_match_walks_up_to_a_listed_parent_but_not_to_the_tld():
@@ -26,4 +29,25 @@ def test_endpoints_from_dns_and_sni():
     assert eps["1.2.3.4"].via == "dns-intel" and eps["9.9.9.9"].via == "sni"
     assert eps["1.2.3.4"].serves(3333, False)
     assert not eps["1.2.3.4"].serves(80, False)  # the pool's web site may share the address
+    assert eps["9.9.9.9"].serves(443, True)
+
+
+def test_a_name_under_an_operators_domain_is_that_pool_on_high_ports_only():
+    """xmr-us-east1.nanopool.org is in no list of hosts; its operator's domain is. The same
+    domain holds the web site and its API (api.nanopool.org on 443): no port 443 there."""
+    intel = PoolIntel.builtin()
+    pool = intel.match("xmr-us-east1.nanopool.org")
+    assert (pool.host, pool.coin, pool.algorithm) == ("xmr-us-east1.nanopool.org", "XMR", "randomx")
+    assert intel.match("us2.ethermine.org").coin == "ETH"  # the domain's own coin
+    assert intel.match("eu1-etc.ethermine.org").coin == "ETC"  # unless the name says another
+    assert intel.match("eth-eu1.nanopool.org").host == "eth-eu1.nanopool.org"  # a listed host
+    assert not intel.match("eth-eu1.nanopool.org").domain
+    eps = intel.endpoints([{"query": "xmr-us-east1.nanopool.org", "answer": "1.2.3.4"},
+                           {"query": "api.nanopool.org", "answer": "5.6.7.8"}],
+                          [{"server_ip": "5.6.7.8", "server_port": 443, "sni": "api.nanopool.org"},
+                           {"server_ip": "9.9.9.9", "server_port": 443, "sni": "www.f2pool.com"},
+                           {"server_ip": "9.9.9.9", "server_port": 443, "sni": "eth.f2pool.com"}])
+    assert eps["1.2.3.4"].serves(14444, False) and eps["1.2.3.4"].serves(14433, True)
+    assert not eps["5.6.7.8"].serves(443, True) and not eps["5.6.7.8"].serves(80, False)
+    assert eps["9.9.9.9"].host == "eth.f2pool.com"  # a listed host's over the web site's
     assert eps["9.9.9.9"].serves(443, True)

@@ -1,6 +1,11 @@
 """Pool intelligence: which host names are mining pools, and which addresses they resolve to.
 
 The built-in list (data/pools.csv) is written from public facts, each row naming its source.
+So is data/pool_domains.csv: the domains of operators who run a pool under each of many names
+(xmr-us-east1.nanopool.org, eu1-zcash.flypool.org, randomxmonero.auto.nicehash.com). A name
+under one is a pool on a high port other than a web port only: the same domains hold the
+operators' web sites, dashboards and APIs, so neither a server name nor a listed port makes
+port 443 count there.
 Addresses are never hard-coded: pools move, so an address counts as a pool endpoint only when
 the traffic itself says so, by a DNS answer for a pool name or a TLS SNI naming one.
 
@@ -14,12 +19,13 @@ from __future__ import annotations
 
 import csv
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 
 import pyarrow as pa
 
 from minewatch import schema
+from minewatch.detect.coins import COIN_ALGORITHMS, host_coins
 
 WEB_PORTS = frozenset({80, 443, 8080, 8443})
 MAX_NETWORK = 256  # addresses: an imported network at most this large becomes endpoints
@@ -35,6 +41,7 @@ class Pool:
     tls: bool
     source: str
     origin: str = "builtin"  # or "intel": from imported indicators (port 0 there = any port)
+    domain: bool = False  # an operator's domain (data/pool_domains.csv): names under it
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +75,8 @@ class Endpoint:
         operator's web site may share the address. An address known only from an imported
         list counts on its listed ports, or when listed bare (port 0), on a high non-web port
         without SNI: old lists hold addresses that now serve other sites."""
+        if self.pool.domain:
+            return port >= 1024 and port not in WEB_PORTS
         if self.via == "ip-intel":
             high = port >= 1024 and port not in WEB_PORTS and not sni_seen
             return port in self.pool.ports or (0 in self.pool.ports and high)
@@ -81,8 +90,12 @@ class PoolIntel:
 
     @classmethod
     def builtin(cls) -> PoolIntel:
-        text = resources.files("minewatch.data").joinpath("pools.csv").read_text("utf-8")
-        return cls([_pool(row) for row in csv.DictReader(text.splitlines())])
+        data = resources.files("minewatch.data")
+        pools = [_pool(row) for row in csv.DictReader(
+            data.joinpath("pools.csv").read_text("utf-8").splitlines())]
+        domains = [_domain(row) for row in csv.DictReader(
+            data.joinpath("pool_domains.csv").read_text("utf-8").splitlines())]
+        return cls(domains + pools)  # (a listed host keeps its own row)
 
     @classmethod
     def from_store(cls, store, categories: tuple[str, ...] | None = None) -> PoolIntel:
@@ -104,11 +117,14 @@ class PoolIntel:
             self.addresses[ip] = _intel_pool(ip, [r for _, r in group])
 
     def match(self, name: str) -> Pool | None:
-        """The pool a host name belongs to: the name itself or a parent domain in the list."""
-        name = name.lower().rstrip(".")
+        """The pool a host name belongs to: the name itself or a parent domain in the list.
+        Under an operator's domain it is the name itself, of the coin the name or the
+        domain's row names (xmr-eu1.nanopool.org: XMR)."""
+        full = name = name.lower().rstrip(".")
         while name:
             if name in self.pools:
-                return self.pools[name]
+                pool = self.pools[name]
+                return _under(pool, full) if pool.domain else pool
             name = name.partition(".")[2] if name.count(".") > 1 else ""
         return None
 
@@ -118,18 +134,19 @@ class PoolIntel:
         for r in dns_rows:
             pool = self.match(r["query"] or "")
             if pool is not None:
-                out.setdefault(r["answer"], Endpoint(pool, "dns-intel", f"DNS {r['query']} -> {r['answer']}"))
+                _put(out, r["answer"], Endpoint(pool, "dns-intel",
+                                                f"DNS {r['query']} -> {r['answer']}"))
         for r in sni_rows:
             pool = self.match(r["sni"] or "")
             if pool is not None:
-                out[r["server_ip"]] = Endpoint(pool, "sni", f"TLS SNI {r['sni']}")
+                _put(out, r["server_ip"], Endpoint(pool, "sni", f"TLS SNI {r['sni']}"))
         for ip, pool in self.addresses.items():
             out.setdefault(ip, Endpoint(pool, "ip-intel", f"address listed by {pool.source}"))
         return out
 
     def table(self) -> pa.Table:
         pools = [*self.pools.values(), *self.addresses.values()]
-        rows = [{"host": p.host, "port": port, "coin": p.coin, "algorithm": p.algorithm,
+        rows = [{"host": "*." * p.domain + p.host, "port": port, "coin": p.coin, "algorithm": p.algorithm,
                  "tls": p.tls, "source": "builtin" if p.origin == "builtin" else p.source}
                 for p in pools for port in sorted(p.ports or {0})]
         return schema.to_table("pools", rows)
@@ -147,6 +164,26 @@ def _pool(row: dict) -> Pool:
     ports = frozenset(int(p) for p in row["ports"].split(";") if p.strip())
     return Pool(row["host"].lower(), ports, row["coin"], row["algorithm"],
                 row["tls"].strip().lower() == "true", row["source"])
+
+
+def _put(out: dict[str, Endpoint], ip: str, new: Endpoint) -> None:
+    """One endpoint an address: a listed pool's over an operator domain's (a web name may
+    share the address), and of those alike the later server name over a DNS answer."""
+    old = out.get(ip)
+    if old is None or old.pool.domain > new.pool.domain or (
+            old.pool.domain == new.pool.domain and new.via == "sni"):
+        out[ip] = new
+
+
+def _domain(row: dict) -> Pool:
+    return Pool(row["domain"].lower(), frozenset(), row["coin"], "", False,
+                f"{row['operator']}: {row['source']}", domain=True)
+
+
+def _under(domain: Pool, name: str) -> Pool:
+    """The pool a name under an operator's domain stands for."""
+    coin = next(iter(host_coins(name)), domain.coin)
+    return replace(domain, host=name, coin=coin, algorithm=COIN_ALGORITHMS.get(coin, ""))
 
 
 def _grouped(items: list, key) -> dict[str, list]:

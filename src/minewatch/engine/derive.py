@@ -192,7 +192,7 @@ def _tunnels(store: Store, intel: PoolIntel) -> dict[tuple, tuple[Endpoint, str,
     out = {}
     for r in store.rows("SELECT * FROM tls_hellos WHERE proxy IS NOT NULL ORDER BY ALL"):
         pool = intel.match(r["sni"] or "")
-        if pool is not None:
+        if pool is not None and not pool.domain:  # (a web name under one: the port is unknown)
             out[(r["client_ip"], r["client_port"], r["server_ip"], r["server_port"])] = (
                 Endpoint(pool, "sni", f"TLS SNI {r['sni']}"), r["sni"], r["proxy"])
     return out
@@ -220,7 +220,8 @@ def _flow_session(key: tuple, up: dict, conn: dict, pool, sni: str | None) -> di
          "detection": "sni" if sni else "dns-intel" if pool.via == "dns-intel" else "ip-intel",
          "hashrate_method": "none", "shares": None}
     _bytes(s, conn)
-    facts = [f"connection to {pool.host} ({pool.coin} {pool.algorithm} pool) at {key[2]}:{key[3]}",
+    kind = " ".join(w for w in (pool.coin, pool.algorithm, "pool") if w)
+    facts = [f"connection to {pool.host} ({kind}) at {key[2]}:{key[3]}",
              f"pool address learned from {'TLS SNI ' + sni if sni else pool.evidence}"]
     s["evidence"] = json.dumps(facts, ensure_ascii=False)
     s["session_id"] = f"flow:{key[0]}:{key[1]}:{key[2]}:{key[3]}:{up['ts_start']:.3f}"
