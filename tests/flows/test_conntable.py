@@ -271,3 +271,30 @@ def test_a_flood_of_connections_ends_records_instead_of_growing_the_table():
     assert most <= 300 and len(table.slots) <= 1024
     assert sum(f["packets"] for f in flows) == 5000
     assert key(flows) == key(meter_rows(frames))  # each one-packet flow, once
+
+
+def _with_ident(frame: bytes, ident: int) -> bytes:
+    """An Ethernet/IPv4 frame with another identification (IPv6 has none: unchanged)."""
+    if frame[12:14] != b"\x08\x00":
+        return frame
+    return frame[:18] + ident.to_bytes(2, "big") + frame[20:]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(packet(), st.floats(0, 0.1), st.integers(0, 2), st.booleans()),
+                max_size=40))
+def test_mirror_copies_are_dropped_as_flow_meter_drops_them(drawn):
+    """Packets, some sent twice by a mirror port (a copy up to 0.1 s later, the same or with
+    another identification): the table drops the copies FlowMeter drops, and counts them."""
+    frames = []
+    for (ts, frame), delay, ident, copy in sorted(drawn, key=lambda d: d[0][0]):
+        frames.append((ts, _with_ident(frame, ident)))
+        if copy:
+            frames.append((ts + delay, _with_ident(frame, ident if delay < 0.07 else ident + 1)))
+    _, _, flows, table = run(frames)
+    meter, dropped = FlowMeter(MeterConfig(exporter="e", input_id="i")), 0
+    for ts, frame in frames:
+        seg = decode_frame(1, frame, ts)
+        dropped += seg is not None and not meter.add(seg)
+    assert key(flows) == key(meter.flush())
+    assert table.duplicates == dropped

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from minewatch.decode.packet import ACK, FIN, PSH, SYN, Segment, decode_frame
 from minewatch.decode.pcap import PcapReader
-from minewatch.flows.meter import FlowMeter, MeterConfig, to_batch
+from minewatch.flows.meter import DUPLICATE_S, FlowMeter, MeterConfig, to_batch
 from minewatch.schema import arrow_schema, column_names
 
 PCAPS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "pcaps"
@@ -90,6 +90,33 @@ def test_late_timestamps_do_not_shrink_a_record():
     assert (rows[0]["ts_start"], rows[0]["ts_end"], rows[0]["packets"]) == (10.0, 10.0, 2)
 
 
+def test_a_mirror_ports_second_copy_is_not_counted_a_retransmission_is():
+    """A switch mirroring both ports a packet crosses sends it twice, microseconds apart and
+    byte for byte the same in TCP: the copy is not traffic. A retransmission is, and differs
+    in its IPv4 identification (or its timestamp option, hence checksum) and in time."""
+    def tcp(ts, seq, ident, checksum=0x1234, n=1000):
+        return Segment(ts, A[0], B[0], 6, A[1], B[1], PSH | ACK, seq, 7, b"", n,
+                       ident << 16 | checksum)
+
+    meter = FlowMeter(MeterConfig())
+    taken = [meter.add(s) for s in (
+        tcp(1.0, 100, 1), tcp(1.0001, 100, 1),  # a copy
+        tcp(1.001, 1100, 2), tcp(1.002, 2100, 3), tcp(1.0021, 1100, 2), tcp(1.0022, 2100, 3),
+        tcp(1.003, 100, 4),  # the first again, with a new identification: a retransmission
+        tcp(1.5, 100, 4),  # the same bytes again, half a second on: a retransmission
+        tcp(1.6, 100, 4, 0x4321),  # the same numbers, another checksum (its timestamp option)
+    )]
+    assert taken == [True, False, True, True, False, False, True, True, True]
+    [row] = meter.flush()
+    assert (row["packets"], row["bytes"]) == (6, 6000)
+    # a copy of a packet three back is not recognised (two are kept): it is counted
+    meter = FlowMeter(MeterConfig())
+    assert [meter.add(tcp(2.0 + k * 1e-4, 100 + 1000 * k, k)) for k in range(3)] == [True] * 3
+    assert meter.add(tcp(2.0004, 100, 0))
+    assert not meter.add(tcp(2.0002 + DUPLICATE_S * 0.9, 2100, 2))  # within the window
+    assert meter.add(tcp(2.0004 + DUPLICATE_S * 1.1, 100, 0))  # past it
+
+
 def test_to_batch_has_the_flows_schema():
     rows = meter_of([seg(A, B, 1.0), seg(B, A, 2.0)], exporter="x").flush()
     batch = to_batch(rows)
@@ -108,14 +135,19 @@ def test_packets_and_bytes_are_conserved(packets, idle, active, cut):
     packets.sort(key=lambda p: p[2])
     segments = [seg(s, d, ts, flags, n) for s, d, ts, n, flags in packets]
     meter = meter_of([], idle_timeout=idle, active_timeout=active)
-    rows = []
+    rows, counted, last = [], [], defaultdict(list)
     for s in segments:
-        meter.add(s)
+        key = (s.src, s.sport, s.dst, s.dport)
+        copy = any(abs(s.ts - t.ts) <= DUPLICATE_S and t[3:] == s[3:] for t in last[key][-2:])
+        assert meter.add(s) is not copy  # only a mirror's copy is refused (ts apart, the same)
+        if not copy:
+            counted.append(s)
+            last[key].append(s)
         if s.ts > cut:
             rows += meter.expired(s.ts)
     rows += meter.flush()
-    assert sum(r["packets"] for r in rows) == len(segments)
-    assert sum(r["bytes"] for r in rows) == sum(s.ip_len for s in segments)
+    assert sum(r["packets"] for r in rows) == len(counted)
+    assert sum(r["bytes"] for r in rows) == sum(s.ip_len for s in counted)
     per_key = defaultdict(list)
     for r in rows:
         assert r["ts_start"] <= r["ts_end"] and r["ts_end"] - r["ts_start"] < active

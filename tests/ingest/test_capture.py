@@ -157,6 +157,36 @@ def test_a_firewall_nflog_capture_reads_as_the_ethernet_one(sim_pcap, pcapng):
     assert_same(reference(logged), bare)
 
 
+def mirrored(data: bytes, delay: float = 30e-6) -> bytes:
+    """Every frame twice, as a switch mirroring both ports it crosses sends it: the second copy
+    `delay` later, from the router's side (other MAC addresses, TTL one less)."""
+    out = io.BytesIO()
+    writer = PcapWriter(out)
+    for raw in PcapReader(io.BytesIO(data)):
+        frame = raw.data
+        writer.write(raw.ts, frame)
+        copy = frame[6:12] + frame[:6] + frame[12:22] + bytes([frame[22] - 1]) + frame[23:]
+        writer.write(raw.ts + delay, copy if frame[12:14] == b"\x08\x00" else frame)
+    return out.getvalue()
+
+
+def test_a_mirror_ports_second_copies_are_not_counted(sim_pcap):
+    """A SPAN port that mirrors both the miner's port and the uplink sends every packet twice:
+    flows, sessions and shares come out as from the capture of one port, the copies counted."""
+    twice = mirrored(sim_pcap)
+    once = compiled(sim_pcap)
+    for read in (reference, compiled):
+        assert_same(read(twice), once)
+    tables, ingest, _ = read_capture(io.BytesIO(twice), "in", "cap")
+    frames = sum(1 for _ in PcapReader(io.BytesIO(sim_pcap)))
+    assert ingest.counters.duplicates == frames
+    assert f"{frames:,} packets captured twice" in ingest.counters.quality()
+    # copies a quarter of a second late are retransmissions as far as anyone can tell: counted
+    late = compiled(mirrored(sim_pcap, 0.25))
+    packets = [sum(t["flows"]["packets"].to_pylist()) for t in (late, once)]
+    assert packets[0] == 2 * packets[1]
+
+
 def test_a_cut_capture_is_read_up_to_the_cut(sim_pcap):
     cut = sim_pcap[:len(sim_pcap) * 2 // 3]
     tables, state, frames = read_capture(io.BytesIO(cut), "in", "cap")

@@ -27,6 +27,7 @@ PACKET = np.dtype([
     ("src_hi", "u8"), ("src_lo", "u8"), ("dst_hi", "u8"), ("dst_lo", "u8"),
     ("sport", "u2"), ("dport", "u2"), ("seq", "u4"), ("ack", "u4"), ("ip_len", "u4"),
     ("pl_off", "i8"), ("pl_len", "i4"),
+    ("mark", "u4"),  # IPv4 identification << 16 | TCP checksum (decode.packet.Segment.mark)
 ])
 
 # why walk_pcap / walk_pcapng stopped
@@ -185,7 +186,7 @@ def _parse(buf, row):
     row.status, row.ver, row.proto, row.flags = ERROR, 0, 0, 0
     row.src_hi = row.src_lo = row.dst_hi = row.dst_lo = np.uint64(0)
     row.sport = row.dport = 0
-    row.seq = row.ack = row.ip_len = 0
+    row.seq = row.ack = row.ip_len = row.mark = 0
     row.pl_off, row.pl_len = row.off, 0
     ethertype, offset = _link(buf, row.off, row.caplen, row.linktype)
     if ethertype < 0:
@@ -201,14 +202,17 @@ def _parse(buf, row):
         if ethertype <= 0:
             return
         outer = (row.ver, row.proto, row.flags, row.src_hi, row.src_lo, row.dst_hi, row.dst_lo,
-                 row.sport, row.dport, row.seq, row.ack, row.ip_len, row.pl_off, row.pl_len)
+                 row.sport, row.dport, row.seq, row.ack, row.ip_len, row.pl_off, row.pl_len,
+                 row.mark)
         row.status, row.flags, row.sport, row.dport, row.seq, row.ack = ERROR, 0, 0, 0, 0, 0
+        row.mark = 0
         row.src_hi = row.dst_hi = np.uint64(0)
         row.pl_off, row.pl_len = row.off, 0
         start, end = _ip(buf, row, ethertype, offset)
         if row.status != OK:
             (row.ver, row.proto, row.flags, row.src_hi, row.src_lo, row.dst_hi, row.dst_lo,
-             row.sport, row.dport, row.seq, row.ack, row.ip_len, row.pl_off, row.pl_len) = outer
+             row.sport, row.dport, row.seq, row.ack, row.ip_len, row.pl_off, row.pl_len,
+             row.mark) = outer
             row.status = OK
             return
 
@@ -435,6 +439,7 @@ def _ipv4(b, row, offset):
     elif total < hlen:
         return -1, -1
     row.ver, row.proto, row.ip_len = 4, b[o + 9], total
+    row.mark = u16(b, o + 4) << 16
     row.src_lo, row.dst_lo = np.uint64(_u32(b, o + 12)), np.uint64(_u32(b, o + 16))
     if u16(b, o + 6) & 0x1FFF:  # a later fragment: no transport header
         row.status = OK
@@ -496,6 +501,7 @@ def _transport(b, row, start, end):
         row.sport, row.dport, row.seq = u16(b, s), u16(b, s + 2), _u32(b, s + 4)
         row.ack = _u32(b, s + 8)
         row.flags = off_flags & 0xFF
+        row.mark |= u16(b, s + 16)
         row.pl_off, row.pl_len = base + start + hlen, end - start - hlen
     elif row.proto == 17:
         if start + 8 > end:

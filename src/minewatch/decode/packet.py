@@ -82,6 +82,9 @@ class Segment(NamedTuple):
     ack: int
     payload: bytes  # transport payload as captured (may be cut short by snaplen)
     ip_len: int  # IP total length incl. the IP header, from the header: the byte count of flows
+    # IPv4 identification << 16 | TCP checksum: with seq, ack, flags and length, what tells a
+    # mirror port's second copy of a packet from a retransmission (flows.meter.DUPLICATE_S)
+    mark: int = 0
 
 
 # -- decoding -----------------------------------------------------------------------------------
@@ -327,7 +330,7 @@ _LINKS = {
 def _ipv4(data: bytes, offset: int, ts: float) -> tuple[Segment, tuple | None]:
     if len(data) < offset + _V4_LEN:
         raise DecodeError("IPv4 header cut short")
-    ver_ihl, _, total, _, frag, _, proto, _, src, dst = _V4.unpack_from(data, offset)
+    ver_ihl, _, total, ident, frag, _, proto, _, src, dst = _V4.unpack_from(data, offset)
     hlen = (ver_ihl & 15) * 4
     if ver_ihl >> 4 != 4 or hlen < _V4_LEN or len(data) < offset + hlen:
         raise DecodeError(f"bad IPv4 header (version/length byte {ver_ihl:#x})")
@@ -342,7 +345,8 @@ def _ipv4(data: bytes, offset: int, ts: float) -> tuple[Segment, tuple | None]:
         transport, span = _transport(proto, data, offset + hlen, end), (offset + hlen, end)
     src = _v4_cache.get(src) or _v4_text(src)
     dst = _v4_cache.get(dst) or _v4_text(dst)
-    return Segment(ts, src, dst, proto, *transport, total), span
+    *ports, checksum = transport
+    return Segment(ts, src, dst, proto, *ports, total, ident << 16 | checksum), span
 
 
 def _ipv6(data: bytes, offset: int, ts: float) -> tuple[Segment, tuple | None]:
@@ -357,7 +361,9 @@ def _ipv6(data: bytes, offset: int, ts: float) -> tuple[Segment, tuple | None]:
     transport = _transport(proto, data, start, end) if start >= 0 else _NO_PORTS
     src = _v6_cache.get(src) or _v6_text(src)
     dst = _v6_cache.get(dst) or _v6_text(dst)
-    return Segment(ts, src, dst, proto, *transport, total), (start, end) if start >= 0 else None
+    *ports, checksum = transport
+    return Segment(ts, src, dst, proto, *ports, total, checksum), \
+        (start, end) if start >= 0 else None
 
 
 def _skip_extensions(data: bytes, pos: int, end: int, proto: int) -> tuple[int, int]:
@@ -376,27 +382,28 @@ def _skip_extensions(data: bytes, pos: int, end: int, proto: int) -> tuple[int, 
     return proto, (pos if proto != _V6_NONE else -1)
 
 
-# (sport, dport, flags, seq, ack, payload) for protocols without ports
-_NO_PORTS = (0, 0, 0, 0, 0, b"")
+# (sport, dport, flags, seq, ack, payload, TCP checksum) for protocols without ports
+_NO_PORTS = (0, 0, 0, 0, 0, b"", 0)
 
 
 def _transport(proto: int, data: bytes, start: int, end: int) -> tuple:
-    """(sport, dport, flags, seq, ack, payload) of the transport header at data[start:end]."""
+    """(sport, dport, flags, seq, ack, payload, TCP checksum) of the transport header at
+    data[start:end]."""
     if proto == TCP_PROTO:
         if start + _TCP_LEN > end:
             raise DecodeError("TCP header cut short")
-        sport, dport, seq, ack, off_flags, _, _, _ = _TCP.unpack_from(data, start)
+        sport, dport, seq, ack, off_flags, _, checksum, _ = _TCP.unpack_from(data, start)
         hlen = (off_flags >> 12) * 4
         if hlen < _TCP_LEN or start + hlen > end:
             raise DecodeError(f"bad TCP data offset {hlen}")
-        return sport, dport, off_flags & 0xFF, seq, ack, data[start + hlen:end]
+        return sport, dport, off_flags & 0xFF, seq, ack, data[start + hlen:end], checksum
     if proto == UDP_PROTO:
         if start + _UDP_LEN > end:
             raise DecodeError("UDP header cut short")
         sport, dport, length, _ = _UDP.unpack_from(data, start)
         if length >= _UDP_LEN:  # 0 in IPv6 jumbograms: the IP length rules
             end = min(end, start + length)
-        return sport, dport, 0, 0, 0, data[start + _UDP_LEN:end]
+        return sport, dport, 0, 0, 0, data[start + _UDP_LEN:end], 0
     return _NO_PORTS
 
 

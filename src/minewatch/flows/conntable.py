@@ -17,6 +17,9 @@ with a routing decision per packet:
   (`detect.steady`, marked with `steady`); that reader hands a packet back to DPI when it
   cannot read it.
 
+A mirror port's second copy of a TCP packet is neither counted nor routed (`meter.FlowMeter`
+says how it is told from a retransmission); `duplicates` counts them.
+
 Everything else is only counted, which is why a capture is read at memory speed: NFStream runs
 nDPI on every flow, minewatch's decoders run only where a pool could be talking.
 
@@ -33,11 +36,12 @@ import numpy as np
 from numba import njit
 
 from minewatch.decode.framescan import ERROR, OK, u16
-from minewatch.flows.meter import PSH
+from minewatch.flows.meter import DUPLICATE_S, PSH
 
 EMPTY, USED, DELETED = 0, 1, 2  # slot states
 UNDECIDED, PLAIN, CANDIDATE, TLS, IGNORED, STEADY = 0, 1, 2, 3, 4, 5  # what DPI makes of it
 NONE, DPI, DNS, EXPORT, CHECK, TO_STEADY = 0, 1, 2, 3, 4, 5  # where a packet goes besides the meter
+COPY = -2  # the slot of a mirror's second copy of a packet (no slot is -1)
 
 SLOT = np.dtype([
     ("state", "u1"), ("ver", "u1"), ("proto", "u1"), ("dpi", "u1"),
@@ -49,7 +53,9 @@ SLOT = np.dtype([
 ])
 FLOW = np.dtype([("live", "u1"), ("flags", "u1"), ("start", "f8"), ("end", "f8"),
                  ("packets", "i8"), ("bytes", "i8"), ("psh", "i8"), ("bytes_sq", "i8"),
-                 ("gap_sq", "f8"), ("gap_max", "f8"), ("tls", "i8")])
+                 ("gap_sq", "f8"), ("gap_max", "f8"), ("tls", "i8"),
+                 # the last two TCP packets counted, older first (meter._fingerprint)
+                 ("seen_ts", "f8", (2,)), ("seen_a", "u8", (2,)), ("seen_b", "u8", (2,))])
 ENDED = np.dtype([
     ("ver", "u1"), ("proto", "u1"), ("flags", "u1"), ("src_hi", "u8"), ("src_lo", "u8"),
     ("dst_hi", "u8"), ("dst_lo", "u8"), ("sport", "u2"), ("dport", "u2"),
@@ -70,7 +76,7 @@ class Routes:
     """What `ConnTable.route` made of a batch of rows."""
 
     route: np.ndarray  # NONE, DPI, DNS, EXPORT or CHECK per row
-    slot: np.ndarray  # the row's connection slot (-1: none), valid until the next route()
+    slot: np.ndarray  # the row's connection slot (-1: none, COPY), valid until the next route()
     hellos: np.ndarray  # HELLO rows: ClientHellos whose server name was read here
     ended: int = 0  # flow records written to `ended`
 
@@ -98,6 +104,7 @@ class ConnTable:
         self.slots = np.zeros(capacity, SLOT)
         self.flows = np.zeros(2 * capacity, FLOW)
         self.used = self.deleted = 0
+        self.duplicates = 0  # TCP packets a mirror port sent twice: the copies not counted
         self._routes = Routes(np.zeros(0, np.uint8), np.zeros(0, np.int64), np.zeros(0, HELLO))
 
     def route(self, buf: np.ndarray, rows: np.ndarray, n: int, ended: np.ndarray) -> Routes:
@@ -105,11 +112,12 @@ class ConnTable:
         Routes' arrays are reused by the next call (fresh ones each batch cost page faults)."""
         self._make_room(n)
         r = self._routes_for(n)
-        out = np.zeros(3, np.int64)  # records ended, slots newly used, hellos read
+        out = np.zeros(4, np.int64)  # records ended, slots newly used, hellos read, copies
         _meter(buf, rows[:n], self.slots, self.flows, (self._cfg, self._ports),
                (r.route, r.slot, ended, r.hellos, out))
         _select(rows[:n], self.slots, self._cfg, (r.route, r.slot))
         self.used += int(out[1])
+        self.duplicates += int(out[3])
         r.ended, r.hellos = int(out[0]), r.hellos[:out[2]]
         return r
 
@@ -425,6 +433,10 @@ def _meter(buf, rows, slots, flows, cfg_ports, outs):
             route[i] = EXPORT
             continue
         s, d = _slot(slots, row, out)
+        if row.proto == 6 and _repeats(flows[2 * s + d], row):
+            slot_of[i] = COPY  # a mirror's second copy: no route, not counted
+            out[3] += 1
+            continue
         slot_of[i] = s
         _count(flows, s, d, row, (idle, active), (slots, ended, out))
         if _opens_tls_record(buf, row.pl_off, row.pl_len):
@@ -503,6 +515,7 @@ def _count(flows, s, d, row, timeouts, sinks):
     if not f.live:
         f.live, f.flags, f.start, f.end, f.packets, f.bytes = 1, 0, ts, ts, 0, 0
         f.psh, f.bytes_sq, f.gap_sq, f.gap_max, f.tls = 0, 0, 0.0, 0.0, 0
+        f.seen_ts[0] = f.seen_ts[1] = -np.inf
     elif ts > f.end:
         gap = ts - f.end
         f.gap_sq += gap * gap
@@ -515,6 +528,31 @@ def _count(flows, s, d, row, timeouts, sinks):
     f.flags |= row.flags
     if row.flags & PSH:
         f.psh += 1
+    if row.proto == 6:
+        a, b = _fingerprint(row)
+        f.seen_ts[0], f.seen_a[0], f.seen_b[0] = f.seen_ts[1], f.seen_a[1], f.seen_b[1]
+        f.seen_ts[1], f.seen_a[1], f.seen_b[1] = ts, a, b
+
+
+@njit(cache=True, nogil=True)
+def _fingerprint(row):
+    """meter._fingerprint, compiled."""
+    a = (np.uint64(row.seq) << np.uint64(32)) | np.uint64(row.ack)
+    b = (np.uint64(row.mark) << np.uint64(32)) \
+        | (np.uint64(row.ip_len & 0xFFFFFF) << np.uint64(8)) | np.uint64(row.flags)
+    return a, b
+
+
+@njit(cache=True, nogil=True)
+def _repeats(f, row):
+    """meter._repeats, compiled: a copy of one of the last two TCP packets of a live record."""
+    if not f.live:
+        return False
+    a, b = _fingerprint(row)
+    for k in range(2):
+        if abs(row.ts - f.seen_ts[k]) <= DUPLICATE_S and f.seen_a[k] == a and f.seen_b[k] == b:
+            return True
+    return False
 
 
 @njit(cache=True, nogil=True)

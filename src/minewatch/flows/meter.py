@@ -6,6 +6,13 @@ s, or at the first packet after it has lasted `active_timeout` s (so a long sess
 in slices); both in capture time. Bytes are IP total lengths (header included), as the table
 says.
 
+A TCP packet that repeats one of the last two of its direction (same sequence and
+acknowledgement numbers, flags, length, IPv4 identification and TCP checksum) within
+DUPLICATE_S is not counted at all: it is the second copy a mirror port sends when it mirrors
+both ports a packet crosses (or a switch's ingress and egress), not a second packet on the wire.
+A retransmission differs in its identification (IPv4) or its timestamp option (and checksum),
+and comes after a retransmission timeout of 200 ms or more.
+
 For the behavioural model each record also keeps the sums that give its packet-size and gap
 spread: squared IP lengths, squared gaps between consecutive packets (a packet older than the
 record's last adds no gap), the longest gap, the packets with PSH set, and the packets whose
@@ -23,9 +30,11 @@ from minewatch.decode.packet import Segment
 from minewatch.schema import arrow_schema
 
 # A live record is a list [ts_start, ts_end, packets, bytes, tcp_flags, psh, bytes_sq, gap_sq,
-# gap_max, tls]: mutating a list in place is the cheapest per-packet update Python offers.
-_START, _END, _PACKETS, _BYTES, _FLAGS, _PSH, _BYTES_SQ, _GAP_SQ, _GAP_MAX, _TLS = range(10)
+# gap_max, tls, last two TCP packets]: mutating a list in place is the cheapest per-packet
+# update Python offers.
+_START, _END, _PACKETS, _BYTES, _FLAGS, _PSH, _BYTES_SQ, _GAP_SQ, _GAP_MAX, _TLS, _LAST = range(11)
 PSH = 0x08
+DUPLICATE_S = 0.05  # s within which a repeated TCP packet is a mirror's second copy
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +58,14 @@ class FlowMeter:
     def __len__(self) -> int:
         return len(self._flows)
 
-    def add(self, seg: Segment) -> None:
-        """Count one packet."""
+    def add(self, seg: Segment) -> bool:
+        """Count one packet; False for a mirror's second copy of one (not counted)."""
         key = (seg.src, seg.sport, seg.dst, seg.dport, seg.proto)
         ts = seg.ts
+        if seg.proto == 6:
+            rec = self._flows.get(key)
+            if rec is not None and _repeats(rec[_LAST], seg):
+                return False
         rec = self._flows.pop(key, None)
         if rec is None:
             rec = self._start(ts)
@@ -73,7 +86,10 @@ class FlowMeter:
             rec[_PSH] += 1
         if opens_tls_record(seg.payload):
             rec[_TLS] += 1
+        if seg.proto == 6:
+            rec[_LAST] = (rec[_LAST][1], (ts, _fingerprint(seg)))
         self._flows[key] = rec  # (re)inserted last: the dict stays in activity order
+        return True
 
     def expired(self, now: float) -> list[dict]:
         """Rows of the records that have ended by capture time now."""
@@ -109,8 +125,23 @@ def opens_tls_record(p: bytes) -> bool:
     return len(p) >= 5 and 20 <= p[0] <= 23 and p[1] == 3 and p[2] <= 4
 
 
+def _fingerprint(seg: Segment) -> tuple[int, int]:
+    """A TCP packet's identity as two 64-bit numbers (conntable's _fingerprint, compiled)."""
+    return (seg.seq << 32 | seg.ack,
+            seg.mark << 32 | (seg.ip_len & 0xFFFFFF) << 8 | seg.flags)
+
+
+def _repeats(last: tuple, seg: Segment) -> bool:
+    """Whether seg is a copy of one of the last two TCP packets of its direction."""
+    mine = _fingerprint(seg)
+    return any(abs(seg.ts - ts) <= DUPLICATE_S and found == mine for ts, found in last)
+
+
+_NEVER = ((float("-inf"), (-1, -1)),) * 2  # no packet yet
+
+
 def _new(ts: float) -> list:
-    return [ts, ts, 0, 0, 0, 0, 0, 0.0, 0.0, 0]
+    return [ts, ts, 0, 0, 0, 0, 0, 0.0, 0.0, 0, _NEVER]
 
 
 def _row(key: tuple, rec: list, exporter: str, input_id: str) -> dict:

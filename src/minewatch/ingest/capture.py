@@ -97,8 +97,9 @@ class CaptureIngest:
         if swept:
             self._orphans()
         r = self.table.route(buf, rows, n, self._ended)
+        self.counters.duplicates = self.table.duplicates
         self._keep(r.ended)
-        self._count(rows[:n])
+        self._count(rows[:n], r.slot)
         self._hellos(buf, rows, r.hellos)
         if self.reader is not None:
             self.reader.run(buf, rows[:n], r, (self.table, self.dpi))
@@ -128,9 +129,9 @@ class CaptureIngest:
         return self.dpi.finish(flows if flows is not None else _flow_table(
             np.zeros(0, ct.ENDED), self.exporter, self.input_id))
 
-    def _count(self, rows: np.ndarray) -> None:
+    def _count(self, rows: np.ndarray, slots: np.ndarray) -> None:
         c, dpi = self.counters, self.dpi
-        ok = rows["status"] == fs.OK
+        ok = (rows["status"] == fs.OK) & (slots != ct.COPY)  # (a copy's time is no new time)
         c.packets += len(rows)
         c.non_ip += int(np.count_nonzero(rows["status"] == fs.NON_IP))
         cut = rows["caplen"] < rows["wirelen"]
@@ -285,14 +286,14 @@ class CaptureIngest:
         text = self._addresses.text
         cols = [sel[name].tolist() for name in (
             "status", "ts", "ver", "src_hi", "src_lo", "dst_hi", "dst_lo", "proto", "sport",
-            "dport", "flags", "seq", "ack", "pl_off", "pl_len", "ip_len")]
+            "dport", "flags", "seq", "ack", "pl_off", "pl_len", "ip_len", "mark")]
         for (status, ts, ver, shi, slo, dhi, dlo, proto, sport, dport, flags, seq, ack, off, n,
-             ip_len) in zip(*cols):
+             ip_len, mark) in zip(*cols):
             if status != fs.OK:
                 yield None
                 continue
             yield Segment(ts, text(ver, shi, slo), text(ver, dhi, dlo), proto, sport, dport,
-                          flags, seq, ack, buf[off:off + n].tobytes(), ip_len)
+                          flags, seq, ack, buf[off:off + n].tobytes(), ip_len, mark)
 
     def _keep(self, ended: int) -> None:
         """Ended records, gathered and turned into flow rows a large block at a time."""

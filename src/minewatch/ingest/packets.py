@@ -100,6 +100,7 @@ class Counters:
     cut_short: int = 0  # frames the capture kept only the start of (snap length)
     snaplen: int = 0  # the most bytes it kept of such a frame
     holes: int = 0  # holes in pool sessions the reassembler gave up on (capture drops)
+    duplicates: int = 0  # TCP packets a mirror port sent twice: the second copies, not counted
 
     def cut(self, frames: int, kept: int) -> None:
         """Frames the capture cut short, the longest after `kept` bytes."""
@@ -112,6 +113,9 @@ class Counters:
         if self.holes:
             parts.append(f"{_count(self.holes, 'hole')} in pool sessions, where the capture "
                          "missed packets")
+        if self.duplicates:
+            parts.append(f"{_count(self.duplicates, 'packet')} captured twice (a mirror port's "
+                         "second copy), counted once")
         return "; ".join(parts)
 
     def error(self, message: str) -> None:
@@ -173,13 +177,16 @@ class PacketIngest:
             return
         if self.first_ts is None:
             self.first_ts = seg.ts
-        self.last_ts = max(self.last_ts, seg.ts)
+        last, self.last_ts = self.last_ts, max(self.last_ts, seg.ts)
         if seg.proto == 17 and looks_like_export(seg):
             self.export(seg)
             return
         if seg.proto == 17 and seg.sport == 53:
             self.dns(seg)
-        self.meter.add(seg)
+        if not self.meter.add(seg):  # a mirror's second copy: its time is no new time either
+            self.counters.duplicates += 1
+            self.last_ts = last
+            return
         self.inspect(seg)
         if self.counters.packets % 4096 == 0:
             self.flow_rows += self.meter.expired(seg.ts)

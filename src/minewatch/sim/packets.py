@@ -35,6 +35,11 @@ class SimPacket:
     def ip_len(self) -> int:
         return len(self.payload) + (IP_TCP_HEADERS if self.proto == 6 else IP_UDP_HEADERS)
 
+    @property
+    def mark(self) -> int:
+        """Segment.mark of the frame decode.packet encodes: identification and checksum 0."""
+        return 0
+
 
 @dataclass(frozen=True, slots=True)
 class Conn:
