@@ -74,3 +74,12 @@ def test_no_home_leaves_numba_as_it_was(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "home", staticmethod(no_home))
     env: dict = {}
     assert jit.configure(package(tmp_path), env) is None and env == {}
+
+
+def test_cold_until_a_kernel_is_cached(tmp_path):
+    here = tmp_path / "abc"
+    (here / "decode_1").mkdir(parents=True)
+    assert jit.cold({"NUMBA_CACHE_DIR": str(here)})
+    (here / "decode_1" / "framescan.walk_pcap-65.py311.nbi").write_bytes(b"")
+    assert not jit.cold({"NUMBA_CACHE_DIR": str(here)})
+    assert not jit.cold({})  # numba's own places: nothing to say

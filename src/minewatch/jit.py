@@ -62,6 +62,13 @@ def configure(root: Path = PACKAGE, env: dict = os.environ) -> Path | None:
     return here
 
 
+def cold(env: dict = os.environ) -> bool:
+    """Whether this source's cache directory holds no compiled kernel yet: the first capture
+    read after an install or an edit compiles them (about a minute)."""
+    here = env.get("NUMBA_CACHE_DIR")
+    return bool(here) and not any(Path(here).rglob("*.nbi"))
+
+
 def _prune(base: Path, keep: Path) -> None:
     cutoff = time.time() - STALE_DAYS * 86400
     for other in base.iterdir():

@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 import pyarrow as pa
 
-from minewatch import schema
+from minewatch import jit, schema
 from minewatch.decode import ipfix, pcap
 from minewatch.detect.intel import PoolIntel
 from minewatch.engine.derive import rebuild
@@ -204,7 +204,9 @@ def _ingest_stream(res: InputResult, f: BinaryIO, size: int, input_id: str, stor
                          "conn/ssl log (unrecognised content)")
     res.format = fmt
     packing = getattr(f, "packing", None)  # (progress counts unpacked bytes: no total then)
-    progress.start(f"reading {Path(res.path).name}", None if packing else size)
+    first = "compiling kernels (first run, ~1 min), then " \
+        if fmt in ("pcap", "pcapng") and jit.cold() else ""  # (a minute of silence otherwise)
+    progress.start(f"{first}reading {Path(res.path).name}", None if packing else size)
     with store.ingesting() as job:  # captures stream their rows in; the rest come at the end
         if fmt in ("pcap", "pcapng"):
             tables = _read_pcap(res, f, input_id, progress, job.put)
