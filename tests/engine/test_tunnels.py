@@ -5,6 +5,7 @@ only that connection is a miner's; the proxy's other clients are not."""
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -77,5 +78,8 @@ def test_only_the_tunnels_to_a_pool_are_miners_and_the_proxy_is_no_pool(capture,
     for s in sessions:
         assert (s["detection"], s["pool_host"], s["coin"], s["server_ip"]) == (
             "sni", "pool.supportxmr.com", "XMR", PROXY[0])
-        assert "proxy at 10.9.9.9:1080" in s["evidence"]
+        facts = json.loads(s["evidence"])
+        assert facts[0].startswith("connection to pool.supportxmr.com (XMR randomx pool) "
+                                   "through a ") and facts[0].endswith("proxy at 10.9.9.9:1080")
+        assert facts[1] == "pool named by TLS SNI pool.supportxmr.com, read inside the tunnel"
         assert s["bytes_up"] > 0 and s["bytes_down"] > 0

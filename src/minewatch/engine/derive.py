@@ -204,15 +204,14 @@ def _tunnel_sessions(tunnels: dict, conn: dict, seen: set) -> list[dict]:
         up = conn.get(key)
         if up is None or key in seen:
             continue
-        s = _flow_session(key, up, conn, pool, sni)
-        facts = json.loads(s["evidence"]) + [
-            f"through a {proxy} proxy at {key[2]}:{key[3]}: the name was read inside the tunnel"]
-        s["evidence"] = json.dumps(facts, ensure_ascii=False)
-        out.append(s)
+        out.append(_flow_session(key, up, conn, pool, sni, proxy))
     return out
 
 
-def _flow_session(key: tuple, up: dict, conn: dict, pool, sni: str | None) -> dict:
+def _flow_session(key: tuple, up: dict, conn: dict, pool, sni: str | None,
+                  proxy: str | None = None) -> dict:
+    """A session of a connection pool intel names; `proxy`: the kind of proxy the connection
+    went through (its server is the proxy, and the name was read inside the tunnel)."""
     s = {"client_ip": key[0], "client_port": key[1], "server_ip": key[2], "server_port": key[3],
          "ts_start": up["ts_start"], "ts_end": up["ts_end"], "coin": pool.coin,
          "algorithm": pool.algorithm, "pool_host": sni or pool.host, "tls": bool(sni) or pool.tls,
@@ -221,8 +220,12 @@ def _flow_session(key: tuple, up: dict, conn: dict, pool, sni: str | None) -> di
          "hashrate_method": "none", "shares": None}
     _bytes(s, conn)
     kind = " ".join(w for w in (pool.coin, pool.algorithm, "pool") if w)
-    facts = [f"connection to {pool.host} ({kind}) at {key[2]}:{key[3]}",
-             f"pool address learned from {'TLS SNI ' + sni if sni else pool.evidence}"]
+    if proxy:
+        facts = [f"connection to {pool.host} ({kind}) through a {proxy} proxy at "
+                 f"{key[2]}:{key[3]}", f"pool named by TLS SNI {sni}, read inside the tunnel"]
+    else:
+        facts = [f"connection to {pool.host} ({kind}) at {key[2]}:{key[3]}",
+                 f"pool address learned from {'TLS SNI ' + sni if sni else pool.evidence}"]
     s["evidence"] = json.dumps(facts, ensure_ascii=False)
     s["session_id"] = f"flow:{key[0]}:{key[1]}:{key[2]}:{key[3]}:{up['ts_start']:.3f}"
     s["input_id"] = ""
