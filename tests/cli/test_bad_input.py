@@ -11,6 +11,7 @@ import pytest
 
 from minewatch.decode.packet import encode_tcp
 from minewatch.decode.pcap import PcapWriter
+from minewatch.ingest import packed
 
 
 def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
@@ -106,7 +107,8 @@ def test_pcap_on_stdin(tmp_path):
     assert p.returncode == 0
 
 
-@pytest.mark.parametrize("packing, pack", [("gzip", gzip.compress), ("xz", lzma.compress)])
+@pytest.mark.parametrize("packing, pack", [("gzip", gzip.compress), ("xz", lzma.compress),
+                                           ("zstd", packed.zstd.compress)])
 def test_a_compressed_capture_is_read_and_counts_as_the_plain_one(tmp_path, packing, pack):
     _pcap(tmp_path / "ok.pcap")
     plain = (tmp_path / "ok.pcap").read_bytes()

@@ -16,7 +16,10 @@ from hypothesis import strategies as st
 
 from minewatch.ingest import packed
 
-PACK = {"gzip": gzip.compress, "bzip2": bz2.compress, "xz": lzma.compress}
+ZSTD = packed.zstd
+PACK = {"gzip": gzip.compress, "bzip2": bz2.compress, "xz": lzma.compress,
+        # with its content checksum, as the zstd tool writes by default (the library does not)
+        "zstd": lambda b: ZSTD.compress(b, options={ZSTD.CompressionParameter.checksum_flag: 1})}
 DATA = bytes(range(256)) * 4000 + b"tail"  # ~1 MB: several decompressor steps
 
 

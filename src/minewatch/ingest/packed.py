@@ -1,12 +1,14 @@
-"""Compressed inputs: captures and logs are often shared gzip-, bzip2- or xz-compressed, and
-Wireshark reads them as they are. They are read here through the standard library's
-decompressors, as a stream (nothing is unpacked to disk).
+"""Compressed inputs: captures and logs are often shared gzip-, bzip2-, xz- or zstd-compressed,
+and Wireshark reads them as they are. They are read here through the standard library's
+decompressors (zstd: Python 3.14's `compression.zstd`, from `backports.zstd` before 3.14), as a
+stream (nothing is unpacked to disk).
 
 An input's identity is the sha256 of what it holds, not of its packed bytes, so a capture fed
 once packed and once not is ingested once (it is unpacked twice for that: once to hash, once
 to read; gzip unpacks at a few hundred MB a second). A packed stream cut short (a download that
 stopped) reads as a file cut at that point, and says so. Damage inside one ends it when the
-decompressor or, at the latest, the packing's checksum finds it."""
+decompressor or, at the latest, the packing's checksum finds it (zstd's is optional; the zstd
+tool writes it)."""
 
 from __future__ import annotations
 
@@ -18,10 +20,17 @@ import lzma
 import zlib
 from typing import BinaryIO
 
-KINDS = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"))
+try:
+    from compression import zstd  # Python 3.14
+except ImportError:
+    from backports import zstd
+
+KINDS = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"),
+         (b"\x28\xb5\x2f\xfd", "zstd"))
 _OPEN = {"gzip": lambda f: gzip.GzipFile(fileobj=f, mode="rb"), "bzip2": bz2.BZ2File,
-         "xz": lzma.LZMAFile}
-_DAMAGE = (EOFError, OSError, lzma.LZMAError, zlib.error)  # gzip.BadGzipFile is an OSError
+         "xz": lzma.LZMAFile, "zstd": zstd.ZstdFile}
+# gzip.BadGzipFile is an OSError
+_DAMAGE = (EOFError, OSError, lzma.LZMAError, zlib.error, zstd.ZstdError)
 CHUNK = 1 << 20
 
 
