@@ -341,6 +341,7 @@ def test_kaspa_and_ergo_checksums_are_checked(address):
 @pytest.mark.parametrize("host, found", [
     ("eu1-zcash.flypool.org", ("ZEC",)), ("xmr-eu1.nanopool.org", ("XMR",)),
     ("etc.2miners.com", ("ETC",)), ("ltc.f2pool.com", ("LTC",)),
+    ("dcr.suprnova.cc", ("DCR",)),  # Claymore's dual mining partner
     ("stratum.slushpool.com", ()), ("litecoinpool.org", ()),  # a word, not a part of one
     ("", ()), (None, ()),
 ])

@@ -105,7 +105,11 @@ HOST_COINS = {"btc": "BTC", "bitcoin": "BTC", "bch": "BCH", "ltc": "LTC", "litec
               "doge": "DOGE", "dogecoin": "DOGE", "dash": "DASH", "zec": "ZEC", "zcash": "ZEC",
               "rvn": "RVN", "ravencoin": "RVN", "eth": "ETH", "ethereum": "ETH", "etc": "ETC",
               "xmr": "XMR", "monero": "XMR", "btg": "BTG", "kas": "KAS", "kaspa": "KAS",
-              "erg": "ERG", "ergo": "ERG"}
+              "erg": "ERG", "ergo": "ERG", "dcr": "DCR", "decred": "DCR", "zen": "ZEN",
+              "horizen": "ZEN", "firo": "FIRO", "grin": "GRIN", "beam": "BEAM", "cfx": "CFX",
+              "conflux": "CFX", "aeon": "AEON", "etn": "ETN", "electroneum": "ETN",
+              "wownero": "WOW", "trtl": "TRTL", "turtlecoin": "TRTL", "xhv": "XHV",
+              "haven": "XHV", "loki": "LOKI"}
 
 
 def host_coins(host: str | None) -> tuple[str, ...]:
