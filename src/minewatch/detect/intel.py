@@ -146,7 +146,8 @@ class PoolIntel:
 
     def table(self) -> pa.Table:
         pools = [*self.pools.values(), *self.addresses.values()]
-        rows = [{"host": "*." * p.domain + p.host, "port": port, "coin": p.coin, "algorithm": p.algorithm,
+        rows = [{"host": ("*." if p.domain else "") + p.host, "port": port, "coin": p.coin,
+                 "algorithm": p.algorithm,
                  "tls": p.tls, "source": "builtin" if p.origin == "builtin" else p.source}
                 for p in pools for port in sorted(p.ports or {0})]
         return schema.to_table("pools", rows)
@@ -167,8 +168,9 @@ def _pool(row: dict) -> Pool:
 
 
 def _put(out: dict[str, Endpoint], ip: str, new: Endpoint) -> None:
-    """One endpoint an address: a listed pool's over an operator domain's (a web name may
-    share the address), and of those alike the later server name over a DNS answer."""
+    """One endpoint per address: a listed pool's over an operator domain's (a web name may
+    share the address); between two alike the first DNS answer stands until a server name
+    comes, and the last server name stands."""
     old = out.get(ip)
     if old is None or old.pool.domain > new.pool.domain or (
             old.pool.domain == new.pool.domain and new.via == "sni"):
