@@ -19,7 +19,8 @@ import pyarrow as pa
 
 from minewatch import schema
 from minewatch.detect.behaviour import behaviour_sessions
-from minewatch.detect.intel import Endpoint, PoolIntel, serving_pool
+from minewatch.detect.coins import COIN_ALGORITHMS, host_coins
+from minewatch.detect.intel import Endpoint, Pool, PoolIntel, serving_pool
 from minewatch.detect.verdict import MinerFacts, judge
 from minewatch.enrich.geo import GeoDB
 from minewatch.estimate.combine import combine_estimates, session_hashrate
@@ -77,7 +78,8 @@ def rebuild(store: Store, intel: PoolIntel, geo: GeoDB, register=None) -> None:
             for r in store.rows(CONN_BYTES)}
     store.db.unregister("_pool_ips")
     payload = merge_pieces(store.rows("SELECT * FROM payload_sessions ORDER BY ts_start, session_id"))
-    sessions = [_finish_payload(s, conn, endpoints) for s in payload]
+    names = _resolved_names(store, payload)
+    sessions = [_finish_payload(s, conn, endpoints, names) for s in payload]
     flow = _flow_sessions(conn, endpoints, {_key4(s) for s in payload}, store)
     flow += _tunnel_sessions(tunnels, conn, {_key4(s) for s in payload})
     flow += behaviour_sessions(store.db, {_key4(s) for s in payload + flow})
@@ -155,11 +157,52 @@ def _bytes(s: dict, conn: dict) -> None:
     s["bytes_down"], s["packets_down"] = down.get("bytes") or 0, down.get("packets") or 0
 
 
-def _finish_payload(s: dict, conn: dict, endpoints: dict) -> dict:
-    """A payload session with its bytes, pool intel filled in, and its hashrate."""
+def _resolved_names(store: Store, payload: list[dict]) -> dict[tuple, str]:
+    """The host name each payload session's server was resolved from, where the traffic holds
+    the DNS answer: {(client, server): name}, the client's own latest answer, else
+    {(None, server): name} when every client's answers for that address name one host."""
+    servers = sorted({(s["client_ip"], s["server_ip"]) for s in payload if not s.get("pool_host")})
+    if not servers:
+        return {}
+    store.db.register("_servers", pa.table({"client_ip": [c for c, _ in servers],
+                                            "server_ip": [a for _, a in servers]}))
+    try:
+        own = store.rows("SELECT d.client_ip, d.answer, arg_max(d.query, d.ts) AS name FROM "
+                         "dns_map d JOIN _servers s ON d.client_ip = s.client_ip AND "
+                         "d.answer = s.server_ip GROUP BY ALL ORDER BY ALL")
+        one = store.rows("SELECT answer, min(query) AS name FROM dns_map WHERE answer IN "
+                         "(SELECT server_ip FROM _servers) GROUP BY answer "
+                         "HAVING count(DISTINCT query) = 1 ORDER BY ALL")
+    finally:
+        store.db.unregister("_servers")
+    return {(None, r["answer"]): r["name"] for r in one} | {
+        (r["client_ip"], r["answer"]): r["name"] for r in own}
+
+
+def _named(names: dict[tuple, str], s: dict) -> tuple[Pool, str] | None:
+    """A pool no list knows, by the name its address was resolved from (the coin the name
+    says, if any: the payload's own comes first), and the fact that says so."""
+    key = (s["client_ip"], s["server_ip"])
+    name = names.get(key) or names.get((None, s["server_ip"]))
+    if name is None:
+        return None
+    coin = next(iter(host_coins(name)), "")
+    how = "the client's DNS answer" if key in names else "the DNS answers for that address"
+    return (Pool(name, frozenset(), coin, COIN_ALGORITHMS.get(coin, ""), False, "dns"),
+            f"server {s['server_ip']} named {name} by {how}")
+
+
+def _finish_payload(s: dict, conn: dict, endpoints: dict, names: dict[tuple, str]) -> dict:
+    """A payload session with its bytes, pool intel filled in (or the server's name from the
+    client's DNS answer), and its hashrate."""
     s = dict(s)
     _bytes(s, conn)
     pool = endpoints.get(s["server_ip"])
+    named = _named(names, s) if pool is None and not s.get("pool_host") else None
+    if named is not None:
+        pool, fact = named
+        s["evidence"] = json.dumps(json.loads(s.get("evidence") or "[]") + [fact],
+                                   ensure_ascii=False)
     multiplier = 1.0
     if pool is not None:
         if not s.get("algorithm"):  # the payload did not tell: the tracker priced at m = 1

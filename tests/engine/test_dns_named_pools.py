@@ -1,0 +1,83 @@
+"""A pool no list knows is still named, when the capture holds the DNS answer its miner
+resolved the address from: the session's pool host is that name, and a coin the name says
+fills in what the payload did not (an account login names no coin)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+
+from minewatch.cli.progress import NullProgress
+from minewatch.decode.dns import encode_query, encode_response
+from minewatch.decode.packet import encode_tcp, encode_udp
+from minewatch.decode.pcap import PcapWriter
+from minewatch.engine.local import analyze
+from minewatch.sim.packets import Conn, tcp_session, udp_exchange
+from minewatch.store.duck import Store
+
+POOL = "203.0.113.9"
+K = 2**48 / 65535
+
+
+def stratum(client: str, t0: float, rng) -> list:
+    """An account login (no wallet, no coin), difficulty 64, three accepted shares."""
+    lines = [b'{"id":1,"method":"mining.subscribe","params":["cgminer/4.11.1"]}',
+             b'{"id":1,"result":[[],"08000002",4],"error":null}',
+             b'{"id":2,"method":"mining.authorize","params":["acct.rig1","x"]}',
+             b'{"id":2,"result":true,"error":null}',
+             b'{"id":null,"method":"mining.set_difficulty","params":[64]}',
+             b'{"id":null,"method":"mining.notify","params":["j1","' + b"0" * 64
+             + b'","01","02",[],"20000000","1a2b3c4d","5b646476",true]}']
+    msgs = [(t0 + k, k % 2 == 0 if k < 4 else False, m + b"\n") for k, m in enumerate(lines)]
+    for k in range(3):
+        msgs += [(t0 + 10 + 10 * k, True, b'{"id":%d,"method":"mining.submit","params":'
+                  b'["acct.rig1","j1","00000001","5b646476","abcd"]}\n' % (10 + k)),
+                 (t0 + 10.1 + 10 * k, False, b'{"id":%d,"result":true,"error":null}\n' % (10 + k))]
+    return tcp_session(Conn(client, 40000, POOL, 3333), msgs, rng, True, close_at=None)
+
+
+def lookup(client: str, name: str, ts: float) -> list:
+    return udp_exchange(Conn(client, 5353, "192.0.2.53", 53), ts, encode_query(name, 7),
+                        encode_response(name, [POOL], 300, 7))
+
+
+@pytest.fixture(scope="module")
+def sessions(tmp_path_factory) -> dict:
+    rng = np.random.default_rng(3)
+    pkts = lookup("10.0.0.5", "ltc.newpool.example", 99.0) + stratum("10.0.0.5", 100.0, rng)
+    pkts += lookup("10.0.0.6", "mine.otherpool.example", 99.5) + stratum("10.0.0.6", 101.0, rng)
+    pkts += stratum("10.0.0.7", 102.0, rng)  # resolved elsewhere: two names for the address
+    out = io.BytesIO()
+    w = PcapWriter(out)
+    for p in sorted(pkts, key=lambda p: p.ts):
+        frame = encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags, p.payload) \
+            if p.proto == 6 else encode_udp(p.src, p.dst, p.sport, p.dport, p.payload)
+        w.write(p.ts, frame)
+    path = tmp_path_factory.mktemp("dns") / "d.pcap"
+    path.write_bytes(out.getvalue())
+    db = path.with_suffix(".duckdb")
+    analyze([str(path)], db, None, NullProgress())
+    with Store(db, read_only=True) as store:
+        return {r["client_ip"]: r for r in store.rows("SELECT * FROM sessions")}
+
+
+def test_the_clients_own_answer_names_the_pool_and_its_coin(sessions):
+    s = sessions["10.0.0.5"]
+    assert (s["pool_host"], s["coin"], s["algorithm"]) == ("ltc.newpool.example", "LTC", "scrypt")
+    # the hashes of its three shares of difficulty 64 under scrypt's multiplier (2**16)
+    assert s["hashrate_hs"] * s["window_s"] == pytest.approx(3 * 64 * K / 2**16)
+    assert "server 203.0.113.9 named ltc.newpool.example by the client's DNS answer" in \
+        json.loads(s["evidence"])
+
+
+def test_a_name_that_says_no_coin_leaves_the_coin_unknown(sessions):
+    s = sessions["10.0.0.6"]
+    assert (s["pool_host"], s["coin"], s["algorithm"]) == ("mine.otherpool.example", "", "")
+    assert s["hashrate_hs"] * s["window_s"] == pytest.approx(3 * 64 * K)  # as SHA-256d's
+
+
+def test_an_address_two_names_resolve_to_stays_unnamed_for_a_third_client(sessions):
+    assert sessions["10.0.0.7"]["pool_host"] is None
