@@ -68,7 +68,8 @@ def test_the_clients_own_answer_names_the_pool_and_its_coin(sessions):
     s = sessions["10.0.0.5"]
     assert (s["pool_host"], s["coin"], s["algorithm"]) == ("ltc.newpool.example", "LTC", "scrypt")
     # the hashes of its three shares of difficulty 64 under scrypt's multiplier (2**16)
-    assert s["hashrate_hs"] * s["window_s"] == pytest.approx(3 * 64 * K / 2**16)
+    assert s["hashes"] == pytest.approx(3 * 64 * K / 2**16)
+    assert s["hashrate_hs"] * s["window_s"] == pytest.approx(s["hashes"])
     assert "server 203.0.113.9 named ltc.newpool.example by the client's DNS answer" in \
         json.loads(s["evidence"])
 

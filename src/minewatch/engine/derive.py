@@ -203,15 +203,23 @@ def _finish_payload(s: dict, conn: dict, endpoints: dict, names: dict[tuple, str
         pool, fact = named
         s["evidence"] = json.dumps(json.loads(s.get("evidence") or "[]") + [fact],
                                    ensure_ascii=False)
-    multiplier = 1.0
     if pool is not None:
         if not s.get("algorithm"):  # the payload did not tell: the tracker priced at m = 1
             s["algorithm"] = pool.algorithm
-            multiplier = share_multiplier(pool.algorithm) if s.get("dialect") == "stratum-v1" else 1.0
+            if s.get("dialect") == "stratum-v1":
+                _reprice(s, share_multiplier(pool.algorithm))
         s["pool_host"] = s.get("pool_host") or pool.host
         s["coin"] = s.get("coin") or pool.coin
-    s.update(session_hashrate(s, multiplier))
+    s.update(session_hashrate(s))
     return s
+
+
+def _reprice(s: dict, multiplier: float) -> None:
+    """A Stratum v1 session's hashes under its algorithm's difficulty multiplier (scrypt:
+    2^16), known only now: the columns agree with the hashrate they give."""
+    if multiplier != 1 and s.get("hashes") is not None:
+        s["hashes"] /= multiplier
+        s["hashes_sq"] = (s.get("hashes_sq") or 0.0) / multiplier ** 2
 
 
 def _flow_sessions(conn: dict, endpoints: dict, seen: set, store: Store) -> list[dict]:
@@ -278,9 +286,8 @@ def _flow_session(key: tuple, up: dict, conn: dict, pool, sni: str | None,
 def _estimate_flow_sessions(flow: list[dict], payload: list[dict]) -> None:
     """Shares from the flow counters; a hashrate only where the pool endpoint's difficulty is
     known, i.e. learned from clear-text sessions to a fixed-difficulty port (measurement.md §2.2).
-    Payload rows are priced already (the Scrypt multiplier applied) except for the multiplier
-    pool intel supplies afterwards, which only vardiff Stratum v1 ports need and those are
-    never learned."""
+    Payload rows are priced already (the Scrypt multiplier applied, also where pool intel or a
+    DNS name told the algorithm afterwards: `_reprice`)."""
     learned, dialects = learn_hashes_per_share(payload), learn_dialects(payload)
     for s in flow:
         hint = dialect_hint(dialects.get((s["server_ip"], s["server_port"])), s["algorithm"])

@@ -7,13 +7,10 @@ import math
 from minewatch.estimate.hashrate import estimate_hashrate
 
 
-def session_hashrate(s: dict, multiplier: float = 1.0) -> dict:
-    """Hashrate columns of a payload session (H/s; Sol/s for Equihash).
-
-    Stratum v1 `set_difficulty` counts in Bitcoin difficulty-1 units; for algorithms whose
-    pools scale difficulty (Scrypt: 2^16, NOMP convention) the hashes must be divided by that
-    `multiplier` when the algorithm became known only after the session was read (pool intel).
-    """
+def session_hashrate(s: dict) -> dict:
+    """Hashrate columns of a payload session (H/s; Sol/s for Equihash), from its hashes (priced
+    with its algorithm's difficulty multiplier: derive's `_reprice` when the algorithm became
+    known only after the session was read)."""
     shares = effort_shares(s)
     hashes, window = s.get("hashes") or 0.0, s.get("window_s") or 0.0
     if shares == 0 or hashes <= 0 or window <= 0:  # no share, or difficulty never seen
@@ -22,8 +19,8 @@ def session_hashrate(s: dict, multiplier: float = 1.0) -> dict:
     if priced <= 0:
         return {"hashrate_method": "none"} | _none()
     # Unpriced shares (their job's difficulty came before the capture) count at the mean price.
-    k = shares / priced / multiplier
-    est = estimate_hashrate(shares, hashes * k, (s.get("hashes_sq") or 0.0) * k / multiplier, window)
+    k = shares / priced
+    est = estimate_hashrate(shares, hashes * k, (s.get("hashes_sq") or 0.0) * k, window)
     return {"hashrate_hs": est.value, "hashrate_low_hs": est.low, "hashrate_high_hs": est.high,
             "hashrate_method": "shares"}
 
