@@ -684,3 +684,27 @@ def test_the_pool_host_names_the_coin_an_account_login_does_not():
     assert summary["hashes"] == pytest.approx(3 * 64 * K / 2**16)
     plain = run(btc_session(diff=64, login="acct.rig1")).summary()  # no host: no coin
     assert (plain["coin"], plain["algorithm"], plain["hashes"]) == ("", "", pytest.approx(3 * 64 * K))
+
+
+def xmr_session(blob: str, seed_hash: str | None = None, algo: str | None = None):
+    job = {"blob": blob, "job_id": "j1", "target": "b88d0600"}
+    job |= {"seed_hash": seed_hash} if seed_hash else {}
+    job |= {"algo": algo} if algo else {}
+    return [(UP, call(1, "login", {"login": XMR, "pass": "x", "agent": "xmr-stak-cpu/1.3.0"})),
+            (DOWN, {"id": 1, "jsonrpc": "2.0", "error": None,
+                    "result": {"id": "479059546883218", "job": job, "status": "OK"}})]
+
+
+@pytest.mark.parametrize("blob, seed, algo, expected", [
+    ("0606e89883d205" + "00" * 69, None, None, "cryptonight"),  # 2017: block version 6
+    ("0c0cb1d0e6ee05" + "00" * 69, None, None, "randomx"),  # version 12: RandomX's first
+    ("0b0be89883d205" + "00" * 69, None, None, "cryptonight"),  # version 11: CN/R, 2019
+    ("1010e89883d205" + "00" * 69, None, None, "randomx"),  # version 16, no seed: the wallet's
+    ("1010e89883d205" + "00" * 69, "ab" * 32, None, "randomx"),  # a seed hash: RandomX's
+    ("0606e89883d205" + "00" * 69, None, "cn/r", "cryptonight"),  # an algo field outranks all
+])
+def test_a_monero_job_without_an_algo_field_dates_its_algorithm(blob, seed, algo, expected):
+    """Pools before 2019 sent no algo field: the block version in the blob (Monero forked to
+    RandomX at version 12) or a seed hash (RandomX's) tells it; the coin stays Monero."""
+    summary = run(xmr_session(blob, seed, algo)).summary()
+    assert (summary["coin"], summary["algorithm"]) == ("XMR", expected)

@@ -79,6 +79,10 @@ COIN_ALGORITHMS = {"BTC": "sha256d", "BCH": "sha256d", "LTC": "scrypt", "DOGE": 
                    "KAS": "kheavyhash", "ERG": "autolykos2"}
 # Coins mined with several algorithms, one per pool port (DigiByte: no single default)
 MULTI_ALGORITHM = {"DGB": ("sha256d", "scrypt", "odocrypt", "skein", "qubit")}
+# Algorithms a coin was mined with before its present one (Monero: CryptoNight variants until
+# the RandomX fork of November 2019, block version 12)
+FORMER_ALGORITHMS = {"XMR": ("cryptonight",)}
+XMR_RANDOMX_VERSION = 12
 # Coins whose own pools speak EthereumStratum/1.0.0 (Kaspa, Ergo): their wallet names the
 # algorithm, where the dialect alone would say ethash.
 OWN_ETHEREUMSTRATUM = ("KAS", "ERG")
@@ -131,7 +135,7 @@ def pick_coin(algorithm: str, wallet_coins: tuple[str, ...], names=()) -> str:
     """The first wallet candidate mined with `algorithm`, else a coin one of the algorithm
     `names` implies (rx/0 -> XMR), else the algorithm family's main coin, else ""."""
     fits = [c for c in wallet_coins if not algorithm or COIN_ALGORITHMS.get(c) == algorithm
-            or algorithm in MULTI_ALGORITHM.get(c, ())]
+            or algorithm in MULTI_ALGORITHM.get(c, ()) + FORMER_ALGORITHMS.get(c, ())]
     if fits:
         return fits[0]
     implied = [algorithm_family(n)[1] for n in names if n]

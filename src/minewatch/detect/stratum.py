@@ -33,8 +33,8 @@ from minewatch.decode.http import HttpFramer, HttpMessage, is_http_start, split_
 from minewatch.decode.tls import looks_like_tls, parse_client_hello
 from minewatch.decode.jsonrpc import LineFramer, RpcMessage, id_text, parse_message
 from minewatch.detect.bounded import MAX_EVIDENCE, MAX_TRACKED, JobWindow, add_fact, remember
-from minewatch.detect.coins import (OWN_ETHEREUMSTRATUM, host_coins, identify_address,
-                                    pick_algorithm, pick_coin, split_login)
+from minewatch.detect.coins import (OWN_ETHEREUMSTRATUM, XMR_RANDOMX_VERSION, host_coins,
+                                    identify_address, pick_algorithm, pick_coin, split_login)
 from minewatch.detect.tunnel import ProxyTunnel
 from minewatch.errors import DecodeError, NeedMoreData
 from minewatch.estimate.hashrate import (hps_from_cryptonote_target, hps_from_difficulty,
@@ -185,7 +185,7 @@ class StratumSession:
         self._next_price = self._last_price = None  # Price for jobs to come / the latest job
         self._paid: Counter = Counter()  # price -> shares that stand for work (accepted, stale)
         self._coins: tuple[str, ...] = ()
-        self._algo = {"job": "", "shape": "", "login": ""}
+        self._algo = {"job": "", "shape": "", "login": "", "era": ""}
         self._rpc = getwork.HttpRpcContext(server_port=server[1] if server else 0)
         self._last_head: tuple | None = None  # what _http_request last read (a poll repeats it)
         self._evidence: list[str] = []
@@ -501,7 +501,10 @@ class StratumSession:
         if isinstance(rec, cryptonote.LoginResult):
             self._pending.pop(("up", id_text(rec.id)), None)
         job = rec.job
-        return self._job(job.job_id, ("cn", job.target), "", job.algo) if job else {}
+        if job is None:
+            return {}
+        self._algo["era"] = self._algo["era"] or _cryptonote_era(job, self._coins)
+        return self._job(job.job_id, ("cn", job.target), "", job.algo)
 
     def _share(self, direction: str, msg_id, job_id: str | None, login: str | None = None,
                algo: str | None = None) -> dict:
@@ -664,7 +667,8 @@ class StratumSession:
         own = bool(self._coins) and self._coins[0] in OWN_ETHEREUMSTRATUM  # a Kaspa wallet...
         shape = "" if own and self._algo["shape"] == "ethash" else self._algo["shape"]
         eth = "" if own or shape not in ("", "ethash") else self._eth_algorithm()
-        names = (self.algorithm_hint, self._algo["job"], eth, shape, self._algo["login"])
+        names = (self.algorithm_hint, self._algo["job"], eth, shape, self._algo["era"],
+                 self._algo["login"])
         return pick_algorithm(names, self._candidates())
 
     def _candidates(self) -> tuple[str, ...]:
@@ -704,8 +708,8 @@ class StratumSession:
                             f"{self.rejected} rejected"] * (self.shares > 0)
         return self._endpoints() | {
             "dialect": self.dialect or ("tls" if self.tls else None),
-            "coin": pick_coin(algorithm, self._candidates(), (self.algorithm_hint, self._algo["job"],
-                                                       self._algo["login"])),
+            "coin": pick_coin(algorithm, self._candidates(),
+                              (self.algorithm_hint, self._algo["job"], self._algo["login"])),
             "algorithm": algorithm,
             "pool_host": self.pool_host, "wallet": self.wallet, "worker": self.worker,
             "password": self.password, "agent": self.agent, "tls": self.tls, "shares": self.shares,
@@ -755,6 +759,21 @@ _UPGRADES = {("stratum-v1", "ethereumstratum-1.0"), (HTTP_RPC, "daemon-rpc"),
 def _text(value) -> str | None:
     """A non-empty string field of a request object, at most 128 characters; else None."""
     return value[:128] if isinstance(value, str) and value.strip() else None
+
+
+def _cryptonote_era(job: cryptonote.Job, coins: tuple[str, ...]) -> str:
+    """What a CryptoNote job without an `algo` field says of its algorithm: a seed hash is
+    RandomX's; a Monero block (its blob's first byte is the major version) from before the
+    RandomX fork was hashed with CryptoNight (xmr-stak's sessions of 2017-2019)."""
+    if job.algo:
+        return ""
+    if job.seed_hash:
+        return "randomx"
+    try:
+        major = int(job.blob[:2], 16)
+    except ValueError:
+        return ""
+    return "cryptonight" if coins[:1] == ("XMR",) and major < XMR_RANDOMX_VERSION else ""
 
 
 def _price_fact(price: Price) -> str:
