@@ -122,6 +122,12 @@ def test_identify_never_raises(text):
     ("4AbC.0123456789abcdef.rig3", "4AbC", "rig3"),  # a short (16-digit) payment id
     ("4AbC.0123456789abcdef", "4AbC", "0123456789abcdef"),  # alone: it may name the rig
     ("4AbC." + "ab" * 32, "4AbC", None),  # a long id alone is no rig name
+    ("DOGE:DH5yaieqoZN36fDVciNyRueRGvGLR3mr7L.rig4#ac2v-xyz1",  # unMineable: paid in DOGE
+     "DH5yaieqoZN36fDVciNyRueRGvGLR3mr7L", "rig4"),
+    ("SHIB:0x512ee0989a7ec0382365f824f9b620de312fd212",
+     "0x512ee0989a7ec0382365f824f9b620de312fd212", None),
+    ("kaspa:qqkqkzjvr7zwxxmjxjkmxxdwju9kjs6e9u82uh59z07vgaks6gg62v8707g73.rig5",  # an address
+     "kaspa:qqkqkzjvr7zwxxmjxjkmxxdwju9kjs6e9u82uh59z07vgaks6gg62v8707g73", "rig5"),
 ])
 def test_split_login(login, wallet, worker):
     assert coins.split_login(login) == (wallet, worker)

@@ -708,3 +708,14 @@ def test_a_monero_job_without_an_algo_field_dates_its_algorithm(blob, seed, algo
     RandomX at version 12) or a seed hash (RandomX's) tells it; the coin stays Monero."""
     summary = run(xmr_session(blob, seed, algo)).summary()
     assert (summary["coin"], summary["algorithm"]) == ("XMR", expected)
+
+
+def test_a_rig_named_in_the_password_options_is_the_worker():
+    """zpool and zergpool take the payout address as the login and options as the password,
+    the rig as ID=."""
+    login = [(UP, {"id": 2, "method": "mining.authorize", "params": [BTC, "c=BTC,ID=rig9"]}),
+             (DOWN, ok(2))]
+    assert (run(login).summary()["wallet"], run(login).summary()["worker"]) == (BTC, "rig9")
+    named = [(UP, {"id": 2, "method": "mining.authorize", "params": [BTC + ".rig1", "ID=x"]}),
+             (DOWN, ok(2))]
+    assert run(named).summary()["worker"] == "rig1"  # the login's own comes first

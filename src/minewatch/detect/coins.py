@@ -457,6 +457,8 @@ def identify_address(text: str) -> tuple[tuple[str, ...], str]:
 
 
 _FIXED_DIFF = re.compile(r"\+[^./]*")  # 'wallet+50000': a fixed difficulty asked of the pool
+# unMineable's 'DOGE:wallet.worker#referral': the coin paid out, and a referral code
+_PAYOUT = re.compile(r"[A-Z0-9]{2,10}:(?=[A-Za-z0-9])")  # (kaspa: is an address)
 _HEX = re.compile(r"[0-9A-Fa-f]+")
 _EMAIL = re.compile(r"[^@\s/]+@[^@\s/.]+(?:\.[^@\s/.]+)+")
 
@@ -464,9 +466,12 @@ _EMAIL = re.compile(r"[^@\s/]+@[^@\s/.]+(?:\.[^@\s/.]+)+")
 def split_login(login: str) -> tuple[str, str | None]:
     """(wallet or account, worker) from a pool login: 'wallet.worker', 'wallet/worker',
     'wallet.worker/e-mail' (nanopool), 'wallet.paymentid.worker' (a CryptoNote payment id of
-    16 or 64 hex digits, xmr-stak's form), with a fixed-difficulty suffix ('wallet+50000',
-    'wallet.worker+50000') dropped. An e-mail login (MinerGate) is kept whole."""
+    16 or 64 hex digits, xmr-stak's form), 'COIN:wallet.worker#referral' (unMineable, which
+    pays out in COIN), with a fixed-difficulty suffix ('wallet+50000', 'wallet.worker+50000')
+    dropped. An e-mail login (MinerGate) is kept whole."""
     base = _FIXED_DIFF.sub("", login).strip()
+    if _PAYOUT.match(base):
+        base = base[base.index(":") + 1:].split("#", 1)[0]
     if _EMAIL.fullmatch(base):
         return base, None
     wallet, *rest = re.split(r"[./]", base)
@@ -474,6 +479,16 @@ def split_login(login: str) -> tuple[str, str | None]:
         rest = rest[1:]
     worker = rest[0] if rest and "@" not in rest[0] else None
     return wallet, worker or None
+
+
+def password_worker(password: str | None) -> str | None:
+    """The worker a pool password names: 'c=BTC,ID=rig1' (zpool, zergpool: options, the rig
+    as ID), else None."""
+    for option in (password or "").split(","):
+        key, sep, value = option.partition("=")
+        if sep and key.strip().lower() == "id" and value.strip():
+            return value.strip()
+    return None
 
 
 def _is_payment_id(part: str, before_worker: bool) -> bool:

@@ -34,7 +34,8 @@ from minewatch.decode.tls import looks_like_tls, parse_client_hello
 from minewatch.decode.jsonrpc import LineFramer, RpcMessage, id_text, parse_message
 from minewatch.detect.bounded import MAX_EVIDENCE, MAX_TRACKED, JobWindow, add_fact, remember
 from minewatch.detect.coins import (OWN_ETHEREUMSTRATUM, XMR_RANDOMX_VERSION, host_coins,
-                                    identify_address, pick_algorithm, pick_coin, split_login)
+                                    identify_address, password_worker, pick_algorithm,
+                                    pick_coin, split_login)
 from minewatch.detect.tunnel import ProxyTunnel
 from minewatch.errors import DecodeError, NeedMoreData
 from minewatch.estimate.hashrate import (hps_from_cryptonote_target, hps_from_difficulty,
@@ -440,6 +441,7 @@ class StratumSession:
     def _login(self, login: str, worker: str | None, how: str,
                password: str | None = None) -> dict:
         wallet, split_worker = split_login(login)
+        split_worker = split_worker or password_worker(password)
         self.wallet, self.worker = wallet, worker or split_worker or self.worker
         if password is not None:  # "x", or pool options: "d=1024", "c=BTC,mc=RVN", an e-mail
             self.password = password[:MAX_PASSWORD]
