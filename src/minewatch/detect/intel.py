@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import csv
 import ipaddress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from importlib import resources
 
 import pyarrow as pa
@@ -182,10 +182,17 @@ def _domain(row: dict) -> Pool:
                 f"{row['operator']}: {row['source']}", domain=True)
 
 
+def named_pool(name: str, coin: str = "", source: str = "dns", domain: bool = False) -> Pool:
+    """A pool known by its name only: of the coin the name's words say (else `coin`), and of
+    that coin's algorithm."""
+    coin = next(iter(host_coins(name)), coin)
+    return Pool(name, frozenset(), coin, COIN_ALGORITHMS.get(coin, ""), False, source,
+                domain=domain)
+
+
 def _under(domain: Pool, name: str) -> Pool:
     """The pool a name under an operator's domain stands for."""
-    coin = next(iter(host_coins(name)), domain.coin)
-    return replace(domain, host=name, coin=coin, algorithm=COIN_ALGORITHMS.get(coin, ""))
+    return named_pool(name, domain.coin, domain.source, domain=True)
 
 
 def _grouped(items: list, key) -> dict[str, list]:

@@ -19,8 +19,7 @@ import pyarrow as pa
 
 from minewatch import schema
 from minewatch.detect.behaviour import behaviour_sessions
-from minewatch.detect.coins import COIN_ALGORITHMS, host_coins
-from minewatch.detect.intel import Endpoint, Pool, PoolIntel, serving_pool
+from minewatch.detect.intel import Endpoint, Pool, PoolIntel, named_pool, serving_pool
 from minewatch.detect.verdict import MinerFacts, judge
 from minewatch.enrich.geo import GeoDB
 from minewatch.estimate.combine import combine_estimates, session_hashrate
@@ -186,10 +185,8 @@ def _named(names: dict[tuple, str], s: dict) -> tuple[Pool, str] | None:
     name = names.get(key) or names.get((None, s["server_ip"]))
     if name is None:
         return None
-    coin = next(iter(host_coins(name)), "")
     how = "the client's DNS answer" if key in names else "the DNS answers for that address"
-    return (Pool(name, frozenset(), coin, COIN_ALGORITHMS.get(coin, ""), False, "dns"),
-            f"server {s['server_ip']} named {name} by {how}")
+    return named_pool(name), f"server {s['server_ip']} named {name} by {how}"
 
 
 def _finish_payload(s: dict, conn: dict, endpoints: dict, names: dict[tuple, str]) -> dict:
