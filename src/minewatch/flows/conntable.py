@@ -433,12 +433,15 @@ def _meter(buf, rows, slots, flows, cfg_ports, outs):
             route[i] = EXPORT
             continue
         s, d = _slot(slots, row, out)
-        if row.proto == 6 and _repeats(flows[2 * s + d], row):
+        a, b = _fingerprint(row) if row.proto == 6 else (np.uint64(0), np.uint64(0))
+        if row.proto == 6 and _repeats(flows[2 * s + d], row.ts, a, b):
             slot_of[i] = COPY  # a mirror's second copy: no route, not counted
             out[3] += 1
             continue
         slot_of[i] = s
         _count(flows, s, d, row, (idle, active), (slots, ended, out))
+        if row.proto == 6:
+            _remember(flows[2 * s + d], row.ts, a, b)
         if _opens_tls_record(buf, row.pl_off, row.pl_len):
             flows[2 * s + d].tls += 1
         conn = slots[s]
@@ -528,10 +531,6 @@ def _count(flows, s, d, row, timeouts, sinks):
     f.flags |= row.flags
     if row.flags & PSH:
         f.psh += 1
-    if row.proto == 6:
-        a, b = _fingerprint(row)
-        f.seen_ts[0], f.seen_a[0], f.seen_b[0] = f.seen_ts[1], f.seen_a[1], f.seen_b[1]
-        f.seen_ts[1], f.seen_a[1], f.seen_b[1] = ts, a, b
 
 
 @njit(cache=True, nogil=True)
@@ -544,15 +543,22 @@ def _fingerprint(row):
 
 
 @njit(cache=True, nogil=True)
-def _repeats(f, row):
-    """meter._repeats, compiled: a copy of one of the last two TCP packets of a live record."""
+def _repeats(f, ts, a, b):
+    """meter._repeats, compiled: whether the TCP packet of fingerprint (a, b) at ts is a copy
+    of one of the last two of a live record."""
     if not f.live:
         return False
-    a, b = _fingerprint(row)
     for k in range(2):
-        if abs(row.ts - f.seen_ts[k]) <= DUPLICATE_S and f.seen_a[k] == a and f.seen_b[k] == b:
+        if abs(ts - f.seen_ts[k]) <= DUPLICATE_S and f.seen_a[k] == a and f.seen_b[k] == b:
             return True
     return False
+
+
+@njit(cache=True, nogil=True)
+def _remember(f, ts, a, b):
+    """A counted TCP packet becomes the newest of the record's last two."""
+    f.seen_ts[0], f.seen_a[0], f.seen_b[0] = f.seen_ts[1], f.seen_a[1], f.seen_b[1]
+    f.seen_ts[1], f.seen_a[1], f.seen_b[1] = ts, a, b
 
 
 @njit(cache=True, nogil=True)
