@@ -144,11 +144,7 @@ def ingest_one(path: str, store, progress) -> InputResult:
             if packing is not None:
                 return _ingest_packed(res, packed.Unpacked(f, packing), p.stat().st_size, store,
                                       progress)
-            input_id = sha256_file(p)
-            if store.has_input(input_id):
-                res.status = "duplicate"
-                return res
-            _ingest_stream(res, f, p.stat().st_size, input_id, store, progress)
+            _ingest_stream(res, f, p.stat().st_size, sha256_file(p), store, progress)
     except InputError as exc:
         res.status, res.message = "failed", str(exc)
     except OSError as exc:
@@ -165,11 +161,8 @@ def _ingest_bytes(res: InputResult, data: bytes, store, progress) -> InputResult
     if packing is not None:
         return _ingest_packed(res, packed.Unpacked(io.BytesIO(data), packing), len(data), store,
                               progress)
-    input_id = hashlib.sha256(data).hexdigest()
-    if store.has_input(input_id):
-        res.status = "duplicate"
-        return res
-    _ingest_stream(res, io.BytesIO(data), len(data), input_id, store, progress)
+    _ingest_stream(res, io.BytesIO(data), len(data), hashlib.sha256(data).hexdigest(), store,
+                   progress)
     return res
 
 
@@ -177,10 +170,7 @@ def _ingest_packed(res: InputResult, f: packed.Unpacked, size: int, store,
                    progress) -> InputResult:
     """A compressed input: identified by what it holds, read as it is unpacked."""
     input_id, size_unpacked = packed.sha256(f)
-    if store.has_input(input_id):
-        res.status = "duplicate"
-        return res
-    if not size_unpacked:
+    if not size_unpacked:  # (never ingested: an empty input is an error)
         raise InputError(f.error or f"empty {f.packing} stream")
     f.seek(0)
     try:
@@ -196,6 +186,10 @@ def _clauses(*parts: str | None) -> str:
 
 
 def _ingest_stream(res: InputResult, f: BinaryIO, size: int, input_id: str, store, progress) -> None:
+    """One input read into the store, unless the store holds it already (status duplicate)."""
+    if store.has_input(input_id):
+        res.status = "duplicate"
+        return
     head = f.read(HEAD)
     f.seek(0)
     fmt = sniff(head)
