@@ -97,7 +97,6 @@ class CaptureIngest:
         if swept:
             self._orphans()
         r = self.table.route(buf, rows, n, self._ended)
-        self.counters.duplicates = self.table.duplicates
         self._keep(r.ended)
         self._count(rows[:n], r.slot)
         self._hellos(buf, rows, r.hellos)
@@ -119,6 +118,7 @@ class CaptureIngest:
             self.reader.orphans(self.table, self.dpi)
 
     def finish(self) -> dict[str, pa.Table]:
+        self.counters.duplicates = self.table.duplicates  # (the table counts them as it meters)
         if self.reader is not None:
             self.reader.finish(self.dpi)
         for ended in self.table.expire(float("inf"), self._ended):
