@@ -22,7 +22,7 @@ from minewatch.detect.intel import PoolIntel
 from minewatch.engine.derive import rebuild
 from minewatch.enrich.geo import GeoDB
 from minewatch.errors import DecodeError, InputError
-from minewatch.ingest import dnslog, nfcapd, packed, zeeklogs
+from minewatch.ingest import dnslog, nfcapd, packed, warm, zeeklogs
 from minewatch.ingest.exports import ExportDecoder
 from minewatch.ingest.capture import read_capture
 from minewatch.limits import release_memory
@@ -198,9 +198,11 @@ def _ingest_stream(res: InputResult, f: BinaryIO, size: int, input_id: str, stor
                          "conn/ssl log (unrecognised content)")
     res.format = fmt
     packing = getattr(f, "packing", None)  # (progress counts unpacked bytes: no total then)
-    first = "compiling kernels (first run, ~1 min), then " \
-        if fmt in ("pcap", "pcapng") and jit.cold() else ""  # (a minute of silence otherwise)
-    progress.start(f"{first}reading {Path(res.path).name}", None if packing else size)
+    if fmt in ("pcap", "pcapng") and jit.cold():  # (a minute of silence otherwise)
+        progress.start("compiling the packet kernels (first run after an install, ~1 min)", None)
+        warm.compile_apart()
+        progress.done()
+    progress.start(f"reading {Path(res.path).name}", None if packing else size)
     with store.ingesting() as job:  # captures stream their rows in; the rest come at the end
         if fmt in ("pcap", "pcapng"):
             tables = _read_pcap(res, f, input_id, progress, job.put)
