@@ -353,3 +353,28 @@ def test_kaspa_and_ergo_checksums_are_checked(address):
 ])
 def test_host_coins(host, found):
     assert coins.host_coins(host) == found
+
+
+@pytest.mark.parametrize("agent, algorithm", [
+    # user agents of ASIC firmware and open miners as pools log them
+    ("bmminer/2.0.0/Antminer S9/13500", "sha256d"),
+    ("Antminer S21 Pro/Mon Jan 8 2024", "sha256d"), ("Antminer T19", "sha256d"),
+    ("whatsminer/v1.0", "sha256d"), ("bosminer/23.12.0", "sha256d"), ("LUXminer/2024.6", "sha256d"),
+    ("PowerPlay-BM/1.5.0", "sha256d"),
+    ("bitaxe/BM1370/v2.14.2", "sha256d"), ("NerdQAxe++/BM1370/V1.0.37.2-LTS", "sha256d"),
+    ("Q1370/BM1370/v1.0", "sha256d"), ("NMAxe/v3.1.02", "sha256d"),
+    ("Antminer L7", "scrypt"), ("antminer l3+", "scrypt"), ("Antminer Z15", "equihash"),
+    ("nheqminer/0.5c", "equihash"), ("Antminer D7", "x11"), ("Antminer KS5 Pro", "kheavyhash"),
+    ("kawpowminer/1.2.4", "kawpow"),
+    # miners of many algorithms, and none
+    ("bmminer/2.0.0", ""), ("bmminer/1.0.0", ""), ("xminer-1.2.6", ""),  # on L7s too
+    ("cgminer/4.11.1", ""), ("bfgminer/5.5.0", ""), ("sgminer/5.1.0", ""), ("XMRig/6.21.0", ""),
+    ("lolMiner/1.88", ""), ("NiceHash/1.0.0", ""), ("Antminer", ""), ("", ""), (None, ""),
+])
+def test_agent_algorithm(agent, algorithm):
+    assert coins.agent_algorithm(agent) == algorithm
+
+
+def test_an_algorithm_alone_names_its_main_coin():
+    assert [coins.pick_coin(a, ()) for a in ("sha256d", "scrypt", "equihash", "x11", "blake3")] \
+        == ["BTC", "LTC", "ZEC", "DASH", ""]

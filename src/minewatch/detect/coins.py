@@ -99,8 +99,35 @@ def algorithm_family(name: str) -> tuple[str, str | None]:
     return key, None
 
 
+# One main coin each: the coin of nearly all of the algorithm's hash power (SHA-256d: Bitcoin
+# before BCH and BSV; scrypt: Litecoin, merge-mined with Dogecoin; Equihash 200,9: Zcash)
 FAMILY_COINS = {"ethash": "ETH", "etchash": "ETC", "kawpow": "RVN", "kheavyhash": "KAS",
-                "autolykos2": "ERG"}  # one main coin each
+                "autolykos2": "ERG", "sha256d": "BTC", "scrypt": "LTC", "equihash": "ZEC",
+                "x11": "DASH"}
+
+# Miner firmware and software whose user agent names the one algorithm it mines, as pools see
+# them (`mining.subscribe`, a login's agent, an HTTP User-Agent): the Antminer model letter
+# (S/T SHA-256d, L scrypt, Z Equihash, D X11, KS kHeavyHash); firmware made for SHA-256d
+# machines only (MicroBT's whatsminer, Braiins OS's bosminer, Luxor's LUXminer, ePIC's
+# PowerPlay-BM); the open BM13xx-chip boards (bitaxe, NerdAxe family, NMAxe, bitforge, Zyber,
+# LuckyMiner, mujina); nheqminer (Equihash) and kawpowminer. Bitmain's bmminer and VNish's
+# xminer run on Antminers of every algorithm (L3+ and L7 too), and multi-algorithm miners
+# (cgminer, lolMiner, T-Rex, ...) are left out: their agent says nothing of the algorithm.
+AGENT_ALGORITHMS = (
+    (re.compile(r"\b(?:bosminer|braiins|luxminer|whatsminer|powerplay-bm|bitaxe|nerd\w*|nmaxe"
+                r"|bitforge|zyber8|luckyminer|mujina-miner)|\bbm13\d\d\b|\bantminer ?[st]\d",
+                re.I), "sha256d"),
+    (re.compile(r"\bantminer ?l\d", re.I), "scrypt"),
+    (re.compile(r"\bantminer ?z\d|\bnheqminer", re.I), "equihash"),
+    (re.compile(r"\bantminer ?d\d", re.I), "x11"),
+    (re.compile(r"\bantminer ?ks\d", re.I), "kheavyhash"),
+    (re.compile(r"\bkawpowminer", re.I), "kawpow"),
+)
+
+
+def agent_algorithm(agent: str | None) -> str:
+    """The algorithm a miner's user agent names ("" when it names none)."""
+    return next((algo for pattern, algo in AGENT_ALGORITHMS if pattern.search(agent or "")), "")
 
 
 # Coin names and tickers as pools write them in their host names (eu1-zcash.flypool.org,

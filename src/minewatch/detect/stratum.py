@@ -33,9 +33,9 @@ from minewatch.decode.http import HttpFramer, HttpMessage, is_http_start, split_
 from minewatch.decode.tls import looks_like_tls, parse_client_hello
 from minewatch.decode.jsonrpc import LineFramer, RpcMessage, id_text, parse_message
 from minewatch.detect.bounded import MAX_EVIDENCE, MAX_TRACKED, JobWindow, add_fact, remember
-from minewatch.detect.coins import (OWN_ETHEREUMSTRATUM, XMR_RANDOMX_VERSION, host_coins,
-                                    identify_address, password_worker, pick_algorithm,
-                                    pick_coin, split_login)
+from minewatch.detect.coins import (OWN_ETHEREUMSTRATUM, XMR_RANDOMX_VERSION, agent_algorithm,
+                                    host_coins, identify_address, password_worker,
+                                    pick_algorithm, pick_coin, split_login)
 from minewatch.detect.tunnel import ProxyTunnel
 from minewatch.errors import DecodeError, NeedMoreData
 from minewatch.estimate.hashrate import (hps_from_cryptonote_target, hps_from_difficulty,
@@ -662,7 +662,9 @@ class StratumSession:
 
     def algorithm(self) -> str:
         """Algorithm family, by trust: caller's hint, job/submit algo fields, the Ethereum
-        dialects' (etchash on an etc pool), job shape, the miner's algo list, wallet coin. A
+        dialects' (etchash on an etc pool), job shape, the miner's algo list, an agent of one
+        algorithm (ASIC firmware: a NiceHash login is a BTC address whatever it mines), wallet
+        coin. A
         wallet of a coin whose pools speak EthereumStratum themselves (Kaspa, Ergo) outranks
         the dialect's and an ethash job shape: their sessions look like Ethereum's. So does a
         job shape of its own (Kaspa's): the dialect says ethash only for Ethereum-like jobs."""
@@ -670,7 +672,7 @@ class StratumSession:
         shape = "" if own and self._algo["shape"] == "ethash" else self._algo["shape"]
         eth = "" if own or shape not in ("", "ethash") else self._eth_algorithm()
         names = (self.algorithm_hint, self._algo["job"], eth, shape, self._algo["era"],
-                 self._algo["login"])
+                 self._algo["login"], agent_algorithm(self.agent))
         return pick_algorithm(names, self._candidates())
 
     def _candidates(self) -> tuple[str, ...]:
@@ -705,9 +707,11 @@ class StratumSession:
         algorithm = self.algorithm()
         hashes, hashes_sq = self.hashes()
         changes, last = self._repriced or (0, "")
-        facts = self._evidence + [f"{changes} later difficulty changes, the last {last}"] * (
-            changes > 0) + [f"{self.shares} shares: {self.accepted} accepted, "
-                            f"{self.rejected} rejected"] * (self.shares > 0)
+        agent = agent_algorithm(self.agent)
+        facts = self._evidence + [f"agent {self.agent} mines {agent} only"] * bool(agent) + [
+            f"{changes} later difficulty changes, the last {last}"] * (changes > 0) + [
+            f"{self.shares} shares: {self.accepted} accepted, {self.rejected} rejected"] * (
+            self.shares > 0)
         return self._endpoints() | {
             "dialect": self.dialect or ("tls" if self.tls else None),
             "coin": pick_coin(algorithm, self._candidates(),
