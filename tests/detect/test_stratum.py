@@ -201,6 +201,30 @@ def test_kawpow_job_carries_its_target():
     assert s.summary()["hashes"] == pytest.approx(2**256 / int(target, 16))
 
 
+def test_kawpowminer_announcing_ethereumstratum_speaks_ravencoin_stratum_v1():
+    """kawpowminer, an ethminer fork, subscribes with "EthereumStratum/1.0.0"; a Ravencoin pool
+    answers in its Stratum v1 (set_target, 7-field jobs, 5-field shares): the dialect is the
+    one spoken."""
+    target = "00000000ffff" + "0" * 52
+    s = run([(UP, {"id": 1, "method": "mining.subscribe",
+                   "params": ["kawpowminer/1.2.4", "EthereumStratum/1.0.0"]}),
+             (DOWN, ok(1, [None, "5d1a"])),
+             (UP, call(2, "mining.authorize", ["RKVqZCY5w8R4WqyJ5F7G3CFvqGxxm3knxF.rig0", "x"])),
+             (DOWN, ok(2)),
+             (DOWN, {"id": None, "method": "mining.set_target", "params": [target]}),
+             (DOWN, {"id": None, "method": "mining.notify",
+                     "params": ["2a31", "ab" * 32, "cd" * 32, target, True, 3100000, "1b01a2c3"]}),
+             (UP, call(3, "mining.submit",
+                       ["RKVqZCY5w8R4WqyJ5F7G3CFvqGxxm3knxF.rig0", "2a31", "0x5d1a00000a1b2c3d",
+                        hx("ab"), hx("1c")])),
+             (DOWN, ok(3))])
+    summary = s.summary()
+    assert (summary["dialect"], summary["algorithm"], summary["coin"], summary["worker"]) == (
+        "stratum-v1", "kawpow", "RVN", "rig0")
+    assert summary["shares_accepted"] == 1
+    assert summary["hashes"] == pytest.approx(2**256 / int(target, 16))
+
+
 def test_ethereumstratum_nicehash_spec_dialogue():
     s = run([(UP, {"id": 1, "method": "mining.subscribe",
                    "params": ["EthereumMiner/1.0.0", "EthereumStratum/1.0.0"]}),

@@ -490,6 +490,9 @@ class StratumSession:
         self._algo |= {k: v for k, v in (("shape", shape), ("job", algo)) if v}
         if shape:
             self._fact(f"job shape {shape}")
+        if shape == "kawpow" and self.dialect == "ethereumstratum-1.0":
+            self.dialect = "stratum-v1"  # kawpowminer announces EthereumStratum/1.0.0 (ethminer's
+            # habit); Ravencoin's pools answer in their Stratum v1 (set_target, 7-field jobs)
         return {"job_id": job_id, "difficulty": self._hps(price),
                 "algorithm_hint": algo or shape or None}
 
