@@ -374,7 +374,3 @@ def test_host_coins(host, found):
 def test_agent_algorithm(agent, algorithm):
     assert coins.agent_algorithm(agent) == algorithm
 
-
-def test_an_algorithm_alone_names_its_main_coin():
-    assert [coins.pick_coin(a, ()) for a in ("sha256d", "scrypt", "equihash", "x11", "blake3")] \
-        == ["BTC", "LTC", "ZEC", "DASH", ""]

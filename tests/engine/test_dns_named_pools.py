@@ -19,12 +19,13 @@ from minewatch.sim.packets import Conn, tcp_session, udp_exchange
 from minewatch.store.duck import Store
 
 POOL = "203.0.113.9"
+ANTMINER = b"Antminer S19j Pro/Tue Jun 13 21:45:46 CST 2023"  # (SHA-256d hardware)
 K = 2**48 / 65535
 
 
-def stratum(client: str, t0: float, rng) -> list:
+def stratum(client: str, t0: float, rng, agent: bytes = b"cgminer/4.11.1") -> list:
     """An account login (no wallet, no coin), difficulty 64, three accepted shares."""
-    lines = [b'{"id":1,"method":"mining.subscribe","params":["cgminer/4.11.1"]}',
+    lines = [b'{"id":1,"method":"mining.subscribe","params":["%s"]}' % agent,
              b'{"id":1,"result":[[],"08000002",4],"error":null}',
              b'{"id":2,"method":"mining.authorize","params":["acct.rig1","x"]}',
              b'{"id":2,"result":true,"error":null}',
@@ -50,6 +51,9 @@ def sessions(tmp_path_factory) -> dict:
     pkts = lookup("10.0.0.5", "ltc.newpool.example", 99.0) + stratum("10.0.0.5", 100.0, rng)
     pkts += lookup("10.0.0.6", "mine.otherpool.example", 99.5) + stratum("10.0.0.6", 101.0, rng)
     pkts += stratum("10.0.0.7", 102.0, rng)  # resolved elsewhere: two names for the address
+    pkts += lookup("10.0.0.8", "bch.newpool.example", 102.5) + stratum("10.0.0.8", 103.0, rng,
+                                                                        ANTMINER)
+    pkts += stratum("10.0.0.9", 104.0, rng, ANTMINER)
     out = io.BytesIO()
     w = PcapWriter(out)
     for p in sorted(pkts, key=lambda p: p.ts):
@@ -82,3 +86,15 @@ def test_a_name_that_says_no_coin_leaves_the_coin_unknown(sessions):
 
 def test_an_address_two_names_resolve_to_stays_unnamed_for_a_third_client(sessions):
     assert sessions["10.0.0.7"]["pool_host"] is None
+
+
+def test_an_algorithm_names_its_main_coin_only_where_no_pool_names_another(sessions):
+    """Two Antminers (SHA-256d) on account logins: the one whose pool's name says BCH mines BCH;
+    the other's pool is unnamed, and SHA-256d's hash power is nearly all Bitcoin's."""
+    named, unnamed = sessions["10.0.0.8"], sessions["10.0.0.9"]
+    assert (named["pool_host"], named["coin"], named["algorithm"]) == (
+        "bch.newpool.example", "BCH", "sha256d")
+    assert (unnamed["pool_host"], unnamed["coin"], unnamed["algorithm"]) == (None, "BTC", "sha256d")
+    assert "coin BTC: sha256d's main coin, as nothing names another" in \
+        json.loads(unnamed["evidence"])
+    assert not any(f.startswith("coin ") for f in json.loads(named["evidence"]))

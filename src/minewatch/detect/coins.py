@@ -99,11 +99,13 @@ def algorithm_family(name: str) -> tuple[str, str | None]:
     return key, None
 
 
-# One main coin each: the coin of nearly all of the algorithm's hash power (SHA-256d: Bitcoin
-# before BCH and BSV; scrypt: Litecoin, merge-mined with Dogecoin; Equihash 200,9: Zcash)
 FAMILY_COINS = {"ethash": "ETH", "etchash": "ETC", "kawpow": "RVN", "kheavyhash": "KAS",
-                "autolykos2": "ERG", "sha256d": "BTC", "scrypt": "LTC", "equihash": "ZEC",
-                "x11": "DASH"}
+                "autolykos2": "ERG"}  # one main coin each
+# The coin of nearly all of an algorithm's hash power, for a session that nothing else names a
+# coin for, once pool intelligence has had its say (`engine.derive`: a BCH pool's name wins):
+# SHA-256d Bitcoin before BCH and BSV, scrypt Litecoin (Dogecoin is merge-mined with it),
+# Equihash 200,9 Zcash, X11 Dash
+MAIN_COINS = FAMILY_COINS | {"sha256d": "BTC", "scrypt": "LTC", "equihash": "ZEC", "x11": "DASH"}
 
 # Miner firmware and software whose user agent names the one algorithm it mines, as pools see
 # them (`mining.subscribe`, a login's agent, an HTTP User-Agent): the Antminer model letter

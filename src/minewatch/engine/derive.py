@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from minewatch import schema
 from minewatch.detect.behaviour import behaviour_sessions
+from minewatch.detect.coins import MAIN_COINS
 from minewatch.detect.intel import Endpoint, Pool, PoolIntel, named_pool, serving_pool
 from minewatch.detect.verdict import MinerFacts, judge
 from minewatch.enrich.geo import GeoDB
@@ -198,8 +199,7 @@ def _finish_payload(s: dict, conn: dict, endpoints: dict, names: dict[tuple, str
     named = _named(names, s) if pool is None and not s.get("pool_host") else None
     if named is not None:
         pool, fact = named
-        s["evidence"] = json.dumps(json.loads(s.get("evidence") or "[]") + [fact],
-                                   ensure_ascii=False)
+        _add_fact(s, fact)
     if pool is not None:
         if not s.get("algorithm"):  # the payload did not tell: the tracker priced at m = 1
             s["algorithm"] = pool.algorithm
@@ -207,8 +207,15 @@ def _finish_payload(s: dict, conn: dict, endpoints: dict, names: dict[tuple, str
                 _reprice(s, share_multiplier(pool.algorithm))
         s["pool_host"] = s.get("pool_host") or pool.host
         s["coin"] = s.get("coin") or pool.coin
+    if not s.get("coin") and MAIN_COINS.get(s.get("algorithm") or ""):
+        s["coin"] = MAIN_COINS[s["algorithm"]]
+        _add_fact(s, f"coin {s['coin']}: {s['algorithm']}'s main coin, as nothing names another")
     s.update(session_hashrate(s))
     return s
+
+
+def _add_fact(s: dict, fact: str) -> None:
+    s["evidence"] = json.dumps(json.loads(s.get("evidence") or "[]") + [fact], ensure_ascii=False)
 
 
 def _reprice(s: dict, multiplier: float) -> None:
