@@ -490,9 +490,10 @@ class StratumSession:
         self._algo |= {k: v for k, v in (("shape", shape), ("job", algo)) if v}
         if shape:
             self._fact(f"job shape {shape}")
+        # kawpowminer announces EthereumStratum/1.0.0 (ethminer's habit); Ravencoin's pools
+        # answer in their Stratum v1 (set_target, 7-field jobs): the dialect is the one spoken
         if shape == "kawpow" and self.dialect == "ethereumstratum-1.0":
-            self.dialect = "stratum-v1"  # kawpowminer announces EthereumStratum/1.0.0 (ethminer's
-            # habit); Ravencoin's pools answer in their Stratum v1 (set_target, 7-field jobs)
+            self.dialect = "stratum-v1"
         return {"job_id": job_id, "difficulty": self._hps(price),
                 "algorithm_hint": algo or shape or None}
 
@@ -667,10 +668,10 @@ class StratumSession:
         """Algorithm family, by trust: caller's hint, job/submit algo fields, the Ethereum
         dialects' (etchash on an etc pool), job shape, the miner's algo list, an agent of one
         algorithm (ASIC firmware: a NiceHash login is a BTC address whatever it mines), wallet
-        coin. A
-        wallet of a coin whose pools speak EthereumStratum themselves (Kaspa, Ergo) outranks
-        the dialect's and an ethash job shape: their sessions look like Ethereum's. So does a
-        job shape of its own (Kaspa's): the dialect says ethash only for Ethereum-like jobs."""
+        coin. A wallet of a coin whose pools speak EthereumStratum themselves (Kaspa, Ergo)
+        outranks the dialect's and an ethash job shape: their sessions look like Ethereum's. So
+        does a job shape of its own (Kaspa's): the dialect says ethash only for Ethereum-like
+        jobs."""
         own = bool(self._coins) and self._coins[0] in OWN_ETHEREUMSTRATUM  # a Kaspa wallet...
         shape = "" if own and self._algo["shape"] == "ethash" else self._algo["shape"]
         eth = "" if own or shape not in ("", "ethash") else self._eth_algorithm()
