@@ -199,7 +199,7 @@ def _finish_payload(s: dict, conn: dict, endpoints: dict, names: dict[tuple, str
     named = _named(names, s) if pool is None and not s.get("pool_host") else None
     if named is not None:
         pool, fact = named
-        _add_fact(s, fact)
+        _add_facts(s, fact)
     if pool is not None:
         if not s.get("algorithm"):  # the payload did not tell: the tracker priced at m = 1
             s["algorithm"] = pool.algorithm
@@ -209,13 +209,14 @@ def _finish_payload(s: dict, conn: dict, endpoints: dict, names: dict[tuple, str
         s["coin"] = s.get("coin") or pool.coin
     if not s.get("coin") and MAIN_COINS.get(s.get("algorithm") or ""):
         s["coin"] = MAIN_COINS[s["algorithm"]]
-        _add_fact(s, f"coin {s['coin']}: {s['algorithm']}'s main coin, as nothing names another")
+        _add_facts(s, f"coin {s['coin']}: {s['algorithm']}'s main coin, as nothing names another")
     s.update(session_hashrate(s))
     return s
 
 
-def _add_fact(s: dict, fact: str) -> None:
-    s["evidence"] = json.dumps(json.loads(s.get("evidence") or "[]") + [fact], ensure_ascii=False)
+def _add_facts(s: dict, *facts: str) -> None:
+    s["evidence"] = json.dumps(json.loads(s.get("evidence") or "[]") + list(facts),
+                               ensure_ascii=False)
 
 
 def _reprice(s: dict, multiplier: float) -> None:
@@ -300,7 +301,7 @@ def _estimate_flow_sessions(flow: list[dict], payload: list[dict]) -> None:
                               s["bytes_down"], window, tls=bool(s["tls"]))
         s.update(flow_hashrate(est, learned.get((s["server_ip"], s["server_port"])), window))
         s["window_s"] = window
-        s["evidence"] = json.dumps(json.loads(s["evidence"]) + list(est.evidence), ensure_ascii=False)
+        _add_facts(s, *est.evidence)
 
 
 def build_miners(sessions: list[dict], period: tuple[float, float], geo: GeoDB,
