@@ -586,6 +586,15 @@ def test_http_100_continue_does_not_shift_the_pairing_and_etc_host_means_etchash
     assert (summary["algorithm"], summary["coin"]) == ("etchash", "ETC")
 
 
+def test_a_host_that_only_contains_etc_is_not_ethereum_classic():
+    """"etc" names the coin as a word of the host name (etc-eu1.nanopool.org), not inside one
+    (fetch.pool.example is an Ethereum pool here: nothing else names a coin)."""
+    s = run([(UP, http.encode(http.request("POST", "/", (("Host", "fetch.pool.example"),),
+                                           line(call(4, "eth_getWork", []))))),
+             (DOWN, _json_response({"id": 4, "result": [hx("aa"), hx("bb"), BOUNDARY]}))])
+    assert s.summary()["algorithm"] == "ethash"
+
+
 KASPA = "kaspa:precqv0krj3r6uyyfa36ga7s0u9jct0v4wg8ctsfde2gkrsgwgw8jgxfzfc98"
 ERGO = "9fRAWhdxEsTcdb8PhGNrZfwqa65zfkuYHAMmkQLcic1gdLSV5vA"
 

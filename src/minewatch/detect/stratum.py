@@ -685,7 +685,7 @@ class StratumSession:
         return self._coins or host_coins(self.pool_host)
 
     def _eth_algorithm(self) -> str:
-        etc = "etc" in (self.pool_host or "").lower()  # etc.2miners.com, etc-eu1.nanopool.org
+        etc = "ETC" in host_coins(self.pool_host)  # etc.2miners.com, etc-eu1.nanopool.org
         return ("etchash" if etc else "ethash") if self.dialect in ETH_DIALECTS else ""
 
     def _multiplier(self) -> float:
