@@ -1,6 +1,7 @@
 """The compiled kernels' cache follows the whole source: a change anywhere compiles afresh."""
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -25,6 +26,21 @@ def test_a_change_in_any_module_names_another_cache(tmp_path):
     second = jit.source_hash(root)
     (root / "detect" / "new.py").write_text("")
     assert len({first, second, jit.source_hash(root)}) == 3
+
+
+def test_a_new_stamp_or_place_names_another_cache(tmp_path):
+    """numba drops a cached kernel whose source file's stamp or path differs: so does the
+    directory's name (a fresh checkout of the same source is a cold cache)."""
+    root = package(tmp_path)
+    first = jit.source_hash(root)
+    book = root / "detect" / "book.py"
+    os.utime(book, ns=(book.stat().st_atime_ns, book.stat().st_mtime_ns + 10**9))
+    second = jit.source_hash(root)
+    copy = tmp_path / "elsewhere"
+    shutil.copytree(root, copy)
+    for a, b in zip(sorted(root.rglob("*.py")), sorted(copy.rglob("*.py"))):
+        os.utime(b, ns=(a.stat().st_atime_ns, a.stat().st_mtime_ns))
+    assert len({first, second, jit.source_hash(copy)}) == 3
 
 
 def test_configure_points_numba_below_the_base_and_children_share_it(tmp_path):
@@ -76,10 +92,14 @@ def test_no_home_leaves_numba_as_it_was(tmp_path, monkeypatch):
     assert jit.configure(package(tmp_path), env) is None and env == {}
 
 
-def test_cold_until_a_kernel_is_cached(tmp_path):
+def test_cold_until_the_warm_up_marks_it(tmp_path):
+    """Kernels some other run cached (the simulator's, one test's) are not all of them."""
     here = tmp_path / "abc"
     (here / "decode_1").mkdir(parents=True)
-    assert jit.cold({"NUMBA_CACHE_DIR": str(here)})
+    env = {"NUMBA_CACHE_DIR": str(here)}
     (here / "decode_1" / "framescan.walk_pcap-65.py311.nbi").write_bytes(b"")
-    assert not jit.cold({"NUMBA_CACHE_DIR": str(here)})
+    assert jit.cold(env)
+    jit.mark_warm(env)
+    assert not jit.cold(env)
     assert not jit.cold({})  # numba's own places: nothing to say
+    jit.mark_warm({})  # (nothing to mark)

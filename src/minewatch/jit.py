@@ -7,6 +7,16 @@ cached machine code of the old layout in use: wrong results, silently. So the ca
 a directory named by a hash of every source file of the package, and any change to the source
 (an edit, an upgrade, another checkout) compiles afresh, into its own directory.
 
+The hash also takes the package's path and each file's modification time and size: numba
+keys its index by the path of the source file and throws a cached kernel away when the
+file's stamp differs, so a fresh checkout of the same source at the same path would find a
+directory full of kernels numba no longer loads, and compile in the reader's own process
+(`cold` would not know). One directory per (path, stamps, content) is exactly as warm as
+numba will treat it.
+
+A directory is warm once `ingest.warm` has run through every kernel in it and left the
+`WARM_MARK` file: kernels cached by something else (the simulator, one test) do not make it so.
+
 The base is $NUMBA_CACHE_DIR if set, else the user's cache directory ($XDG_CACHE_HOME or
 ~/.cache) under minewatch/numba. Directories of other versions unused for `STALE_DAYS` are
 removed. Where no base can be written, numba falls back to its own places.
@@ -23,14 +33,18 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
 STALE_DAYS = 14
+WARM_MARK = "warm"  # written by ingest.warm once every packet kernel is in the directory
 BASE_VAR = "MINEWATCH_NUMBA_BASE"  # the base, for child processes (NUMBA_CACHE_DIR is ours)
 
 
 def source_hash(root: Path = PACKAGE) -> str:
-    """A hash of every .py file under root (names and contents)."""
+    """A hash of root's path and of every .py file under it (names, stamps and contents)."""
     h = hashlib.blake2b(digest_size=8)
+    h.update(str(root.resolve()).encode() + b"\0")
     for path in sorted(root.rglob("*.py")):
-        h.update(path.relative_to(root).as_posix().encode() + b"\0")
+        stat = path.stat()
+        h.update(f"{path.relative_to(root).as_posix()}\0{stat.st_mtime_ns}\0{stat.st_size}\0"
+                 .encode())
         h.update(path.read_bytes())
     return h.hexdigest()
 
@@ -63,10 +77,20 @@ def configure(root: Path = PACKAGE, env: dict = os.environ) -> Path | None:
 
 
 def cold(env: dict = os.environ) -> bool:
-    """Whether this source's cache directory holds no compiled kernel yet: the first capture
-    read after an install or an edit compiles them (about a minute)."""
+    """Whether this source's cache directory lacks the packet kernels: the first capture read
+    after an install or an edit compiles them (about a minute)."""
     here = env.get("NUMBA_CACHE_DIR")
-    return bool(here) and not any(Path(here).rglob("*.nbi"))
+    return bool(here) and not (Path(here) / WARM_MARK).exists()
+
+
+def mark_warm(env: dict = os.environ) -> None:
+    """Say that every packet kernel is in this source's cache directory (see `cold`)."""
+    here = env.get("NUMBA_CACHE_DIR")
+    if here:
+        try:
+            (Path(here) / WARM_MARK).touch()
+        except OSError:
+            pass  # (the next run warms up again)
 
 
 def _prune(base: Path, keep: Path) -> None:

@@ -67,8 +67,8 @@ def test_the_warm_up_captures_are_both_formats_and_hold_a_pool_session():
 
 def test_compile_apart_runs_nothing_when_the_cache_is_warm(tmp_path, monkeypatch):
     here = tmp_path / "abc"
-    (here / "x").mkdir(parents=True)
-    (here / "x" / "k.nbi").write_bytes(b"")
+    here.mkdir()
+    jit.mark_warm({"NUMBA_CACHE_DIR": str(here)})
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: (_ for _ in ()).throw(AssertionError))
     assert warm.compile_apart({"NUMBA_CACHE_DIR": str(here)})
 
@@ -81,7 +81,7 @@ def test_compile_apart_fills_a_cold_cache_in_a_child(tmp_path, monkeypatch):
 
     def child(cmd, **kw):
         seen.append((cmd, kw["env"]["NUMBA_CACHE_DIR"]))
-        (here / "k.nbi").write_bytes(b"")
+        jit.mark_warm(kw["env"])
 
     monkeypatch.setattr(subprocess, "run", child)
     assert warm.compile_apart(env)
@@ -91,5 +91,13 @@ def test_compile_apart_fills_a_cold_cache_in_a_child(tmp_path, monkeypatch):
         raise subprocess.CalledProcessError(1, cmd)
 
     monkeypatch.setattr(subprocess, "run", failing)
-    (here / "k.nbi").unlink()
+    (here / jit.WARM_MARK).unlink()
     assert not warm.compile_apart(env) and jit.cold(env)
+
+
+def test_the_child_marks_the_cache_warm_only_after_the_warm_up(tmp_path, monkeypatch):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    seen = []
+    monkeypatch.setattr(warm, "warm", lambda: seen.append(jit.cold()))
+    warm.main()
+    assert seen == [True] and not jit.cold()
