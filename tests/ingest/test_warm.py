@@ -81,6 +81,7 @@ def test_compile_apart_fills_a_cold_cache_in_a_child(tmp_path, monkeypatch):
 
     def child(cmd, **kw):
         seen.append((cmd, kw["env"]["NUMBA_CACHE_DIR"]))
+        assert kw["env"]["PYTHONPATH"].split(os.pathsep)[0] == str(jit.PACKAGE.parent)
         jit.mark_warm(kw["env"])
 
     monkeypatch.setattr(subprocess, "run", child)

@@ -102,6 +102,9 @@ def compile_apart(env: dict = os.environ) -> bool:
     cache directory through env); whether the cache is warm now."""
     if not jit.cold(env):
         return True
+    here = str(jit.PACKAGE.parent)  # the child imports this very package (a checkout on
+    path = env.get("PYTHONPATH")    # sys.path, not the one installed) and so fills this cache
+    env = dict(env, PYTHONPATH=here + os.pathsep + path if path else here)
     try:
         subprocess.run([sys.executable, "-m", "minewatch.ingest.warm"], env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
