@@ -451,6 +451,15 @@ NOT_MINING = {
                    (DOWN, bytes.fromhex("0121010101010101") + bytes(25))],
     "mqtt": [(UP, bytes([0x10, 0x12, 0, 4]) + b"MQTT" + bytes([4, 2, 0, 60, 0, 6]) + b"client"),
              (DOWN, bytes([0x20, 2, 0, 0])), (UP, bytes([0xC0, 0]) * 20)],
+    # An app's own JSON-RPC login, with the app as its agent: CryptoNote's method name and
+    # keys, but no algo list, no wallet and no job in the answer.
+    "json-rpc app login": [
+        (UP, line({"id": 1, "jsonrpc": "2.0", "method": "login", "params": {
+            "login": "alice", "pass": "secret", "agent": "ChatClient/1.2 (Windows)"}})),
+        (DOWN, line({"id": 1, "jsonrpc": "2.0", "error": None,
+                     "result": {"id": "9f8e7d", "status": "OK"}})),
+        (UP, line({"id": 2, "jsonrpc": "2.0", "method": "getjob", "params": {"id": "9f8e7d"}})),
+        (DOWN, line({"id": 2, "jsonrpc": "2.0", "error": None, "result": {"queue": []}}))],
     # monerod's own RPC: a wallet asking its node for a block template is no pool session.
     "monerod rpc": [
         (UP, http.encode(http.request("POST", "/json_rpc", (("Host", "127.0.0.1:18081"),),
@@ -468,6 +477,19 @@ def test_traps_are_not_mining(name):
     s = run(NOT_MINING[name])
     assert not s.is_mining(), s.summary()
     assert s.summary()["detection"] is None and s.summary()["shares"] == 0
+
+
+def test_an_account_login_answered_with_a_job_is_a_miner():
+    """The trap above, answered as a pool answers an old miner's account login."""
+    job = {"blob": "0e0e" + "ab" * 74, "job_id": "j1", "target": "b88d0600"}
+    login, getjob = NOT_MINING["json-rpc app login"][0], NOT_MINING["json-rpc app login"][2]
+    for conversation in ([login, (DOWN, line({"id": 1, "jsonrpc": "2.0", "error": None,
+                                              "result": {"id": "9f8e7d", "status": "OK",
+                                                         "job": job}}))],
+                         [getjob, (DOWN, line({"id": 2, "jsonrpc": "2.0", "error": None,
+                                               "result": job}))]):
+        s = run(conversation)
+        assert s.is_mining() and s.summary()["dialect"] == "cryptonote"
 
 
 def test_daemon_rpc_and_tls_are_labelled():

@@ -460,8 +460,8 @@ class StratumSession:
     def _on_xmr_login(self, direction: str, rec: cryptonote.Login) -> dict:
         fields = self._login(rec.login, rec.worker, "login", rec.password)
         self._expect(direction, rec.id, rec.METHOD)
-        if rec.agent or rec.algos or self._coins:
-            self._mining = True
+        if rec.algos or self._coins:  # (a login with an agent alone is any app's: the job the
+            self._mining = True       # pool answers with makes a miner of it, as ever)
         self.agent = rec.agent or self.agent
         if rec.agent:
             self._fact(f"login agent {rec.agent}")
@@ -801,6 +801,8 @@ HANDLERS = {
     # (the login's worker first: Claymore's "worker" key is "eth1.0" unless told otherwise)
     ethstratum.SubmitLogin: lambda s, d, r: s._rig(r.worker) | s._on_login(d, r, r.login, None),
     cryptonote.Login: _S._on_xmr_login,
+    # (any app may name a method "getjob": the job in its answer makes the miner)
+    cryptonote.GetJob: lambda s, d, r: s._expect(d, r.id, r.METHOD) or {},
     stratum_v1.SetDifficulty: lambda s, d, r: s._set_price(
         ("diff", float(r.difficulty)), _price_fact(("diff", r.difficulty))),
     stratum_v1.SetTarget: lambda s, d, r: s._set_price(("t256", r.target),
