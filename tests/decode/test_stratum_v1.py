@@ -95,6 +95,26 @@ def test_zip301_shapes():
     assert isinstance(target, sv1.SetTarget)
 
 
+@pytest.mark.parametrize("params,size", [((200, 9), 1344), ((144, 5), 100), ((125, 4), 52),
+                                         ((192, 7), 400), ((210, 9), 1408), ((96, 5), 68)])
+def test_an_equihash_solution_names_its_parameters_by_its_size(params, size):
+    """2**k indices of n/(k+1)+1 bits: 1,344 bytes for 200,9 (Zcash protocol spec 7.6.1), sent
+    with the CompactSize length in front (fd4005), or bare."""
+    body = "ab" * size
+    prefix = f"fd{size.to_bytes(2, 'little').hex()}" if size >= 0xFD else f"{size:02x}"
+    assert sv1.equihash_params(prefix + body) == params
+    assert sv1.equihash_params(body) == params
+    assert sv1.equihash_params("ab" * (size + 7)) is None
+    assert sv1.equihash_params(("fd0000" if size >= 0xFD else "00") + body) is None
+
+
+def test_a_zhash_job_names_its_parameters():
+    assert sv1.zhash_params(("144_5", "BgoldPoW")) == (144, 5)
+    assert sv1.zhash_params(("125_4",)) == (125, 4)
+    for extra in ((), ("ZcashPoW",), ("144_6",), ("x_5",), (144,)):
+        assert sv1.zhash_params(extra) is None
+
+
 def test_kawpow_shapes():
     t = "00000000ffff" + "0" * 52
     notify = _decode(('{"id":null,"method":"mining.notify","params":["6f","' + "ab" * 32 + '","'

@@ -174,6 +174,50 @@ def test_zip301_equihash_with_set_target():
     assert summary["hashes"] == pytest.approx(2**256 / int(target, 16))
 
 
+def _zip301(wallet: str, host: str, solution: str | None, extra: tuple = ()) -> list:
+    return [(UP, {"id": 1, "method": "mining.subscribe",
+                  "params": ["lolMiner 1.88", None, host, 3333]}),
+            (UP, {"id": 2, "method": "mining.authorize", "params": [wallet + ".rig", "x"]}),
+            (DOWN, {"id": None, "method": "mining.set_target", "params": ["0007ffff" + "0" * 56]}),
+            (DOWN, {"id": None, "method": "mining.notify", "params": [
+                "1f", "04000000", "aa" * 32, "bb" * 32, "00" * 32, "5f5e1000", "1d0fffff", True,
+                *extra]})] + ([(UP, call(3, "mining.submit", [
+                    wallet + ".rig", "1f", "5f5e1000", "00" * 28, solution]))] if solution else [])
+
+
+BTG = "GQ48ajaQqJ4rceX2RfFtmtqK9BaDXyXjYt"  # (a Bitcoin Gold P2PKH: version 38)
+
+
+@pytest.mark.parametrize("wallet,host,solution,extra,expected", [
+    # Flux kept Zcash's t1 addresses: its 52-byte ZelHash solutions tell them apart
+    ("t1MMXG5LAGpPEu3e8wa6mz2UV6UzzoDB2rP", "pool.example", "34" + "ab" * 52, (),
+     ("FLUX", "equihash125_4")),
+    ("t1MMXG5LAGpPEu3e8wa6mz2UV6UzzoDB2rP", "pool.example", "fd4005" + "ab" * 1344, (),
+     ("ZEC", "equihash")),
+    ("t1MMXG5LAGpPEu3e8wa6mz2UV6UzzoDB2rP", "pool.example", None, (), ("ZEC", "equihash")),
+    ("t1MMXG5LAGpPEu3e8wa6mz2UV6UzzoDB2rP", "flux.pool.example", None, (),
+     ("FLUX", "equihash125_4")),
+    # a Bitcoin Gold wallet names Zhash before any share; a Zhash job names it to an account
+    (BTG, "pool.example", None, (), ("BTG", "equihash144_5")),
+    ("account", "pool.example", None, ("144_5", "BgoldPoW"), ("", "equihash144_5")),
+    ("account", "pool.example", "64" + "ab" * 100, (), ("", "equihash144_5")),
+])
+def test_the_equihash_parameter_set_names_the_coin(wallet, host, solution, extra, expected):
+    s = run(_zip301(wallet, host, solution, extra))
+    summary = s.summary()
+    assert (summary["coin"], summary["algorithm"]) == expected, summary["evidence"]
+
+
+def test_the_pool_host_picks_among_the_coins_a_wallet_may_be_of():
+    """A legacy 1... address is Bitcoin's and Bitcoin Cash's: a BCH pool says which."""
+    s = run(btc_session(diff=32, login=BTC + ".w"))
+    assert s.summary()["coin"] == "BTC"
+    at_bch = [(UP, {"id": 1, "method": "mining.subscribe",
+                    "params": ["cgminer/4.11.1", None, "bch.pool.example", 3333]})]
+    s = run(at_bch + btc_session(diff=32, login=BTC + ".w")[1:])
+    assert s.summary()["coin"] == "BCH"
+
+
 def test_equihash_set_difficulty_uses_ccminers_scale():
     """Stratum diff 32 is target 0007fff8.. (ccminer equi-stratum.cpp): 8192.125 Sol a share,
     the same as measurement.md §7 vector 11 gets from that target."""

@@ -21,13 +21,16 @@ from minewatch.store.duck import Store
 POOL = "203.0.113.9"
 ANTMINER = b"Antminer S19j Pro/Tue Jun 13 21:45:46 CST 2023"  # (SHA-256d hardware)
 K = 2**48 / 65535
+LEGACY = b"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa.rig1"  # (a 1... address: BTC's and BCH's format)
 
 
-def stratum(client: str, t0: float, rng, agent: bytes = b"cgminer/4.11.1") -> list:
-    """An account login (no wallet, no coin), difficulty 64, three accepted shares."""
+def stratum(client: str, t0: float, rng, agent: bytes = b"cgminer/4.11.1",
+            login: bytes = b"acct.rig1") -> list:
+    """An account login (no wallet, no coin) unless told, difficulty 64, three accepted
+    shares."""
     lines = [b'{"id":1,"method":"mining.subscribe","params":["%s"]}' % agent,
              b'{"id":1,"result":[[],"08000002",4],"error":null}',
-             b'{"id":2,"method":"mining.authorize","params":["acct.rig1","x"]}',
+             b'{"id":2,"method":"mining.authorize","params":["%s","x"]}' % login,
              b'{"id":2,"result":true,"error":null}',
              b'{"id":null,"method":"mining.set_difficulty","params":[64]}',
              b'{"id":null,"method":"mining.notify","params":["j1","' + b"0" * 64
@@ -35,7 +38,7 @@ def stratum(client: str, t0: float, rng, agent: bytes = b"cgminer/4.11.1") -> li
     msgs = [(t0 + k, k % 2 == 0 if k < 4 else False, m + b"\n") for k, m in enumerate(lines)]
     for k in range(3):
         msgs += [(t0 + 10 + 10 * k, True, b'{"id":%d,"method":"mining.submit","params":'
-                  b'["acct.rig1","j1","00000001","5b646476","abcd"]}\n' % (10 + k)),
+                  b'["%s","j1","00000001","5b646476","abcd"]}\n' % (10 + k, login)),
                  (t0 + 10.1 + 10 * k, False, b'{"id":%d,"result":true,"error":null}\n' % (10 + k))]
     return tcp_session(Conn(client, 40000, POOL, 3333), msgs, rng, True, close_at=None)
 
@@ -54,6 +57,9 @@ def sessions(tmp_path_factory) -> dict:
     pkts += lookup("10.0.0.8", "bch.newpool.example", 102.5) + stratum("10.0.0.8", 103.0, rng,
                                                                         ANTMINER)
     pkts += stratum("10.0.0.9", 104.0, rng, ANTMINER)
+    pkts += lookup("10.0.0.10", "bch.newpool.example", 104.5) + stratum("10.0.0.10", 105.0, rng,
+                                                                          login=LEGACY)
+    pkts += stratum("10.0.0.11", 106.0, rng, login=LEGACY)
     out = io.BytesIO()
     w = PcapWriter(out)
     for p in sorted(pkts, key=lambda p: p.ts):
@@ -98,3 +104,11 @@ def test_an_algorithm_names_its_main_coin_only_where_no_pool_names_another(sessi
     assert "coin BTC: sha256d's main coin, as nothing names another" in \
         json.loads(unnamed["evidence"])
     assert not any(f.startswith("coin ") for f in json.loads(named["evidence"]))
+
+
+def test_a_wallet_of_two_coins_formats_is_of_the_one_its_pools_name_says(sessions):
+    named, unnamed = sessions["10.0.0.10"], sessions["10.0.0.11"]
+    assert (named["pool_host"], named["coin"]) == ("bch.newpool.example", "BCH")
+    assert "coin BCH: the pool's name says it, of the wallet's coins" in \
+        json.loads(named["evidence"])
+    assert (unnamed["pool_host"], unnamed["coin"]) == (None, "BTC")

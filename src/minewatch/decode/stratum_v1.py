@@ -173,6 +173,36 @@ class Zip301Submit:
     METHOD: ClassVar[str] = "mining.submit"
 
 
+SOLUTION_OVER = 66  # a longer fifth submit field is an Equihash solution (a nonce or hash is not)
+# Equihash (n, k) parameter sets pools run, by the byte size of a solution: 2**k indices of
+# n/(k+1)+1 bits each (Zcash protocol spec 7.6.1). 200,9 Zcash (1,344 bytes), 144,5 Bitcoin
+# Gold's Zhash (100), 125,4 Flux's ZelHash (52), 192,7 (400), 210,9 Aion's (1,408), 96,5 (68).
+EQUIHASH_PARAMS = ((200, 9), (144, 5), (125, 4), (192, 7), (210, 9), (96, 5))
+_SOLUTION_SIZES = {2**k * (n // (k + 1) + 1) // 8: (n, k) for n, k in EQUIHASH_PARAMS}
+
+
+def equihash_params(solution: str) -> tuple[int, int] | None:
+    """The (n, k) whose solutions are as long as this hex one, with its CompactSize length
+    prefix (as ZIP 301 sends it: fd4005 for 1,344 bytes) or without; None for another size."""
+    size, rest = len(solution) // 2, len(solution) % 2
+    for prefix in (3, 1, 0):  # fd + 2 bytes, 1 byte, none
+        if rest or size - prefix not in _SOLUTION_SIZES:
+            continue
+        n = size - prefix
+        head = solution[:2 * prefix].lower()
+        if prefix == 3 and head == "fd" + n.to_bytes(2, "little").hex() \
+                or prefix == 1 and head == f"{n:02x}" or prefix == 0:
+            return _SOLUTION_SIZES[n]
+    return None
+
+
+def zhash_params(extra: tuple) -> tuple[int, int] | None:
+    """The (n, k) a Zhash pool's job names after ZIP 301's fields ("144_5", "BgoldPoW")."""
+    n, _, k = str(extra[0]).partition("_") if extra else ("", "", "")
+    params = (int(n), int(k)) if n.isdigit() and k.isdigit() else None
+    return params if params in EQUIHASH_PARAMS else None
+
+
 @dataclass(frozen=True, slots=True)
 class KawpowSubmit:
     id: Any
@@ -387,7 +417,7 @@ def _kawpow_notify(i, p):
 def _submit(i, p):
     p = _items(p, 5)
     s = [text(x, "submit field") for x in p[:5]]
-    if len(s[4]) > 66:  # an Equihash solution is hundreds of bytes; a nonce or hash is not
+    if len(s[4]) > SOLUTION_OVER:
         return Zip301Submit(i, *s)
     if s[2].startswith("0x") and len(s[4].removeprefix("0x")) == 64:
         return KawpowSubmit(i, *s)

@@ -40,7 +40,7 @@ B58_VERSIONS: dict[bytes, tuple[tuple[str, ...], str]] = {
     b"\x10": (("DASH",), "P2SH base58check"),
     b"\x26": (("BTG",), "P2PKH base58check"),
     b"\x17": (("BTG",), "P2SH base58check"),
-    b"\x1c\xb8": (("ZEC",), "t1 base58check"),
+    b"\x1c\xb8": (("ZEC", "FLUX"), "t1 base58check"),  # Flux kept Zcash's t1 prefix
     b"\x1c\xbd": (("ZEC",), "t3 base58check"),
     b"\x6f": ((), "testnet P2PKH base58check"),
     b"\xc4": ((), "testnet P2SH base58check"),
@@ -75,8 +75,15 @@ ALGORITHM_COINS = {
 }
 COIN_ALGORITHMS = {"BTC": "sha256d", "BCH": "sha256d", "LTC": "scrypt", "DOGE": "scrypt",
                    "DASH": "x11", "ZEC": "equihash", "RVN": "kawpow", "ETH": "ethash",
-                   "ETC": "etchash", "XMR": "randomx", "BTG": "equihash",
+                   "ETC": "etchash", "XMR": "randomx", "BTG": "equihash144_5",
+                   "FLUX": "equihash125_4",
                    "KAS": "kheavyhash", "ERG": "autolykos2"}
+# Equihash parameter sets (decode.stratum_v1.equihash_params) as algorithms: 200,9 is the
+# "equihash" of Zcash and of the efficiency table; the others are other coins' (Bitcoin Gold's
+# Zhash, Flux's ZelHash), mined on GPUs.
+EQUIHASH_ALGORITHMS = {(200, 9): "equihash", (144, 5): "equihash144_5",
+                       (125, 4): "equihash125_4", (192, 7): "equihash192_7",
+                       (210, 9): "equihash210_9", (96, 5): "equihash96_5"}
 # Coins mined with several algorithms, one per pool port (DigiByte: no single default)
 MULTI_ALGORITHM = {"DGB": ("sha256d", "scrypt", "odocrypt", "skein", "qubit")}
 # Algorithms a coin was mined with before its present one (Monero: CryptoNight variants until
@@ -100,12 +107,13 @@ def algorithm_family(name: str) -> tuple[str, str | None]:
 
 
 FAMILY_COINS = {"ethash": "ETH", "etchash": "ETC", "kawpow": "RVN", "kheavyhash": "KAS",
-                "autolykos2": "ERG"}  # one main coin each
+                "autolykos2": "ERG", "equihash125_4": "FLUX"}  # one main coin each
 # The coin of nearly all of an algorithm's hash power, for a session that nothing else names a
 # coin for, once pool intelligence has had its say (`engine.derive`: a BCH pool's name wins):
 # SHA-256d Bitcoin before BCH and BSV, scrypt Litecoin (Dogecoin is merge-mined with it),
-# Equihash 200,9 Zcash, X11 Dash
-MAIN_COINS = FAMILY_COINS | {"sha256d": "BTC", "scrypt": "LTC", "equihash": "ZEC", "x11": "DASH"}
+# Equihash 200,9 Zcash, 144,5 Bitcoin Gold, X11 Dash
+MAIN_COINS = FAMILY_COINS | {"sha256d": "BTC", "scrypt": "LTC", "equihash": "ZEC",
+                             "equihash144_5": "BTG", "x11": "DASH"}
 
 # Miner firmware and software whose user agent names the one algorithm it mines, as pools see
 # them (`mining.subscribe`, a login's agent, an HTTP User-Agent): the Antminer model letter
@@ -142,7 +150,7 @@ HOST_COINS = {"btc": "BTC", "bitcoin": "BTC", "bch": "BCH", "ltc": "LTC", "litec
               "horizen": "ZEN", "firo": "FIRO", "grin": "GRIN", "beam": "BEAM", "cfx": "CFX",
               "conflux": "CFX", "aeon": "AEON", "etn": "ETN", "electroneum": "ETN",
               "wownero": "WOW", "trtl": "TRTL", "turtlecoin": "TRTL", "xhv": "XHV",
-              "haven": "XHV", "loki": "LOKI"}
+              "haven": "XHV", "loki": "LOKI", "flux": "FLUX", "zelcash": "FLUX"}
 
 
 def host_coins(host: str | None) -> tuple[str, ...]:

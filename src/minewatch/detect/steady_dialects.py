@@ -20,6 +20,7 @@ import numpy as np
 from numba import njit
 
 from minewatch.decode import jsonscan as js
+from minewatch.decode.stratum_v1 import SOLUTION_OVER
 from minewatch.detect import steady_book as bk
 from minewatch.detect.stratum import STALE_WORDS
 
@@ -150,6 +151,10 @@ def _submit(b, at, work, out):
     if not (count >= 5 or (work[0][f].dialect == bk.ES1 and count == 3)) \
             or not js.strings(tok, 0, min(count, 5)):
         return bk.WHY_METHOD
+    if count >= 5 and work[0][f].shape != bk.EQUIHASH:
+        _, s0, s1 = js.item(tok, 4)
+        if s1 - s0 > SOLUTION_OVER:
+            return bk.WHY_METHOD  # its Equihash solution names the parameter set: Python's
     _, l0, l1 = js.item(tok, 0)
     _, j0, j1 = js.item(tok, 1)
     return _share(b, at, (j0, j1, l0, l1, bk.SUBMIT, 0), work, out)

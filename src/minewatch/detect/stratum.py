@@ -33,7 +33,8 @@ from minewatch.decode.http import HttpFramer, HttpMessage, is_http_start, split_
 from minewatch.decode.tls import looks_like_tls, parse_client_hello
 from minewatch.decode.jsonrpc import LineFramer, RpcMessage, id_text, parse_message
 from minewatch.detect.bounded import MAX_EVIDENCE, MAX_TRACKED, JobWindow, add_fact, remember
-from minewatch.detect.coins import (OWN_ETHEREUMSTRATUM, XMR_RANDOMX_VERSION, agent_algorithm,
+from minewatch.detect.coins import (COIN_ALGORITHMS, EQUIHASH_ALGORITHMS, OWN_ETHEREUMSTRATUM,
+                                    XMR_RANDOMX_VERSION, agent_algorithm,
                                     host_coins, identify_address, password_worker,
                                     pick_algorithm, pick_coin, split_login)
 from minewatch.detect.tunnel import ProxyTunnel
@@ -186,7 +187,7 @@ class StratumSession:
         self._next_price = self._last_price = None  # Price for jobs to come / the latest job
         self._paid: Counter = Counter()  # price -> shares that stand for work (accepted, stale)
         self._coins: tuple[str, ...] = ()
-        self._algo = {"job": "", "shape": "", "login": "", "era": ""}
+        self._algo = {"job": "", "shape": "", "login": "", "era": "", "solution": ""}
         self._rpc = getwork.HttpRpcContext(server_port=server[1] if server else 0)
         self._last_head: tuple | None = None  # what _http_request last read (a poll repeats it)
         self._evidence: list[str] = []
@@ -526,6 +527,13 @@ class StratumSession:
         return {"job_id": job_id, "difficulty": self._hps(price),
                 "worker": split_login(login)[1] if login else None}
 
+    def _equihash(self, params: tuple[int, int] | None, how: str) -> None:
+        """The Equihash (n, k) the pool runs, as a ZIP 301 share's solution size or a Zhash
+        job names it: the algorithm (Zcash's 200,9, Bitcoin Gold's 144,5, Flux's 125,4)."""
+        if params is not None and not self._algo["solution"]:
+            self._algo["solution"] = EQUIHASH_ALGORITHMS[params]
+            self._fact(f"Equihash {params[0]},{params[1]} {how}")
+
     def _rig(self, worker: str | None) -> dict:
         """ETHProxy's "worker" key names the rig, not the login."""
         self.worker = self.worker or worker
@@ -587,6 +595,8 @@ class StratumSession:
         if shape and not (self._algo["shape"] == shape and (
                 f"job shape {shape}" in self._evidence or len(self._evidence) >= MAX_EVIDENCE)):
             return False
+        if self._algo["shape"] == "equihash" and not self._algo["solution"]:
+            return False  # its next submit's solution names the parameter set (and the coin)
         if self.dialect == "ethproxy-http":
             return len(self._http_ids) <= STEADY_HTTP_IDS and all(
                 s.mode == "http" and s.http.between and s.http.pending <= STEADY_CARRY
@@ -675,14 +685,20 @@ class StratumSession:
         own = bool(self._coins) and self._coins[0] in OWN_ETHEREUMSTRATUM  # a Kaspa wallet...
         shape = "" if own and self._algo["shape"] == "ethash" else self._algo["shape"]
         eth = "" if own or shape not in ("", "ethash") else self._eth_algorithm()
-        names = (self.algorithm_hint, self._algo["job"], eth, shape, self._algo["era"],
-                 self._algo["login"], agent_algorithm(self.agent))
+        if shape == "equihash":  # (any parameter set's job: the likeliest coin's, until a share)
+            shape = next((a for a in map(COIN_ALGORITHMS.get, self._candidates()[:1])
+                          if a and a.startswith("equihash")), shape)
+        names = (self.algorithm_hint, self._algo["job"], eth, self._algo["solution"], shape,
+                 self._algo["era"], self._algo["login"], agent_algorithm(self.agent))
         return pick_algorithm(names, self._candidates())
 
     def _candidates(self) -> tuple[str, ...]:
-        """The coins the wallet may be of, else those the pool's host name names (an account
-        login, as at ltc.f2pool.com, says no coin of its own)."""
-        return self._coins or host_coins(self.pool_host)
+        """The coins the wallet may be of, those the pool's host name names first (a 1...
+        address at bch.pool is Bitcoin Cash's), else the host name's (an account login, as at
+        ltc.f2pool.com, says no coin of its own)."""
+        hosted = host_coins(self.pool_host)
+        named = tuple(c for c in hosted if c in self._coins)
+        return named + tuple(c for c in self._coins if c not in named) if self._coins else hosted
 
     def _eth_algorithm(self) -> str:
         etc = "ETC" in host_coins(self.pool_host)  # etc.2miners.com, etc-eu1.nanopool.org
@@ -808,7 +824,8 @@ HANDLERS = {
     stratum_v1.SetTarget: lambda s, d, r: s._set_price(("t256", r.target),
                                                        _price_fact(("t256", r.target))),
     stratum_v1.Notify: lambda s, d, r: s._job(r.job_id, s._next_price, ""),
-    stratum_v1.Zip301Notify: lambda s, d, r: s._job(r.job_id, s._next_price, "equihash"),
+    stratum_v1.Zip301Notify: lambda s, d, r: s._equihash(
+        stratum_v1.zhash_params(r.extra), "jobs") or s._job(r.job_id, s._next_price, "equihash"),
     stratum_v1.KawpowNotify: lambda s, d, r: s._job(
         r.job_id, ("t256", r.target), "kawpow" if r.height is not None else ""),
     ethstratum.EsNotify: lambda s, d, r: s._job(r.job_id, s._next_price, "ethash"),
@@ -826,7 +843,9 @@ HANDLERS = {
     cryptonote.Submit: lambda s, d, r: s._share(d, r.id, r.job_id, algo=r.algo),
     getwork.Getwork: lambda s, d, r: s._share(d, r.id, None) if r.data else s._on_request(d, r),
     getwork.SubmitBlock: lambda s, d, r: s._share(d, r.id, None),
+    stratum_v1.Zip301Submit: lambda s, d, r: s._equihash(
+        stratum_v1.equihash_params(r.solution), "solutions") or s._share(
+        d, r.id, r.job_id, r.worker),
     **{t: lambda s, d, r: s._share(d, r.id, r.job_id, r.worker)
-       for t in (stratum_v1.Submit, stratum_v1.Zip301Submit, stratum_v1.KawpowSubmit,
-                 ethstratum.EsSubmit)},
+       for t in (stratum_v1.Submit, stratum_v1.KawpowSubmit, ethstratum.EsSubmit)},
 }

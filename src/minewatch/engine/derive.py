@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from minewatch import schema
 from minewatch.detect.behaviour import behaviour_sessions
-from minewatch.detect.coins import MAIN_COINS
+from minewatch.detect.coins import MAIN_COINS, host_coins, identify_address
 from minewatch.detect.intel import Endpoint, Pool, PoolIntel, named_pool, serving_pool
 from minewatch.detect.verdict import MinerFacts, judge
 from minewatch.enrich.geo import GeoDB
@@ -207,11 +207,23 @@ def _finish_payload(s: dict, conn: dict, endpoints: dict, names: dict[tuple, str
                 _reprice(s, share_multiplier(pool.algorithm))
         s["pool_host"] = s.get("pool_host") or pool.host
         s["coin"] = s.get("coin") or pool.coin
+    _pool_names_the_coin(s, pool)
     if not s.get("coin") and MAIN_COINS.get(s.get("algorithm") or ""):
         s["coin"] = MAIN_COINS[s["algorithm"]]
         _add_facts(s, f"coin {s['coin']}: {s['algorithm']}'s main coin, as nothing names another")
     s.update(session_hashrate(s))
     return s
+
+
+def _pool_names_the_coin(s: dict, pool: Pool | None) -> None:
+    """A wallet of several coins' format (a 1... address: Bitcoin's and Bitcoin Cash's) is
+    of the coin its pool names, by host name or in the intel, where the session itself did not
+    know the pool's name (a DNS answer told it)."""
+    names = host_coins(s.get("pool_host")) + ((pool.coin,) if pool and pool.coin else ())
+    named = next((c for c in names if c in identify_address(s.get("wallet") or "")[0]), None)
+    if named and named != s.get("coin"):
+        s["coin"] = named
+        _add_facts(s, f"coin {named}: the pool's name says it, of the wallet's coins")
 
 
 def _add_facts(s: dict, *facts: str) -> None:

@@ -39,7 +39,8 @@ SHARE_MULTIPLIERS: dict[str, dict[str, int]] = {
         # Equihash pools that send mining.set_difficulty instead of ZIP 301's set_target use
         # ccminer's scale: stratum diff 1 = target 00ffff00.. = 2**24/65535 = 256.004 Sol/share
         # (ccminer equi-stratum.cpp: "0007fff8.. is stratum diff 32"). z-nomp sends targets.
-        "equihash": 2**24,
+        "equihash": 2**24, "equihash144_5": 2**24, "equihash125_4": 2**24,
+        "equihash192_7": 2**24, "equihash210_9": 2**24, "equihash96_5": 2**24,
     },
     "cpuminer-multi": {
         "scrypt": 2**16, "scryptjane": 2**16, "neoscrypt": 2**16, "yescrypt": 2**16,
