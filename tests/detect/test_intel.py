@@ -51,3 +51,24 @@ def test_a_name_under_an_operators_domain_is_that_pool_on_high_ports_only():
     assert not eps["5.6.7.8"].serves(443, True) and not eps["5.6.7.8"].serves(80, False)
     assert eps["9.9.9.9"].host == "eth.f2pool.com"  # a listed host's over the web site's
     assert eps["9.9.9.9"].serves(443, True)
+
+
+def test_a_name_that_names_an_algorithm_is_a_pool_on_its_own_tls_port_too():
+    """NiceHash's TLS stratum is on 443 (kawpow.auto.nicehash.com:443); its web site and API
+    are under the same domain, and named after no algorithm. A connection counts when its own
+    server name is the pool's, which names an algorithm; a coin's name is not enough
+    (xmr.nanopool.org is the operator's dashboard, on 443)."""
+    intel = PoolIntel.builtin()
+    pool = intel.match("kawpow.auto.nicehash.com")
+    assert (pool.domain, pool.coin, pool.algorithm) == (True, "", "kawpow")
+    assert intel.match("randomxmonero.eu.nicehash.com").algorithm == "randomx"
+    assert intel.match("zelhash.auto.nicehash.com").algorithm == "equihash125_4"
+    eps = intel.endpoints([], [
+        {"server_ip": "1.1.1.1", "server_port": 443, "sni": "kawpow.auto.nicehash.com"},
+        {"server_ip": "2.2.2.2", "server_port": 443, "sni": "api2.nicehash.com"},
+        {"server_ip": "3.3.3.3", "server_port": 443, "sni": "xmr.nanopool.org"}])
+    assert eps["1.1.1.1"].serves(443, "kawpow.auto.nicehash.com")
+    assert not eps["1.1.1.1"].serves(443, "www.nicehash.com")  # the web site at that address
+    assert not eps["1.1.1.1"].serves(443, None) and eps["1.1.1.1"].serves(9200, None)
+    assert not eps["2.2.2.2"].serves(443, "api2.nicehash.com")
+    assert not eps["3.3.3.3"].serves(443, "xmr.nanopool.org")

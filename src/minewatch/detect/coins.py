@@ -153,6 +153,23 @@ HOST_COINS = {"btc": "BTC", "bitcoin": "BTC", "bch": "BCH", "ltc": "LTC", "litec
               "haven": "XHV", "loki": "LOKI", "flux": "FLUX", "zelcash": "FLUX"}
 
 
+# Mining algorithms as pools name their stratum hosts after them (kawpow.auto.nicehash.com,
+# randomxmonero.eu.nicehash.com, scrypt.mine.zergpool.com): no operator names a web site so
+HOST_ALGORITHMS = {"daggerhashimoto": "ethash", "ethash": "ethash", "etchash": "etchash",
+                   "kawpow": "kawpow", "randomxmonero": "randomx", "randomx": "randomx",
+                   "sha256": "sha256d", "sha256d": "sha256d", "sha256asicboost": "sha256d",
+                   "scrypt": "scrypt", "equihash": "equihash", "zhash": "equihash144_5",
+                   "zelhash": "equihash125_4", "autolykos": "autolykos2",
+                   "autolykos2": "autolykos2", "kheavyhash": "kheavyhash", "x11": "x11"}
+
+
+def host_algorithms(host: str | None) -> tuple[str, ...]:
+    """The algorithms a pool's host name names, in order (('kawpow',) for
+    kawpow.auto.nicehash.com)."""
+    words = re.split(r"[.\-_]", (host or "").lower())
+    return tuple(dict.fromkeys(HOST_ALGORITHMS[w] for w in words if w in HOST_ALGORITHMS))
+
+
 def host_coins(host: str | None) -> tuple[str, ...]:
     """The coins a pool's host name names, in order (('ZEC',) for eu1-zcash.flypool.org)."""
     words = re.split(r"[.\-_]", (host or "").lower())

@@ -4,8 +4,10 @@ The built-in list (data/pools.csv) is written from public facts, each row naming
 So is data/pool_domains.csv: the domains of operators who run a pool under each of many names
 (xmr-us-east1.nanopool.org, eu1-zcash.flypool.org, randomxmonero.auto.nicehash.com). A name
 under one is a pool on a high port other than a web port only: the same domains hold the
-operators' web sites, dashboards and APIs, so neither a server name nor a listed port makes
-port 443 count there.
+operators' web sites, dashboards and APIs (xmr.nanopool.org is one), so neither a server name
+nor a listed port makes port 443 count there. The exception is a connection whose own server
+name names a mining algorithm (kawpow.auto.nicehash.com, NiceHash's TLS port being 443): no
+operator names a web site after one.
 Addresses are never hard-coded: pools move, so an address counts as a pool endpoint only when
 the traffic itself says so, by a DNS answer for a pool name or a TLS SNI naming one.
 
@@ -25,7 +27,7 @@ from importlib import resources
 import pyarrow as pa
 
 from minewatch import schema
-from minewatch.detect.coins import COIN_ALGORITHMS, host_coins
+from minewatch.detect.coins import COIN_ALGORITHMS, host_algorithms, host_coins
 
 WEB_PORTS = frozenset({80, 443, 8080, 8443})
 MAX_NETWORK = 256  # addresses: an imported network at most this large becomes endpoints
@@ -67,16 +69,23 @@ class Endpoint:
     def tls(self) -> bool:
         return self.pool.tls
 
-    def serves(self, port: int, sni_seen: bool) -> bool:
-        """Whether a connection to `port` of this address is pool traffic.
+    def serves(self, port: int, sni: str | bool | None) -> bool:
+        """Whether a connection to `port` of this address is pool traffic; `sni`: the server
+        name its own hello sent (or whether it sent one).
 
         A listed port always is; so is any connection whose SNI names the pool. Another high
         port counts too (pools open many), but a web port without SNI does not: a pool
-        operator's web site may share the address. An address known only from an imported
-        list counts on its listed ports, or when listed bare (port 0), on a high non-web port
-        without SNI: old lists hold addresses that now serve other sites."""
+        operator's web site may share the address. Under an operator's domain only a high
+        non-web port counts, unless the connection's own server name is this pool's and names
+        an algorithm (kawpow.auto.nicehash.com:443: no web site is named so). An address known
+        only from an imported list counts on its listed ports, or when listed bare (port 0), on
+        a high non-web port without SNI: old lists hold addresses that now serve other
+        sites."""
+        sni_seen = bool(sni)
         if self.pool.domain:
-            return port >= 1024 and port not in WEB_PORTS
+            named = isinstance(sni, str) and sni.lower().rstrip(".") == self.pool.host
+            return (port >= 1024 and port not in WEB_PORTS) or (
+                named and bool(host_algorithms(self.pool.host)))
         if self.via == "ip-intel":
             high = port >= 1024 and port not in WEB_PORTS and not sni_seen
             return port in self.pool.ports or (0 in self.pool.ports and high)
@@ -158,7 +167,8 @@ def serving_pool(endpoints: dict[str, Endpoint], key: tuple, sni_keys) -> Endpoi
     by its server address and port (`Endpoint.serves`), or None. `sni_keys`: the connections
     whose own hello named a pool."""
     pool = endpoints.get(key[2])
-    return pool if pool is not None and pool.serves(key[3], key in sni_keys) else None
+    own = sni_keys.get(key) if isinstance(sni_keys, dict) else key in sni_keys
+    return pool if pool is not None and pool.serves(key[3], own) else None
 
 
 def _pool(row: dict) -> Pool:
@@ -184,10 +194,10 @@ def _domain(row: dict) -> Pool:
 
 def named_pool(name: str, coin: str = "", source: str = "dns", domain: bool = False) -> Pool:
     """A pool known by its name only: of the coin the name's words say (else `coin`), and of
-    that coin's algorithm."""
+    the algorithm they say (else that coin's)."""
     coin = next(iter(host_coins(name)), coin)
-    return Pool(name, frozenset(), coin, COIN_ALGORITHMS.get(coin, ""), False, source,
-                domain=domain)
+    algorithm = next(iter(host_algorithms(name)), COIN_ALGORITHMS.get(coin, ""))
+    return Pool(name, frozenset(), coin, algorithm, False, source, domain=domain)
 
 
 def _under(domain: Pool, name: str) -> Pool:
