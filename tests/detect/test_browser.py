@@ -153,6 +153,43 @@ def test_websocket_mining_protocol_to_an_unlisted_host():
     assert "auth x1, job x1" in json.loads(row["evidence"])[0]
 
 
+WALLET = "4" + "A" * 94
+
+
+@pytest.mark.parametrize("up,down,facts", [
+    # webminerpool (MoneroOcean's web miner): handshake, job, solved
+    ({"identifier": "handshake", "pool": "moneroocean.stream", "login": WALLET,
+      "password": "web", "userid": "", "version": 7},
+     {"identifier": "job", "job_id": "7", "algo": "cn", "variant": 1, "blob": "07" * 76,
+      "target": "b88d0600"}, "handshake x1, job x1"),
+    ({"identifier": "solved", "job_id": "7", "nonce": "0a0b0c0d", "result": "ab" * 32},
+     {"identifier": "hashsolved"}, "hashsolved x1, solved x1"),
+    # a pool's JSON-RPC relayed as it is (a WebSocket-to-Stratum proxy)
+    ({"id": 1, "jsonrpc": "2.0", "method": "login", "params": {"login": WALLET, "pass": "x"}},
+     {"jsonrpc": "2.0", "method": "job", "params": {"blob": "07" * 76, "job_id": "8",
+                                                    "target": "b88d0600"}}, "job x1, login x1"),
+    ({"id": 2, "method": "mining.submit", "params": ["w.1", "j1", "00", "5f5e1000", "0a0b"]},
+     {"id": 2, "result": True, "error": None}, "mining.submit x1"),
+])
+def test_other_browser_miner_protocols_in_a_websocket(up, down, facts):
+    upgrade = get("/ws", "cdn.example.net", "Upgrade: websocket\r\nConnection: Upgrade\r\n")
+    switched = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n"
+    rows, _ = scan(("up", upgrade), ("down", switched), ("up", _frame(up, b"abcd")),
+                   ("down", _frame(down)))
+    (row,) = rows
+    assert row["kind"] == "websocket" and facts in json.loads(row["evidence"])[0]
+
+
+def test_a_greeting_alone_in_a_websocket_is_no_miner():
+    """A chat's JSON-RPC login, or a handshake nothing follows: no job, no share."""
+    upgrade = get("/chat", "chat.example.net", "Upgrade: websocket\r\n")
+    login = _frame({"id": 1, "method": "login", "params": {"login": "alice", "pass": "pw"}},
+                   b"wxyz")
+    answer = _frame({"id": 1, "result": {"status": "OK"}, "method": "welcome", "params": []})
+    rows, _ = scan(("up", upgrade + login), ("down", b"HTTP/1.1 101 OK\r\n\r\n" + answer))
+    assert rows == []
+
+
 def test_ordinary_traffic_gives_nothing():
     chat = _frame({"type": "message", "params": {"text": "hi"}}, b"wxyz")
     upgrade = get("/chat", extra="Upgrade: websocket\r\n")

@@ -7,7 +7,8 @@ kind, merged over connections by `merge_entities`):
   requests to a listed browser-miner host or for a miner script (coinhive.min.js,
   cryptonight.wasm, ...), the Referer of such a request (the page that loads it), page and
   script bodies holding miner API calls (`new CoinHive.Anonymous(`) or miner URLs, and the
-  Coinhive-style JSON protocol (auth / job / submit) inside a WebSocket after an upgrade.
+  browser miners' protocols inside a WebSocket after an upgrade (Coinhive's auth / job /
+  submit, webminerpool's handshake / job / solved, or a pool's JSON-RPC relayed as it is).
 * `browser_entities_from_names` matches DNS answers and TLS SNI names against the listed hosts.
 
 The indicators are data/browser_miners.csv (kind host | path | marker, service, source): a
@@ -36,7 +37,20 @@ CAP = 64 * 1024  # bytes of each direction of a connection that are scanned
 MAX_INFLATED = 4 * CAP
 MAX_EVIDENCE = 16
 COLUMNS = schema.column_names("web_entities")
+# Browser miners' own WebSocket protocols: each message kind and a key it must carry (None: any)
+# - Coinhive's and its clones' {"type": ..., "params": {...}};
 WS_MINING_TYPES = {"auth": "site_key", "job": "blob", "submit": "nonce", "hash_accepted": None}
+# - webminerpool's flat {"identifier": ...} (notgiven688/webminerpool SDK: handshake, job,
+#   solved; MoneroOcean's web miner speaks it), the handshake naming the pool and wallet;
+WS_MINING_IDENTIFIERS = {"handshake": "login", "job": "blob", "solved": "nonce",
+                         "hashsolved": None}
+# - a pool's own JSON-RPC relayed as it is (a WebSocket-to-Stratum proxy): CryptoNote's login,
+#   job and submit, Stratum's subscribe, notify and submit.
+WS_MINING_METHODS = {"login": "login", "job": "blob", "submit": "nonce",
+                     "mining.subscribe": None, "mining.authorize": None, "mining.notify": None,
+                     "mining.submit": None}
+# Greetings any app's JSON may hold (a chat's "login"): work (a job, a share) must follow
+WS_GREETINGS = frozenset({"login", "handshake", "mining.subscribe", "mining.authorize"})
 _URL = re.compile(rb"(?i)\b(https?|wss?)://([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::\d{1,5})?"
                   rb"([^\s\"'<>()\\]*)")
 
@@ -289,10 +303,10 @@ class BrowserScan:
             kind = _mining_message(payload)
             if kind:
                 seen[kind] += 1
-        if seen:
+        if set(seen) - WS_GREETINGS:
             facts = ", ".join(f"{k} x{n}" for k, n in sorted(seen.items()))
             self._add(req.ts, req.host, req.url, "websocket",
-                      f"WebSocket carries the Coinhive-style mining protocol: {facts}")
+                      f"WebSocket carries a browser-miner protocol: {facts}")
 
 
 def _make_request(ts: float, head: http.HttpMessage) -> _Request:
@@ -431,14 +445,24 @@ def _unmask(payload: bytes, key: bytes) -> bytes:
 
 
 def _mining_message(payload: bytes) -> str | None:
-    """The Coinhive-style message type ('auth', 'job', 'submit', 'hash_accepted') or None."""
+    """The browser-miner message kind of one WebSocket text ('auth', 'job', 'handshake',
+    'mining.submit', ...; see WS_MINING_TYPES) or None."""
     try:
         msg = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
-    if not isinstance(msg, dict) or msg.get("type") not in WS_MINING_TYPES:
+    if not isinstance(msg, dict):
         return None
-    params, key = msg.get("params"), WS_MINING_TYPES[msg["type"]]
-    if not isinstance(params, dict) or (key is not None and key not in params):
+    kind, table, fields = msg.get("type"), WS_MINING_TYPES, msg.get("params")
+    if "identifier" in msg:  # webminerpool: the fields beside the identifier
+        kind, table, fields = msg["identifier"], WS_MINING_IDENTIFIERS, msg
+    elif "method" in msg:  # JSON-RPC: params, or a CryptoNote login's reply's job
+        kind, table = msg["method"], WS_MINING_METHODS
+    if not isinstance(kind, str) or kind not in table:
         return None
-    return msg["type"]
+    key = table[kind]
+    if key is None:
+        return kind if table is not WS_MINING_METHODS or isinstance(fields, list) else None
+    if kind == "handshake" and "loginid" in fields:
+        return kind  # (a login the server keeps: webminerpool's startMiningWithId)
+    return kind if isinstance(fields, dict) and key in fields else None
