@@ -78,6 +78,8 @@ COIN_ALGORITHMS = {"BTC": "sha256d", "BCH": "sha256d", "LTC": "scrypt", "DOGE": 
                    "ETC": "etchash", "XMR": "randomx", "BTG": "equihash144_5",
                    "FLUX": "equihash125_4",
                    "KAS": "kheavyhash", "ERG": "autolykos2"}
+# Ethereum's Merge (block 15,537,393, 2022-09-15 06:42:42 UTC): no Ether mined after it
+MERGE_TS = 1663224162.0
 # Equihash parameter sets (decode.stratum_v1.equihash_params) as algorithms: 200,9 is the
 # "equihash" of Zcash and of the efficiency table; the others are other coins' (Bitcoin Gold's
 # Zhash, Flux's ZelHash), mined on GPUs.

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from minewatch import schema
 from minewatch.detect.behaviour import behaviour_sessions
-from minewatch.detect.coins import MAIN_COINS, host_coins, identify_address
+from minewatch.detect.coins import MAIN_COINS, MERGE_TS, host_coins, identify_address
 from minewatch.detect.intel import Endpoint, Pool, PoolIntel, named_pool, serving_pool
 from minewatch.detect.verdict import MinerFacts, judge
 from minewatch.enrich.geo import GeoDB
@@ -211,6 +211,7 @@ def _finish_payload(s: dict, conn: dict, endpoints: dict, names: dict[tuple, str
     if not s.get("coin") and MAIN_COINS.get(s.get("algorithm") or ""):
         s["coin"] = MAIN_COINS[s["algorithm"]]
         _add_facts(s, f"coin {s['coin']}: {s['algorithm']}'s main coin, as nothing names another")
+    _no_ether_after_the_merge(s)
     s.update(session_hashrate(s))
     return s
 
@@ -224,6 +225,17 @@ def _pool_names_the_coin(s: dict, pool: Pool | None) -> None:
     if named and named != s.get("coin"):
         s["coin"] = named
         _add_facts(s, f"coin {named}: the pool's name says it, of the wallet's coins")
+
+
+def _no_ether_after_the_merge(s: dict) -> None:
+    """Ether has not been mined since the Merge: Ethash work seen later is another coin's,
+    by hash power nearly always Ethereum Classic's (etchash since ECIP-1099)."""
+    if s.get("coin") == "ETH" and (s.get("ts_start") or 0.0) >= MERGE_TS:
+        s["coin"] = "ETC"
+        s["algorithm"] = "etchash" if s.get("algorithm") in ("ethash", "", None) \
+            else s["algorithm"]
+        _add_facts(s, "coin ETC: Ethereum has had no proof of work since the Merge "
+                      "(2022-09-15); ETC is the Ethash coin of nearly all the hash power since")
 
 
 def _add_facts(s: dict, *facts: str) -> None:
@@ -297,6 +309,7 @@ def _flow_session(key: tuple, up: dict, conn: dict, pool, sni: str | None,
     s["evidence"] = json.dumps(facts, ensure_ascii=False)
     s["session_id"] = f"flow:{key[0]}:{key[1]}:{key[2]}:{key[3]}:{up['ts_start']:.3f}"
     s["input_id"] = ""
+    _no_ether_after_the_merge(s)
     return s
 
 

@@ -1,0 +1,62 @@
+"""A coin that could not be mined when the traffic was seen is not the coin: Ethash work with
+an Ethereum-style wallet is Ether's before the Merge (2022-09-15) and Ethereum Classic's
+after it."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+
+from minewatch.cli.progress import NullProgress
+from minewatch.decode.packet import encode_tcp
+from minewatch.decode.pcap import PcapWriter
+from minewatch.engine.local import analyze
+from minewatch.sim.packets import Conn, tcp_session
+from minewatch.store.duck import Store
+
+WALLET = "0x" + "5a" * 20
+BEFORE, AFTER = 1651363200.0, 1700000000.0  # 2022-05-01, 2023-11-14
+
+
+def ethproxy(client: str, t0: float, rng) -> list:
+    """ethminer's ETHProxy: login, a job, two accepted shares."""
+    work = ["0x" + "ab" * 32, "0x" + "cd" * 32, "0x" + "00000000ffff" + "0" * 52]
+    lines = [{"id": 1, "method": "eth_submitLogin", "params": [WALLET], "worker": "rig1"},
+             {"id": 1, "result": True, "error": None},
+             {"id": 2, "method": "eth_getWork", "params": []},
+             {"id": 2, "result": work, "error": None}]
+    for k in range(2):
+        lines += [{"id": 10 + k, "method": "eth_submitWork",
+                   "params": ["0x" + "0%d" % k * 8, work[0], "0x" + "ef" * 32]},
+                  {"id": 10 + k, "result": True, "error": None}]
+    msgs = [(t0 + k, "method" in m, json.dumps(m).encode() + b"\n") for k, m in enumerate(lines)]
+    return tcp_session(Conn(client, 40000, "203.0.113.9", 8008), msgs, rng, True, close_at=None)
+
+
+@pytest.fixture(scope="module")
+def sessions(tmp_path_factory) -> dict:
+    rng = np.random.default_rng(4)
+    pkts = ethproxy("10.0.0.5", BEFORE, rng) + ethproxy("10.0.0.6", AFTER, rng)
+    out = io.BytesIO()
+    w = PcapWriter(out)
+    for p in sorted(pkts, key=lambda p: p.ts):
+        w.write(p.ts, encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags,
+                                 p.payload))
+    path = tmp_path_factory.mktemp("merge") / "m.pcap"
+    path.write_bytes(out.getvalue())
+    db = path.with_suffix(".duckdb")
+    analyze([str(path)], db, None, NullProgress())
+    with Store(db, read_only=True) as store:
+        return {r["client_ip"]: r for r in store.rows("SELECT * FROM sessions")}
+
+
+def test_ether_before_the_merge_ethereum_classic_after(sessions):
+    before, after = sessions["10.0.0.5"], sessions["10.0.0.6"]
+    assert (before["coin"], before["algorithm"], before["shares"]) == ("ETH", "ethash", 2)
+    assert (after["coin"], after["algorithm"], after["shares"]) == ("ETC", "etchash", 2)
+    assert any("since the Merge" in f for f in json.loads(after["evidence"]))
+    assert after["hashrate_hs"] * after["window_s"] == pytest.approx(
+        before["hashrate_hs"] * before["window_s"])  # the same work, whatever the coin
