@@ -4,18 +4,12 @@ after it."""
 
 from __future__ import annotations
 
-import io
 import json
 
 import numpy as np
 import pytest
 
-from minewatch.cli.progress import NullProgress
-from minewatch.decode.packet import encode_tcp
-from minewatch.decode.pcap import PcapWriter
-from minewatch.engine.local import analyze
 from minewatch.sim.packets import Conn, tcp_session
-from minewatch.store.duck import Store
 
 WALLET = "0x" + "5a" * 20
 BEFORE, AFTER = 1651363200.0, 1700000000.0  # 2022-05-01, 2023-11-14
@@ -37,20 +31,10 @@ def ethproxy(client: str, t0: float, rng) -> list:
 
 
 @pytest.fixture(scope="module")
-def sessions(tmp_path_factory) -> dict:
+def sessions(analyzed) -> dict:
     rng = np.random.default_rng(4)
     pkts = ethproxy("10.0.0.5", BEFORE, rng) + ethproxy("10.0.0.6", AFTER, rng)
-    out = io.BytesIO()
-    w = PcapWriter(out)
-    for p in sorted(pkts, key=lambda p: p.ts):
-        w.write(p.ts, encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags,
-                                 p.payload))
-    path = tmp_path_factory.mktemp("merge") / "m.pcap"
-    path.write_bytes(out.getvalue())
-    db = path.with_suffix(".duckdb")
-    analyze([str(path)], db, None, NullProgress())
-    with Store(db, read_only=True) as store:
-        return {r["client_ip"]: r for r in store.rows("SELECT * FROM sessions")}
+    return {r["client_ip"]: r for r in analyzed(pkts, "merge")}
 
 
 def test_ether_before_the_merge_ethereum_classic_after(sessions):

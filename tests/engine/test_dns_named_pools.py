@@ -4,19 +4,13 @@ fills in what the payload did not (an account login names no coin)."""
 
 from __future__ import annotations
 
-import io
 import json
 
 import numpy as np
 import pytest
 
-from minewatch.cli.progress import NullProgress
 from minewatch.decode.dns import encode_query, encode_response
-from minewatch.decode.packet import encode_tcp, encode_udp
-from minewatch.decode.pcap import PcapWriter
-from minewatch.engine.local import analyze
 from minewatch.sim.packets import Conn, tcp_session, udp_exchange
-from minewatch.store.duck import Store
 
 POOL = "203.0.113.9"
 ANTMINER = b"Antminer S19j Pro/Tue Jun 13 21:45:46 CST 2023"  # (SHA-256d hardware)
@@ -49,7 +43,7 @@ def lookup(client: str, name: str, ts: float) -> list:
 
 
 @pytest.fixture(scope="module")
-def sessions(tmp_path_factory) -> dict:
+def sessions(analyzed) -> dict:
     rng = np.random.default_rng(3)
     pkts = lookup("10.0.0.5", "ltc.newpool.example", 99.0) + stratum("10.0.0.5", 100.0, rng)
     pkts += lookup("10.0.0.6", "mine.otherpool.example", 99.5) + stratum("10.0.0.6", 101.0, rng)
@@ -60,18 +54,7 @@ def sessions(tmp_path_factory) -> dict:
     pkts += lookup("10.0.0.10", "bch.newpool.example", 104.5) + stratum("10.0.0.10", 105.0, rng,
                                                                           login=LEGACY)
     pkts += stratum("10.0.0.11", 106.0, rng, login=LEGACY)
-    out = io.BytesIO()
-    w = PcapWriter(out)
-    for p in sorted(pkts, key=lambda p: p.ts):
-        frame = encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags, p.payload) \
-            if p.proto == 6 else encode_udp(p.src, p.dst, p.sport, p.dport, p.payload)
-        w.write(p.ts, frame)
-    path = tmp_path_factory.mktemp("dns") / "d.pcap"
-    path.write_bytes(out.getvalue())
-    db = path.with_suffix(".duckdb")
-    analyze([str(path)], db, None, NullProgress())
-    with Store(db, read_only=True) as store:
-        return {r["client_ip"]: r for r in store.rows("SELECT * FROM sessions")}
+    return {r["client_ip"]: r for r in analyzed(pkts, "dns")}
 
 
 def test_the_clients_own_answer_names_the_pool_and_its_coin(sessions):

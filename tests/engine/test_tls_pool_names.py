@@ -3,18 +3,11 @@ pool session (NiceHash's TLS port is 443); its web site and its dashboards are n
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
 
-from minewatch.cli.progress import NullProgress
-from minewatch.decode.packet import encode_tcp
-from minewatch.decode.pcap import PcapWriter
 from minewatch.decode.tls import encode_client_hello
-from minewatch.engine.local import analyze
 from minewatch.sim.packets import Conn, tcp_session
-from minewatch.store.duck import Store
 
 NAMES = {"10.0.0.5": "kawpow.auto.nicehash.com", "10.0.0.6": "www.nicehash.com",
          "10.0.0.7": "xmr.nanopool.org"}
@@ -31,21 +24,10 @@ def tls(client: str, server: str, sni: str, t0: float, rng) -> list:
 
 
 @pytest.fixture(scope="module")
-def sessions(tmp_path_factory) -> list[dict]:
+def sessions(analyzed) -> list[dict]:
     rng = np.random.default_rng(5)
-    pkts = [p for k, (client, sni) in enumerate(NAMES.items())
-            for p in tls(client, f"203.0.113.{k + 1}", sni, 100.0 + k, rng)]
-    out = io.BytesIO()
-    w = PcapWriter(out)
-    for p in sorted(pkts, key=lambda p: p.ts):
-        w.write(p.ts, encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags,
-                                 p.payload))
-    path = tmp_path_factory.mktemp("tls") / "t.pcap"
-    path.write_bytes(out.getvalue())
-    db = path.with_suffix(".duckdb")
-    analyze([str(path)], db, None, NullProgress())
-    with Store(db, read_only=True) as store:
-        return store.rows("SELECT * FROM sessions")
+    return analyzed([p for k, (client, sni) in enumerate(NAMES.items())
+                     for p in tls(client, f"203.0.113.{k + 1}", sni, 100.0 + k, rng)], "tls")
 
 
 def test_only_the_stratum_host_is_a_pool_session(sessions):

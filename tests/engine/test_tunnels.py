@@ -12,13 +12,12 @@ import pytest
 
 from minewatch.cli.progress import NullProgress
 from minewatch.decode import proxy
-from minewatch.decode.pcap import PcapReader, PcapWriter
-from minewatch.decode.packet import encode_tcp
+from minewatch.decode.pcap import PcapReader
 from minewatch.engine.local import analyze
 from minewatch.ingest.capture import read_capture
 from minewatch.ingest.packets import PacketIngest
 from minewatch.sim import background as bg
-from minewatch.sim.packets import Conn, tcp_session
+from minewatch.sim.packets import Conn, tcp_session, write_pcap
 from minewatch.store.duck import Store
 
 PROXY = ("10.9.9.9", 1080)
@@ -40,13 +39,9 @@ def capture(tmp_path_factory) -> tuple:
     pkts = tunnel("10.0.0.5", "pool.supportxmr.com", proxy.SOCKS5, 100.0, rng)
     pkts += tunnel("10.0.0.6", "www.example.org", proxy.SOCKS5, 101.0, rng)
     pkts += tunnel("10.0.0.7", "pool.supportxmr.com", proxy.HTTP_CONNECT, 102.0, rng)
-    out = io.BytesIO()
-    w = PcapWriter(out)
-    for p in sorted(pkts, key=lambda p: p.ts):
-        w.write(p.ts, encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags,
-                                 p.payload))
     path = tmp_path_factory.mktemp("tunnels") / "t.pcap"
-    path.write_bytes(out.getvalue())
+    with path.open("wb") as f:
+        write_pcap(f, pkts)
     return path, pkts
 
 

@@ -11,7 +11,8 @@ from typing import Iterator
 
 import numpy as np
 
-from minewatch.decode.packet import ACK, FIN, PSH, SYN
+from minewatch.decode.packet import ACK, FIN, PSH, SYN, encode_tcp, encode_udp
+from minewatch.decode.pcap import PcapWriter
 
 MSS = 1448
 IP_TCP_HEADERS = 40  # IPv4 20 + TCP 20: encode_tcp writes no TCP options
@@ -102,3 +103,17 @@ def merge(streams: list[list[SimPacket]]) -> Iterator[SimPacket]:
     import heapq
 
     return heapq.merge(*streams, key=lambda p: p.ts)
+
+
+def frame(p: SimPacket) -> bytes:
+    """The Ethernet frame of a simulated TCP or UDP packet."""
+    if p.proto == 6:
+        return encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags, p.payload)
+    return encode_udp(p.src, p.dst, p.sport, p.dport, p.payload)
+
+
+def write_pcap(f, packets) -> None:
+    """Packets, in time order, as a classic pcap to the binary file f."""
+    w = PcapWriter(f)
+    for p in sorted(packets, key=lambda p: p.ts):
+        w.write(p.ts, frame(p))

@@ -11,7 +11,7 @@ import pyarrow as pa
 from minewatch import schema
 from minewatch.decode import ipfix, netflow_v9
 from minewatch.decode.flowfields import ExportConfig
-from minewatch.decode.packet import encode_tcp, encode_udp
+from minewatch.decode.packet import encode_udp
 from minewatch.decode.pcap import PcapWriter
 from minewatch.enrich.geo import GeoDB
 from minewatch.enrich.registry import write_csv
@@ -20,7 +20,7 @@ from minewatch.ingest.dnslog import write_dnslog
 from minewatch.sim import background as bg
 from minewatch.sim import lookalikes
 from minewatch.sim.donate import donation_traffic
-from minewatch.sim.packets import SimPacket
+from minewatch.sim.packets import SimPacket, frame
 from minewatch.sim.province import SCALES, Plan, dns_lookup, miner_packets, plan
 from minewatch.sim.scans import miner_scan, plan_scan, probes, scan_flows, scan_packets
 from minewatch.sim.spill import PacketRuns
@@ -184,12 +184,7 @@ def _write_packets(path: Path, packets, meter: FlowMeter) -> None:
         w = PcapWriter(f)
         for pkt in packets:
             meter.add(pkt)
-            if pkt.proto == 6:
-                frame = encode_tcp(pkt.src, pkt.dst, pkt.sport, pkt.dport, pkt.seq, pkt.ack,
-                                   pkt.flags, pkt.payload)
-            else:
-                frame = encode_udp(pkt.src, pkt.dst, pkt.sport, pkt.dport, pkt.payload)
-            w.write(pkt.ts, frame)
+            w.write(pkt.ts, frame(pkt))
 
 
 def _by_exporter(flows: pa.Table, p: Plan) -> dict[str, pa.Table]:
