@@ -65,6 +65,18 @@ def test_stale_versions_are_removed_and_the_current_one_kept(tmp_path):
     assert not old.exists() and recent.is_dir() and here.is_dir()
 
 
+def test_only_the_most_recently_used_versions_are_kept(tmp_path):
+    root, env = package(tmp_path), {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    base = jit.cache_base(env)
+    now = time.time()
+    others = [base / f"{k:016x}" for k in range(jit.KEEP_RECENT + 3)]
+    for k, d in enumerate(others):  # (the first the most recently used)
+        d.mkdir(parents=True)
+        os.utime(d, (now - 60 * k, now - 60 * k))
+    here = jit.configure(root, env)
+    assert sorted(p for p in base.iterdir()) == sorted(others[:jit.KEEP_RECENT - 1] + [here])
+
+
 def test_an_unwritable_base_leaves_numba_as_it_was(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")

@@ -19,7 +19,8 @@ A directory is warm once `ingest.warm` has run through every kernel in it and le
 
 The base is $NUMBA_CACHE_DIR if set, else the user's cache directory ($XDG_CACHE_HOME or
 ~/.cache) under minewatch/numba. Directories of other versions unused for `STALE_DAYS` are
-removed. Where no base can be written, numba falls back to its own places.
+removed, and all but the `KEEP_RECENT` most recently used. Where no base can be written,
+numba falls back to its own places.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
 STALE_DAYS = 14
+KEEP_RECENT = 8  # cache directories kept, this version's included (other checkouts, versions)
 WARM_MARK = "warm"  # written by ingest.warm once every packet kernel is in the directory
 BASE_VAR = "MINEWATCH_NUMBA_BASE"  # the base, for child processes (NUMBA_CACHE_DIR is ours)
 
@@ -94,10 +96,17 @@ def mark_warm(env: dict = os.environ) -> None:
 
 
 def _prune(base: Path, keep: Path) -> None:
+    """Remove the directories of other versions unused for STALE_DAYS, and all but the
+    KEEP_RECENT most recently used (each edit of a checkout makes one, some 25 MB)."""
     cutoff = time.time() - STALE_DAYS * 86400
+    others = []
     for other in base.iterdir():
         try:
-            if other != keep and other.is_dir() and other.stat().st_mtime < cutoff:
-                shutil.rmtree(other, ignore_errors=True)
+            if other != keep and other.is_dir():
+                others.append((other.stat().st_mtime, other))
         except OSError:
             continue
+    others.sort(reverse=True)
+    for k, (used, other) in enumerate(others):
+        if used < cutoff or k >= KEEP_RECENT - 1:
+            shutil.rmtree(other, ignore_errors=True)
