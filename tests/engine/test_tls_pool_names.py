@@ -3,6 +3,8 @@ pool session (NiceHash's TLS port is 443); its web site and its dashboards are n
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -33,3 +35,11 @@ def sessions(analyzed) -> list[dict]:
 def test_only_the_stratum_host_is_a_pool_session(sessions):
     assert [(s["client_ip"], s["pool_host"], s["algorithm"], s["detection"]) for s in sessions] \
         == [("10.0.0.5", "kawpow.auto.nicehash.com", "kawpow", "sni")]
+
+
+def test_a_pool_named_after_its_algorithm_mines_its_main_coin(sessions):
+    """NiceHash sells hash power by algorithm: kawpow's is nearly all Ravencoin's, as the
+    payload sessions' main coin says."""
+    (s,) = sessions
+    assert s["coin"] == "RVN"
+    assert "coin RVN: kawpow's main coin, as nothing names another" in json.loads(s["evidence"])

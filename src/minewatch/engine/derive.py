@@ -208,12 +208,18 @@ def _finish_payload(s: dict, conn: dict, endpoints: dict, names: dict[tuple, str
         s["pool_host"] = s.get("pool_host") or pool.host
         s["coin"] = s.get("coin") or pool.coin
     _pool_names_the_coin(s, pool)
+    _main_coin(s)
+    s.update(session_hashrate(s))
+    return s
+
+
+def _main_coin(s: dict) -> None:
+    """Where nothing names a coin, the algorithm's main one (with a fact); no Ether after the
+    Merge."""
     if not s.get("coin") and MAIN_COINS.get(s.get("algorithm") or ""):
         s["coin"] = MAIN_COINS[s["algorithm"]]
         _add_facts(s, f"coin {s['coin']}: {s['algorithm']}'s main coin, as nothing names another")
     _no_ether_after_the_merge(s)
-    s.update(session_hashrate(s))
-    return s
 
 
 def _pool_names_the_coin(s: dict, pool: Pool | None) -> None:
@@ -309,7 +315,7 @@ def _flow_session(key: tuple, up: dict, conn: dict, pool, sni: str | None,
     s["evidence"] = json.dumps(facts, ensure_ascii=False)
     s["session_id"] = f"flow:{key[0]}:{key[1]}:{key[2]}:{key[3]}:{up['ts_start']:.3f}"
     s["input_id"] = ""
-    _no_ether_after_the_merge(s)
+    _main_coin(s)  # (a pool named after its algorithm only: kawpow.auto.nicehash.com)
     return s
 
 
