@@ -314,7 +314,8 @@ def _sni_endpoint_keys(con, intel, hellos: list[dict]) -> list[str]:
 
     endpoints = intel.endpoints([], [{k: r[k] for k in ("server_ip", "server_port", "sni")}
                                      for r in hellos])
-    with_hello = {(r["client_ip"], r["client_port"], r["server_ip"], r["server_port"]) for r in hellos}
+    with_hello = {(r["client_ip"], r["client_port"], r["server_ip"], r["server_port"]): r["sni"]
+                  for r in hellos}
     rows = con.execute("SELECT DISTINCT src_ip, src_port, dst_ip, dst_port FROM flows_once "
                        "WHERE proto = 6").fetchall()
     return [_key(*k) for k in rows if serving_pool(endpoints, k, with_hello) is not None]

@@ -162,13 +162,13 @@ class PoolIntel:
         return schema.to_table("pools", rows)
 
 
-def serving_pool(endpoints: dict[str, Endpoint], key: tuple, sni_keys) -> Endpoint | None:
+def serving_pool(endpoints: dict[str, Endpoint], key: tuple,
+                 snis: dict[tuple, str]) -> Endpoint | None:
     """The pool endpoint a connection (client_ip, client_port, server_ip, server_port) talks to,
-    by its server address and port (`Endpoint.serves`), or None. `sni_keys`: the connections
-    whose own hello named a pool."""
+    by its server address and port (`Endpoint.serves`), or None. `snis`: the server name each
+    connection's own hello sent."""
     pool = endpoints.get(key[2])
-    own = sni_keys.get(key) if isinstance(sni_keys, dict) else key in sni_keys
-    return pool if pool is not None and pool.serves(key[3], own) else None
+    return pool if pool is not None and pool.serves(key[3], snis.get(key)) else None
 
 
 def _pool(row: dict) -> Pool:

@@ -29,9 +29,9 @@ CHILD_TIMEOUT_S = 900.0  # a compile is ~1.5 min on two cores; past this somethi
 
 def captures() -> list[bytes]:
     """A classic pcap and a pcapng of the same traffic (see the module's doc)."""
-    from minewatch.decode.packet import encode_tcp
     from minewatch.decode.pcap import PcapngWriter, PcapWriter
     from minewatch.sim import background as bg
+    from minewatch.sim.packets import frame
 
     rng = np.random.default_rng(1)
     pkts = _pool_session(rng, 100.0)
@@ -46,8 +46,7 @@ def captures() -> list[bytes]:
         if writer_type is PcapngWriter:
             writer.add_interface(1)
         for p in pkts:
-            writer.write(p.ts, encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags,
-                                          p.payload))
+            writer.write(p.ts, frame(p))
         out.append(buf.getvalue())
     return out
 
