@@ -168,14 +168,18 @@ HOST_ALGORITHMS = {"daggerhashimoto": "ethash", "ethash": "ethash", "etchash": "
 def host_algorithms(host: str | None) -> tuple[str, ...]:
     """The algorithms a pool's host name names, in order (('kawpow',) for
     kawpow.auto.nicehash.com)."""
-    words = re.split(r"[.\-_]", (host or "").lower())
-    return tuple(dict.fromkeys(HOST_ALGORITHMS[w] for w in words if w in HOST_ALGORITHMS))
+    return _host_words(host, HOST_ALGORITHMS)
 
 
 def host_coins(host: str | None) -> tuple[str, ...]:
     """The coins a pool's host name names, in order (('ZEC',) for eu1-zcash.flypool.org)."""
+    return _host_words(host, HOST_COINS)
+
+
+def _host_words(host: str | None, table: dict[str, str]) -> tuple[str, ...]:
+    """What the words of a host name (split at dots, dashes, underscores) name in `table`."""
     words = re.split(r"[.\-_]", (host or "").lower())
-    return tuple(dict.fromkeys(HOST_COINS[w] for w in words if w in HOST_COINS))
+    return tuple(dict.fromkeys(table[w] for w in words if w in table))
 
 
 def pick_algorithm(names, wallet_coins: tuple[str, ...]) -> str:
