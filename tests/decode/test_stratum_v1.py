@@ -188,3 +188,52 @@ def test_random_params_raise_only_decode_error(method, params, msg_id):
         sv1.decode(msg)
     except DecodeError:
         pass
+
+
+# The first bytes of two real jobs' coinb1 (../shared/data/pcaps): BitMinter's, pushing 03
+# ea2908 (block 535,018), and a Litecoin testnet pool's, pushing 03 4b5404 (block 283,723)
+BITMINTER_COINB1 = ("01000000" "01" + "00" * 32 + "ffffffff" "4d" "03ea2908"
+                    "094269744d696e746572")
+TESTNET_COINB1 = "01000000" "01" + "00" * 32 + "ffffffff" "27" "034b5404" "062f503253482f"
+
+
+def _coinb1(height_push: str, script_len: int = 40, prevout: str = "00" * 32) -> str:
+    return "02000000" "01" + prevout + "ffffffff" + f"{script_len:02x}" + height_push + "00" * 8
+
+
+@pytest.mark.parametrize("coinb1, height", [
+    (BITMINTER_COINB1, 535_018),
+    (TESTNET_COINB1, 283_723),
+    (_coinb1("03" "a0bb0d"), 900_000),  # 0x0dbba0, little-endian
+    (_coinb1("04" "00000001"), 1 << 24),
+    (_coinb1("02" "ff00"), 255),  # 0xff needs a sign byte: 2 bytes
+    (_coinb1("03" "a0bb8d"), None),  # the sign bit: a negative number is no height
+    (_coinb1("51"), None),  # OP_1: heights up to 16 tell nothing
+    (_coinb1("4c" "03a0bb0d"), None),  # OP_PUSHDATA1: not how BIP 34 pushes a height
+    (_coinb1("03" "a0bb0d", script_len=101), None),  # scriptSig over 100 bytes
+    (_coinb1("03" "a0bb0d", prevout="11" * 32), None),  # spends an output: no coinbase
+    (_coinb1("03" "a0bb0d")[:86], None),  # cut inside the push
+    ("01000000", None), ("", None), ("zz" * 50, None), (BITMINTER_COINB1 + "0", None),
+])
+def test_coinbase_height_is_bip34s_first_push(coinb1, height):
+    assert sv1.coinbase_height(coinb1) == height
+
+
+@given(st.integers(17, 2**31 - 1))
+def test_coinbase_height_round_trips_minimal_pushes(height):
+    body = height.to_bytes((height.bit_length() + 8) // 8, "little")  # room for the sign bit
+    body = body[:-1] if len(body) > 1 and body[-1] == 0 and not body[-2] & 0x80 else body
+    assert sv1.coinbase_height(_coinb1(f"{len(body):02x}" + body.hex())) == height
+
+
+@pytest.mark.parametrize("nbits, target", [
+    ("1d00ffff", 0xFFFF << 208),  # Bitcoin's limit: difficulty 1
+    ("1d7b5889", 0x7B5889 << 208),  # the Litecoin testnet job's
+    ("207fffff", 0x7FFFFF << 232),  # regtest
+    ("17376f56", 0x376F56 << 160),  # a Bitcoin job of August 2018
+    ("03123456", 0x123456), ("02123456", 0x1234), ("01123456", 0x12),
+    ("1d80ffff", None),  # the sign bit
+    ("1d00fff", None), ("1d00ffffff", None), ("1d00fffg", None), ("1d_0ffff", None),
+])
+def test_compact_target(nbits, target):
+    assert sv1.compact_target(nbits) == target

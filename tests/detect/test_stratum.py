@@ -843,3 +843,48 @@ def test_a_rig_named_in_the_password_options_is_the_worker():
     named = [(UP, {"id": 2, "method": "mining.authorize", "params": [BTC + ".rig1", "ID=x"]}),
              (DOWN, ok(2))]
     assert run(named).summary()["worker"] == "rig1"  # the login's own comes first
+
+
+def chain_notify(job: str, height: int, day_ts: int, nbits: str = "1a01ff6e") -> dict:
+    """A Bitcoin-family job whose coinbase opens with block `height` (BIP 34) at `day_ts`."""
+    push = height.to_bytes((height.bit_length() + 8) // 8, "little")
+    coinb1 = "01000000" "01" + "00" * 32 + "ffffffff" "30" + f"{len(push):02x}" + push.hex()
+    return {"id": None, "method": "mining.notify",
+            "params": [job, "00" * 32, coinb1, "ffffffff", [], "20000000", nbits,
+                       f"{day_ts:08x}", True]}
+
+
+LTC_JOB = (2_700_000, 1717300000)  # Litecoin's height in June 2024 (Bitcoin's: 846,000)
+BTC_JOB = (846_000, 1717300000)
+
+
+@pytest.mark.parametrize("login, job, algorithm, coin, per_diff", [
+    ("acct.rig", LTC_JOB, "scrypt", "LTC", K / 2**16),  # an account login names no coin
+    ("acct.rig", BTC_JOB, "sha256d", "BTC", K),
+    (BTC + ".l7", LTC_JOB, "scrypt", "LTC", K / 2**16),  # NiceHash pays scrypt in BTC
+    (LTC + ".w", LTC_JOB, "scrypt", "LTC", K / 2**16),
+])
+def test_the_block_a_job_builds_on_names_chain_and_algorithm(login, job, algorithm, coin,
+                                                             per_diff):
+    conversation = [(DOWN, chain_notify("j1", *job)) if m.get("method") == "mining.notify"
+                    else (d, m) for d, m in btc_session(diff=64, login=login)]
+    s = run(conversation).summary()
+    assert (s["algorithm"], s["coin"]) == (algorithm, coin)
+    assert s["hashes"] == pytest.approx(3 * 64 * per_diff)
+    assert any(f.startswith(f"coinbase height {job[0]:,} on 2024-06-02: the chain of {coin}")
+               for f in json.loads(s["evidence"]))
+
+
+def test_the_pools_direction_alone_names_the_chain():
+    """A tap that sees one direction of an asymmetric route: the pool's jobs still tell."""
+    s = run([(DOWN, {"id": None, "method": "mining.set_difficulty", "params": [32]}),
+             (DOWN, chain_notify("j1", *LTC_JOB)), (DOWN, ok(4)), (DOWN, ok(5))]).summary()
+    assert (s["dialect"], s["algorithm"], s["coin"]) == ("stratum-v1", "scrypt", "LTC")
+
+
+def test_a_stratum_v1_session_waits_for_its_first_job_before_compiled_code():
+    head = btc_session()[:5]  # subscribe, authorize, set_difficulty: no job yet
+    s = run(head + [(UP, submit(10, "j0")), (DOWN, ok(10))])
+    assert s.is_mining() and not s.steady_ready()  # the next job's block names the chain
+    run([(DOWN, notify("j1"))], s)
+    assert s.steady_ready()

@@ -80,6 +80,11 @@ def test_bitcoin_stratum_bitminter():
     assert all(m["agent"] == "bfgminer/5.2.0" for m in found)
     full = [m for m in found if m["wallet"] == "broatcast" and m["dialect"] == "stratum-v1"]
     assert len(full) == 1 and "set_difficulty 4096" in full[0]["evidence"]
+    # every job's coinbase opens with block 535,018 (push 03 ea2908), Bitcoin's on 2018-08-03
+    # (block 535,018 was mined that day); the account login names no coin
+    v1 = [m for m in found if m["dialect"] == "stratum-v1"]
+    assert all("coinbase height 535,018 on 2018-08-03: the chain of BTC, BCH (sha256d)"
+               in m["evidence"] and m["algorithm"] == "sha256d" for m in v1) and len(v1) == 3
     http_ones = [m for m in found if m["dialect"] != "stratum-v1"]
     assert {m["pool_host"] for m in http_ones} == {"us1.bitminter.com"}
     # mining.authorize ["broatcast", "123"]; the HTTP ones send Basic "Bigsky:123" (and
@@ -99,7 +104,13 @@ def test_litecoin_pool_side_capture():
     assert (m["agent"], m["wallet"], m["dialect"], m["password"]) == (
         "cgminer/3.7.2", "mn4jUMneEBjZuDPEdFuj6BmFPmehmrT2Zc", "stratum-v1", "x")
     assert (m["shares"], m["shares_accepted"]) == (4, 4)
-    assert m["hashes"] == pytest.approx(4 * 32 * K)  # testnet wallet: coin (so scrypt) unknown
+    # A testnet wallet names no coin, but the job's target does: notify's nbits 1d7b5889 is
+    # above SHA-256d's limit 1d00ffff, so no Bitcoin chain's (its coinbase height 283,723 on
+    # 2014-05-28 was no main chain's then: Litecoin's was near 570,000). Scrypt: 2^16 fewer
+    # hashes a share.
+    assert m["algorithm"] == "scrypt" and m["coin"] == ""
+    assert "network target 1d7b5889 above SHA-256d's limit" in m["evidence"]
+    assert m["hashes"] == pytest.approx(4 * 32 * K / 2**16)
     daemon = [s for s in sessions("ltc-stratum-pool-side-mini.pcapng") if s.dialect == "daemon-rpc"]
     assert len(daemon) >= 10
 

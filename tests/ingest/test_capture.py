@@ -470,8 +470,10 @@ def test_real_captures_equal_reference():
 # What each real pool capture holds (tests/detect/test_stratum_golden.py checks the whole
 # captures by hand): the (dialect, coin) pairs of its sessions and the logins seen in it.
 REAL_POOL_CAPTURES = {
-    "btc-stratum-bitminter.pcap": ({("stratum-v1", ""), ("getwork-http", ""),
-                                    ("getblocktemplate-http", "")}, {"broatcast", "Bigsky"}),
+    # (a Stratum v1 session's coin is BTC once a job of Bitcoin's chain is in the capture)
+    "btc-stratum-bitminter.pcap": ({("stratum-v1", ""), ("stratum-v1", "BTC"),
+                                    ("getwork-http", ""), ("getblocktemplate-http", "")},
+                                   {"broatcast", "Bigsky"}),
     "ethproxy-dwarfpool.pcapng": ({("ethproxy", "ETH")},
                                   {"0x512ee0989a7ec0382365f824f9b620de312fd212"}),
     "ltc-stratum-pool-side-mini.pcapng": ({("stratum-v1", "")},

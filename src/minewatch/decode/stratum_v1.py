@@ -203,6 +203,43 @@ def zhash_params(extra: tuple) -> tuple[int, int] | None:
     return params if params in EQUIHASH_PARAMS else None
 
 
+# A pool's coinbase as mining.notify splits it: coinb1 runs from the transaction's version
+# through its one input (spending nothing: 32 zero bytes and index ffffffff) into the
+# scriptSig, whose first push is the block's height (BIP 34: Bitcoin's rule since 2013, and
+# Litecoin's, Dogecoin's and their forks').
+_COINBASE_INPUT = b"\x01" + bytes(32) + b"\xff" * 4
+BITCOIN_POW_LIMIT = 0xFFFF << 208  # the largest target of any SHA-256d chain (nBits 1d00ffff)
+
+
+def coinbase_height(coinb1: str) -> int | None:
+    """The block height a Bitcoin-family job's coinbase opens its scriptSig with (BIP 34);
+    None where coinb1 is no such coinbase's start or its first push no height."""
+    raw = _hex_bytes(coinb1)
+    if raw is None or raw[4:41] != _COINBASE_INPUT or len(raw) < 43:
+        return None
+    script, push = raw[41], raw[42]  # the scriptSig's length (2..100 bytes), its first opcode
+    if not 2 <= script <= 100 or not 1 <= push <= 8 or len(raw) < 43 + push \
+            or raw[42 + push] & 0x80:  # (a negative number)
+        return None
+    return int.from_bytes(raw[43:43 + push], "little")
+
+
+def compact_target(nbits: str) -> int | None:
+    """The target a header's compact nBits stands for (8 hex digits, as notify sends them);
+    None for a malformed or negative one."""
+    raw = _hex_bytes(nbits)
+    if raw is None or len(raw) != 4 or raw[1] & 0x80:
+        return None
+    size, mantissa = raw[0], int.from_bytes(raw[1:], "big")
+    return mantissa >> 8 * (3 - size) if size <= 3 else mantissa << 8 * (size - 3)
+
+
+def _hex_bytes(text: str) -> bytes | None:
+    if len(text) % 2 or text.strip(_HEX_DIGITS):
+        return None
+    return bytes.fromhex(text)
+
+
 @dataclass(frozen=True, slots=True)
 class KawpowSubmit:
     id: Any

@@ -33,6 +33,7 @@ from minewatch.decode.http import HttpFramer, HttpMessage, is_http_start, split_
 from minewatch.decode.tls import looks_like_tls, parse_client_hello
 from minewatch.decode.jsonrpc import LineFramer, RpcMessage, id_text, parse_message
 from minewatch.detect.bounded import MAX_EVIDENCE, MAX_TRACKED, JobWindow, add_fact, remember
+from minewatch.detect.chains import Chain, job_chain
 from minewatch.detect.coins import (COIN_ALGORITHMS, EQUIHASH_ALGORITHMS, OWN_ETHEREUMSTRATUM,
                                     XMR_RANDOMX_VERSION, agent_algorithm,
                                     host_coins, identify_address, password_worker,
@@ -188,6 +189,7 @@ class StratumSession:
         self._paid: Counter = Counter()  # price -> shares that stand for work (accepted, stale)
         self._coins: tuple[str, ...] = ()
         self._algo = {"job": "", "shape": "", "login": "", "era": "", "solution": ""}
+        self._chain: Chain | None = None  # what the first Bitcoin-family job's block says
         self._rpc = getwork.HttpRpcContext(server_port=server[1] if server else 0)
         self._last_head: tuple | None = None  # what _http_request last read (a poll repeats it)
         self._evidence: list[str] = []
@@ -498,6 +500,14 @@ class StratumSession:
         return {"job_id": job_id, "difficulty": self._hps(price),
                 "algorithm_hint": algo or shape or None}
 
+    def _on_notify(self, direction: str, rec: stratum_v1.Notify) -> dict:
+        """A Bitcoin-family job; the first one's block names the chain (`detect.chains`)."""
+        if self._chain is None:
+            self._chain = job_chain(rec.coinb1, rec.nbits, rec.ntime)
+            if self._chain.fact:
+                self._fact(self._chain.fact)
+        return self._job(rec.job_id, self._next_price, "")
+
     def _on_work(self, direction: str, rec, job_id: str | None, target: str | None,
                  shape: str = "") -> dict:
         """A job delivered as a reply (ETHProxy, getwork, getblocktemplate) or pushed."""
@@ -597,6 +607,8 @@ class StratumSession:
             return False
         if self._algo["shape"] == "equihash" and not self._algo["solution"]:
             return False  # its next submit's solution names the parameter set (and the coin)
+        if self.dialect == "stratum-v1" and not self._algo["shape"] and self._chain is None:
+            return False  # its next job's block names the chain (and the algorithm)
         if self.dialect == "ethproxy-http":
             return len(self._http_ids) <= STEADY_HTTP_IDS and all(
                 s.mode == "http" and s.http.between and s.http.pending <= STEADY_CARRY
@@ -676,7 +688,8 @@ class StratumSession:
 
     def algorithm(self) -> str:
         """Algorithm family, by trust: caller's hint, job/submit algo fields, the Ethereum
-        dialects' (etchash on an etc pool), job shape, the miner's algo list, an agent of one
+        dialects' (etchash on an etc pool), an Equihash solution's parameters, the chain a
+        Bitcoin-family job builds on, job shape, the miner's algo list, an agent of one
         algorithm (ASIC firmware: a NiceHash login is a BTC address whatever it mines), wallet
         coin. A wallet of a coin whose pools speak EthereumStratum themselves (Kaspa, Ergo)
         outranks the dialect's and an ethash job shape: their sessions look like Ethereum's. So
@@ -688,8 +701,9 @@ class StratumSession:
         if shape == "equihash":  # (any parameter set's job: the likeliest coin's, until a share)
             shape = next((a for a in map(COIN_ALGORITHMS.get, self._candidates()[:1])
                           if a and a.startswith("equihash")), shape)
-        names = (self.algorithm_hint, self._algo["job"], eth, self._algo["solution"], shape,
-                 self._algo["era"], self._algo["login"], agent_algorithm(self.agent))
+        chain = self._chain.algorithm if self._chain else ""
+        names = (self.algorithm_hint, self._algo["job"], eth, self._algo["solution"], chain,
+                 shape, self._algo["era"], self._algo["login"], agent_algorithm(self.agent))
         return pick_algorithm(names, self._candidates())
 
     def _candidates(self) -> tuple[str, ...]:
@@ -699,6 +713,12 @@ class StratumSession:
         hosted = host_coins(self.pool_host)
         named = tuple(c for c in hosted if c in self._coins)
         return named + tuple(c for c in self._coins if c not in named) if self._coins else hosted
+
+    def _chain_coins(self) -> tuple[str, ...]:
+        """The coins of the chain the jobs build on, where it names one algorithm: the coin
+        mined where the wallet's is paid for another's (NiceHash pays in BTC for scrypt)."""
+        chain = self._chain or Chain()
+        return tuple(c for c in chain.coins if chain.algorithm and c not in self._candidates())
 
     def _eth_algorithm(self) -> str:
         etc = "ETC" in host_coins(self.pool_host)  # etc.2miners.com, etc-eu1.nanopool.org
@@ -734,7 +754,7 @@ class StratumSession:
             self.shares > 0)
         return self._endpoints() | {
             "dialect": self.dialect or ("tls" if self.tls else None),
-            "coin": pick_coin(algorithm, self._candidates(),
+            "coin": pick_coin(algorithm, self._candidates() + self._chain_coins(),
                               (self.algorithm_hint, self._algo["job"], self._algo["login"])),
             "algorithm": algorithm,
             "pool_host": self.pool_host, "wallet": self.wallet, "worker": self.worker,
@@ -823,7 +843,7 @@ HANDLERS = {
         ("diff", float(r.difficulty)), _price_fact(("diff", r.difficulty))),
     stratum_v1.SetTarget: lambda s, d, r: s._set_price(("t256", r.target),
                                                        _price_fact(("t256", r.target))),
-    stratum_v1.Notify: lambda s, d, r: s._job(r.job_id, s._next_price, ""),
+    stratum_v1.Notify: _S._on_notify,
     stratum_v1.Zip301Notify: lambda s, d, r: s._equihash(
         stratum_v1.zhash_params(r.extra), "jobs") or s._job(r.job_id, s._next_price, "equihash"),
     stratum_v1.KawpowNotify: lambda s, d, r: s._job(
