@@ -199,7 +199,8 @@ def _flip_case(text: str, i: int) -> str:
 @pytest.mark.parametrize("address", EIP55_NORMAL)
 def test_eip55_vectors_pass(address):
     found, evidence = coins.identify_address(address)
-    assert found == ("ETH", "ETC") and "EIP-55 checksum" in evidence and "no EIP-55" not in evidence
+    assert found == ("ETH", "ETC", "ETHW") and "EIP-55 checksum" in evidence \
+        and "no EIP-55" not in evidence
     assert coins.eip55_ok(address)
     assert coins.eip55_encode(address.lower()) == address  # lower -> checksummed, as the EIP
 
@@ -207,7 +208,7 @@ def test_eip55_vectors_pass(address):
 @pytest.mark.parametrize("address", EIP55_SINGLE_CASE)
 def test_eip55_single_case_is_accepted_without_checksum(address):
     found, evidence = coins.identify_address(address)
-    assert found == ("ETH", "ETC") and "no EIP-55 checksum" in evidence
+    assert found == ("ETH", "ETC", "ETHW") and "no EIP-55 checksum" in evidence
     assert coins.eip55_ok(address.lower()) and coins.eip55_ok("0x" + address[2:].upper())
 
 
@@ -322,7 +323,7 @@ def test_made_addresses_pass_keccak_checks(seed):
             eth = coins.make_address(coin, rng)
             assert coins.eip55_ok(eth) and eth == eth.lower()
             mixed = coins.eip55_encode(eth)
-            assert coins.eip55_ok(mixed) and coins.identify_address(mixed)[0] == ("ETH", "ETC")
+            assert coins.eip55_ok(mixed) and coins.identify_address(mixed)[0] == coins.ETH_STYLE
 
 
 @given(prefix=st.sampled_from(sorted(coins.XMR_PREFIXES)), keys=st.binary(min_size=64, max_size=64),
@@ -346,7 +347,7 @@ def test_kaspa_and_ergo_checksums_are_checked(address):
 
 @pytest.mark.parametrize("host, found", [
     ("eu1-zcash.flypool.org", ("ZEC",)), ("xmr-eu1.nanopool.org", ("XMR",)),
-    ("etc.2miners.com", ("ETC",)), ("ltc.f2pool.com", ("LTC",)),
+    ("etc.2miners.com", ("ETC",)), ("ltc.f2pool.com", ("LTC",)), ("ethw.2miners.com", ("ETHW",)),
     ("dcr.suprnova.cc", ("DCR",)),  # Claymore's dual mining partner
     ("stratum.slushpool.com", ()), ("litecoinpool.org", ()),  # a word, not a part of one
     ("", ()), (None, ()),

@@ -652,6 +652,17 @@ def test_http_100_continue_does_not_shift_the_pairing_and_etc_host_means_etchash
     assert (summary["algorithm"], summary["coin"]) == ("etchash", "ETC")
 
 
+def test_an_ethereum_style_wallet_at_an_ethw_pool_mines_ethereumpow():
+    """EthereumPoW (the Merge's proof-of-work fork) kept Ether's addresses and Ethash: the
+    pool's name tells it from Ether (and derive's Merge rule, from Ethereum Classic)."""
+    s = run([(UP, http.encode(http.request("POST", f"/{ETH}/rig1",
+                                           (("Host", "ethw.2miners.com:2020"),),
+                                           line(call(4, "eth_getWork", []))))),
+             (DOWN, _json_response({"id": 4, "result": [hx("aa"), hx("bb"), BOUNDARY]}))])
+    summary = s.summary()
+    assert (summary["coin"], summary["algorithm"], summary["wallet"]) == ("ETHW", "ethash", ETH)
+
+
 def test_a_host_that_only_contains_etc_is_not_ethereum_classic():
     """"etc" names the coin as a word of the host name (etc-eu1.nanopool.org), not inside one
     (fetch.pool.example is an Ethereum pool here: nothing else names a coin)."""

@@ -48,6 +48,9 @@ B58_VERSIONS: dict[bytes, tuple[tuple[str, ...], str]] = {
 BECH32_HRPS = {"bc": ("BTC",), "ltc": ("LTC",), "dgb": ("DGB",), "zs": ("ZEC",), "tb": (),
                "tltc": ()}
 _ETH = re.compile(r"0x[0-9a-fA-F]{40}")
+# The coins of Ethereum-style addresses, Ether's first: Ethereum Classic's, and EthereumPoW's
+# (the proof-of-work fork of the Merge, 2022-09-15, mined at ethw. pools)
+ETH_STYLE = ("ETH", "ETC", "ETHW")
 # Monero network prefix (a varint, one byte for all of these; monero src/cryptonote_config.h)
 # -> (coins, network, kind). Testnet and stagenet addresses are recognised when their checksum
 # holds but name no coin, as the base58check testnets above do: nobody is paid for mining them.
@@ -75,7 +78,7 @@ ALGORITHM_COINS = {
 }
 COIN_ALGORITHMS = {"BTC": "sha256d", "BCH": "sha256d", "LTC": "scrypt", "DOGE": "scrypt",
                    "DASH": "x11", "ZEC": "equihash", "RVN": "kawpow", "ETH": "ethash",
-                   "ETC": "etchash", "XMR": "randomx", "BTG": "equihash144_5",
+                   "ETC": "etchash", "ETHW": "ethash", "XMR": "randomx", "BTG": "equihash144_5",
                    "FLUX": "equihash125_4",
                    "KAS": "kheavyhash", "ERG": "autolykos2"}
 # Ethereum's Merge (block 15,537,393, 2022-09-15 06:42:42 UTC): no Ether mined after it
@@ -147,6 +150,7 @@ def agent_algorithm(agent: str | None) -> str:
 HOST_COINS = {"btc": "BTC", "bitcoin": "BTC", "bch": "BCH", "ltc": "LTC", "litecoin": "LTC",
               "doge": "DOGE", "dogecoin": "DOGE", "dash": "DASH", "zec": "ZEC", "zcash": "ZEC",
               "rvn": "RVN", "ravencoin": "RVN", "eth": "ETH", "ethereum": "ETH", "etc": "ETC",
+              "ethw": "ETHW", "ethpow": "ETHW",
               "xmr": "XMR", "monero": "XMR", "btg": "BTG", "kas": "KAS", "kaspa": "KAS",
               "erg": "ERG", "ergo": "ERG", "dcr": "DCR", "decred": "DCR", "zen": "ZEN",
               "horizen": "ZEN", "firo": "FIRO", "grin": "GRIN", "beam": "BEAM", "cfx": "CFX",
@@ -475,8 +479,8 @@ def _identify_eth(text: str) -> tuple[tuple[str, ...], str] | None:
         return None
     body = text[2:]
     if body in (body.lower(), body.upper()):
-        return ("ETH", "ETC"), "0x + 40 hex (Ethereum-style, single case: no EIP-55 checksum)"
-    return ("ETH", "ETC"), "0x + 40 hex (Ethereum-style, EIP-55 checksum)"
+        return ETH_STYLE, "0x + 40 hex (Ethereum-style, single case: no EIP-55 checksum)"
+    return ETH_STYLE, "0x + 40 hex (Ethereum-style, EIP-55 checksum)"
 
 
 def _identify_b58(text: str) -> tuple[tuple[str, ...], str] | None:
