@@ -237,3 +237,9 @@ def test_coinbase_height_round_trips_minimal_pushes(height):
 ])
 def test_compact_target(nbits, target):
     assert sv1.compact_target(nbits) == target
+
+
+@pytest.mark.parametrize("ntime, ts", [("5b63f67d", 0x5B63F67D), ("5385C669", 1401275945),
+                                       ("5b63f6", None), ("5b63f67d00", None), ("zzzzzzzz", None)])
+def test_header_time(ntime, ts):
+    assert sv1.header_time(ntime) == ts

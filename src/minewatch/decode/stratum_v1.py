@@ -234,6 +234,12 @@ def compact_target(nbits: str) -> int | None:
     return mantissa >> 8 * (3 - size) if size <= 3 else mantissa << 8 * (size - 3)
 
 
+def header_time(ntime: str) -> int | None:
+    """The unix time a header's ntime (8 hex digits, big-endian as notify sends it) says."""
+    raw = _hex_bytes(ntime)
+    return int.from_bytes(raw, "big") if raw is not None and len(raw) == 4 else None
+
+
 def _hex_bytes(text: str) -> bytes | None:
     if len(text) % 2 or text.strip(_HEX_DIGITS):
         return None

@@ -24,7 +24,8 @@ import time
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from minewatch.decode.stratum_v1 import BITCOIN_POW_LIMIT, coinbase_height, compact_target
+from minewatch.decode.stratum_v1 import (BITCOIN_POW_LIMIT, coinbase_height, compact_target,
+                                         header_time)
 
 # chain -> (algorithm, coins it may be, block interval s, (unix time, height) it passed, from
 # block explorers). Heights between anchors are interpolated, after the last they grow one per
@@ -86,7 +87,7 @@ def chains_at(height: int, ts: float) -> list[str]:
 def job_chain(coinb1: str, nbits: str, ntime: str) -> Chain:
     """The chain a Bitcoin-family job (mining.notify's coinb1, nbits and ntime) builds on."""
     height, target = coinbase_height(coinb1), compact_target(nbits)
-    ts = int(ntime, 16) if len(ntime) == 8 and not ntime.strip("0123456789abcdefABCDEF") else 0
+    ts = header_time(ntime) or 0
     found = chains_at(height, ts) if height is not None and height >= FIRST_HEIGHT else []
     above = target is not None and BITCOIN_POW_LIMIT < target < REGTEST_TARGETS
     if above:
