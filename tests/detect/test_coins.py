@@ -23,6 +23,12 @@ XMR_GENERAL_FUND = ("44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7S
     ("qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a", "BCH", "cashaddr"),
     ("0x512ee0989a7ec0382365f824f9b620de312fd212", "ETH", "0x"),  # dwarfpool capture
     (XMR_GENERAL_FUND, "XMR", "Monero standard"),
+    # Other RandomX coins' own addresses in their daemons' src/cryptonote_config.h: Zephyr's
+    # governance wallet and Salvium's treasury, each with a valid Keccak checksum.
+    ("ZEPHYR2jZrZXenfKejCcCmEkRzUYwXjgWfJF4yzdCznKQ8yQ3g3PsWUbZjzfzHbeTPMgXVmEuDKQUB9rPkgtVwyWRh9"
+     "knU4EpfJ57", "ZEPH", "Zephyr standard"),
+    ("SaLvdZR6w1A21sf2Wh6jYEh1wzY4GSbT7RX6FjyPsnLsffWLrzFQeXUXJcmBLRWDzZC2YXeYe5t7qKsnrg9FpmxmEcx"
+     "PHsEYfqA", "SAL", "Salvium standard"),
     # Kaspa's developer fund (a script-hash address), whose 40-bit cashaddr checksum holds.
     ("kaspa:precqv0krj3r6uyyfa36ga7s0u9jct0v4wg8ctsfde2gkrsgwgw8jgxfzfc98", "KAS", "kaspa:"),
     # Ergo P2PK addresses published on its explorer, each with a valid Blake2b-256 checksum.
@@ -326,14 +332,16 @@ def test_made_addresses_pass_keccak_checks(seed):
             assert coins.eip55_ok(mixed) and coins.identify_address(mixed)[0] == coins.ETH_STYLE
 
 
-@given(prefix=st.sampled_from(sorted(coins.XMR_PREFIXES)), keys=st.binary(min_size=64, max_size=64),
-       payment_id=st.binary(min_size=8, max_size=8))
-def test_monero_encode_decode_round_trip(prefix, keys, payment_id):
-    body = keys + (payment_id if "integrated" in coins.XMR_PREFIXES[prefix][2] else b"")
+@given(prefix=st.sampled_from(sorted(coins.CRYPTONOTE_PREFIXES)),
+       keys=st.binary(min_size=64, max_size=64), payment_id=st.binary(min_size=8, max_size=8))
+def test_cryptonote_encode_decode_round_trip(prefix, keys, payment_id):
+    coin, name, network, kind = coins.CRYPTONOTE_PREFIXES[prefix]
+    body = keys + (payment_id if "integrated" in kind else b"")
     address = coins.xmr_address_encode(prefix, body)
-    assert len(address) == (106 if len(body) == 72 else 95)
+    if name == "Monero":
+        assert len(address) == (106 if len(body) == 72 else 95)
     assert coins.xmr_address_decode(address) == (prefix, body)
-    assert coins.identify_address(address)[0] == coins.XMR_PREFIXES[prefix][0]
+    assert coins.identify_address(address) == (coin, f"{name} {network}{kind} (Keccak checksum)")
 
 
 @pytest.mark.parametrize("address", [

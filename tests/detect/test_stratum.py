@@ -845,6 +845,20 @@ def test_a_monero_job_without_an_algo_field_dates_its_algorithm(blob, seed, algo
     assert (summary["coin"], summary["algorithm"]) == ("XMR", expected)
 
 
+ZEPH = ("ZEPHYR2jZrZXenfKejCcCmEkRzUYwXjgWfJF4yzdCznKQ8yQ3g3PsWUbZjzfzHbeTPMgXVmEuDKQUB9rPkgtVwyW"
+        "Rh9knU4EpfJ57")  # Zephyr's governance wallet (its src/cryptonote_config.h)
+
+
+def test_a_randomx_job_for_another_coins_wallet_is_that_coins():
+    """Zephyr's pools send XMRig the same rx/0 jobs as Monero's: the wallet names the coin."""
+    conversation = xmr_session("0f0f" + "00" * 74, "ab" * 32, "rx/0")
+    conversation[0] = (UP, call(1, "login", {"login": ZEPH + ".rig2", "pass": "x",
+                                             "agent": "XMRig/6.22.2 (Linux x86_64)"}))
+    summary = run(conversation).summary()
+    assert (summary["coin"], summary["algorithm"], summary["wallet"]) == ("ZEPH", "randomx", ZEPH)
+    assert "Zephyr standard address" in summary["evidence"]
+
+
 def test_a_rig_named_in_the_password_options_is_the_worker():
     """zpool and zergpool take the payout address as the login and options as the password,
     the rig as ID=."""

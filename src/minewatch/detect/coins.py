@@ -51,16 +51,36 @@ _ETH = re.compile(r"0x[0-9a-fA-F]{40}")
 # The coins of Ethereum-style addresses, Ether's first: Ethereum Classic's, and EthereumPoW's
 # (the proof-of-work fork of the Merge, 2022-09-15, mined at ethw. pools)
 ETH_STYLE = ("ETH", "ETC", "ETHW")
-# Monero network prefix (a varint, one byte for all of these; monero src/cryptonote_config.h)
-# -> (coins, network, kind). Testnet and stagenet addresses are recognised when their checksum
-# holds but name no coin, as the base58check testnets above do: nobody is paid for mining them.
-XMR_PREFIXES: dict[int, tuple[tuple[str, ...], str, str]] = {
-    18: (("XMR",), "", "standard address"), 19: (("XMR",), "", "integrated address"),
-    42: (("XMR",), "", "subaddress"),
-    53: ((), "testnet ", "standard address"), 54: ((), "testnet ", "integrated address"),
-    63: ((), "testnet ", "subaddress"),
-    24: ((), "stagenet ", "standard address"), 25: ((), "stagenet ", "integrated address"),
-    36: ((), "stagenet ", "subaddress"),
+# CryptoNote network prefixes (a varint; each coin's src/cryptonote_config.h) -> (coins, name,
+# network, kind). Testnet and stagenet addresses are recognised when their checksum holds but
+# name no coin, as the base58check testnets above do: nobody is paid for mining them (Monero's
+# test prefixes are shared by Wownero and Zephyr). Other RandomX coins' pools take the same
+# `rx/0` jobs as Monero's, so only the address tells Zephyr or Salvium from Monero.
+CRYPTONOTE_PREFIXES: dict[int, tuple[tuple[str, ...], str, str, str]] = {
+    18: (("XMR",), "Monero", "", "standard address"),
+    19: (("XMR",), "Monero", "", "integrated address"),
+    42: (("XMR",), "Monero", "", "subaddress"),
+    53: ((), "Monero", "testnet ", "standard address"),
+    54: ((), "Monero", "testnet ", "integrated address"),
+    63: ((), "Monero", "testnet ", "subaddress"),
+    24: ((), "Monero", "stagenet ", "standard address"),
+    25: ((), "Monero", "stagenet ", "integrated address"),
+    36: ((), "Monero", "stagenet ", "subaddress"),
+    4146: (("WOW",), "Wownero", "", "standard address"),  # Wo...
+    6810: (("WOW",), "Wownero", "", "integrated address"),
+    12208: (("WOW",), "Wownero", "", "subaddress"),
+    0x6241D18C0: (("ZEPH",), "Zephyr", "", "standard address"),  # ZEPHYR...
+    0xC4F7D18C0: (("ZEPH",), "Zephyr", "", "integrated address"),
+    0x8DD58C0: (("ZEPH",), "Zephyr", "", "subaddress"),
+    0x3EF318: (("SAL",), "Salvium", "", "standard address"),  # SaLv...
+    0x55EF318: (("SAL",), "Salvium", "", "integrated address"),
+    0xF5EF318: (("SAL",), "Salvium", "", "subaddress"),
+    0x15BEB318: ((), "Salvium", "testnet ", "standard address"),
+    0xD055EB318: ((), "Salvium", "testnet ", "integrated address"),
+    0xA59EB318: ((), "Salvium", "testnet ", "subaddress"),
+    0x149EB318: ((), "Salvium", "stagenet ", "standard address"),
+    0xF343EB318: ((), "Salvium", "stagenet ", "integrated address"),
+    0x2D47EB318: ((), "Salvium", "stagenet ", "subaddress"),
 }
 _XMR_KEYS = 64  # public spend key + public view key
 _XMR_PAYMENT_ID = 8  # integrated addresses only
@@ -79,6 +99,7 @@ ALGORITHM_COINS = {
 COIN_ALGORITHMS = {"BTC": "sha256d", "BCH": "sha256d", "LTC": "scrypt", "DOGE": "scrypt",
                    "DASH": "x11", "ZEC": "equihash", "RVN": "kawpow", "ETH": "ethash",
                    "ETC": "etchash", "ETHW": "ethash", "XMR": "randomx", "BTG": "equihash144_5",
+                   "WOW": "randomx", "ZEPH": "randomx", "SAL": "randomx",
                    "FLUX": "equihash125_4",
                    "KAS": "kheavyhash", "ERG": "autolykos2"}
 # Ethereum's Merge (block 15,537,393, 2022-09-15 06:42:42 UTC): no Ether mined after it
@@ -156,7 +177,8 @@ HOST_COINS = {"btc": "BTC", "bitcoin": "BTC", "bch": "BCH", "ltc": "LTC", "litec
               "horizen": "ZEN", "firo": "FIRO", "grin": "GRIN", "beam": "BEAM", "cfx": "CFX",
               "conflux": "CFX", "aeon": "AEON", "etn": "ETN", "electroneum": "ETN",
               "wownero": "WOW", "trtl": "TRTL", "turtlecoin": "TRTL", "xhv": "XHV",
-              "haven": "XHV", "loki": "LOKI", "flux": "FLUX", "zelcash": "FLUX"}
+              "haven": "XHV", "loki": "LOKI", "flux": "FLUX", "zelcash": "FLUX",
+              "zeph": "ZEPH", "zephyr": "ZEPH", "salvium": "SAL"}
 
 
 # Mining algorithms as pools name their stratum hosts after them (kawpow.auto.nicehash.com,
@@ -446,16 +468,27 @@ def xmr_address_encode(prefix: int, body: bytes) -> str:
     return xmr_encode(data + keccak256(data)[:4])
 
 
-def _identify_xmr(text: str) -> tuple[tuple[str, ...], str] | None:
-    if len(text) not in (95, 106):
+def _identify_cryptonote(text: str) -> tuple[tuple[str, ...], str] | None:
+    if len(text) not in _CRYPTONOTE_LENGTHS:
         return None
     got = xmr_address_decode(text)
-    if got is None or got[0] not in XMR_PREFIXES:
+    if got is None or got[0] not in CRYPTONOTE_PREFIXES:
         return None
-    coins, network, kind = XMR_PREFIXES[got[0]]
+    coins, name, network, kind = CRYPTONOTE_PREFIXES[got[0]]
     if len(got[1]) != _XMR_KEYS + (_XMR_PAYMENT_ID if kind.startswith("integrated") else 0):
         return None
-    return coins, f"Monero {network}{kind} (Keccak checksum)"
+    return coins, f"{name} {network}{kind} (Keccak checksum)"
+
+
+def _encoded_length(size: int) -> int:
+    """Characters of Monero's base58 for `size` bytes (11 for each whole block of 8)."""
+    return 11 * (size // 8) + _XMR_BLOCK_CHARS[size % 8]
+
+
+_CRYPTONOTE_LENGTHS = frozenset(
+    _encoded_length(len(_varint_encode(prefix)) + _XMR_KEYS + 4
+                    + (_XMR_PAYMENT_ID if kind.startswith("integrated") else 0))
+    for prefix, (_, _, _, kind) in CRYPTONOTE_PREFIXES.items())
 
 
 def eip55_encode(address: str) -> str:
@@ -512,7 +545,7 @@ def identify_address(text: str) -> tuple[tuple[str, ...], str]:
         return _identify_eth(text) or ((), "")
     if cashaddr_ok(text):
         return ("BCH",), "cashaddr"
-    for identify in (_identify_bech32, _identify_kaspa, _identify_xmr, _identify_b58,
+    for identify in (_identify_bech32, _identify_kaspa, _identify_cryptonote, _identify_b58,
                      _identify_ergo):
         found = identify(text)
         if found:
