@@ -20,7 +20,7 @@ RECORDS = st.one_of(
               st.lists(name, max_size=2).map(tuple), st.none() | name),
     st.builds(gw.BlockTemplate, ids, hex32, st.none() | hex32, st.none() | hexstr,
               st.none() | st.integers(0, 10**7), st.none() | st.integers(1, 2**31),
-              st.none() | name),
+              st.none() | name, st.none() | st.integers(0, 2**32)),
     st.builds(gw.SubmitBlock, ids, hexstr, st.none() | name),
     st.builds(Reply, ids, st.none() | st.booleans() | name, st.none() | st.just([20, "e", None])),
     st.builds(Unknown, ids, st.sampled_from(["getinfo", "validateaddress"]), st.just(["x"])),
@@ -52,8 +52,9 @@ def test_block_template_and_submitblock():
     assert gbt.capabilities == ("coinbasetxn", "workid", "longpoll")
     tpl = _decode(b'{"result":{"version":2,"previousblockhash":"628f97","transactions":[],'
                   b'"target":"00000000ffff0000000000000000000000000000000000000000000000000000",'
-                  b'"bits":"1d00ffff","height":100},"error":null,"id":1}')
+                  b'"bits":"1d00ffff","height":100,"curtime":1296688602},"error":null,"id":1}')
     assert isinstance(tpl, gw.BlockTemplate) and (tpl.version, tpl.height) == (2, 100)
+    assert (tpl.bits, tpl.curtime) == ("1d00ffff", 1296688602)
     assert _decode(b'{"id":2,"method":"submitblock","params":["0200",{"workid":"w1"}]}') == \
         gw.SubmitBlock(2, "0200", "w1")
 

@@ -456,6 +456,22 @@ def test_getblocktemplate_to_a_pool():
     assert s.summary()["hashes"] == pytest.approx(K)
 
 
+def test_a_block_template_names_its_chain():
+    """A template's height at the node's time names the chain, as a Stratum job's block does:
+    Litecoin's 1,680,000th block (its second halving) came on 2019-08-05."""
+    s = run([(UP, _getwork_post({"id": 0, "method": "getblocktemplate", "params": [{}]})),
+             (DOWN, _json_response(ok(0, {"previousblockhash": "00" * 32, "height": 1_680_000,
+                                         "curtime": 1565000000,
+                                         "target": "00000000ffff" + "0" * 52}))),
+             (UP, _getwork_post({"id": 1, "method": "submitblock", "params": ["02" * 80]})),
+             (DOWN, _json_response({"id": 1, "error": None, "result": None}))])
+    summary = s.summary()
+    assert (summary["coin"], summary["algorithm"]) == ("LTC", "scrypt")
+    assert "template height 1,680,000 on 2019-08-05: the chain of LTC (scrypt)" in \
+        summary["evidence"]
+    assert summary["hashes"] == pytest.approx(K)  # a target prices alike on every chain
+
+
 RPC_AUTH = (http.basic_auth_header("user", "password"),)
 SUBSCRIBE = b'{"id":1,"method":"mining.subscribe"}\n'
 NOT_MINING = {

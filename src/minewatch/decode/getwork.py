@@ -99,7 +99,8 @@ class GetBlockTemplate:
 
 @dataclass(frozen=True, slots=True)
 class BlockTemplate:
-    """A getblocktemplate reply (BIP 22): `target` is big-endian hex."""
+    """A getblocktemplate reply (BIP 22): `target` is big-endian hex, `curtime` the node's
+    unix time."""
 
     id: Any
     previousblockhash: str
@@ -108,11 +109,12 @@ class BlockTemplate:
     height: int | None = None
     version: int | None = None
     workid: str | None = None
+    curtime: int | None = None
 
     def result(self) -> dict:
         out: dict = {"previousblockhash": self.previousblockhash}
         optional = {"target": self.target, "bits": self.bits, "height": self.height,
-                    "version": self.version, "workid": self.workid}
+                    "version": self.version, "workid": self.workid, "curtime": self.curtime}
         out.update((k, v) for k, v in optional.items() if v is not None)
         return out
 
@@ -175,7 +177,8 @@ def _reply(msg: RpcMessage):
     if isinstance(r, dict) and isinstance(r.get("previousblockhash"), str):
         target = hex256(r["target"]) if "target" in r else None
         return BlockTemplate(msg.id, r["previousblockhash"], target, _opt(r, "bits"),
-                             _int(r.get("height")), _int(r.get("version")), _opt(r, "workid"))
+                             _int(r.get("height")), _int(r.get("version")), _opt(r, "workid"),
+                             _int(r.get("curtime")))
     return Reply(msg.id, msg.result, msg.error)
 
 

@@ -86,8 +86,14 @@ def chains_at(height: int, ts: float) -> list[str]:
 
 def job_chain(coinb1: str, nbits: str, ntime: str) -> Chain:
     """The chain a Bitcoin-family job (mining.notify's coinb1, nbits and ntime) builds on."""
-    height, target = coinbase_height(coinb1), compact_target(nbits)
-    ts = header_time(ntime) or 0
+    return block_chain(coinbase_height(coinb1), nbits, header_time(ntime) or 0)
+
+
+def block_chain(height: int | None, nbits: str | None, ts: float,
+                source: str = "coinbase height") -> Chain:
+    """The chain a block at `height` (None: unknown) with compact target `nbits` (None:
+    unknown) at unix time ts builds on; `source` names where the height was read."""
+    target = compact_target(nbits) if nbits else None
     found = chains_at(height, ts) if height is not None and height >= FIRST_HEIGHT else []
     above = target is not None and BITCOIN_POW_LIMIT < target < REGTEST_TARGETS
     if above:
@@ -97,7 +103,7 @@ def job_chain(coinb1: str, nbits: str, ntime: str) -> Chain:
     when = time.strftime("%Y-%m-%d", time.gmtime(ts))
     if found:
         algorithm = algorithms.pop() if len(algorithms) == 1 else ""
-        return Chain(algorithm, coins, f"coinbase height {height:,} on {when}: the chain of "
+        return Chain(algorithm, coins, f"{source} {height:,} on {when}: the chain of "
                      f"{', '.join(coins)}" + (f" ({algorithm})" if algorithm else ""))
     if above:
         return Chain(ASSUMED, (), f"network target {nbits} above SHA-256d's limit 1d00ffff: no "

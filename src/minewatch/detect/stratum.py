@@ -33,7 +33,7 @@ from minewatch.decode.http import HttpFramer, HttpMessage, is_http_start, split_
 from minewatch.decode.tls import looks_like_tls, parse_client_hello
 from minewatch.decode.jsonrpc import LineFramer, RpcMessage, id_text, parse_message
 from minewatch.detect.bounded import MAX_EVIDENCE, MAX_TRACKED, JobWindow, add_fact, remember
-from minewatch.detect.chains import Chain, job_chain
+from minewatch.detect.chains import Chain, block_chain, job_chain
 from minewatch.detect.coins import (COIN_ALGORITHMS, EQUIHASH_ALGORITHMS, OWN_ETHEREUMSTRATUM,
                                     XMR_RANDOMX_VERSION, agent_algorithm,
                                     host_coins, identify_address, password_worker,
@@ -503,10 +503,21 @@ class StratumSession:
     def _on_notify(self, direction: str, rec: stratum_v1.Notify) -> dict:
         """A Bitcoin-family job; the first one's block names the chain (`detect.chains`)."""
         if self._chain is None:
-            self._chain = job_chain(rec.coinb1, rec.nbits, rec.ntime)
-            if self._chain.fact:
-                self._fact(self._chain.fact)
+            self._set_chain(job_chain(rec.coinb1, rec.nbits, rec.ntime))
         return self._job(rec.job_id, self._next_price, "")
+
+    def _on_template(self, direction: str, rec: getwork.BlockTemplate) -> dict:
+        """A getblocktemplate reply: its height, bits and time name the chain as a Stratum
+        job's block does (the node's clock, else the capture's)."""
+        if self._chain is None and (rec.height is not None or rec.bits):
+            self._set_chain(block_chain(rec.height, rec.bits, rec.curtime or self.ts_end or 0,
+                                        "template height"))
+        return self._on_work(direction, rec, rec.previousblockhash, rec.target)
+
+    def _set_chain(self, chain: Chain) -> None:
+        self._chain = chain
+        if chain.fact:
+            self._fact(chain.fact)
 
     def _on_work(self, direction: str, rec, job_id: str | None, target: str | None,
                  shape: str = "") -> dict:
@@ -852,7 +863,7 @@ HANDLERS = {
     ethstratum.KaspaNotify: lambda s, d, r: s._job(r.job_id, s._next_price, "kheavyhash"),
     ethstratum.WorkPackage: lambda s, d, r: s._on_work(d, r, r.header, r.boundary, "ethash"),
     getwork.GetworkWork: lambda s, d, r: s._on_work(d, r, None, r.target_be),
-    getwork.BlockTemplate: lambda s, d, r: s._on_work(d, r, r.previousblockhash, r.target),
+    getwork.BlockTemplate: _S._on_template,
     cryptonote.LoginResult: _S._on_xmr_job,
     cryptonote.JobNotify: _S._on_xmr_job,
     cryptonote.JobReply: _S._on_xmr_job,
