@@ -425,6 +425,24 @@ def test_solo_mining_against_ones_own_node_is_daemon_rpc(msgs, port):
     assert a["payload_sessions"].num_rows == 0
 
 
+@pytest.mark.parametrize("cut", [1, 2, 4])
+def test_a_request_split_inside_its_first_word_is_read(cut):
+    """Tools that dodge DPI send an HTTP request's first byte or two alone ("PO", then
+    "ST / HTTP/1.1..."): the connection is still read from its first segment on."""
+    work = ('{"data":"' + "00" * 128 + '","target":"' + "ff" * 28 + "00" * 4 + '"}')
+    msgs = http_polls("mint.bitminter.com:3333", "/", "cgminer/3.7.2",
+                      [("getwork", "[]", work)] * 2 + [("getwork", '["' + "00" * 128 + '"]',
+                                                        "true")])
+    ts, up, first = msgs[0]
+    msgs[:1] = [(ts, up, first[:cut]), (ts + 1e-4, up, first[cut:])]
+    data = cut_small(msgs, 1448)
+    a = reference(data)
+    assert_same(a, compiled(data))
+    (session,) = a["payload_sessions"].to_pylist()
+    assert (session["dialect"], session["pool_host"], session["shares_accepted"]) == (
+        "getwork-http", "mint.bitminter.com", 1)
+
+
 def test_a_getwork_pool_on_bitcoinds_port_is_a_pool():
     """The getwork pools of 2011-2014 listened on 8332, Basic auth and all; bitcoind has not
     served getwork since 0.10, so getwork there is a pool's, not a node's."""

@@ -3,10 +3,12 @@
 import json
 
 import numpy as np
+import pytest
 
 from minewatch import schema
 from minewatch.decode.packet import encode_tcp
 from minewatch.decode.pcap import RawPacket
+from minewatch.flows.tcp import ConnKey
 from minewatch.ingest.packets import PacketIngest
 from minewatch.sim import background as bg
 from minewatch.sim.dialogues import _http
@@ -39,6 +41,18 @@ def test_visit_to_a_mining_page_is_reported():
     assert {r["host"] for r in rows} == {"games.example.cn"} and {r["input_id"] for r in rows} == {"input-1"}
     socket = next(r for r in rows if r["kind"] == "websocket")
     assert "submit" in json.loads(socket["evidence"])[0] and socket["ts_last"] >= socket["ts_first"]
+
+
+@pytest.mark.parametrize("head, page", [(b"G", True), (b"GE", True), (b"GET", True),
+                                        (b"PO", False), (b"HTT", False)])
+def test_a_request_split_inside_its_first_word_opens_the_connection(head, page):
+    """A first segment cut inside its first word ("GE", as tools that dodge DPI send it) is
+    tracked as the whole word would be: a page fetch for the browser scan alone, a POST or an
+    answer for the pool dialects too."""
+    state = PacketIngest("input-1", exporter="test")
+    key = ConnKey("10.20.0.5", 49094, "203.0.113.80", 80)
+    tracked = state._classify(key, "up", head, T0, False)
+    assert tracked.browser is not None and (tracked.session is None) == page
 
 
 def test_two_visits_by_one_visitor_merge():

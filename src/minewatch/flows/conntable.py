@@ -264,6 +264,8 @@ def _classify(buf, p, n, late):
         return CANDIDATE  # a plaintext SV2 SetupConnection frame header
     if _opens_tunnel(buf, p, n):
         return CANDIDATE  # a SOCKS or HTTP CONNECT preamble: a pool dialect may follow it
+    if n < 8 and _starts_a_word(buf, p, n):
+        return CANDIDATE  # "PO" of "POST ": a first segment cut short (split to dodge DPI)
     if n >= 5:
         b1, b2, b3, b4 = buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4]
         if (b0 == 80 and b1 == 79 and b2 == 83 and b3 == 84 and b4 == 32) \
@@ -271,6 +273,29 @@ def _classify(buf, p, n, late):
                 or (b0 == 72 and b1 == 84 and b2 == 84 and b3 == 80 and b4 == 47):
             return CANDIDATE  # "POST ", "GET /", "HTTP/"
     return CANDIDATE if _opens_json(buf, p, p + min(n, HEAD_SCAN)) else PLAIN
+
+
+# ingest.packets.SHORT_STARTS: the request and answer words a connection opens with
+_WORDS = np.frombuffer(b"POST \0GET /\0HTTP/\0CONNECT \0", np.uint8)
+
+
+@njit(cache=True, nogil=True)
+def _starts_a_word(buf, p, n):
+    """ingest.packets.starts_a_word: the n bytes at p are a proper beginning of "POST ",
+    "GET /", "HTTP/" or "CONNECT "."""
+    w = 0
+    while w < len(_WORDS):
+        end = w
+        while _WORDS[end] != 0:
+            end += 1
+        if n < end - w:
+            k = 0
+            while k < n and buf[p + k] == _WORDS[w + k]:
+                k += 1
+            if k == n:
+                return True
+        w = end + 1
+    return False
 
 
 @njit(cache=True, nogil=True)

@@ -308,9 +308,12 @@ class PacketIngest:
             return _Tracked(Sv2Session(server=(key.server_ip, key.server_port)), first_ts=ts)
         if direction == "up" and opens_tunnel(head):  # SOCKS or CONNECT: a pool may follow
             return _Tracked(_stratum(key), first_ts=ts)
-        if opens_json(head) or head[:5] in (b"POST ", b"GET /", b"HTTP/"):
-            browser = BrowserScan() if is_http_start(head) else None
-            if browser is not None and direction == "up" and head[:4] == b"GET ":
+        short = starts_a_word(head)  # "GE": an HTTP word, unless "CONNECT "'s beginning
+        if opens_json(head) or head[:5] in (b"POST ", b"GET /", b"HTTP/") or short:
+            http_like = is_http_start(head) or (short and head[:1] != b"C")
+            browser = BrowserScan() if http_like else None
+            get = head[:4] == b"GET " or (short and b"GET /".startswith(head))
+            if browser is not None and direction == "up" and get:
                 return _Tracked(first_ts=ts, browser=browser)  # a page fetch: see _page
             return _Tracked(_stratum(key), first_ts=ts, browser=browser)
         return _IGNORE
@@ -391,6 +394,17 @@ def _spoke_long(st: _Tracked, data: bytes) -> bool:
 
 
 _RPC_LINE = re.compile(rb'\A[ \t\n\v\f\r]*\{[ \t\n\v\f\r]*"|\n\{[ \t\n\v\f\r]*"')
+
+
+# A first segment cut inside its first word (tools that dodge DPI split a request after a
+# byte or two) still opens the connection: the words it may begin
+SHORT_STARTS = (b"POST ", b"GET /", b"HTTP/", b"CONNECT ")
+
+
+def starts_a_word(head: bytes) -> bool:
+    """Whether a connection's first chunk is a proper beginning of one of SHORT_STARTS ("PO"):
+    the rest of the word, and the request, come in the next chunks."""
+    return bool(head) and any(len(head) < len(w) and w.startswith(head) for w in SHORT_STARTS)
 
 
 def opens_rpc_line(head: bytes) -> bool:
