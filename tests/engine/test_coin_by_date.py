@@ -44,3 +44,26 @@ def test_ether_before_the_merge_ethereum_classic_after(sessions):
     assert any("since the Merge" in f for f in json.loads(after["evidence"]))
     assert after["hashrate_hs"] * after["window_s"] == pytest.approx(
         before["hashrate_hs"] * before["window_s"])  # the same work, whatever the coin
+
+
+def xmrig_submits(client: str, t0: float, rng) -> list:
+    """A capture of XMRig's side alone, from after its login: submits and keepalives, nothing
+    that names an algorithm, a coin or the pool."""
+    lines = [{"id": 2 + k, "jsonrpc": "2.0", "method": "submit",
+              "params": {"id": "sid", "job_id": "q7PL", "nonce": "d003004%d" % k,
+                         "result": "e1" * 32}} for k in range(3)]
+    lines.append({"id": 9, "jsonrpc": "2.0", "method": "keepalived", "params": {"id": "sid"}})
+    msgs = [(t0 + 30 * k, True, json.dumps(m).encode() + b"\n") for k, m in enumerate(lines)]
+    return tcp_session(Conn(client, 40000, "203.0.113.9", 14444), msgs, rng, True, close_at=None)
+
+
+def test_a_cryptonote_session_nothing_names_is_moneros_of_its_time(analyzed):
+    """The XMRig protocol's main coin is Monero: RandomX since 2019-11-30, CryptoNight before,
+    and the evidence says it is assumed."""
+    rng = np.random.default_rng(5)
+    pkts = xmrig_submits("10.0.0.7", 1546300800.0, rng) + xmrig_submits("10.0.0.8", AFTER, rng)
+    rows = {r["client_ip"]: r for r in analyzed(pkts, "xmrig")}
+    old, new = rows["10.0.0.7"], rows["10.0.0.8"]
+    assert (old["dialect"], old["coin"], old["algorithm"]) == ("cryptonote", "XMR", "cryptonight")
+    assert (new["dialect"], new["coin"], new["algorithm"]) == ("cryptonote", "XMR", "randomx")
+    assert any("assumed" in f for f in json.loads(new["evidence"]))

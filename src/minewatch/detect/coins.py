@@ -116,6 +116,7 @@ MULTI_ALGORITHM = {"DGB": ("sha256d", "scrypt", "odocrypt", "skein", "qubit")}
 # the RandomX fork of November 2019, block version 12)
 FORMER_ALGORITHMS = {"XMR": ("cryptonight",)}
 XMR_RANDOMX_VERSION = 12
+XMR_RANDOMX_TS = 1575072000.0  # 2019-11-30, the day of that fork (block 1,978,433)
 # Coins whose own pools speak EthereumStratum/1.0.0 (Kaspa, Ergo): their wallet names the
 # algorithm, where the dialect alone would say ethash.
 OWN_ETHEREUMSTRATUM = ("KAS", "ERG")

@@ -19,7 +19,8 @@ import pyarrow as pa
 
 from minewatch import schema
 from minewatch.detect.behaviour import behaviour_sessions
-from minewatch.detect.coins import MAIN_COINS, MERGE_TS, host_coins, identify_address
+from minewatch.detect.coins import (MAIN_COINS, MERGE_TS, XMR_RANDOMX_TS, host_coins,
+                                    identify_address)
 from minewatch.detect.intel import Endpoint, Pool, PoolIntel, named_pool, serving_pool
 from minewatch.detect.verdict import MinerFacts, judge
 from minewatch.enrich.geo import GeoDB
@@ -208,9 +209,24 @@ def _finish_payload(s: dict, conn: dict, endpoints: dict, names: dict[tuple, str
         s["pool_host"] = s.get("pool_host") or pool.host
         s["coin"] = s.get("coin") or pool.coin
     _pool_names_the_coin(s, pool)
+    _cryptonote_default(s)
     _main_coin(s)
     s.update(session_hashrate(s))
     return s
+
+
+def _cryptonote_default(s: dict) -> None:
+    """A CryptoNote (XMRig protocol) session that nothing names an algorithm for, neither
+    its messages nor its pool (a capture of the miner's submits alone), is taken for Monero,
+    the protocol's main coin, with Monero's algorithm at the time (RandomX since 2019-11-30,
+    CryptoNight before) and a fact that says it is assumed. Its shares are priced by their
+    targets, whatever the algorithm."""
+    if s.get("dialect") != "cryptonote" or s.get("algorithm"):
+        return
+    s["algorithm"] = "randomx" if (s.get("ts_start") or 0.0) >= XMR_RANDOMX_TS else "cryptonight"
+    s["coin"] = s.get("coin") or "XMR"
+    _add_facts(s, f"coin {s['coin']}, algorithm {s['algorithm']} assumed: Monero's, the "
+               "CryptoNote protocol's main coin, as nothing names another")
 
 
 def _main_coin(s: dict) -> None:
