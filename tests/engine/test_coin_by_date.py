@@ -67,3 +67,15 @@ def test_a_cryptonote_session_nothing_names_is_moneros_of_its_time(analyzed):
     assert (old["dialect"], old["coin"], old["algorithm"]) == ("cryptonote", "XMR", "cryptonight")
     assert (new["dialect"], new["coin"], new["algorithm"]) == ("cryptonote", "XMR", "randomx")
     assert any("assumed" in f for f in json.loads(new["evidence"]))
+
+
+def test_a_coin_named_otherwise_keeps_its_own_algorithm():
+    """Only Monero is assumed: a session whose pool's name says TRTL is left unknown."""
+    from minewatch.engine.derive import _cryptonote_default
+
+    named = {"dialect": "cryptonote", "coin": "TRTL", "algorithm": "", "ts_start": AFTER}
+    bare = dict(named, coin="")
+    _cryptonote_default(named)
+    _cryptonote_default(bare)
+    assert (named["coin"], named["algorithm"]) == ("TRTL", "")
+    assert (bare["coin"], bare["algorithm"]) == ("XMR", "randomx")

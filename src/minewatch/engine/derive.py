@@ -221,10 +221,11 @@ def _cryptonote_default(s: dict) -> None:
     the protocol's main coin, with Monero's algorithm at the time (RandomX since 2019-11-30,
     CryptoNight before) and a fact that says it is assumed. Its shares are priced by their
     targets, whatever the algorithm."""
-    if s.get("dialect") != "cryptonote" or s.get("algorithm"):
+    coin = s.get("coin") or "XMR"  # (a coin the pool's name says, TRTL, has its own algorithm)
+    if s.get("dialect") != "cryptonote" or s.get("algorithm") or coin != "XMR":
         return
     s["algorithm"] = "randomx" if (s.get("ts_start") or 0.0) >= XMR_RANDOMX_TS else "cryptonight"
-    s["coin"] = s.get("coin") or "XMR"
+    s["coin"] = coin
     _add_facts(s, f"coin {s['coin']}, algorithm {s['algorithm']} assumed: Monero's, the "
                "CryptoNote protocol's main coin, as nothing names another")
 
