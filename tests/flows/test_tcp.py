@@ -228,13 +228,42 @@ def test_a_dropped_request_does_not_hold_back_its_answer():
 
 
 def test_rst_closes_and_delivers_what_was_buffered():
+    """The close comes once the grace for data in flight is over (at the next segment of any
+    connection after it), dated at the RST."""
     table = TcpConnectionTable()
     events = feed(table, handshake() + [
         seg(CLIENT, POOL, PSH | ACK, 104, b"def", 1.0),  # bytes 101..103 were lost
         seg(POOL, CLIENT, RST, 501, ts=2.0),
     ])
-    assert events == [(KEY, "up", 1.0, b""), (KEY, "up", 1.0, b"def"),
-                      ConnClosed(KEY, 2.0, "rst", 3, 0, 1, 3)]
+    assert events == []
+    later = feed(table, [seg(("10.0.0.3", 50001), POOL, PSH | ACK, 1, b"x", 3.5)])
+    assert later[:3] == [(KEY, "up", 1.0, b""), (KEY, "up", 1.0, b"def"),
+                         ConnClosed(KEY, 2.0, "rst", 3, 0, 1, 3)]
+
+
+def test_data_in_flight_across_a_rst_is_read():
+    """A miner resets its connection while the pool's next job is on the wire: a tap by the
+    miner sees the RST, then the job. The job is the pool's stream; whatever the RST's sender
+    seems to send later is not read."""
+    table = TcpConnectionTable()
+    events = feed(table, handshake() + [
+        seg(CLIENT, POOL, PSH | ACK, 101, b"sub\n", 1.0),
+        seg(POOL, CLIENT, PSH | ACK, 501, b"ok\n", 1.1),
+        seg(CLIENT, POOL, RST | ACK, 105, ts=1.2),
+        seg(POOL, CLIENT, PSH | ACK, 504, b"job\n", 1.2001),
+        seg(CLIENT, POOL, PSH | ACK, 105, b"late\n", 1.3),
+    ]) + table.flush()
+    assert events == [(KEY, "up", 1.0, b"sub\n"), (KEY, "down", 1.1, b"ok\n"),
+                      (KEY, "down", 1.2001, b"job\n"), ConnClosed(KEY, 1.2, "rst", 4, 7, 0, 0)]
+
+
+def test_data_after_the_grace_is_not_read():
+    table = TcpConnectionTable()
+    events = feed(table, handshake() + [
+        seg(CLIENT, POOL, RST | ACK, 101, ts=1.0),
+        seg(POOL, CLIENT, PSH | ACK, 501, b"job\n", 2.5),
+    ])
+    assert events == [ConnClosed(KEY, 1.0, "rst", 0, 0, 0, 0)] and table.strays == 1
 
 
 def test_mid_session_capture_uses_ports_to_find_the_client():
@@ -279,7 +308,7 @@ def test_retransmitted_syn_is_not_reuse():
     table = TcpConnectionTable()
     events = feed(table, [seg(CLIENT, POOL, SYN, 100), seg(POOL, CLIENT, RST | ACK, 0, ts=0.1),
                           seg(CLIENT, POOL, SYN, 100, ts=1.0),
-                          seg(POOL, CLIENT, RST | ACK, 0, ts=1.1)])
+                          seg(POOL, CLIENT, RST | ACK, 0, ts=1.1)]) + table.flush()
     assert events == [ConnClosed(KEY, 0.1, "rst", 0, 0, 0, 0)]
     assert table.opened == 1
 

@@ -476,6 +476,36 @@ def test_a_coin_daemon_rpc_connection_is_left_after_its_first_node_only_call(mon
     assert ingest.routed <= 5  # the first batch: the handshake and the first request
 
 
+# a Zcash pool's first words (cgminer-pool-scan.pcapng, 46.105.114.185:2142): ZIP 301's job
+ZIP301_JOB = (b'{"id":null,"method":"mining.set_target","params":["003c3c3c3c3c3c3c3c3c3c3c3c3c3c'
+              b'3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c"]}\n{"id":null,"method":"mining.notify",'
+              b'"params":["ab0a","04000000","46d6759e5dc4b9c86d8867b9034d54e4088b0309499f62a64f6e4'
+              b'90300000000","c07127ddabf360dd544dc90ddd83c234553ae4f9f7c705385c7616eae02df2cf","'
+              + b"0" * 64 + b'","4cc2ff5a","e3650e1c",true]}\n')
+
+
+def test_a_job_crossing_the_miners_reset_is_read():
+    """The miner resets the connection while the pool's first job is on the wire: a tap by
+    the miner sees the RST first. The job still names the algorithm (Equihash's shape)."""
+    miner, pool = ("10.0.0.5", 40001), ("192.0.2.80", 2142)
+    talk = [(1.0, True, 0x18, b'{"id": 324, "method": "mining.subscribe", "params": '
+                               b'["cgminer/3.7.2"]}\n'),
+            (1.1, False, 0x18, b'{"id":324,"result":[null,"38338300000000000000000000833339"],'
+                               b'"error":null}\n'),
+            (1.2, True, 0x14, b""), (1.2001, False, 0x18, ZIP301_JOB)]
+    seq, pkts = {True: 1000, False: 5000}, []
+    for ts, up, flags, data in talk:
+        src, dst = (miner, pool) if up else (pool, miner)
+        pkts.append(SimPacket(ts, src[0], dst[0], src[1], dst[1], 6, flags, seq[up], seq[not up],
+                              data))
+        seq[up] += len(data)
+    data = pcap_of(pkts)
+    a = reference(data)
+    assert_same(a, compiled(data))
+    (session,) = a["payload_sessions"].to_pylist()
+    assert (session["dialect"], session["algorithm"]) == ("stratum-v1", "equihash")
+
+
 def test_real_captures_equal_reference():
     found = sorted(PCAPS.glob("*.pcap*")) if PCAPS.is_dir() else []
     if not found:

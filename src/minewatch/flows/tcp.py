@@ -6,6 +6,10 @@ connections, decides which side is the client, and turns Segments into events: d
 `(ConnKey, 'up' | 'down', ts, bytes)` ('up' = sent by the client) and `ConnClosed` when a
 connection ends (FIN both ways, RST, idle timeout, eviction, port reuse, flush).
 
+A RST ends a connection rst_grace s of capture time after it, not at once: the other side's
+bytes already in flight when it was sent reach a tap after it (a pool's last job crossing a
+miner's reset), and they continue that side's stream. The RST's sender says nothing more.
+
 Which side is the client:
 1. a SYN without ACK was sent by the client; a SYN+ACK was sent to it;
 2. without a SYN seen, the side on the more "service-like" port is the server: ports below 1024
@@ -228,13 +232,15 @@ class TcpConfig:
     max_wait: float = 30.0  # s out-of-order data waits for a hole to fill (capture drops)
     max_connections: int = 500_000  # the least recently active one is evicted beyond this
     sweep_interval: float = 1.0  # s of capture time between idle sweeps
+    rst_grace: float = 1.0  # s after a RST the other side's data in flight is still read
 
 
 class _Connection:
-    __slots__ = ("key", "up", "down", "last_ts", "isn", "closed")
+    __slots__ = ("key", "up", "down", "last_ts", "isn", "closed", "reset")
 
     def __init__(self, key: ConnKey, config: TcpConfig, isn: int | None):
         self.key, self.last_ts, self.isn, self.closed = key, 0.0, isn, False
+        self.reset: tuple[float, bool] | None = None  # (ts, sent by the client) of a RST
         self.up = StreamReassembler(config.buffer_limit, config.max_wait)
         self.down = StreamReassembler(config.buffer_limit, config.max_wait)
 
@@ -262,13 +268,15 @@ class TcpConnectionTable:
     A connection closed by FIN or RST stays in the table, closed, until it has been idle for
     idle_timeout: the retransmissions and late ACKs that follow a close are absorbed there
     instead of opening a phantom connection. A SYN with a new initial sequence number on the
-    same ports starts a new connection.
+    same ports starts a new connection. A connection reset is closed (reason rst, at the RST's
+    time) once rst_grace has passed: at the first segment or sweep after it.
     """
 
     def __init__(self, config: TcpConfig = TcpConfig()):
         self.config = config
         self._conns: dict[ConnKey, _Connection] = {}
         self._next_sweep = float("-inf")
+        self._resets: dict[ConnKey, float] = {}  # connections reset -> when they end
         self.opened = self.closed = 0
         self.strays = 0  # segments of no open connection: after a close, or ACKs never paired
 
@@ -280,10 +288,12 @@ class TcpConnectionTable:
         if seg.proto != TCP_PROTO:
             return []
         events = self.expire(seg.ts) if seg.ts >= self._next_sweep else []
+        if self._resets:
+            events += self._end_resets(seg.ts)
         conn, up = self._find(seg)
         if conn is not None and seg.flags & SYN and not seg.flags & ACK and conn.isn != seg.seq:
             if not conn.closed:
-                events += self._close(conn, "reused", conn.last_ts)
+                events += self._end(conn, "reused", conn.last_ts)
             conn = None  # the ports were reused by a new connection
         if conn is None:
             conn = self._open(seg)
@@ -295,15 +305,15 @@ class TcpConnectionTable:
                 events += self._remove_oldest("evicted")
         conn.last_ts = seg.ts
         self._conns[conn.key] = conn  # (re)inserted last: the dict stays in activity order
-        if conn.closed:
-            self.strays += 1
+        if conn.closed or (conn.reset is not None and conn.reset[1] == up):
+            self.strays += 1  # (after a RST its sender sends nothing the other side reads)
             return events
         return events + self._feed(conn, up, seg)
 
     def open_connection(self, key: ConnKey) -> _Connection | None:
-        """The connection of key while it is open."""
+        """The connection of key while it is open (and not reset)."""
         conn = self._conns.get(key)
-        return conn if conn is not None and not conn.closed else None
+        return conn if conn is not None and not conn.closed and conn.reset is None else None
 
     def touch(self, key: ConnKey, ts: float) -> None:
         """A packet of key's connection at ts was read elsewhere: it is active."""
@@ -315,7 +325,8 @@ class TcpConnectionTable:
     def sweep(self, now: float) -> list[Event]:
         """An idle sweep at `now` if one is due (as `add` makes one before a segment): for
         the capture time that passes in segments read elsewhere."""
-        return self.expire(now) if now >= self._next_sweep else []
+        events = self.expire(now) if now >= self._next_sweep else []
+        return events + self._end_resets(now) if self._resets else events
 
     def expire(self, now: float) -> list[Event]:
         """Close connections idle for more than idle_timeout s before now (capture time)."""
@@ -334,7 +345,27 @@ class TcpConnectionTable:
 
     def _remove_oldest(self, reason: str) -> list[Event]:
         conn = self._conns.pop(next(iter(self._conns)))
-        return [] if conn.closed else self._close(conn, reason, conn.last_ts)
+        return [] if conn.closed else self._end(conn, reason, conn.last_ts)
+
+    def _end_resets(self, now: float) -> list[Event]:
+        """Close the reset connections whose grace has passed by `now` (in the order of their
+        RSTs, which is the order of their deadlines)."""
+        events: list[Event] = []
+        while self._resets:
+            key, until = next(iter(self._resets.items()))
+            if until >= now:
+                break
+            del self._resets[key]
+            conn = self._conns.get(key)
+            if conn is not None and not conn.closed and conn.reset is not None:
+                events += self._close(conn, "rst", conn.reset[0])
+        return events
+
+    def _end(self, conn: _Connection, reason: str, ts: float) -> list[Event]:
+        """Close conn for `reason` at ts, or as reset at its RST's time if it was."""
+        if conn.reset is not None:
+            return self._close(conn, "rst", conn.reset[0])
+        return self._close(conn, reason, ts)
 
     def _find(self, seg: Segment) -> tuple[_Connection | None, bool]:
         """The segment's connection (popped from the table) and whether it travels up."""
@@ -364,15 +395,19 @@ class TcpConnectionTable:
             events += [(conn.key, back, ts, data) for ts, data in other.acked(seg.ack, seg.ts)]
         chunks = stream.add(seg.seq, seg.payload, seg.ts, bool(flags & SYN), bool(flags & FIN))
         events += [(conn.key, direction, ts, data) for ts, data in chunks]
-        if flags & RST:
-            events += self._close(conn, "rst", seg.ts)
+        if flags & RST and conn.reset is None:
+            conn.reset = (seg.ts, up)  # closed after rst_grace: see the module docstring
+            self._resets.pop(conn.key, None)  # (a reused key's old entry: keep deadline order)
+            self._resets[conn.key] = seg.ts + self.config.rst_grace
         elif conn.up.finished and conn.down.finished:
-            events += self._close(conn, "fin", seg.ts)
+            events += self._end(conn, "fin", seg.ts)
         return events
 
     def _close(self, conn: _Connection, reason: str, ts: float) -> list[Event]:
         """Deliver what is buffered, then the ConnClosed."""
         conn.closed = True
+        if conn.reset is not None:
+            self._resets.pop(conn.key, None)
         self.closed += 1
         events: list[Event] = [(conn.key, "up", t, d) for t, d in conn.up.flush()]
         events += [(conn.key, "down", t, d) for t, d in conn.down.flush()]
