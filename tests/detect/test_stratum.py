@@ -303,13 +303,25 @@ def test_ethereumstratum_2_hello_names_the_miner_and_mining_set_prices_the_jobs(
              (DOWN, call(None, "mining.set", {"epoch": "dc", "target": target, "algo": "ethash",
                                               "extranonce": "af4c"})),
              (DOWN, call(None, "mining.notify", ["bf0488aa", "b3a4f", hx("64", prefix=""), "0"])),
-             (UP, call(40, "mining.submit", ["bf0488aa", "6ce3b79bd43eb7", "00"])), (DOWN, ok(40))])
+             (UP, call(40, "mining.submit", ["bf0488aa", "6ce3b79bd43eb7", "00"])), (DOWN, ok(40)),
+             # its self-report: compact hex, unprefixed (EthStratumClient::submitHashrate)
+             (UP, call(41, "mining.hashrate", ["500000", "0001"])), (DOWN, ok(41))])
     summary = s.summary()
     assert (summary["agent"], summary["pool_host"], summary["wallet"]) == (
         "ethminer-0.19.0", "eu1.pool.example", ETH)
     assert summary["hashes"] == pytest.approx(4e9)  # 2**256 / target: 4 GH a share, exactly
+    assert summary["reported_hashrate_hs"] == 0x500000  # 5.24 MH/s
     facts = json.loads(summary["evidence"])
     assert "mining.hello from ethminer-0.19.0 (EthereumStratum/2.0.0)" in facts
+    assert "mining.hashrate (self-reported)" in facts
+
+
+def test_a_stratum_v1_hashrate_report_in_its_own_units_is_not_read():
+    """mining.hashrate outside EthereumStratum carries a number in units of its sender's
+    choosing: no self-report is made of it."""
+    s = run(btc_session() + [(UP, call(50, "mining.hashrate", ["500000", "rig1"])),
+                             (UP, call(51, "mining.hashrate", [12.5, "rig1"]))])
+    assert s.summary()["dialect"] == "stratum-v1" and s.summary()["reported_hashrate_hs"] is None
 
 
 def test_ethproxy_prices_by_the_job_header_and_reports_hashrate():

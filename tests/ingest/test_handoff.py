@@ -165,7 +165,12 @@ def reply(msg_id, kind: float, dialect: str = "") -> dict:
 
 def extra(dialect: str, msg_id: int, rng) -> list[tuple[bool, dict]]:
     """ETHProxy's hashrate reports and polls (a poll answered by a work package); XMRig's
-    keepalives."""
+    keepalives; EthereumStratum/2.0.0's hashrate reports (compiled code leaves them to
+    Python)."""
+    if dialect == "ethereumstratum":
+        rate = f"{int(rng.integers(1, 1 << 40)):x}"
+        return [(True, {"id": msg_id, "method": "mining.hashrate", "params": [rate, "0001"]}),
+                (False, {"id": msg_id, "result": True, "error": None})]
     if dialect == "cryptonote":
         return [(True, {"id": msg_id, "jsonrpc": "2.0", "method": "keepalived",
                         "params": {"id": "s1"}}),

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import json
+import re
 from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -66,6 +67,7 @@ STEADY_SHAPES = {"stratum-v1": None, "ethereumstratum-1.0": "ethash", "ethproxy"
                  "ethproxy-http": "ethash", "cryptonote": None}
 STEADY_HTTP_IDS = 16  # HTTP requests awaiting a response that detect.steady can pair
 HASHRATE_FACT = "eth_submitHashrate (self-reported)"
+_HEX_RATE = re.compile(r"(0x)?[0-9a-fA-F]{1,64}")  # a mining.hashrate rate
 STEADY_CARRY = 4096  # bytes of an unfinished line detect.steady can go on with
 
 
@@ -416,7 +418,21 @@ class StratumSession:
         if rec.method.startswith("mining."):
             self._mining = True
         self._expect(direction, rec.id, rec.method)
-        return self._es2(rec.method, rec.params) if isinstance(rec.params, dict) else {}
+        if isinstance(rec.params, dict):
+            return self._es2(rec.method, rec.params)
+        if rec.method == "mining.hashrate" and direction == "up":
+            self._es2_hashrate(rec.params)
+        return {}
+
+    def _es2_hashrate(self, params) -> None:
+        """EthereumStratum/2.0.0's mining.hashrate [rate, worker token]: the rate in hex (32
+        bytes in its spec, compact and unprefixed as ethminer sends it), kept as the
+        self-report. Other dialects' mining.hashrate carry numbers in units of their own."""
+        rate = params[0] if isinstance(params, list) and params else None
+        if self.dialect == "ethereumstratum-1.0" and isinstance(rate, str) \
+                and _HEX_RATE.fullmatch(rate):
+            self.reported_hashrate_hs = float(int(rate, 16))
+            self._fact("mining.hashrate (self-reported)")
 
     def _es2(self, method: str, params: dict) -> dict:
         """EthereumStratum/2.0.0 (ethminer's "stratum3"), whose requests carry objects:
