@@ -20,7 +20,7 @@ from minewatch.errors import DecodeError
 from minewatch.ingest.capture import AddressText
 
 PCAPS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "pcaps"
-LINKTYPES = [0, 1, 12, 14, 101, 108, 113, 228, 229, 239, 276, 147]
+LINKTYPES = [0, 1, 9, 12, 14, 50, 101, 104, 108, 113, 204, 205, 228, 229, 239, 276, 147]
 
 
 def parse(frames: list[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray]:
@@ -149,6 +149,18 @@ def test_null_and_loop_families():
     for linktype, head in [(0, b"\x02\0\0\0"), (0, b"\0\0\0\x02"), (108, b"\0\0\0\x02"),
                            (0, b"\x1e\0\0\0"), (0, b"\x07\0\0\0")]:
         assert_agrees(linktype, head + ip)
+
+
+def test_serial_links_agree():
+    """PPP and Cisco HDLC, whole and cut at every byte (test_packet.SERIAL_FRAMES)."""
+    ip = encode_tcp("10.0.0.1", "10.0.0.2", 1, 2, 3, 4, 0x10, b"data")[14:]
+    for linktype, head in [(9, b"\xff\x03\x00\x21"), (9, b"\x21"), (9, b"\xc0\x21"),
+                           (50, b"\x0f\x00\x08\x00"), (50, b"\xff\x03\x00\x21"),
+                           (104, b"\x0f\x00\x88\x47\x00\x01\x01\x40"),
+                           (204, b"\x01\x00\x21"), (205, b"\x01\x8f\x00\x08\x00")]:
+        frame = head + ip
+        for cut in range(len(frame) + 1):
+            assert_agrees(linktype, frame[:cut])
 
 
 def test_real_captures_agree():

@@ -136,6 +136,33 @@ def test_raw_ip(linktype):
     assert decode_frame(linktype, ip_part(TCP_V6), 0.0) == EXPECTED_V6
 
 
+# a router's serial links (tcpdump.org/linktypes.html): PPP in HDLC-like framing (RFC 1662),
+# with the protocol field compressed to one byte (RFC 1661 §6.5), Cisco HDLC, a direction byte
+SERIAL_FRAMES = [
+    (9, b"\xff\x03\x00\x21", TCP_V4), (9, b"\x00\x57", TCP_V6), (9, b"\x21", TCP_V4),
+    (9, b"\xff\x03\x57", TCP_V6), (50, b"\xff\x03\x00\x21", TCP_V4),
+    (50, b"\x0f\x00\x08\x00", TCP_V4), (50, b"\x8f\x00\x86\xdd", TCP_V6),
+    (104, b"\x0f\x00\x08\x00", TCP_V4), (104, b"\x0f\x00\x86\xdd", TCP_V6),
+    (204, b"\x01\xff\x03\x00\x21", TCP_V4), (205, b"\x00\x0f\x00\x86\xdd", TCP_V6),
+]
+
+
+@pytest.mark.parametrize("linktype, head, frame", SERIAL_FRAMES)
+def test_ppp_and_cisco_hdlc(linktype, head, frame):
+    expected = EXPECTED_V4 if frame is TCP_V4 else EXPECTED_V6
+    assert decode_frame(linktype, head + ip_part(frame), 0.0) == expected
+
+
+def test_ppp_control_protocols_are_not_ip_and_cut_headers_are_errors():
+    lcp = b"\xff\x03\xc0\x21\x01\x01\x00\x04"  # an LCP Configure-Request
+    assert decode_frame(9, lcp, 0.0) is None
+    assert decode_frame(104, b"\x8f\x00\x80\x35" + b"\0" * 28, 0.0) is None  # SLARP
+    for linktype, frame in ((9, b"\xff\x03"), (9, b"\x00"), (104, b"\x0f\x00\x08"),
+                            (205, b"\x00\x0f\x00\x08")):
+        with pytest.raises(DecodeError):
+            decode_frame(linktype, frame, 0.0)
+
+
 @pytest.mark.parametrize("family,fmt,expected", [
     (2, "<I", EXPECTED_V4), (2, ">I", EXPECTED_V4),
     (24, "<I", EXPECTED_V6), (28, "<I", EXPECTED_V6), (30, ">I", EXPECTED_V6),

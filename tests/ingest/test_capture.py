@@ -157,6 +157,23 @@ def test_a_firewall_nflog_capture_reads_as_the_ethernet_one(sim_pcap, pcapng):
     assert_same(reference(logged), bare)
 
 
+@pytest.mark.parametrize("linktype, head", [
+    (104, lambda ethertype: b"\x0f\x00" + ethertype),  # Cisco HDLC
+    (9, lambda ethertype: b"\xff\x03\x00" + (b"\x21" if ethertype == b"\x08\x00" else b"\x57")),
+])
+def test_a_routers_serial_link_reads_as_the_ethernet_one(sim_pcap, linktype, head):
+    """A capture from a router's WAN port (PPP or Cisco HDLC framing instead of Ethernet):
+    the same tables on both paths as the Ethernet capture."""
+    out = io.BytesIO()
+    writer = PcapWriter(out, linktype=linktype)
+    for raw in PcapReader(io.BytesIO(sim_pcap)):
+        writer.write(raw.ts, head(raw.data[12:14]) + raw.data[14:])
+    serial = out.getvalue()
+    bare = compiled(sim_pcap)
+    assert_same(compiled(serial), bare)
+    assert_same(reference(serial), bare)
+
+
 def mirrored(data: bytes, delay: float = 30e-6) -> bytes:
     """Every frame twice, as a switch mirroring both ports it crosses sends it: the second copy
     `delay` later, from the router's side (other MAC addresses, TTL one less)."""

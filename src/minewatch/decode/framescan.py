@@ -347,7 +347,43 @@ def _link(b, base, n, linktype):
         return 0, 0
     if linktype == 239:
         return _nflog(b, base, n)
+    if linktype == 50 and n > 0 and (b[base] == 0x0F or b[base] == 0x8F):
+        return _c_hdlc(b, base, n, 0)
+    if linktype == 9 or linktype == 50 or linktype == 204:
+        return _ppp(b, base, n, 1 if linktype == 204 else 0)
+    if linktype == 104 or linktype == 205:
+        return _c_hdlc(b, base, n, 1 if linktype == 205 else 0)
     return -1, 0  # unsupported link type
+
+
+@njit(cache=True, nogil=True)
+def _ppp(b, base, n, offset):
+    """packet._ppp: the protocol field after an optional ff 03, one byte when odd."""
+    if n >= offset + 2 and b[base + offset] == 0xFF and b[base + offset + 1] == 0x03:
+        offset += 2
+    if n <= offset:
+        return -1, 0
+    if b[base + offset] & 1:
+        protocol, offset = np.int64(b[base + offset]), offset + 1
+    else:
+        if n < offset + 2:
+            return -1, 0
+        protocol, offset = u16(b, base + offset), offset + 2
+    if protocol == 0x0021:
+        return 0x0800, offset
+    if protocol == 0x0057:
+        return 0x86DD, offset
+    if protocol == 0x0281 or protocol == 0x0283:
+        return _ethertype(b, base, n, offset, 0x8847 if protocol == 0x0281 else 0x8848)
+    return 0, 0
+
+
+@njit(cache=True, nogil=True)
+def _c_hdlc(b, base, n, offset):
+    """packet._c_hdlc: address, control, then an Ethernet type."""
+    if n < offset + 4:
+        return -1, 0
+    return _ethertype(b, base, n, offset + 4, u16(b, base + offset + 2))
 
 
 @njit(cache=True, nogil=True)

@@ -1,7 +1,8 @@
 """Link-layer frames to TCP/UDP segments, and the encoders the simulator uses.
 
 `decode_frame` peels the link layer (Ethernet with VLAN tags, PPPoE and MPLS labels, Linux
-SLL/SLL2, raw IP, BSD null/loopback, Linux NFLOG), then IPv4 or IPv6 (extension headers
+SLL/SLL2, raw IP, BSD null/loopback, Linux NFLOG, and the serial links of routers: PPP and
+Cisco HDLC, with or without a direction byte), then IPv4 or IPv6 (extension headers
 skipped), then TCP or UDP. Checksums are not verified: captures taken on the sending host carry
 unfinished checksums (NIC offload).
 
@@ -315,6 +316,39 @@ def _nflog(data: bytes) -> tuple[int, int] | None:
     return None  # no packet logged, only metadata
 
 
+PPP_PROTOCOLS = {0x0021: ETH_IPV4, 0x0057: ETH_IPV6, 0x0281: 0x8847, 0x0283: 0x8848}
+CISCO_HDLC_ADDRESSES = (0x0F, 0x8F)  # unicast, broadcast
+
+
+def _ppp(data: bytes, offset: int = 0) -> tuple[int, int] | None:
+    """PPP (linktype 9; 204 after a direction byte): the protocol field (RFC 1661), one byte
+    when compressed (an odd first byte), after the HDLC-like framing ff 03 when present (RFC
+    1662). IPv4, IPv6 and MPLS are read on; the rest (LCP, IPCP...) is not IP."""
+    if data[offset:offset + 2] == b"\xff\x03":
+        offset += 2
+    if len(data) <= offset or (not data[offset] & 1 and len(data) < offset + 2):
+        raise DecodeError("PPP header cut short")
+    if data[offset] & 1:
+        protocol, offset = data[offset], offset + 1
+    else:
+        protocol, offset = _U16.unpack_from(data, offset)[0], offset + 2
+    found = PPP_PROTOCOLS.get(protocol)
+    return _ethertype(data, offset, found) if found else None
+
+
+def _c_hdlc(data: bytes, offset: int = 0) -> tuple[int, int] | None:
+    """Cisco HDLC (linktype 104; 205 after a direction byte): address, control, then an
+    Ethernet type."""
+    if len(data) < offset + 4:
+        raise DecodeError("Cisco HDLC header cut short")
+    return _ethertype(data, offset + 4, _U16.unpack_from(data, offset + 2)[0])
+
+
+def _ppp_serial(data: bytes) -> tuple[int, int] | None:
+    """Linktype 50: PPP in HDLC-like framing, or Cisco HDLC (its address byte tells)."""
+    return _c_hdlc(data) if data[:1] and data[0] in CISCO_HDLC_ADDRESSES else _ppp(data)
+
+
 def _family(data: bytes, family: int, offset: int = 4) -> tuple[int, int] | None:
     if family == 2:
         return ETH_IPV4, offset
@@ -322,8 +356,9 @@ def _family(data: bytes, family: int, offset: int = 4) -> tuple[int, int] | None
 
 
 _LINKS = {
-    0: _null, 1: _ethernet, 12: _raw, 14: _raw, 101: _raw, 108: _loop, 113: _sll, 228: _raw,
-    229: _raw, 239: _nflog, 276: _sll2,
+    0: _null, 1: _ethernet, 9: _ppp, 12: _raw, 14: _raw, 50: _ppp_serial, 101: _raw,
+    104: _c_hdlc, 108: _loop, 113: _sll, 204: lambda d: _ppp(d, 1), 205: lambda d: _c_hdlc(d, 1),
+    228: _raw, 229: _raw, 239: _nflog, 276: _sll2,
 }
 
 
