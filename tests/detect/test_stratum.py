@@ -887,6 +887,16 @@ def test_a_randomx_job_for_another_coins_wallet_is_that_coins():
     assert "Zephyr standard address" in summary["evidence"]
 
 
+def test_randomx_work_paid_to_a_bitcoin_address_is_moneros():
+    """NiceHash takes XMRig's login as a Bitcoin payout address and sends RandomX jobs (a seed
+    hash, no algo field): the coin mined is RandomX's main one, Monero, not the payout's."""
+    conversation = xmr_session("1010" + "00" * 74, "ab" * 32)
+    conversation[0] = (UP, call(1, "login", {"login": "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy.rig",
+                                             "pass": "x", "agent": "XMRig/6.21.0"}))
+    summary = run(conversation).summary()
+    assert (summary["coin"], summary["algorithm"]) == ("XMR", "randomx")
+
+
 def test_a_rig_named_in_the_password_options_is_the_worker():
     """zpool and zergpool take the payout address as the login and options as the password,
     the rig as ID=."""

@@ -134,7 +134,8 @@ def algorithm_family(name: str) -> tuple[str, str | None]:
 
 
 FAMILY_COINS = {"ethash": "ETH", "etchash": "ETC", "kawpow": "RVN", "kheavyhash": "KAS",
-                "autolykos2": "ERG", "equihash125_4": "FLUX"}  # one main coin each
+                "autolykos2": "ERG", "equihash125_4": "FLUX",
+                "randomx": "XMR"}  # one main coin each (RandomX's other coins are far smaller)
 # The coin of nearly all of an algorithm's hash power, for a session that nothing else names a
 # coin for, once pool intelligence has had its say (`engine.derive`: a BCH pool's name wins):
 # SHA-256d Bitcoin before BCH and BSV, scrypt Litecoin (Dogecoin is merge-mined with it),
