@@ -239,6 +239,22 @@ WEB_ENTITIES = _cols(
     ("input_id", STR, "sha256 of the input file"),
 )
 
+# Connections the payload decoders recognised and left as no miner's, labelled instead of
+# dropped (issue 3: "label them rather than drop").
+LABELLED_CONNECTIONS = _cols(
+    ("ts_start", TS, "first packet of the connection"),
+    ("client_ip", STR, "the client"),
+    ("client_port", I64, "client TCP port"),
+    ("server_ip", STR, "the server"),
+    ("server_port", I64, "server TCP port"),
+    ("label", STR, "daemon-rpc: a client of a coin daemon's RPC (a wallet, a pool's back end, or "
+                   "solo mining against one's own node); never counted as a miner"),
+    ("methods", STR, "the RPC methods seen until it was recognised (read no further)"),
+    ("agent", STR, "the client's User-Agent, if it sent one"),
+    ("evidence", STR, "JSON list of the facts behind the label"),
+    ("input_id", STR, "sha256 of the input file"),
+)
+
 TABLES: dict[str, tuple[Column, ...]] = {
     "flows": FLOWS,
     "stratum_events": STRATUM_EVENTS,
@@ -254,6 +270,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "owner_register": OWNER_REGISTER,
     "intel_indicators": INTEL_INDICATORS,
     "web_entities": WEB_ENTITIES,
+    "labelled_connections": LABELLED_CONNECTIONS,
 }
 
 _DUCK = {

@@ -566,6 +566,9 @@ def test_an_account_login_answered_with_a_job_is_a_miner():
 
 def test_daemon_rpc_and_tls_are_labelled():
     assert run(NOT_MINING["daemon rpc (node-only method)"]).summary()["dialect"] == "daemon-rpc"
+    monerod = run(NOT_MINING["monerod rpc"])
+    assert (monerod.summary()["dialect"], monerod.gave_up) == ("daemon-rpc", True)
+    assert monerod.label()["methods"] == "get_block_template"
     tls_session = run(NOT_MINING["tls"]).summary()
     assert tls_session["dialect"] == "tls" and tls_session["tls"] is True
 

@@ -422,24 +422,41 @@ def solo(msgs, port: int) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("msgs, port", [
+XMR_WALLET = ("44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2"
+              "wfn3RVGQBEP3A")
+
+
+@pytest.mark.parametrize("msgs, port, methods", [
     # cgminer solo against bitcoind: getblocktemplate, Basic auth, the daemon's port
     (http_polls("10.1.2.50:8332", "/", "cgminer/4.12.0",
                 [("getblocktemplate", '[{"rules":["segwit"]}]',
                   '{"previousblockhash":"' + "00" * 32 + '","target":"' + "00" * 4 + "ff" * 28
-                  + '","height":800000}')] * 6, auth=True), 8332),
+                  + '","height":800000}')] * 6, auth=True), 8332, "getblocktemplate"),
     # ethminer solo against its own geth: getWork, no wallet in the URL, the node's port
     (http_polls("10.1.2.50:8545", "/", "ethminer/0.18.0",
                 [("eth_getWork", "[]", f'["0x{"aa" * 32}","0x{"bb" * 32}","0x{"00" * 4}'
                   f'{"ff" * 28}"]'), ("eth_submitWork", f'["0x{"11" * 8}","0x{"aa" * 32}",'
-                                                      f'"0x{"cc" * 32}"]', "true")] * 4), 8545),
+                                                      f'"0x{"cc" * 32}"]', "true")] * 4), 8545,
+     None),
+    # XMRig's daemon mode against monerod (DaemonClient.cpp): getblocktemplate with an object
+    # of params to /json_rpc, a job from the daemon, a block submitted
+    (http_polls("10.1.2.50:18081", "/json_rpc", "XMRig/6.21.0",
+                [("getblocktemplate", f'{{"wallet_address":"{XMR_WALLET}","reserve_size":8}}',
+                  '{"blocktemplate_blob":"' + "10" * 80 + '","blockhashing_blob":"' + "10" * 76
+                  + '","difficulty":300000000000,"height":3000000,"status":"OK"}'),
+                 ("submitblock", '["' + "10" * 80 + '"]', '{"status":"OK"}')] * 2), 18081,
+     "get_block_template"),
 ])
-def test_solo_mining_against_ones_own_node_is_daemon_rpc(msgs, port):
-    """getwork.py's rule: a miner's polls to a coin daemon's RPC are no pool session."""
+def test_solo_mining_against_ones_own_node_is_daemon_rpc(msgs, port, methods):
+    """getwork.py's rule: a miner's polls to a coin daemon's RPC are no pool session, but the
+    connection is labelled (labelled_connections), with the methods called until then."""
     data = solo(msgs, port)
     a = reference(data)
     assert_same(a, compiled(data))
     assert a["payload_sessions"].num_rows == 0
+    (label,) = a["labelled_connections"].to_pylist()
+    assert (label["label"], label["server_port"], label["methods"]) == ("daemon-rpc", port,
+                                                                      methods)
 
 
 @pytest.mark.parametrize("cut", [1, 2, 4])

@@ -123,6 +123,19 @@ def sessions(
     _table_command(db, "sessions", "ORDER BY ts_start, client_ip, client_port", format, out)
 
 
+@app.command()
+def labelled(
+    db: Path = typer.Option(..., "--db", help="DuckDB file written by `minewatch analyze`."),
+    format: TableFormat = typer.Option(TableFormat.json, "--format", help="json or csv."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of stdout."),
+) -> None:
+    """Connections recognised as no miner's and labelled, not counted (the
+    `labelled_connections` table): clients of a coin daemon's RPC (daemon-rpc), such as a
+    wallet, a pool's back end, or solo mining against one's own node."""
+    _table_command(db, "labelled_connections", "ORDER BY ts_start, client_ip, client_port",
+                   format, out)
+
+
 def _table_command(db: Path, table: str, order: str, fmt: TableFormat, out: Optional[Path]) -> None:
     from minewatch.store.duck import Store
 

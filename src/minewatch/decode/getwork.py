@@ -31,7 +31,16 @@ from minewatch.errors import DecodeError
 
 TEMPLATE_METHODS = frozenset({"getblocktemplate", "submitblock"})  # BIP 22/23 (rule 3's)
 MINING_METHODS = TEMPLATE_METHODS | {"getwork"}
-NODE_ONLY_METHODS = frozenset({
+# monerod's JSON-RPC (POST /json_rpc): no pool speaks it, so a miner polling it (XMRig's
+# daemon mode) mines solo against a node. Its getblocktemplate alias takes an object of params
+# ({"wallet_address": ..., "reserve_size": ...}; Bitcoin's takes a list): `rpc_method` names it.
+# (Only its distinctive names: get_info or get_version could be any API's.)
+MONEROD_METHODS = frozenset({
+    "get_block_template", "submit_block", "get_block_count", "on_get_block_hash",
+    "get_last_block_header", "get_block_header_by_hash", "get_block_header_by_height",
+    "sync_info", "get_fee_estimate", "hard_fork_info", "get_miner_data",
+})
+NODE_ONLY_METHODS = MONEROD_METHODS | frozenset({
     "getblockchaininfo", "getinfo", "getmininginfo", "getnetworkinfo", "getpeerinfo",
     "getnetworkhashps", "validateaddress", "getaddressinfo", "getbalance", "getdifficulty",
     "getblockcount", "getbestblockhash", "getblockhash", "getblock", "getblockheader",
@@ -180,6 +189,14 @@ def _reply(msg: RpcMessage):
                              _int(r.get("height")), _int(r.get("version")), _opt(r, "workid"),
                              _int(r.get("curtime")))
     return Reply(msg.id, msg.result, msg.error)
+
+
+def rpc_method(msg: RpcMessage) -> str | None:
+    """The method as `classify` counts it: monerod's getblocktemplate alias (its params an
+    object) as get_block_template."""
+    if msg.method == "getblocktemplate" and isinstance(msg.params, dict):
+        return "get_block_template"
+    return msg.method
 
 
 def recognise(msg: RpcMessage) -> bool:

@@ -372,9 +372,9 @@ class StratumSession:
         self._emit(direction, ts, msg, fields)
 
     def _update_dialect(self, msg: RpcMessage, over_http: bool) -> None:
-        guess = _guess(msg, over_http)
-        if over_http and msg.method in RPC_METHODS and msg.method not in self._rpc.methods:
-            self._rpc = dataclasses.replace(self._rpc, methods=self._rpc.methods | {msg.method})
+        guess, method = _guess(msg, over_http), getwork.rpc_method(msg)
+        if over_http and method in RPC_METHODS and method not in self._rpc.methods:
+            self._rpc = dataclasses.replace(self._rpc, methods=self._rpc.methods | {method})
         if guess == HTTP_RPC or (over_http and self.dialect in BITCOIN_HTTP):
             guess = getwork.classify(self._rpc) or guess  # a later header may change the answer
         if guess == "ethproxy-http" and self.wallet is None \
@@ -708,6 +708,18 @@ class StratumSession:
         """Reading on is wasted work: the peer is a coin daemon's RPC (no dialect follows
         daemon-rpc), or TLS inside a proxy tunnel has told its server name."""
         return self.dialect == "daemon-rpc" or self.tunnel_hello is not None
+
+    def label(self) -> dict | None:
+        """What a connection given up on as no miner's is, as a labelled_connections row's
+        fields: a coin daemon's RPC client; None for anything else."""
+        if self.dialect != "daemon-rpc":
+            return None
+        methods = ", ".join(sorted(self._rpc.methods))
+        facts = [f"RPC methods {methods}" if methods else "Ethereum node's getWork"]
+        facts += [f"Server: {self._rpc.server_header}"] if self._rpc.server_header else []
+        return {"label": "daemon-rpc", "methods": methods or None,
+                "agent": self.agent or self._rpc.user_agent,
+                "evidence": json.dumps(facts + self._evidence, ensure_ascii=False)}
 
     def is_mining(self) -> bool:
         """True once a mining-specific message was seen (and the peer is no coin daemon)."""

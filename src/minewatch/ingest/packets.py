@@ -158,6 +158,7 @@ class PacketIngest:
         self.dns_rows = Rows("dns_map", sink=self.sink)
         self.tls_rows = Rows("tls_hellos", sink=self.sink)
         self.web_rows: list[dict] = []
+        self.labelled: list[dict] = []  # connections of no miner, labelled (daemon-rpc)
         self.dropped: list[ConnKey] = []  # connections the last inspect() stopped reading
         # pool sessions whose steady state could move to compiled code (None: no such reader)
         self.ready: list[tuple[ConnKey, _Tracked]] | None = None
@@ -288,6 +289,12 @@ class PacketIngest:
         proxy tunnel. Keep what the browser scan found, and the tunnel's server name."""
         if st.browser is not None:
             self.web_rows += st.browser.entities(key.client_ip, self.input_id)
+        label = st.session.label() if isinstance(st.session, StratumSession) else None
+        if label is not None:  # a coin daemon's RPC: no miner, but shown (labelled_connections)
+            self.labelled.append(label | {
+                "ts_start": st.first_ts, "client_ip": key.client_ip,
+                "client_port": key.client_port, "server_ip": key.server_ip,
+                "server_port": key.server_port, "input_id": self.input_id})
         hello = getattr(st.session, "tunnel_hello", None)
         if hello is not None:  # derive matches the name per connection: the server is a proxy
             self.tls_rows.append({"ts": st.first_ts, "client_ip": key.client_ip,
@@ -373,6 +380,7 @@ class PacketIngest:
             "dns_map": self.dns_rows.table(),
             "tls_hellos": self.tls_rows.table(),
             "web_entities": schema.to_table("web_entities", merge_entities(self.web_rows)),
+            "labelled_connections": schema.to_table("labelled_connections", self.labelled),
         }
 
 
