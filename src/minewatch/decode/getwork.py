@@ -7,7 +7,8 @@ true/false. getblocktemplate: the reply carries a big-endian `target`; shares an
 with submitblock, answered null (accepted) or a reason string.
 
 Who is on the other end (`classify`), in order:
-1. a node-only method (getblockchaininfo, getinfo, validateaddress, getbalance, ...) → daemon-rpc;
+1. a node-only method (getblockchaininfo, getinfo, validateaddress, getbalance, ...; monerod's
+   get_block_template, submit_block, ...) → daemon-rpc;
 2. the server names itself a coin daemon (`Server: bitcoin-json-rpc/...`) → daemon-rpc;
 3. getblocktemplate / submitblock with HTTP Basic auth to a coin-daemon RPC port (8332,
    18332, 9332, ...) → daemon-rpc. Not getwork: bitcoind dropped it in 0.10 (2015), and the
@@ -200,7 +201,8 @@ def rpc_method(msg: RpcMessage) -> str | None:
 
 
 def recognise(msg: RpcMessage) -> bool:
-    """A Bitcoin RPC method (mining or node-only) whose conversation `classify` can judge."""
+    """A coin daemon's RPC method (Bitcoin's mining or node-only ones, monerod's) whose
+    conversation `classify` can judge."""
     return msg.method in MINING_METHODS or msg.method in NODE_ONLY_METHODS
 
 
