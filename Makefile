@@ -36,7 +36,10 @@ demo: install
 	$(MW) report --db $(DEMO)/minewatch.duckdb --format html --out $(DEMO)/report.html
 	@echo "HTML report: $(abspath $(DEMO)/report.html)"
 
+# The packet kernels are compiled (about 1.5 min on two cores, after an install or an edit)
+# before the tests run, not inside the first test that analyses a capture and its time limit.
 test: install nfdump
+	$(PY) -m minewatch.ingest.warm
 	$(PY) -m pytest -q -p no:cacheprovider
 
 # nfdump's CLI reads nfcapd files (minewatch runs `nfdump -r FILE -o json`); nfcapd, from the
