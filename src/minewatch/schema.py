@@ -248,8 +248,10 @@ LABELLED_CONNECTIONS = _cols(
     ("server_ip", STR, "the server"),
     ("server_port", I64, "server TCP port"),
     ("label", STR, "daemon-rpc: a client of a coin daemon's RPC (a wallet, a pool's back end, or "
-                   "solo mining against one's own node); never counted as a miner"),
-    ("methods", STR, "the RPC methods seen until it was recognised (read no further)"),
+                   "solo mining against one's own node); node: a coin node talking to a peer "
+                   "(Bitcoin-family P2P, Monero's levin); never counted as a miner"),
+    ("methods", STR, "the RPC methods (daemon-rpc) or the P2P command (node) seen until it was "
+                     "recognised (read no further)"),
     ("agent", STR, "the client's User-Agent, if it sent one"),
     ("evidence", STR, "JSON list of the facts behind the label"),
     ("input_id", STR, "sha256 of the input file"),

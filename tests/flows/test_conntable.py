@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 import numpy as np
 
 from minewatch.decode import framescan as fs
+from minewatch.decode import p2p
 from minewatch.decode.packet import decode_frame, encode_tcp, encode_udp
 from minewatch.decode.proxy import opens_tunnel
 from minewatch.ingest.packets import opens_rpc_line
@@ -127,6 +128,20 @@ def test_a_capture_that_begins_inside_a_long_message_cut_small_finds_the_next_on
 def test_the_compiled_proxy_check_is_the_decoders(head):
     buf = np.frombuffer(b"xx" + head, np.uint8)
     assert ct._opens_tunnel(buf, 2, len(head)) == opens_tunnel(head)
+
+
+_MAGICS = sorted(p2p.NETWORKS) + [bytes.fromhex("0121010101010101")]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=40) | st.tuples(
+    st.sampled_from(_MAGICS + [b"\x11\x22\x33\x44"]),
+    st.sampled_from([b"version", b"inv", b"sendcmpct", b"", b"ve rsion", b"A1", b"x" * 12]),
+    st.binary(min_size=0, max_size=3).map(lambda b: b.ljust(12, b"\0")[:12]) | st.just(b"\0" * 12),
+    st.binary(max_size=30)).map(lambda t: t[0] + (t[1] + t[2])[:12] + t[3]))
+def test_the_compiled_node_check_is_the_decoders(head):
+    buf = np.frombuffer(b"zz" + head, np.uint8)
+    assert ct._opens_node(buf, 2, len(head)) == p2p.opens(head)
 
 
 @settings(max_examples=500, deadline=None)

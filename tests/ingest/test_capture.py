@@ -5,6 +5,7 @@ sizes; and it reports damage as the reference reader does."""
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -547,6 +548,30 @@ def test_real_captures_equal_reference():
     for path in found:
         data = path.read_bytes()
         assert_same(reference(data), compiled(data))
+
+
+def test_the_real_bitcoin_nodes_are_labelled_nodes():
+    """not-mining-bitcoin-p2p.pcap (2011): six connections of one node to peers on 8333,
+    each opening with a version (no checksum then; decode/test_p2p.py reads the first by
+    hand): each labelled `node` with the chain height of the version first seen, no miner."""
+    path = PCAPS / "not-mining-bitcoin-p2p.pcap"
+    if not path.is_file():
+        pytest.skip("../shared/data/pcaps not present")
+    a = compiled(path.read_bytes())
+    assert a["payload_sessions"].num_rows == 0
+    rows = a["labelled_connections"].to_pylist()
+    assert {(r["label"], r["methods"], r["client_ip"], r["server_port"]) for r in rows} == {
+        ("node", "version", "192.168.1.142", 8333)}
+    heights = [json.loads(r["evidence"])[1].rpartition(" ")[2] for r in rows]
+    assert sorted(heights) == ["114,170", "114,256", "114,365", "114,400", "114,872", "115,467"]
+
+
+def test_simulated_nodes_are_labelled_on_both_paths(sim_pcap):
+    a, b = reference(sim_pcap), compiled(sim_pcap)
+    assert_same(a, b)
+    nodes = [r for r in b["labelled_connections"].to_pylist() if r["label"] == "node"]
+    assert [(r["client_ip"], r["server_port"], r["agent"]) for r in nodes] == [
+        ("10.0.0.10", 8333, "/Satoshi:25.0.0/")]
 
 
 # What each real pool capture holds (tests/detect/test_stratum_golden.py checks the whole

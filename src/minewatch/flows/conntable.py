@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from minewatch.decode import p2p
 from minewatch.decode.framescan import ERROR, OK, u16
 from minewatch.flows.meter import DUPLICATE_S, PSH
 
@@ -258,6 +259,8 @@ def _classify(buf, p, n, late):
     b0 = buf[p]
     if b0 == 0x16:
         return TLS
+    if _opens_node(buf, p, n):
+        return CANDIDATE  # a coin node's P2P message: labelled `node` (detect.nodes)
     if n == 64:  # a Noise NX ephemeral key opens an encrypted Stratum V2 connection
         return CANDIDATE
     if n >= 11 and b0 == 0 and (buf[p + 1] == 0 or buf[p + 1] == 0x80) and buf[p + 2] == 0:
@@ -273,6 +276,47 @@ def _classify(buf, p, n, late):
                 or (b0 == 72 and b1 == 84 and b2 == 84 and b3 == 80 and b4 == 47):
             return CANDIDATE  # "POST ", "GET /", "HTTP/"
     return CANDIDATE if _opens_json(buf, p, p + min(n, HEAD_SCAN)) else PLAIN
+
+
+_MAGICS = np.array(sorted(int.from_bytes(m, "little") for m in p2p.NETWORKS), np.int64)
+_LEVIN = np.frombuffer(p2p.LEVIN_SIGNATURE.to_bytes(8, "little"), np.uint8)
+_LEVIN_HEAD, _P2P_HEAD, _P2P_MAX = p2p.LEVIN.size, p2p.OLD_HEADER.size, p2p.MAX_PAYLOAD
+
+
+@njit(cache=True, nogil=True)
+def _opens_node(buf, p, n):
+    """decode.p2p.opens, compiled: a levin signature, or a known network magic, a command of
+    ASCII letters and digits padded with NULs, and a length Bitcoin allows."""
+    if n >= _LEVIN_HEAD:
+        k = 0
+        while k < 8 and buf[p + k] == _LEVIN[k]:
+            k += 1
+        if k == 8:
+            return True
+    if n < _P2P_HEAD or not _known(_le32(buf, p)):
+        return False
+    k = 0
+    while k < 12 and (48 <= buf[p + 4 + k] <= 57 or 65 <= buf[p + 4 + k] <= 90
+                      or 97 <= buf[p + 4 + k] <= 122):
+        k += 1
+    if k == 0:
+        return False
+    for j in range(k, 12):
+        if buf[p + 4 + j] != 0:
+            return False
+    return _le32(buf, p + 16) <= _P2P_MAX
+
+
+@njit(cache=True, nogil=True)
+def _le32(buf, p):
+    return np.int64(buf[p]) | np.int64(buf[p + 1]) << 8 | np.int64(buf[p + 2]) << 16 \
+        | np.int64(buf[p + 3]) << 24
+
+
+@njit(cache=True, nogil=True)
+def _known(magic):
+    at = np.searchsorted(_MAGICS, magic)
+    return at < len(_MAGICS) and _MAGICS[at] == magic
 
 
 # ingest.packets.SHORT_STARTS: the request and answer words a connection opens with

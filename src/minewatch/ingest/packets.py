@@ -24,6 +24,7 @@ from minewatch.decode.packet import decode_frame
 from minewatch.decode.pcap import RawPacket
 from minewatch.decode.proxy import opens_tunnel
 from minewatch.detect.browser import BrowserScan, merge_entities
+from minewatch.detect.nodes import node_label
 from minewatch.detect.stratum import StratumSession
 from minewatch.detect.sv2 import Sv2Session, may_open_sv2
 from minewatch.errors import DecodeError, NeedMoreData
@@ -158,7 +159,7 @@ class PacketIngest:
         self.dns_rows = Rows("dns_map", sink=self.sink)
         self.tls_rows = Rows("tls_hellos", sink=self.sink)
         self.web_rows: list[dict] = []
-        self.labelled: list[dict] = []  # connections of no miner, labelled (daemon-rpc)
+        self.labelled: list[dict] = []  # connections of no miner, labelled (daemon-rpc, node)
         self.dropped: list[ConnKey] = []  # connections the last inspect() stopped reading
         # pool sessions whose steady state could move to compiled code (None: no such reader)
         self.ready: list[tuple[ConnKey, _Tracked]] | None = None
@@ -232,6 +233,11 @@ class PacketIngest:
             return
         if st is None or type(st) is tuple:  # undecided
             tried, seen = st or (0, 0)
+            label = node_label(data) if tried < CLASSIFY_PACKETS else None
+            if label is not None:  # a coin node's P2P: no miner, but shown
+                self._label(key, label, ts)
+                self._drop(key)
+                return
             st = self._classify(key, direction, data, ts, tried >= CLASSIFY_PACKETS)
             if st is _IGNORE and look_further(tried + 1, seen + len(data)):
                 self.conns[key] = (tried + 1, seen + len(data))  # it may begin inside a message
@@ -290,11 +296,8 @@ class PacketIngest:
         if st.browser is not None:
             self.web_rows += st.browser.entities(key.client_ip, self.input_id)
         label = st.session.label() if isinstance(st.session, StratumSession) else None
-        if label is not None:  # a coin daemon's RPC: no miner, but shown (labelled_connections)
-            self.labelled.append(label | {
-                "ts_start": st.first_ts, "client_ip": key.client_ip,
-                "client_port": key.client_port, "server_ip": key.server_ip,
-                "server_port": key.server_port, "input_id": self.input_id})
+        if label is not None:  # a coin daemon's RPC: no miner, but shown
+            self._label(key, label, st.first_ts)
         hello = getattr(st.session, "tunnel_hello", None)
         if hello is not None:  # derive matches the name per connection: the server is a proxy
             self.tls_rows.append({"ts": st.first_ts, "client_ip": key.client_ip,
@@ -302,6 +305,14 @@ class PacketIngest:
                                   "server_port": key.server_port, "sni": hello[1],
                                   "proxy": hello[0], "input_id": self.input_id})
         self._drop(key)
+
+    def _label(self, key: ConnKey, label: dict, ts_start: float) -> None:
+        """A connection of no miner, labelled (labelled_connections): label, methods, agent
+        and evidence from `label`."""
+        self.labelled.append(label | {
+            "ts_start": ts_start, "client_ip": key.client_ip, "client_port": key.client_port,
+            "server_ip": key.server_ip, "server_port": key.server_port,
+            "input_id": self.input_id})
 
     def _classify(self, key: ConnKey, direction: str, data: bytes, ts: float, late: bool):
         """What a connection's first data says (conntable._classify's rule, which routes a

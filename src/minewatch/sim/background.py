@@ -10,9 +10,11 @@ import json
 
 import numpy as np
 
+from minewatch.decode import p2p
 from minewatch.decode.tls import encode_client_hello
 from minewatch.sim.packets import Conn, SimPacket, tcp_session
 
+BITCOIN_MAGIC = bytes.fromhex("f9beb4d9")
 WEB_NAMES = ("www.baidu.com", "www.qq.com", "weixin.qq.com", "www.taobao.com", "www.jd.com",
              "www.163.com", "www.sina.com.cn", "www.bilibili.com", "www.douyin.com",
              "www.zhihu.com", "www.gov.cn", "www.jiangsu.gov.cn", "www.cnki.net",
@@ -73,11 +75,14 @@ def bitcoin_p2p(client: str, peer: str, t0: float, t1: float,
                 rng: np.random.Generator) -> list[SimPacket]:
     """A Bitcoin node talking to a peer on 8333: version, verack, ping, inv — no Stratum."""
     def msg(cmd: str, payload: bytes) -> bytes:
-        import hashlib
-        chk = hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4]
-        return (b"\xf9\xbe\xb4\xd9" + cmd.encode().ljust(12, b"\0") +
-                len(payload).to_bytes(4, "little") + chk + payload)
-    msgs = [(t0, True, msg("version", rng.bytes(102))), (t0 + 0.1, False, msg("version", rng.bytes(102))),
+        return p2p.encode_message(BITCOIN_MAGIC, cmd, payload)
+
+    def version(r: bytes) -> bytes:  # 102 bytes, as this took from rng before it was real
+        return p2p.encode_version(p2p.Version(
+            70016, 0x409, int(t0), int.from_bytes(r[:8], "little"), "/Satoshi:25.0.0/",
+            800_000 + r[8], True), addresses=r[10:62])
+    msgs = [(t0, True, msg("version", version(rng.bytes(102)))),
+            (t0 + 0.1, False, msg("version", version(rng.bytes(102)))),
             (t0 + 0.2, True, msg("verack", b"")), (t0 + 0.25, False, msg("verack", b""))]
     t = t0 + 1
     while t < t1:
