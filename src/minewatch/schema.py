@@ -249,7 +249,8 @@ LABELLED_CONNECTIONS = _cols(
     ("server_port", I64, "server TCP port"),
     ("label", STR, "daemon-rpc: a client of a coin daemon's RPC (a wallet, a pool's back end, or "
                    "solo mining against one's own node); node: a coin node talking to a peer "
-                   "(Bitcoin-family P2P, Monero's levin); never counted as a miner"),
+                   "(Bitcoin-family P2P, Monero's levin, Ethereum's RLPx); never counted as a "
+                   "miner"),
     ("methods", STR, "the RPC methods (daemon-rpc) or the P2P command (node) seen until it was "
                      "recognised (read no further)"),
     ("agent", STR, "the client's User-Agent, if it sent one"),

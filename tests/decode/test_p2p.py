@@ -86,6 +86,26 @@ def test_a_levin_handshake_by_hand():
     assert p2p.encode_levin(p2p.parse_levin(data), body) == data
 
 
+G = bytes.fromhex(  # secp256k1's generator (SEC 2, 2.4.1): a point on the curve
+    "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
+    "483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8")
+
+
+def rlpx_auth(key: bytes = G, body: int = 300) -> bytes:
+    """An EIP-8 auth as it goes on the wire: its size (big-endian), then ECIES's 0x04, the
+    ephemeral key, a 16-byte IV, the ciphertext and a 32-byte tag."""
+    ecies = b"\x04" + key + b"\x11" * 16 + b"\x22" * body + b"\x33" * 32
+    return len(ecies).to_bytes(2, "big") + ecies
+
+
+def test_an_rlpx_handshake_is_known_by_its_key_on_the_curve():
+    assert p2p.opens(rlpx_auth()) and p2p.rlpx_key(rlpx_auth()) == G
+    off_curve = G[:63] + bytes([G[63] ^ 1])
+    assert p2p.opens(rlpx_auth(off_curve)) and p2p.rlpx_key(rlpx_auth(off_curve)) is None
+    assert p2p.rlpx_key(rlpx_auth()[:66]) is None  # the key cut short
+    assert not p2p.opens(rlpx_auth(body=5000))  # larger than any handshake
+
+
 @pytest.mark.parametrize("head, opens", [
     (MAIN + b"version\0\0\0\0\0" + b"\x55\0\0\0", True),
     (bytes.fromhex("fbc0b6db") + b"sendcmpct\0\0\0" + b"\x09\0\0\0", True),  # Litecoin
@@ -143,4 +163,4 @@ def test_random_bytes_raise_only_decode_errors(data):
             parse(data)
         except DecodeError:
             pass
-    p2p.opens(data), p2p.network_id(data)
+    p2p.opens(data), p2p.network_id(data), p2p.rlpx_key(data)

@@ -138,7 +138,9 @@ _MAGICS = sorted(p2p.NETWORKS) + [bytes.fromhex("0121010101010101")]
     st.sampled_from(_MAGICS + [b"\x11\x22\x33\x44"]),
     st.sampled_from([b"version", b"inv", b"sendcmpct", b"", b"ve rsion", b"A1", b"x" * 12]),
     st.binary(min_size=0, max_size=3).map(lambda b: b.ljust(12, b"\0")[:12]) | st.just(b"\0" * 12),
-    st.binary(max_size=30)).map(lambda t: t[0] + (t[1] + t[2])[:12] + t[3]))
+    st.binary(max_size=30)).map(lambda t: t[0] + (t[1] + t[2])[:12] + t[3])
+    | st.tuples(st.integers(0, 2500), st.sampled_from([b"\x04", b"\x05"]), st.integers(60, 70))
+    .map(lambda t: t[0].to_bytes(2, "big") + t[1] + b"\x07" * t[2]))  # RLPx sizes and keys
 def test_the_compiled_node_check_is_the_decoders(head):
     buf = np.frombuffer(b"zz" + head, np.uint8)
     assert ct._opens_node(buf, 2, len(head)) == p2p.opens(head)

@@ -574,6 +574,28 @@ def test_simulated_nodes_are_labelled_on_both_paths(sim_pcap):
         ("10.0.0.10", 8333, "/Satoshi:25.0.0/")]
 
 
+def test_an_ethereum_node_is_labelled_and_random_bytes_of_its_shape_are_not():
+    """An RLPx handshake (EIP-8 auth and ack, each key secp256k1's generator), then encrypted
+    frames: a node on both paths. The same shape with a key off the curve is no node's."""
+    g = bytes.fromhex("79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
+                      "483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8")
+    rng = np.random.default_rng(3)
+
+    def conn(key: bytes, port: int) -> list:
+        ecies = b"\x04" + key + rng.bytes(16 + 300 + 32)
+        auth = len(ecies).to_bytes(2, "big") + ecies
+        msgs = [(100.0, True, auth), (100.1, False, auth)]  # (the ack: the same shape)
+        msgs += [(101.0 + k, k % 2 == 0, rng.bytes(200)) for k in range(20)]
+        return tcp_session(Conn("10.0.0.20", port, "192.0.2.30", 30303), msgs, rng, True,
+                           close_at=None)
+
+    data = pcap_of(sorted(conn(g, 40000) + conn(bytes(range(64)), 40001), key=lambda p: p.ts))
+    a = reference(data)
+    assert_same(a, compiled(data))
+    assert [(r["client_port"], r["label"], r["methods"])
+            for r in a["labelled_connections"].to_pylist()] == [(40000, "node", "rlpx-handshake")]
+
+
 # What each real pool capture holds (tests/detect/test_stratum_golden.py checks the whole
 # captures by hand): the (dialect, coin) pairs of its sessions and the logins seen in it.
 REAL_POOL_CAPTURES = {

@@ -132,7 +132,7 @@ def labelled(
     """Connections recognised as no miner's and labelled, not counted (the
     `labelled_connections` table): clients of a coin daemon's RPC (daemon-rpc), such as a
     wallet, a pool's back end, or solo mining against one's own node, and coin nodes talking
-    to their peers (node: Bitcoin-family P2P, Monero's levin)."""
+    to their peers (node: Bitcoin-family P2P, Monero's levin, Ethereum's RLPx)."""
     _table_command(db, "labelled_connections", "ORDER BY ts_start, client_ip, client_port",
                    format, out)
 

@@ -14,6 +14,11 @@ Levin (Monero `contrib/epee/include/net/levin_base.h`): a 33-byte header, the si
 handshake), return code, flags and protocol version; a handshake's body (epee portable
 storage) holds its network's 16-byte id.
 
+RLPx (devp2p's `rlpx.md`, EIP-8), Ethereum's and its forks' transport: encrypted from the first
+byte, but its handshake messages (the dialler's auth, the listener's ack) are a big-endian
+2-byte size, then ECIES's 0x04 and an ephemeral secp256k1 public key, IV, ciphertext and tag.
+A key that lies on the curve is what tells them from random bytes (`rlpx_key`).
+
 `opens` is the cheap test a classifier asks of a connection's first bytes; flows.conntable
 has its compiled twin.
 """
@@ -41,6 +46,7 @@ UNCHECKED = ("version", "verack")
 MAX_PAYLOAD = 0x02000000  # Bitcoin Core's MAX_SIZE: a longer length is no Bitcoin message
 
 LEVIN_SIGNATURE = 0x0101010101012101
+_LEVIN_BYTES = LEVIN_SIGNATURE.to_bytes(8, "little")
 LEVIN = struct.Struct("<QQ?IiII")  # signature, body size, reply expected, command, code, flags, v
 LEVIN_COMMANDS = {1001: "handshake", 1002: "timed_sync", 1003: "ping", 1007: "support_flags",
                   2001: "new_block", 2002: "new_transactions", 2003: "get_objects",
@@ -52,6 +58,9 @@ NETWORK_IDS = {bytes.fromhex(k): v for k, v in {  # Monero's cryptonote_config.h
     "1230f171610441611731008216a1a112": "Monero stagenet",
 }.items()}
 _NETWORK_ID_KEY = b"\x0anetwork_id\x0a\x40"  # key length, key, type string, size 16 (varint)
+
+RLPX_MIN, RLPX_MAX = 65 + 16 + 32, 2048  # ECIES's key, IV and tag; geth's handshake limit
+SECP256K1_P = 2**256 - 2**32 - 977
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,15 +100,33 @@ class LevinHeader:
 
 
 def opens(head: bytes) -> bool:
-    """Whether a connection's first bytes are a coin node's P2P message header: a known
-    network magic, a command of letters and digits and a length Bitcoin allows, or the levin
-    signature (cheap, for classifiers; conntable._opens_node is its compiled twin)."""
-    if len(head) >= LEVIN.size and int.from_bytes(head[:8], "little") == LEVIN_SIGNATURE:
-        return True
-    if len(head) < OLD_HEADER.size or head[:4] not in NETWORKS:
-        return False
-    name = head[4:16].rstrip(b"\0")  # (bytes.isalnum: ASCII letters and digits only)
-    return name.isalnum() and int.from_bytes(head[16:20], "little") <= MAX_PAYLOAD
+    """Whether a connection's first bytes open a coin node's P2P message: a known network
+    magic, a command of letters and digits and a length Bitcoin allows; the levin signature;
+    or what may be an RLPx handshake (cheap, for classifiers; conntable._opens_node is its
+    compiled twin)."""
+    if head[:4] in NETWORKS:
+        name = head[4:16].rstrip(b"\0")  # (bytes.isalnum: ASCII letters and digits only)
+        return len(head) >= OLD_HEADER.size and name.isalnum() \
+            and int.from_bytes(head[16:20], "little") <= MAX_PAYLOAD
+    return (len(head) >= LEVIN.size and head[:8] == _LEVIN_BYTES) or opens_rlpx(head)
+
+
+def opens_rlpx(head: bytes) -> bool:
+    """Whether head may open an RLPx handshake message: a size an auth or ack can have, then
+    0x04 and room for the key (rlpx_key says whether it is one)."""
+    return len(head) >= 67 and head[2] == 4 \
+        and RLPX_MIN < int.from_bytes(head[:2], "big") <= RLPX_MAX
+
+
+def rlpx_key(head: bytes) -> bytes | None:
+    """The ephemeral public key (x, y: 64 bytes) an RLPx handshake message opens with, when
+    head opens one and the key is a point of secp256k1 (y^2 = x^3 + 7 mod p); else None."""
+    if not opens_rlpx(head):
+        return None
+    x, y = int.from_bytes(head[3:35], "big"), int.from_bytes(head[35:67], "big")
+    if x >= SECP256K1_P or y >= SECP256K1_P or (y * y - x * x * x - 7) % SECP256K1_P:
+        return None
+    return head[3:67]
 
 
 def parse_header(data: bytes) -> MessageHeader:

@@ -4,7 +4,8 @@ and is no miner (issue 3: P2P traffic is labelled, not counted).
 
 The label's evidence is what the bytes say: the framing and its network (the magic, or a levin
 handshake's network id), the first command, and for a Bitcoin-family `version` the node's
-software, protocol and chain height."""
+software, protocol and chain height. Ethereum's RLPx is encrypted from its first byte: its
+handshake is known by its shape and by its ephemeral key, a point of secp256k1."""
 
 from __future__ import annotations
 
@@ -21,9 +22,11 @@ def node_label(head: bytes) -> dict | None:
     first bytes are `head`, when they open a coin node's P2P message (p2p.opens); else None."""
     if not p2p.opens(head):
         return None
+    if head[:4] in p2p.NETWORKS:
+        return _bitcoin(head)
     if int.from_bytes(head[:8], "little") == p2p.LEVIN_SIGNATURE:
         return _levin(head)
-    return _bitcoin(head)
+    return _rlpx(head)
 
 
 def _bitcoin(head: bytes) -> dict:
@@ -53,6 +56,18 @@ def _levin(head: bytes) -> dict:
         name = p2p.NETWORK_IDS.get(network, "a CryptoNote network")
         facts.append(f"handshake network id {network.hex()} ({name})")
     return _row(command, None, facts)
+
+
+def _rlpx(head: bytes) -> dict | None:
+    """An RLPx handshake message, only when its ECIES key is a curve point: random bytes that
+    open like one (a size, then 0x04) are not a node's."""
+    key = p2p.rlpx_key(head)
+    if key is None:
+        return None
+    size = int.from_bytes(head[:2], "big")
+    return _row("rlpx-handshake", None, [
+        f"RLPx handshake (devp2p, Ethereum and its forks): size {size}, then an ECIES "
+        f"ephemeral key on secp256k1 ({key[:4].hex()}...)"])
 
 
 def _row(method: str, agent: str | None, facts: list[str]) -> dict:

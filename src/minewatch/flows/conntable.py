@@ -281,18 +281,23 @@ def _classify(buf, p, n, late):
 _MAGICS = np.array(sorted(int.from_bytes(m, "little") for m in p2p.NETWORKS), np.int64)
 _LEVIN = np.frombuffer(p2p.LEVIN_SIGNATURE.to_bytes(8, "little"), np.uint8)
 _LEVIN_HEAD, _P2P_HEAD, _P2P_MAX = p2p.LEVIN.size, p2p.OLD_HEADER.size, p2p.MAX_PAYLOAD
+_RLPX_MIN, _RLPX_MAX = p2p.RLPX_MIN, p2p.RLPX_MAX
 
 
 @njit(cache=True, nogil=True)
 def _opens_node(buf, p, n):
-    """decode.p2p.opens, compiled: a levin signature, or a known network magic, a command of
-    ASCII letters and digits padded with NULs, and a length Bitcoin allows."""
+    """decode.p2p.opens, compiled: a levin signature; a known network magic, a command of
+    ASCII letters and digits padded with NULs, and a length Bitcoin allows; or an RLPx size,
+    then 0x04."""
     if n >= _LEVIN_HEAD:
         k = 0
         while k < 8 and buf[p + k] == _LEVIN[k]:
             k += 1
         if k == 8:
             return True
+    if n >= 67 and buf[p + 2] == 4 \
+            and _RLPX_MIN < (np.int64(buf[p]) << 8 | np.int64(buf[p + 1])) <= _RLPX_MAX:
+        return True  # an RLPx auth or ack (Python checks the key is a curve point)
     if n < _P2P_HEAD or not _known(_le32(buf, p)):
         return False
     k = 0
