@@ -81,9 +81,10 @@ def rebuild(store: Store, intel: PoolIntel, geo: GeoDB, register=None) -> None:
     payload = merge_pieces(store.rows("SELECT * FROM payload_sessions ORDER BY ts_start, session_id"))
     names = _resolved_names(store, payload)
     sessions = [_finish_payload(s, conn, endpoints, names) for s in payload]
-    flow = _flow_sessions(conn, endpoints, {_key4(s) for s in payload}, store)
-    flow += _tunnel_sessions(tunnels, conn, {_key4(s) for s in payload})
-    flow += behaviour_sessions(store.db, {_key4(s) for s in payload + flow})
+    read = {_key4(s) for s in payload} | _labelled(store)  # what the payload already told
+    flow = _flow_sessions(conn, endpoints, read, store)
+    flow += _tunnel_sessions(tunnels, conn, read)
+    flow += behaviour_sessions(store.db, read | {_key4(s) for s in flow})
     _estimate_flow_sessions(flow, sessions)
     sessions += flow
     store.replace("sessions", schema.to_table("sessions", sessions))
@@ -145,6 +146,16 @@ def _period(store: Store) -> tuple[float, float]:
     if row[0] is None:
         row = store.db.execute("SELECT min(ts_start), max(ts_end) FROM payload_sessions").fetchall()[0]
     return (float(row[0] or 0.0), float(row[1] or 0.0))
+
+
+def _labelled(store: Store) -> set[tuple]:
+    """Connections whose payload showed them to be no miner's (a coin node's P2P, a coin
+    daemon's RPC client), both ways round: no flow rule or model makes them pool sessions (a
+    solo pool's host runs a public node, and its address is a listed pool's)."""
+    rows = store.rows("SELECT DISTINCT client_ip, client_port, server_ip, server_port "
+                      "FROM labelled_connections")
+    return {_key4(r) for r in rows} | {(r["server_ip"], r["server_port"], r["client_ip"],
+                                         r["client_port"]) for r in rows}
 
 
 def _key4(s: dict) -> tuple:
