@@ -574,6 +574,27 @@ def test_simulated_nodes_are_labelled_on_both_paths(sim_pcap):
         ("10.0.0.10", 8333, "/Satoshi:25.0.0/")]
 
 
+def test_a_monero_node_is_labelled_with_its_network():
+    """A levin handshake (request, then response) on 18080, then timed syncs: a node on both
+    paths, named Monero by its handshake's network id."""
+    from minewatch.decode import p2p
+
+    body = b"\x0anetwork_id\x0a\x40" + bytes.fromhex("1230f171610441611731008216a1a110")
+    hello = p2p.encode_levin(p2p.LevinHeader(len(body), True, 1001), body)
+    reply = p2p.encode_levin(p2p.LevinHeader(len(body), False, 1001, flags=2), body)
+    rng = np.random.default_rng(4)
+    msgs = [(100.0, True, hello), (100.2, False, reply)] + [
+        (160.0 + 60 * k, k % 2 == 0, p2p.encode_levin(p2p.LevinHeader(40, True, 1002))
+         + rng.bytes(40)) for k in range(10)]
+    data = pcap_of(tcp_session(Conn("10.0.0.21", 40002, "192.0.2.31", 18080), msgs, rng, True,
+                               close_at=None))
+    a = reference(data)
+    assert_same(a, compiled(data))
+    (label,) = a["labelled_connections"].to_pylist()
+    assert (label["label"], label["methods"], label["server_port"]) == ("node", "handshake", 18080)
+    assert "(Monero)" in json.loads(label["evidence"])[1]
+
+
 def test_an_ethereum_node_is_labelled_and_random_bytes_of_its_shape_are_not():
     """An RLPx handshake (EIP-8 auth and ack, each key secp256k1's generator), then encrypted
     frames: a node on both paths. The same shape with a key off the curve is no node's."""
