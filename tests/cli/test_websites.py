@@ -35,28 +35,3 @@ def test_websites_json_and_csv(tmp_path):
 def test_websites_missing_db(tmp_path):
     out = CliRunner().invoke(app, ["websites", "--db", str(tmp_path / "none.duckdb")])
     assert out.exit_code == 65
-
-
-def test_labelled_connections_listed(tmp_path):
-    """`minewatch labelled` lists a coin daemon's RPC client seen in a capture (a wallet
-    asking bitcoind for its balance), which `sessions` does not."""
-    from minewatch.decode import http
-    from minewatch.decode.packet import encode_tcp
-    from minewatch.decode.pcap import PcapWriter
-
-    body = b'{"jsonrpc":"1.0","id":1,"method":"getbalance","params":[]}'
-    request = http.encode(http.request("POST", "/", (("Host", "10.1.2.50:8332"),
-                                                     http.basic_auth_header("u", "p")), body))
-    pcap = tmp_path / "wallet.pcap"
-    with pcap.open("wb") as f:
-        writer = PcapWriter(f)
-        writer.write(1.0, encode_tcp("10.1.2.9", "10.1.2.50", 50000, 8332, 1, 1, 0x18, request))
-    db = tmp_path / "w.duckdb"
-    runner = CliRunner()
-    assert runner.invoke(app, ["analyze", str(pcap), "--db", str(db)]).exit_code == 0
-    out = runner.invoke(app, ["labelled", "--db", str(db)])
-    assert out.exit_code == 0, out.output
-    (row,) = json.loads(out.stdout)
-    assert (row["client_ip"], row["server_port"], row["label"], row["methods"]) == (
-        "10.1.2.9", 8332, "daemon-rpc", "getbalance")
-    assert json.loads(runner.invoke(app, ["sessions", "--db", str(db)]).stdout) == []
