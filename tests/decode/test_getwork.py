@@ -63,7 +63,9 @@ def test_node_only_methods_are_unknown_records():
     assert _decode(b'{"method":"validateaddress","params":["mn4j"],"id":1}') == \
         Unknown(1, "validateaddress", ["mn4j"])
     assert gw.recognise(parse_message(b'{"method":"getbalance","params":[],"id":1}'))
-    assert not gw.recognise(parse_message(b'{"method":"eth_blockNumber","params":[],"id":1}'))
+    assert gw.recognise(parse_message(b'{"method":"eth_blockNumber","params":[],"id":1}'))
+    assert not gw.recognise(parse_message(b'{"method":"eth_getWork","params":[],"id":1}'))
+    assert not gw.recognise(parse_message(b'{"method":"user.login","params":[],"id":1}'))
 
 
 BFG = dict(user_agent="bfgminer/5.2.0", mining_extensions=True, basic_auth=True, server_port=3333)
@@ -87,7 +89,9 @@ BFG = dict(user_agent="bfgminer/5.2.0", mining_extensions=True, basic_auth=True,
     (gw.HttpRpcContext(frozenset({"getwork"}), 8332, "cgminer/3", True, True), "getwork-http"),
     # rule 4: no miner hint (NOMP fetching templates from litecoind)
     (gw.HttpRpcContext(frozenset({"getblocktemplate"}), 9333, None, basic_auth=True), "daemon-rpc"),
-    (gw.HttpRpcContext(frozenset({"eth_blockNumber"}), 8545), None),
+    # an Ethereum node's own API (a wallet or dashboard polling geth): no miner calls it
+    (gw.HttpRpcContext(frozenset({"eth_blockNumber"}), 8545), "daemon-rpc"),
+    (gw.HttpRpcContext(frozenset({"eth_getWork"}), 8545), None),  # (ETHProxy's: ethstratum)
     (gw.HttpRpcContext(), None),
 ])
 def test_classify(ctx, dialect):

@@ -8,7 +8,8 @@ with submitblock, answered null (accepted) or a reason string.
 
 Who is on the other end (`classify`), in order:
 1. a node-only method (getblockchaininfo, getinfo, validateaddress, getbalance, ...; monerod's
-   get_block_template, submit_block, ...) → daemon-rpc;
+   get_block_template, submit_block, ...; an Ethereum node's eth_blockNumber, eth_getBalance,
+   net_version, ...) → daemon-rpc;
 2. the server names itself a coin daemon (`Server: bitcoin-json-rpc/...`) → daemon-rpc;
 3. getblocktemplate / submitblock with HTTP Basic auth to a coin-daemon RPC port (8332,
    18332, 9332, ...) → daemon-rpc. Not getwork: bitcoind dropped it in 0.10 (2015), and the
@@ -41,7 +42,16 @@ MONEROD_METHODS = frozenset({
     "get_last_block_header", "get_block_header_by_hash", "get_block_header_by_height",
     "sync_info", "get_fee_estimate", "hard_fork_info", "get_miner_data",
 })
-NODE_ONLY_METHODS = MONEROD_METHODS | frozenset({
+# An Ethereum node's own JSON-RPC (geth's eth_, net_, web3_ namespaces): what wallets, dapps and
+# a pool's back end call on geth, never a miner on its pool (ethminer and Claymore poll with
+# eth_getWork, eth_submitWork and eth_submitHashrate only, which stay mining methods).
+ETH_NODE_METHODS = frozenset({
+    "eth_blockNumber", "eth_getBalance", "eth_chainId", "eth_syncing", "eth_gasPrice", "eth_call",
+    "eth_estimateGas", "eth_getBlockByNumber", "eth_getBlockByHash", "eth_getTransactionByHash",
+    "eth_getTransactionReceipt", "eth_getTransactionCount", "eth_sendRawTransaction",
+    "eth_getLogs", "eth_getCode", "net_version", "net_peerCount", "web3_clientVersion",
+})
+NODE_ONLY_METHODS = MONEROD_METHODS | ETH_NODE_METHODS | frozenset({
     "getblockchaininfo", "getinfo", "getmininginfo", "getnetworkinfo", "getpeerinfo",
     "getnetworkhashps", "validateaddress", "getaddressinfo", "getbalance", "getdifficulty",
     "getblockcount", "getbestblockhash", "getblockhash", "getblock", "getblockheader",
