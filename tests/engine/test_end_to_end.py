@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 
 import pytest
 
@@ -49,6 +50,21 @@ def test_recall_on_plaintext_miners(province):
     missed = [m["ip"] for m in plain if m["ip"] not in found]
     assert len(plain) >= 30
     assert 1 - len(missed) / len(plain) >= 0.95, missed
+
+
+def test_the_traps_are_labelled_for_what_they_run(province):
+    """Every simulated Bitcoin node (P2P) and client of a node's RPC (bitcoind's
+    getblockchaininfo, geth's eth_blockNumber) is labelled so, and nothing else is; SSH is not
+    labelled. The report counts them, apart from the miners."""
+    labels = {"node": "node", "getblockchaininfo": "daemon-rpc", "eth_blockNumber": "daemon-rpc"}
+    traps = [t for t in province["truth"]["traps"] if t["kind"] in labels]
+    with Store(province["db"], read_only=True) as store:
+        rows = store.rows("SELECT label, client_ip, server_port FROM labelled_connections")
+    assert sorted((r["label"], r["client_ip"], r["server_port"]) for r in rows) == sorted(
+        (labels[t["kind"]], t["client_ip"], t["server_port"]) for t in traps)
+    assert {t["kind"] for t in traps} == set(labels)
+    rep, _ = build_report(province["db"])
+    assert rep["labelled"] == dict(Counter(labels[t["kind"]] for t in traps))
 
 
 def test_precision_over_all_reported_miners(province):

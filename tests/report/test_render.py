@@ -82,6 +82,7 @@ def report() -> dict:
              "deliberate": 2300, "unknown": 100},
         ],
         "compromised_ips": 945, "compromised_share": 0.21, "unmeasured_miner_ips": 602,
+        "labelled": {"daemon-rpc": 1, "node": 125},
         "inputs": [{"path": "packets.pcap", "format": "pcap", "status": "ok",
                     "records": 123456, "skipped": 0}],
     }
@@ -199,6 +200,15 @@ def test_text_tables_align_chinese_by_display_width(report):
 def _display_width(text: str) -> int:
     import unicodedata
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def test_text_says_what_was_recognised_and_not_counted(report):
+    text = render_text(report)
+    assert ("It also recognised 125 connections of coin nodes to their peers and 1 client of "
+            "coin daemons' RPC, and counted none of them as mining") in text
+    assert "It also recognised 125 connections" in render_text(_empty_report(report))
+    report["labelled"] = {}
+    assert "It also recognised" not in render_text(report)
 
 
 def test_text_with_zero_miners(report):

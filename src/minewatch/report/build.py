@@ -19,10 +19,20 @@ def build_report(db: Path) -> tuple[dict, list[dict]]:
         inputs = store.rows("SELECT path, format, status, records, skipped FROM ingest_log "
                             "ORDER BY ingested_at")
         span = store.rows("SELECT value FROM meta WHERE key = 'period'")
+        labelled = _labelled(store)
     start, end = _period(period, span)
     up = sum(m["bytes_up"] or 0 for m in miners)
     down = sum(m["bytes_down"] or 0 for m in miners)
-    return situation(miners, start, end, up, down, sessions, inputs), miners
+    return situation(miners, start, end, up, down, sessions, inputs, labelled), miners
+
+
+def _labelled(store: Store) -> dict[str, int]:
+    """Labelled connections by label (none in a database written before the table was)."""
+    if not store.scalar("SELECT count(*) FROM information_schema.tables "
+                        "WHERE table_name = 'labelled_connections'"):
+        return {}
+    return {r["label"]: r["n"] for r in store.rows(
+        "SELECT label, count(*) AS n FROM labelled_connections GROUP BY label ORDER BY label")}
 
 
 def _period(period: dict, span: list[dict]) -> tuple[float, float]:

@@ -30,8 +30,10 @@ def _num(x) -> float:
 
 
 def situation(miners: list[dict], period_start: float, period_end: float, bytes_up: int,
-              bytes_down: int, sessions: int = 0, inputs: list[dict] | None = None) -> dict:
-    """The report dict for `miners` (rows with the `miners` table columns) over the period."""
+              bytes_down: int, sessions: int = 0, inputs: list[dict] | None = None,
+              labelled: dict[str, int] | None = None) -> dict:
+    """The report dict for `miners` (rows with the `miners` table columns) over the period;
+    `labelled`: connections recognised as no miner's, by label (labelled_connections)."""
     period_s = max(period_end - period_start, 1e-9)
     compromised = sum(1 for m in miners if m.get("verdict") == "compromised")
     measured = [m for m in miners if m.get("hashrate_hs") is not None]
@@ -60,6 +62,7 @@ def situation(miners: list[dict], period_start: float, period_end: float, bytes_
         "compromised_share": compromised / len(miners) if miners else 0.0,
         "unmeasured_miner_ips": sum(1 for m in miners if m.get("hashrate_hs") is None),
         "model_only_ips": sum(1 for m in miners if m.get("detections") == "behaviour"),
+        "labelled": dict(labelled or {}),
         "inputs": inputs or [],
     }
 

@@ -215,10 +215,11 @@ def summary_paragraph(report: dict) -> str:
     period = format_period(report.get("period_start"), report.get("period_end"))
     head = f"Between {period} ({format_duration(report.get('period_s'))}), minewatch "
     if not number(report.get("miner_ips")):
-        return head + "observed no internal IPs mining cryptocurrency."
+        return " ".join([head + "observed no internal IPs mining cryptocurrency.",
+                         _sentence_labelled(report)]).strip()
     return " ".join([head + _sentence_miners(report), _sentence_hashrate(report),
                      _sentence_energy(report), _sentence_places(report),
-                     _sentence_compromised(report)]).strip()
+                     _sentence_compromised(report), _sentence_labelled(report)]).strip()
 
 
 def _sentence_miners(report: dict) -> str:
@@ -286,6 +287,20 @@ def _sentence_compromised(report: dict) -> str:
     text = (f"{format_share(report.get('compromised_share'))} of miner IPs "
             f"({format_count(ips)}) are machines judged compromised")
     return text + (f", chiefly on {_join(where)} networks." if where else ".")
+
+
+def _sentence_labelled(report: dict) -> str:
+    """The connections recognised as no miner's, which a reader might otherwise take for
+    missed miners (or wonder whether they were counted)."""
+    labelled = report.get("labelled") or {}
+    kinds = [(labelled.get("node"), "connection", "of coin nodes to their peers"),
+             (labelled.get("daemon-rpc"), "client", "of coin daemons' RPC")]
+    parts = [f"{format_count(n)} {noun}{'' if n == 1 else 's'} {what}"
+             for n, noun, what in kinds if n]
+    if not parts:
+        return ""
+    return (f"It also recognised {_join(parts)}, and counted none of them as mining "
+            "(`minewatch labelled` lists them).")
 
 
 def _join(items: list[str]) -> str:

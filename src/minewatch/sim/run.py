@@ -66,7 +66,7 @@ def simulate(out: Path, seed: int, scale_name: str, progress) -> str:
         (seen if m.in_slice else hidden).add(sorted(pkts + dpk, key=lambda x: x.ts))
         progress.advance(1)
     progress.start("simulating ordinary traffic", len(p.slice_hosts))
-    _background(p, rng, dns_rows, progress, seen)
+    traps = _background(p, rng, dns_rows, progress, seen)
     websites = _browser_mining(p, rng, dns_rows, seen)
     scans += [plan_scan(ip, float(srng.uniform(p.t0 + 1, p.t1 - 400)), srng, admin=True)
               for ip in p.scanners]
@@ -96,6 +96,7 @@ def simulate(out: Path, seed: int, scale_name: str, progress) -> str:
     write_csv(out / "registry.csv", registry_rows(p.world))
     t = truth(p, flows, conns, scale_name, seed, donations)
     t["websites"] = websites
+    t["traps"] = traps
     t["scanners"] = [{"ip": s.src, "miner": s.src in conns, "targets": s.targets,
                       "ports": list(s.ports), "t_start": s.t_start, "t_end": s.t_end,
                       "in_packet_slice": s.src in p.slice_hosts} for s in scans]
@@ -115,8 +116,10 @@ def _miner_traffic(m, p: Plan, rng: np.random.Generator, t_connect: float | None
 
 
 def _background(p: Plan, rng: np.random.Generator, dns_rows: list, progress,
-                streams: PacketRuns) -> None:
-    names = list(p.web_ips)
+                streams: PacketRuns) -> list[dict]:
+    """Web browsing and the traps of the packet slice's hosts (into `streams`); the traps'
+    truth rows (client, what it runs, server port)."""
+    names, traps = list(p.web_ips), []
     by_ip = {h.ip: h for h in p.world.hosts}
     for ip in sorted(p.slice_hosts):
         host = by_ip[ip]
@@ -128,9 +131,12 @@ def _background(p: Plan, rng: np.random.Generator, dns_rows: list, progress,
             dns_rows.append(row)
             session = bg.https_session if rng.random() < 0.8 else bg.http_session
             pkts += dpk + session(ip, p.web_ips[name], name, t + 0.01, rng)
-        pkts += _traps(host, p, rng)
-        streams.add(sorted(pkts, key=lambda x: x.ts))
+        kind, trap = _traps(host, p, rng)
+        if trap:
+            traps.append({"client_ip": ip, "kind": kind, "server_port": trap[0].dport})
+        streams.add(sorted(pkts + trap, key=lambda x: x.ts))
         progress.advance(1)
+    return traps
 
 
 BROWSER_VISITORS = 0.01  # share of hosts that open a page mining in the browser
@@ -164,19 +170,21 @@ def _browser_miner_hosts() -> list[dict]:
     return [r for r in csv.DictReader(text.splitlines()) if r["kind"] == "host"]
 
 
-def _traps(host, p: Plan, rng: np.random.Generator) -> list[SimPacket]:
-    """Servers with SSH sessions, Bitcoin nodes, JSON-RPC pollers: not miners."""
+def _traps(host, p: Plan, rng: np.random.Generator) -> tuple[str | None, list[SimPacket]]:
+    """Servers with SSH sessions, Bitcoin nodes, JSON-RPC pollers: not miners. (What the
+    host runs, for the truth file: ssh, node, or the poller's method; its packets.)"""
     ext = list(p.web_ips.values())
     peer = ext[int(rng.integers(0, len(ext)))]
     r = rng.random()
     if host.owner_type in ("idc", "enterprise", "education") and r < 0.15:
-        return bg.ssh_session(host.ip, peer, p.t0 + float(rng.uniform(1, 600)), p.t1, rng)
+        return "ssh", bg.ssh_session(host.ip, peer, p.t0 + float(rng.uniform(1, 600)), p.t1, rng)
     if r < 0.17:
-        return bg.bitcoin_p2p(host.ip, peer, p.t0 + float(rng.uniform(1, 600)), p.t1, rng)
+        return "node", bg.bitcoin_p2p(host.ip, peer, p.t0 + float(rng.uniform(1, 600)), p.t1, rng)
     if r < 0.19:
         port, method = (8545, "eth_blockNumber") if rng.random() < 0.5 else (8332, "getblockchaininfo")
-        return bg.jsonrpc_poller(host.ip, peer, p.t0 + float(rng.uniform(1, 600)), p.t1, rng, port, method)
-    return []
+        return method, bg.jsonrpc_poller(host.ip, peer, p.t0 + float(rng.uniform(1, 600)), p.t1,
+                                         rng, port, method)
+    return None, []
 
 
 def _write_packets(path: Path, packets, meter: FlowMeter) -> None:
