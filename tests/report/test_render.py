@@ -211,6 +211,15 @@ def test_text_says_what_was_recognised_and_not_counted(report):
     assert "It also recognised" not in render_text(report)
 
 
+def test_html_sets_the_summarys_commands_as_code_and_escapes_the_rest(report, miners):
+    html = render_html(report, miners)
+    assert "(<code>minewatch labelled</code> lists them)" in html
+    assert "`minewatch" not in html
+    report["labelled"] = {"node": 1}
+    report["period_start"] = "`<b>`"  # (never in a real report: text that looks like a span)
+    assert "<code><b></code>" not in render_html(report, miners)
+
+
 def test_text_with_zero_miners(report):
     text = render_text(_empty_report(report))
     assert "observed no internal IPs mining" in text

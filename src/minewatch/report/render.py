@@ -11,12 +11,13 @@ from __future__ import annotations
 import ipaddress
 import json
 import math
+import re
 import unicodedata
 from datetime import datetime
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from minewatch.report import charts
 
@@ -410,6 +411,15 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def code_spans(text: str) -> Markup:
+    """Plain text for HTML: escaped, with its `command` spans set as code (the text report
+    shows the backticks)."""
+    return Markup(_CODE.sub(r"<code>\1</code>", str(escape(text))))
+
+
+_CODE = re.compile(r"`([^`<>]+)`")
+
+
 def evidence_items(raw: Any) -> list[str]:
     """A JSON list string as display lines; dicts become 'key: value, ...'; bad JSON is one line."""
     if raw is None or raw == "":
@@ -524,7 +534,7 @@ def render_html(report: dict, miners: list[dict]) -> str:
         rank.get(r.get("city") or "unknown", 0), -(number(r.get("miner_ips")) or 0)))
     views = [miner_view(m, report) for m in miners]
     return _environment().get_template("report.html.j2").render(
-        r=report, summary=summary_paragraph(report), charts=_charts(report),
+        r=report, summary=code_spans(summary_paragraph(report)), charts=_charts(report),
         algorithms=algorithm_rows(report), unit=lambda a: hashrate_unit(a, report),
         by_city=by_city, by_coin=sorted(report.get("by_coin") or [], key=lambda r: (
             -(number(r.get("miner_ips")) or 0), r.get("coin") or "")),
