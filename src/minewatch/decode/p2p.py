@@ -46,7 +46,7 @@ UNCHECKED = ("version", "verack")
 MAX_PAYLOAD = 0x02000000  # Bitcoin Core's MAX_SIZE: a longer length is no Bitcoin message
 
 LEVIN_SIGNATURE = 0x0101010101012101
-_LEVIN_BYTES = LEVIN_SIGNATURE.to_bytes(8, "little")
+LEVIN_BYTES = LEVIN_SIGNATURE.to_bytes(8, "little")  # as it opens a message
 LEVIN = struct.Struct("<QQ?IiII")  # signature, body size, reply expected, command, code, flags, v
 LEVIN_COMMANDS = {1001: "handshake", 1002: "timed_sync", 1003: "ping", 1007: "support_flags",
                   2001: "new_block", 2002: "new_transactions", 2003: "get_objects",
@@ -108,7 +108,7 @@ def opens(head: bytes) -> bool:
         name = head[4:16].rstrip(b"\0")  # (bytes.isalnum: ASCII letters and digits only)
         return len(head) >= OLD_HEADER.size and name.isalnum() \
             and int.from_bytes(head[16:20], "little") <= MAX_PAYLOAD
-    return (len(head) >= LEVIN.size and head[:8] == _LEVIN_BYTES) or opens_rlpx(head)
+    return (len(head) >= LEVIN.size and head[:8] == LEVIN_BYTES) or opens_rlpx(head)
 
 
 def opens_rlpx(head: bytes) -> bool:
@@ -135,7 +135,7 @@ def parse_header(data: bytes) -> MessageHeader:
     if len(data) < HEADER.size:
         raise NeedMoreData("P2P message header cut short")
     magic, command, length, checksum = HEADER.unpack_from(data)
-    return MessageHeader(magic, _command(command), _length(length), checksum)
+    return MessageHeader(magic, command_name(command), _length(length), checksum)
 
 
 def parse_message(data: bytes) -> tuple[MessageHeader, bytes]:
@@ -148,7 +148,7 @@ def parse_message(data: bytes) -> tuple[MessageHeader, bytes]:
         if len(payload) == head.length and _checksum(payload) == head.checksum:
             return head, payload
     magic, command, length = OLD_HEADER.unpack_from(_at_least(data, OLD_HEADER.size))
-    old = MessageHeader(magic, _command(command), _length(length), None)
+    old = MessageHeader(magic, command_name(command), _length(length), None)
     if old.command not in UNCHECKED and len(data) >= HEADER.size + old.length:
         raise DecodeError(f"P2P {old.command} message: checksum does not match")
     if old.command not in UNCHECKED or len(data) < old.size + old.length:
@@ -220,7 +220,8 @@ def network_id(body: bytes) -> bytes | None:
     return body[start:start + 16]
 
 
-def _command(raw: bytes) -> str:
+def command_name(raw: bytes) -> str:
+    """The command of a header's 12-byte field: letters and digits, padded with NULs."""
     name = raw.rstrip(b"\0")
     if not name.isalnum():
         raise DecodeError(f"P2P command {raw!r} is not a NUL-padded name")

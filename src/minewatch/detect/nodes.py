@@ -24,13 +24,13 @@ def node_label(head: bytes) -> dict | None:
         return None
     if head[:4] in p2p.NETWORKS:
         return _bitcoin(head)
-    if int.from_bytes(head[:8], "little") == p2p.LEVIN_SIGNATURE:
+    if head[:8] == p2p.LEVIN_BYTES:
         return _levin(head)
     return _rlpx(head)
 
 
 def _bitcoin(head: bytes) -> dict:
-    magic, command = head[:4], head[4:16].rstrip(b"\0").decode("ascii")
+    magic, command = head[:4], p2p.command_name(head[4:16])
     facts = [f"Bitcoin-family P2P message '{command}', network magic {magic.hex()} "
              f"({p2p.NETWORKS[magic]})"]
     agent = None

@@ -279,7 +279,7 @@ def _classify(buf, p, n, late):
 
 
 _MAGICS = np.array(sorted(int.from_bytes(m, "little") for m in p2p.NETWORKS), np.int64)
-_LEVIN = np.frombuffer(p2p.LEVIN_SIGNATURE.to_bytes(8, "little"), np.uint8)
+_LEVIN = np.frombuffer(p2p.LEVIN_BYTES, np.uint8)
 _LEVIN_HEAD, _P2P_HEAD, _P2P_MAX = p2p.LEVIN.size, p2p.OLD_HEADER.size, p2p.MAX_PAYLOAD
 _RLPX_MIN, _RLPX_MAX = p2p.RLPX_MIN, p2p.RLPX_MAX
 
