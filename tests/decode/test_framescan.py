@@ -17,6 +17,7 @@ from minewatch.decode.packet import (TUNNELS, decode_frame, encapsulate, encode_
                                      encode_udp, nflog_frame)
 from minewatch.decode.pcap import PcapReader, PcapWriter, pcap_layout
 from minewatch.errors import DecodeError
+from minewatch.flows.meter import opens_tls_record
 from minewatch.ingest.capture import AddressText
 
 PCAPS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "pcaps"
@@ -55,6 +56,7 @@ def assert_agrees(linktype: int, frame: bytes) -> None:
            int(row["ip_len"]))
     assert got == (seg.src, seg.dst, seg.proto, seg.sport, seg.dport, seg.flags, seg.seq,
                    seg.ack, seg.payload, seg.ip_len)
+    assert bool(row["tls"]) == opens_tls_record(seg.payload)
 
 
 # -- frames of every shape, and their damaged versions
@@ -120,6 +122,25 @@ def test_random_bytes_agree(linktype, data):
 ])
 def test_vlan_qinq_pppoe_and_arp(frame):
     assert_agrees(1, frame)
+
+
+@pytest.mark.parametrize("payload, opens", [
+    (b"\x16\x03\x01\x00\xc8\x01", True), (b"\x17\x03\x03\x00\x10", True),  # hello, data
+    (b"\x14\x03\x04\x00\x01", True), (b"\x15\x03\x00\x00\x02", True),  # CCS, alert
+    (b"\x16\x03\x01\x00", False), (b"\x16\x03\x05\x00\x05", False),  # short; minor 5
+    (b"\x18\x03\x03\x00\x05", False), (b"\x16\x02\x00\x00\x05", False), (b"", False),
+])
+@pytest.mark.parametrize("tunnel", [None, *TUNNELS])
+def test_tls_record_flag(payload, opens, tunnel):
+    """The walker's `tls` flag (what the flow meter counts) on the payload of a TCP or UDP
+    frame, bare or inside a tunnel (the inner payload's)."""
+    for frame in (encode_tcp("10.0.0.1", "10.0.0.2", 40000, 443, 5, 6, 0x18, payload),
+                  encode_udp("10.0.0.1", "10.0.0.2", 40000, 443, payload)):
+        if tunnel is not None:
+            frame = encapsulate(frame, tunnel, ("192.0.2.1", "192.0.2.2"))
+        _, rows = parse([(1, frame)])
+        assert rows[0]["status"] == fs.OK and bool(rows[0]["tls"]) is opens
+        assert_agrees(1, frame)
 
 
 @pytest.mark.parametrize("tunnel", TUNNELS)

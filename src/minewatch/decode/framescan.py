@@ -28,6 +28,7 @@ PACKET = np.dtype([
     ("sport", "u2"), ("dport", "u2"), ("seq", "u4"), ("ack", "u4"), ("ip_len", "u4"),
     ("pl_off", "i8"), ("pl_len", "i4"),
     ("mark", "u4"),  # IPv4 identification << 16 | TCP checksum (decode.packet.Segment.mark)
+    ("tls", "u1"),  # 1: the payload opens a TLS record (flows.meter.opens_tls_record)
 ])
 
 # why walk_pcap / walk_pcapng stopped
@@ -183,6 +184,21 @@ def parse_frames(buf, rows, start, stop):
 
 @njit(cache=True, nogil=True)
 def _parse(buf, row):
+    """A frame's headers, and whether its payload opens a TLS record: the flow meter counts
+    those, and peeking here, where the walker has the frame in cache, keeps the meter on
+    another thread from fetching a line of every payload from this one's cache."""
+    _headers(buf, row)
+    row.tls = row.status == OK and opens_tls_record(buf, row.pl_off, row.pl_len)
+
+
+@njit(cache=True, nogil=True)
+def opens_tls_record(b, p, n):
+    """flows.meter.opens_tls_record, compiled: b[p:p + n] opens a TLS record header."""
+    return n >= 5 and 20 <= b[p] <= 23 and b[p + 1] == 3 and b[p + 2] <= 4
+
+
+@njit(cache=True, nogil=True)
+def _headers(buf, row):
     row.status, row.ver, row.proto, row.flags = ERROR, 0, 0, 0
     row.src_hi = row.src_lo = row.dst_hi = row.dst_lo = np.uint64(0)
     row.sport = row.dport = 0

@@ -516,7 +516,7 @@ def _meter(buf, rows, slots, flows, cfg_ports, outs):
         _count(flows, s, d, row, (idle, active), (slots, ended, out))
         if row.proto == 6:
             _remember(flows[2 * s + d], row.ts, a, b)
-        if _opens_tls_record(buf, row.pl_off, row.pl_len):
+        if row.tls:
             flows[2 * s + d].tls += 1
         conn = slots[s]
         if row.ts > conn.last_ts:
@@ -532,12 +532,6 @@ def _meter(buf, rows, slots, flows, cfg_ports, outs):
             conn.dpi, conn.first_dir, conn.budget = said, d, np.int32(cfg[3])
             if said == TLS:
                 _read_hello(buf, row, conn, (i, hellos, out))
-
-
-@njit(cache=True, nogil=True)
-def _opens_tls_record(b, p, n):
-    """meter.opens_tls_record, compiled."""
-    return n >= 5 and 20 <= b[p] <= 23 and b[p + 1] == 3 and b[p + 2] <= 4
 
 
 @njit(cache=True, nogil=True)

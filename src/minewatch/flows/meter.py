@@ -121,7 +121,7 @@ class FlowMeter:
 
 def opens_tls_record(p: bytes) -> bool:
     """A TLS record header: content type 20-23, major version 3, minor 0-4 (SSL 3.0 to 1.3's
-    legacy 3.3; conntable's _opens_tls_record is the compiled twin)."""
+    legacy 3.3; decode.framescan.opens_tls_record is the compiled twin)."""
     return len(p) >= 5 and 20 <= p[0] <= 23 and p[1] == 3 and p[2] <= 4
 
 
