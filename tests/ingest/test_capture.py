@@ -205,6 +205,38 @@ def test_a_mirror_ports_second_copies_are_not_counted(sim_pcap):
     assert packets[0] == 2 * packets[1]
 
 
+def test_the_counters_and_time_span_equal_the_references():
+    """Frames that are not IP, frames cut by the snap length, a mirror's second copy and
+    the capture's first and last times, counted per batch in compiled code (batch_stats),
+    as the reference counts them packet by packet; batches of 3 rows, so that each holds
+    some kinds and not others."""
+    arp = b"\xff" * 12 + b"\x08\x06" + b"\0" * 28
+    tcp = [encode_tcp("10.0.0.1", "10.0.0.2", 40000, 3333, k, 0, 0x18, b"x" * (50 + k))
+           for k in range(12)]
+    records = [(5.0, arp, 42), (6.0, tcp[0], None), (6.5, tcp[1][:40], None), (7.0, arp, 60),
+               (7.0, tcp[1], None), (7.0, tcp[1], None), (8.0, tcp[2][:60], None),
+               (4.0, tcp[3], None), (9.0, arp[:20], 42), *[(10.0 + k, f, None)
+                                                           for k, f in enumerate(tcp[4:])],
+               (30.0, arp, None)]
+    out = io.BytesIO()
+    w = PcapWriter(out)
+    for ts, frame, wirelen in records:
+        w.write(ts, frame, wirelen or len(frame) + (len(tcp[1]) - 40 if len(frame) == 40
+                                                   else 10 if len(frame) == 60 else 0))
+    data = out.getvalue()
+    ref = PacketIngest("in", exporter="cap")
+    for raw in PcapReader(io.BytesIO(data)):
+        ref.add(raw)
+    for batch in (3, frames.BATCH):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(frames, "BATCH", batch)
+            _, got, _ = read_capture(io.BytesIO(data), "in", "cap")
+        c, r = got.counters, ref.counters
+        assert (c.packets, c.non_ip, c.cut_short, c.snaplen, c.duplicates) == (
+            r.packets, r.non_ip, r.cut_short, r.snaplen, r.duplicates) == (18, 4, 4, 60, 1)
+        assert (got.dpi.first_ts, got.dpi.last_ts) == (ref.first_ts, ref.last_ts) == (6.0, 17.0)
+
+
 def test_a_cut_capture_is_read_up_to_the_cut(sim_pcap):
     cut = sim_pcap[:len(sim_pcap) * 2 // 3]
     tables, state, frames = read_capture(io.BytesIO(cut), "in", "cap")

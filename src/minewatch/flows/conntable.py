@@ -36,7 +36,7 @@ import numpy as np
 from numba import njit
 
 from minewatch.decode import p2p
-from minewatch.decode.framescan import ERROR, OK, u16
+from minewatch.decode.framescan import ERROR, NON_IP, OK, u16
 from minewatch.flows.meter import DUPLICATE_S, PSH
 
 EMPTY, USED, DELETED = 0, 1, 2  # slot states
@@ -671,6 +671,29 @@ def _select(rows, slots, cfg, outs):
                           or row.sport != conn.a_port) else 0
                 if conn.budget <= 0 or d != conn.first_dir:
                     conn.dpi = IGNORED  # the server answered: the ClientHello is complete
+
+
+@njit(cache=True, nogil=True)
+def batch_stats(rows, slot_of, counts, times):
+    """What a routed batch tells the capture's counters: counts = [frames not IP, frames cut
+    by the snap length, the longest such cut, IP frames that are no mirror copy], times =
+    [first, latest, last] time of those (a copy's time is no new time); one pass, where
+    numpy's column expressions took eight."""
+    counts[:] = 0
+    times[0], times[1], times[2] = np.nan, -np.inf, np.nan
+    for i in range(rows.shape[0]):
+        row = rows[i]
+        if row.caplen < row.wirelen:
+            counts[1] += 1
+            counts[2] = max(counts[2], np.int64(row.caplen))
+        if row.status == NON_IP:
+            counts[0] += 1
+        elif row.status == OK and slot_of[i] != COPY:
+            if counts[3] == 0:
+                times[0] = row.ts
+            counts[3] += 1
+            times[1] = max(times[1], row.ts)
+            times[2] = row.ts
 
 
 @njit(cache=True, nogil=True)
