@@ -50,7 +50,8 @@ def _u32(b, i):
 
 
 @njit(cache=True, nogil=True)
-def _u32le(b, i):
+def u32le(b, i):
+    """The little-endian 32-bit number at b[i] (pcap headers; the P2P framing conntable reads)."""
     return (np.int64(b[i + 3]) << 24) | (np.int64(b[i + 2]) << 16) | (np.int64(b[i + 1]) << 8) \
         | np.int64(b[i])
 
@@ -79,8 +80,8 @@ def walk_pcap(buf, pos, end, layout, out, n):
             sec, frac = _u32(buf, pos), _u32(buf, pos + 4)
             caplen, wirelen = _u32(buf, pos + 8), _u32(buf, pos + 12)
         else:
-            sec, frac = _u32le(buf, pos), _u32le(buf, pos + 4)
-            caplen, wirelen = _u32le(buf, pos + 8), _u32le(buf, pos + 12)
+            sec, frac = u32le(buf, pos), u32le(buf, pos + 4)
+            caplen, wirelen = u32le(buf, pos + 8), u32le(buf, pos + 12)
         if caplen > MAX_RECORD:
             return n, pos, BAD_LENGTH
         if end - pos < PCAP_RECORD_LEN + caplen:
@@ -103,7 +104,7 @@ MAX_BLOCK = 16 << 20  # as pcap.MAX_BLOCK
 
 @njit(cache=True, nogil=True)
 def _u32o(b, i, big):
-    return _u32(b, i) if big else _u32le(b, i)
+    return _u32(b, i) if big else u32le(b, i)
 
 
 @njit(cache=True, nogil=True)
@@ -353,7 +354,7 @@ def _link(b, base, n, linktype):
             return -1, 0
         family = _u32(b, base)
         if linktype == 0:
-            family = _u32le(b, base)
+            family = u32le(b, base)
             if family > 0xFFFF:
                 family = _u32(b, base)
         if family == 2:

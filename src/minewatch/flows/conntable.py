@@ -36,7 +36,7 @@ import numpy as np
 from numba import njit
 
 from minewatch.decode import p2p
-from minewatch.decode.framescan import ERROR, NON_IP, OK, u16
+from minewatch.decode.framescan import ERROR, NON_IP, OK, u16, u32le
 from minewatch.flows.meter import DUPLICATE_S, PSH
 
 EMPTY, USED, DELETED = 0, 1, 2  # slot states
@@ -296,9 +296,9 @@ def _opens_node(buf, p, n):
         if k == 8:
             return True
     if n >= 67 and buf[p + 2] == 4 \
-            and _RLPX_MIN < (np.int64(buf[p]) << 8 | np.int64(buf[p + 1])) <= _RLPX_MAX:
+            and _RLPX_MIN < u16(buf, p) <= _RLPX_MAX:
         return True  # an RLPx auth or ack (Python checks the key is a curve point)
-    if n < _P2P_HEAD or not _known(_le32(buf, p)):
+    if n < _P2P_HEAD or not _known(u32le(buf, p)):
         return False
     k = 0
     while k < 12 and (48 <= buf[p + 4 + k] <= 57 or 65 <= buf[p + 4 + k] <= 90
@@ -309,13 +309,7 @@ def _opens_node(buf, p, n):
     for j in range(k, 12):
         if buf[p + 4 + j] != 0:
             return False
-    return _le32(buf, p + 16) <= _P2P_MAX
-
-
-@njit(cache=True, nogil=True)
-def _le32(buf, p):
-    return np.int64(buf[p]) | np.int64(buf[p + 1]) << 8 | np.int64(buf[p + 2]) << 16 \
-        | np.int64(buf[p + 3]) << 24
+    return u32le(buf, p + 16) <= _P2P_MAX
 
 
 @njit(cache=True, nogil=True)
