@@ -16,6 +16,10 @@ with a routing decision per packet:
 - `TO_STEADY`: packets of a pool session whose steady state the caller moved to compiled code
   (`detect.steady`, marked with `steady`); that reader hands a packet back to DPI when it
   cannot read it.
+- `TO_PAGE` (with `TableConfig.pages`): packets of a connection whose first payload is a
+  "GET /", from its first packet in the batch on: the compiled page reader's
+  (`detect.pages`), which hands the connection to DPI (a CANDIDATE again) when Python must
+  read it.
 
 A mirror port's second copy of a TCP packet is neither counted nor routed (`meter.FlowMeter`
 says how it is told from a retransmission); `duplicates` counts them.
@@ -40,8 +44,9 @@ from minewatch.decode.framescan import ERROR, NON_IP, OK, u16, u32le
 from minewatch.flows.meter import DUPLICATE_S, PSH
 
 EMPTY, USED, DELETED = 0, 1, 2  # slot states
-UNDECIDED, PLAIN, CANDIDATE, TLS, IGNORED, STEADY = 0, 1, 2, 3, 4, 5  # what DPI makes of it
-NONE, DPI, DNS, EXPORT, CHECK, TO_STEADY = 0, 1, 2, 3, 4, 5  # where a packet goes besides the meter
+# what DPI makes of a connection, and where a packet goes besides the meter
+UNDECIDED, PLAIN, CANDIDATE, TLS, IGNORED, STEADY, PAGE = 0, 1, 2, 3, 4, 5, 6
+NONE, DPI, DNS, EXPORT, CHECK, TO_STEADY, TO_PAGE = 0, 1, 2, 3, 4, 5, 6
 COPY = -2  # the slot of a mirror's second copy of a packet (no slot is -1)
 
 SLOT = np.dtype([
@@ -51,6 +56,7 @@ SLOT = np.dtype([
     ("tries", "u1"),
     ("fast", "i4"),  # STEADY: 1 + the connection's row in the compiled pool reader (detect.steady)
     ("ticket", "u4"),  # and the number of the hand-off (a row is reused, a ticket never)
+    ("page", "i4"),  # PAGE: 1 + its row in the compiled page reader (detect.pages), same ticket
 ])
 FLOW = np.dtype([("live", "u1"), ("flags", "u1"), ("start", "f8"), ("end", "f8"),
                  ("packets", "i8"), ("bytes", "i8"), ("psh", "i8"), ("bytes_sq", "i8"),
@@ -76,10 +82,12 @@ MAX_RECORD = 16384 + 2048  # TLS record payload bound (decode.tls.MAX_RECORD)
 class Routes:
     """What `ConnTable.route` made of a batch of rows."""
 
-    route: np.ndarray  # NONE, DPI, DNS, EXPORT or CHECK per row
+    route: np.ndarray  # NONE, DPI, DNS, EXPORT, CHECK, TO_STEADY or TO_PAGE per row
     slot: np.ndarray  # the row's connection slot (-1: none, COPY), valid until the next route()
     hellos: np.ndarray  # HELLO rows: ClientHellos whose server name was read here
     ended: int = 0  # flow records written to `ended`
+    to_steady: int = -1  # rows routed TO_STEADY and TO_PAGE (-1: not counted)
+    to_page: int = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +98,11 @@ class TableConfig:
     tls_budget: int = 12  # payload packets of a TLS client's first flight (16 KB)
     max_connections: int = 500_000  # live ones (FlowMeter's 1 M one-way records); ~390 MB
     export_ports: tuple[int, ...] = (2055, 2056, 4739, 4740, 9995, 9996, 6343)
+    pages: bool = False  # route page fetches (a first payload "GET /") TO_PAGE, not to DPI
 
     def array(self) -> np.ndarray:
         return np.array([self.idle_timeout, self.active_timeout, self.conn_timeout,
-                         self.tls_budget], dtype=np.float64)
+                         self.tls_budget, self.pages], dtype=np.float64)
 
 
 class ConnTable:
@@ -113,13 +122,15 @@ class ConnTable:
         Routes' arrays are reused by the next call (fresh ones each batch cost page faults)."""
         self._make_room(n)
         r = self._routes_for(n)
-        out = np.zeros(4, np.int64)  # records ended, slots newly used, hellos read, copies
+        out = np.zeros(6, np.int64)  # records ended, slots newly used, hellos read, copies,
+        # rows routed TO_STEADY and TO_PAGE
         _meter(buf, rows[:n], self.slots, self.flows, (self._cfg, self._ports),
                (r.route, r.slot, ended, r.hellos, out))
-        _select(rows[:n], self.slots, self._cfg, (r.route, r.slot))
+        _select(rows[:n], self.slots, self._cfg, (r.route, r.slot, out))
         self.used += int(out[1])
         self.duplicates += int(out[3])
         r.ended, r.hellos = int(out[0]), r.hellos[:out[2]]
+        r.to_steady, r.to_page = int(out[4]), int(out[5])
         return r
 
     def _routes_for(self, n: int) -> Routes:
@@ -147,6 +158,15 @@ class ConnTable:
             out += [tuple(x) for x in found[:min(n, len(found))].tolist()]
             if n <= len(found):  # (more than fit: those were cleared, look again)
                 return out
+
+    def page_orphans(self) -> list[tuple[int, int]]:
+        """(row, ticket) in the page reader of connections a sweep ended (their slots freed);
+        cleared. (Called right after a sweep, before a freed slot can be used again.)"""
+        gone = np.flatnonzero((self.slots["page"] > 0) & (self.slots["state"] != USED))
+        found = list(zip((self.slots["page"][gone] - 1).tolist(),
+                         self.slots["ticket"][gone].tolist()))
+        self.slots["page"][gone] = 0
+        return found
 
     def ignore(self, slots: list[int]) -> None:
         """Route no more packets of these connections to DPI (slots from the last `route`)."""
@@ -249,8 +269,9 @@ def look_further(tried, seen):
 
 @njit(cache=True, nogil=True)
 def _classify(buf, p, n, late):
-    """What a connection's first payload says: TLS, CANDIDATE or PLAIN (a superset of
-    ingest.packets' classifier, which makes the final call on what is routed to it). `late`:
+    """What a connection's first payload says: TLS, PAGE (a "GET /": a CANDIDATE the page
+    reader may read, detect.pages), CANDIDATE or PLAIN (a superset of ingest.packets'
+    classifier, which makes the final call on what is routed to it). `late`:
     CLASSIFY_PACKETS payloads told nothing already; then only a JSON-RPC message start counts
     (`_opens_rpc_line`): the next message of a capture that began inside a long one. Random
     bytes (SSH, P2P) hold a "{" after a newline too often to be read for a whole 4 kB."""
@@ -271,10 +292,11 @@ def _classify(buf, p, n, late):
         return CANDIDATE  # "PO" of "POST ": a first segment cut short (split to dodge DPI)
     if n >= 5:
         b1, b2, b3, b4 = buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4]
+        if b0 == 71 and b1 == 69 and b2 == 84 and b3 == 32 and b4 == 47:
+            return PAGE  # "GET /"
         if (b0 == 80 and b1 == 79 and b2 == 83 and b3 == 84 and b4 == 32) \
-                or (b0 == 71 and b1 == 69 and b2 == 84 and b3 == 32 and b4 == 47) \
                 or (b0 == 72 and b1 == 84 and b2 == 84 and b3 == 80 and b4 == 47):
-            return CANDIDATE  # "POST ", "GET /", "HTTP/"
+            return CANDIDATE  # "POST ", "HTTP/"
     return CANDIDATE if _opens_json(buf, p, p + min(n, HEAD_SCAN)) else PLAIN
 
 
@@ -519,6 +541,8 @@ def _meter(buf, rows, slots, flows, cfg_ports, outs):
             route[i] = DNS
         elif row.proto == 6 and conn.dpi == UNDECIDED and row.pl_len > 0:
             said = _classify(buf, row.pl_off, row.pl_len, conn.tries >= CLASSIFY_PACKETS)
+            if said == PAGE and not cfg[4]:
+                said = CANDIDATE
             if said == PLAIN and look_further(conn.tries + 1, conn.budget + row.pl_len):
                 conn.tries += 1  # a capture may begin inside a message: look at the next one
                 conn.budget += row.pl_len  # (bytes seen, while undecided)
@@ -563,7 +587,7 @@ def _slot(slots, row, out):
         c = slots[s]
         c.state, c.ver, c.proto, c.dpi = USED, row.ver, row.proto, UNDECIDED
         c.a_hi, c.a_lo, c.b_hi, c.b_lo, c.a_port, c.b_port = a_hi, a_lo, b_hi, b_lo, a_port, b_port
-        c.last_ts, c.budget, c.first_dir, c.tries, c.fast = row.ts, 0, 0, 0, 0
+        c.last_ts, c.budget, c.first_dir, c.tries, c.fast, c.page = row.ts, 0, 0, 0, 0, 0
         out[1] += 1
     return s, d
 
@@ -643,7 +667,7 @@ def _emit(conn, d, f, ended, out):
 def _select(rows, slots, cfg, outs):
     """Second pass, in capture order: which TCP packets go to DPI, now that the batch has
     shown each new connection's first payload (so its handshake goes along)."""
-    route, slot_of = outs
+    route, slot_of, out = outs
     for i in range(rows.shape[0]):
         s = slot_of[i]
         if s < 0 or route[i] != NONE or rows[i].proto != 6:
@@ -656,6 +680,11 @@ def _select(rows, slots, cfg, outs):
         elif conn.dpi == STEADY:
             if rows[i].pl_len > 0 or rows[i].flags & 0x07:
                 route[i] = TO_STEADY  # the compiled pool reader's (or DPI's, if it hands back)
+                out[4] += 1
+        elif conn.dpi == PAGE:
+            if rows[i].pl_len > 0 or rows[i].flags & 0x07:
+                route[i] = TO_PAGE  # the compiled page reader's (or DPI's, if Python adopts it)
+                out[5] += 1
         elif conn.dpi == TLS:
             route[i] = DPI
             row = rows[i]

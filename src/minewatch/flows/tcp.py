@@ -315,6 +315,29 @@ class TcpConnectionTable:
         conn = self._conns.get(key)
         return conn if conn is not None and not conn.closed and conn.reset is None else None
 
+    def adopt(self, key: ConnKey, isn: int | None, last_ts: float, streams: list[tuple],
+              closed: bool, now: float) -> _Connection | None:
+        """Take in a connection read elsewhere until a packet at `now` (the compiled page
+        reader's, ingest.pagefetch), as this table would hold it had it read those packets:
+        streams = ((started, next byte, bytes delivered, FIN offset or None) up and down), in
+        order with nothing waiting. None when this table would have ended it by now: idle at
+        its last sweep, or at the sweep the packet at `now` makes (it would have been first
+        in line); an idle connection holds nothing the caller needs (see ingest.pagefetch)."""
+        idle = self.config.idle_timeout
+        if last_ts < self._next_sweep - self.config.sweep_interval - idle \
+                or (now >= self._next_sweep and last_ts < now - idle):
+            return None
+        conn = _Connection(key, self.config, isn)
+        conn.last_ts, conn.closed = last_ts, closed
+        for stream, (started, nxt, delivered, fin_at) in zip((conn.up, conn.down), streams):
+            if started:
+                stream._next, stream.delivered = nxt, delivered
+            stream.fin_at = fin_at
+        self._conns.pop(key, None)
+        self._conns[key] = conn
+        self.opened += 1
+        return conn
+
     def touch(self, key: ConnKey, ts: float) -> None:
         """A packet of key's connection at ts was read elsewhere: it is active."""
         conn = self._conns.pop(key, None)

@@ -33,6 +33,7 @@ from minewatch.flows import conntable as ct
 from minewatch.ingest.frames import BATCH, ClassicFrames, Frames, PcapngFrames
 from minewatch.ingest.handoff import SteadyReader
 from minewatch.ingest.packets import PacketIngest, Sink
+from minewatch.ingest.pagefetch import PageReader
 
 EXPIRE_EVERY = 1 << 16  # packets between sweeps for idle flow records
 HELLO_BLOCK = 1 << 13  # server names read by the compiled path, gathered before going to Arrow
@@ -41,19 +42,19 @@ TLS_COLUMNS = schema.column_names("tls_hellos")
 
 def read_capture(f: BinaryIO, input_id: str, exporter: str,
                  advance: Callable[[int], None] = lambda n: None,
-                 sink: Sink | None = None, steady: bool = True
+                 sink: Sink | None = None, steady: bool = True, pages: bool = True
                  ) -> tuple[dict, CaptureIngest, Frames]:
     """(tables, the ingest with its counters, the frame source with its framing state) of a
     pcap or pcapng stream. With a `sink`, large blocks of rows (flows, events, DNS answers,
     server names) go to it as they are made and the tables hold only the rest. `steady`
-    False keeps every pool message in Python (the tests compare both ways). Raises
-    DecodeError/NeedMoreData for a bad or cut file header."""
+    False keeps every pool message in Python, `pages` False every page fetch (the tests
+    compare both ways). Raises DecodeError/NeedMoreData for a bad or cut file header."""
     head = f.read(4)
     kind = sniff(head)
     if kind is None:
         raise DecodeError(f"not a pcap or pcapng file (magic {head.hex()})")
     frames = (ClassicFrames if kind == "pcap" else PcapngFrames)(f, head, advance)
-    ingest = CaptureIngest(input_id, exporter, sink, steady)
+    ingest = CaptureIngest(input_id, exporter, sink, steady, pages)
     for buf, rows, n in frames:
         ingest.batch(buf, rows, n)
     return ingest.finish(), ingest, frames
@@ -68,6 +69,7 @@ class CaptureIngest:
     exporter: str
     sink: Sink | None = None
     steady: bool = True  # settled pool sessions are read in compiled code (ingest.handoff)
+    pages: bool = True  # page fetches are read in compiled code (ingest.pagefetch)
 
     def __post_init__(self) -> None:
         self.dpi = PacketIngest(self.input_id, exporter=self.exporter, sink=self.sink)
@@ -76,7 +78,8 @@ class CaptureIngest:
             self.dpi.ready = []
             self.dpi.on_close = lambda key: self.reader.closing(key, self.dpi)
         self.counters = self.dpi.counters
-        self.table = ct.ConnTable()
+        self.pager = PageReader() if self.pages else None
+        self.table = ct.ConnTable(ct.TableConfig(pages=self.pages))
         self._ended = np.zeros(BATCH, ct.ENDED)
         self._flows: list[pa.Table] = []
         self._pending: list[np.ndarray] = []  # ended records not yet made flow rows
@@ -103,8 +106,13 @@ class CaptureIngest:
         self._hellos(buf, rows, r.hellos)
         if self.reader is not None:
             self.reader.run(buf, rows[:n], r, (self.table, self.dpi))
+        if self.pager is not None:
+            self.pager.run(buf, rows[:n], r, self.table)
         self._dispatch(buf, rows, r)
-        if self.reader is not None and self.reader.touches:
+        if self.pager is not None:
+            self.pager.release()
+        if (self.reader is not None and self.reader.touches) \
+                or (self.pager is not None and self.pager.moved):
             self.dpi.sweep(self._now)  # time passed in packets Python did not see
         self._unswept += n
         if self._unswept >= EXPIRE_EVERY and self.dpi.first_ts is not None:
@@ -114,9 +122,12 @@ class CaptureIngest:
             self._orphans()
 
     def _orphans(self) -> None:
-        """After a sweep: pool sessions in compiled code whose connections it ended."""
+        """After a sweep: pool sessions and page fetches in compiled code whose connections it
+        ended."""
         if self.reader is not None and self.reader.owners:
             self.reader.orphans(self.table, self.dpi)
+        if self.pager is not None:
+            self.pager.orphans(self.table)
 
     def finish(self) -> dict[str, pa.Table]:
         self.counters.duplicates = self.table.duplicates  # (the table counts them as it meters)
@@ -197,6 +208,7 @@ class CaptureIngest:
         # reassembler's idle timeout
         self._until = float(rows["ts"][:len(r.route)].max()) if len(r.route) else 0.0
         touches = self.reader.touches if self.reader is not None else []
+        adopts = self.pager.adopts if self.pager is not None else {}
         t = 0
         for k, (i, where, slot, seg) in enumerate(zip(
                 idx.tolist(), r.route[idx].tolist(), r.slot[idx].tolist(),
@@ -205,6 +217,8 @@ class CaptureIngest:
                 dpi.tcp.touch(touches[t][1], touches[t][2])
                 t += 1
             if where == ct.DPI:
+                if i in adopts:  # a page fetch Python takes over from compiled code here
+                    self.pager.adopt(adopts[i], dpi, self._addresses.text, seg.ts)
                 self._read_routed(i, slot, seg, (fast, deferred, skip, ready))
             elif where == ct.DNS:
                 dpi.dns(seg)

@@ -364,8 +364,8 @@ class SteadyReader:
         env = (connection table, PacketIngest)."""
         table, dpi = env
         self.touches = []
-        if not (r.route == ct.TO_STEADY).any():  # (with no owner left, all go to DPI)
-            return
+        if r.to_steady == 0 or (r.to_steady < 0 and not (r.route == ct.TO_STEADY).any()):
+            return  # (with no owner left, all go to DPI)
         returned, n_returned = np.zeros(len(self.st), np.int64), np.zeros(1, np.int64)
         held = int(self.count[0])
         steady.steady_pass(buf, rows, (r.route, r.slot, (ct.TO_STEADY, ct.DPI, ct.NONE,

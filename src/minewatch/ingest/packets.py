@@ -282,6 +282,20 @@ class PacketIngest:
             return
         st.browser.feed(direction, ts, data)
 
+    def adopt_page(self, key: ConnKey, first_ts: float, counts: tuple[int, int],
+                   up: list[tuple[float, bytes]], down: bytes) -> None:
+        """A page fetch read elsewhere so far (the compiled page reader, ingest.pagefetch):
+        its record as `_classify` and `_page` leave it (first chunk's time, chunks and bytes
+        so far), with a browser scan fed the same chunks: the client's each at its time, the
+        server's at once (their times are not read)."""
+        browser = BrowserScan()
+        for ts, data in up:
+            browser.feed("up", ts, data)
+        if down:
+            browser.feed("down", first_ts, down)
+        self.conns[key] = _Tracked(first_ts=first_ts, chunks=counts[0], seen=counts[1],
+                                   browser=browser)
+
     def _take_events(self, key: ConnKey, session) -> None:
         self.events.extend(_event_row(e, key, self.input_id) for e in session.take_events())
 

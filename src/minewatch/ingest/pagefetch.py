@@ -1,0 +1,143 @@
+"""Page fetches read in compiled code from their first packet, and taken over by Python when
+it must read them: the glue between `detect.pages` and `PacketIngest`.
+
+`PageReader` owns the compiled states and their buffers. `run` reads a batch's packets routed
+to it (before Python reads its own); a state Python must take over is left ADOPTED, naming the
+row of the packet it could not read, and `adopt` (called by the capture reader just before
+Python reads that row) builds what Python would hold by then: the connection in the
+reassembler (unless an idle sweep would have ended it), and for a page fetch under way its
+record and a `BrowserScan` fed the same chunks. `release` frees the adopted states after the
+batch, `orphans` those whose connections a sweep of the connection table ended, and the
+tables grow between batches when they run low (a connection that finds no room is Python's).
+
+A page fetch that ends, or is given up, in compiled code leaves nothing in Python: its browser
+scan would have reported nothing (detect.pages), and an idle sweep of Python's reassembler
+would have ended it without a word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from minewatch.detect import pages as pg
+from minewatch.detect.browser import builtin_intel
+from minewatch.flows import conntable as ct
+from minewatch.flows.tcp import ConnKey
+from minewatch.ingest import packets
+
+MAX_BUFFERS = 1024  # page fetches under way in compiled code at most (80 kB of buffers each)
+_CODES = (ct.TO_PAGE, ct.DPI, ct.NONE, ct.CANDIDATE, ct.IGNORED, ct.PAGE)
+
+
+class PageReader:
+    """The compiled page fetches of one capture (see the module docstring)."""
+
+    def __init__(self, capacity: int = 256, buffers: int = 32) -> None:
+        self.st = np.zeros(capacity, pg.STATE)
+        self.bufs = pg.buffers(buffers)
+        self.free = (np.arange(capacity - 1, -1, -1, dtype=np.int64),
+                     np.array([capacity], np.int64),
+                     np.arange(buffers - 1, -1, -1, dtype=np.int64),
+                     np.array([buffers], np.int64), np.zeros(1, np.int64))
+        self.needles = pg.needle_table(pg.browser_needles(builtin_intel()))
+        self.adopts: dict[int, int] = {}  # batch row -> state Python takes over there
+        self.moved = 0  # packets read here in the last batch
+        self.packets = self.adopted = 0  # packets read here, states taken over, so far
+
+    def run(self, buf: np.ndarray, rows: np.ndarray, r: ct.Routes, table: ct.ConnTable) -> None:
+        """Read this batch's packets routed to page states (before Python reads its own)."""
+        self.adopts, self.moved = {}, 0
+        if r.to_page == 0 or (r.to_page < 0 and not (r.route == ct.TO_PAGE).any()):
+            return
+        adopted, n_adopted, moved = np.empty(len(self.st), np.int64), np.zeros(1, np.int64), \
+            np.zeros(1, np.int64)
+        pg.page_pass(buf, rows, (r.route, r.slot, _CODES),
+                     (table.slots, self.st, self.bufs, self.needles, self.free),
+                     (adopted, n_adopted, moved))
+        states = adopted[:n_adopted[0]]
+        self.adopts = dict(zip(self.st["row"][states].tolist(), states.tolist()))
+        self.moved = int(moved[0])
+        self.packets += self.moved
+        self.adopted += len(states)
+
+    def adopt(self, f: int, dpi: packets.PacketIngest, text: Callable, now: float) -> None:
+        """Python takes state f over, before it reads the packet at `now` (see the module)."""
+        s = self.st[f]
+        if not s["opened"]:
+            return  # (no packet of it opened a connection: Python opens it with this one)
+        ver = int(s["ver"])
+        key = ConnKey(text(ver, int(s["c_hi"]), int(s["c_lo"])), int(s["c_port"]),
+                      text(ver, int(s["s_hi"]), int(s["s_lo"])), int(s["s_port"]))
+        streams = [(bool(s["anchored"][d]), int(s["next"][d]), int(s["delivered"][d]),
+                    int(s["fin_at"][d]) if s["fin_at"][d] >= 0 else None) for d in (0, 1)]
+        isn = int(s["isn"]) if s["has_isn"] else None
+        conn = dpi.tcp.adopt(key, isn, float(s["last_ts"]), streams, bool(s["closed"]), now)
+        if conn is None or not s["classified"] or s["closed"]:
+            return
+        b, n_up = int(s["buf"]), int(s["n_up"])
+        ends = self.bufs[3][b, :n_up].tolist()
+        kept = self.bufs[0][b]
+        up = [(ts, kept[start:end].tobytes()) for ts, start, end
+              in zip(self.bufs[2][b, :n_up].tolist(), [0] + ends[:-1], ends)]
+        down = self.bufs[1][b, :int(s["fed"][pg.DOWN])].tobytes()
+        dpi.adopt_page(key, float(s["first_ts"]), (int(s["chunks"]), int(s["seen"])), up, down)
+
+    def release(self) -> None:
+        """Free the states Python took over in this batch; make room for the next."""
+        for f in self.adopts.values():
+            self._free(f)
+        self.adopts = {}
+        self._grow()
+
+    def orphans(self, table: ct.ConnTable) -> None:
+        """Free the states of connections a sweep of the connection table ended."""
+        for f, ticket in table.page_orphans():
+            if self.st["live"][f] == pg.OPEN and self.st["ticket"][f] == ticket:
+                self._free(f)
+
+    def warm(self) -> None:
+        """Load (or compile) the page pass, on no packets."""
+        from minewatch.decode.framescan import PACKET
+
+        r = ct.Routes(np.zeros(0, np.uint8), np.zeros(0, np.int64), np.zeros(0, ct.HELLO))
+        pg.page_pass(np.zeros(1, np.uint8), np.zeros(0, PACKET), (r.route, r.slot, _CODES),
+                     (np.zeros(1, ct.SLOT), self.st, self.bufs, self.needles, self.free),
+                     (np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64)))
+
+    def _free(self, f: int) -> None:
+        rows, n_rows, buf_rows, n_bufs, _ = self.free
+        b = int(self.st["buf"][f])
+        if b >= 0:
+            buf_rows[n_bufs[0]] = b
+            n_bufs[0] += 1
+            self.st["buf"][f] = -1
+        self.st["live"][f] = pg.FREE
+        rows[n_rows[0]] = f
+        n_rows[0] += 1
+
+    def _grow(self) -> None:
+        """Double the states, or the buffers (up to MAX_BUFFERS), when a quarter is left."""
+        rows, n_rows, buf_rows, n_bufs, ticket = self.free
+        if n_rows[0] * 4 < len(self.st):
+            old = len(self.st)
+            st = np.zeros(2 * old, pg.STATE)
+            st[:old] = self.st
+            self.st = st
+            rows = np.concatenate([np.arange(2 * old - 1, old - 1, -1), rows[:n_rows[0]],
+                                   np.zeros(old, np.int64)])
+            n_rows = np.array([old + n_rows[0]], np.int64)
+        count = len(self.bufs[0])
+        if n_bufs[0] * 4 < count and count < MAX_BUFFERS:
+            grown = pg.buffers(2 * count)
+            for new, was in zip(grown, self.bufs):
+                new[:count] = was
+            self.bufs = grown
+            buf_rows = np.concatenate([np.arange(2 * count - 1, count - 1, -1),
+                                       buf_rows[:n_bufs[0]], np.zeros(count, np.int64)])
+            n_bufs = np.array([count + n_bufs[0]], np.int64)
+        self.free = (rows, n_rows, buf_rows, n_bufs, ticket)
+
+
+assert (pg.GIVE_UP_CHUNKS, pg.GIVE_UP_BYTES) == (packets.GIVE_UP_CHUNKS, packets.GIVE_UP_BYTES)
