@@ -131,12 +131,15 @@ def entity(ts: float, client_ip: str | None, host: str, url: str | None, kind: s
 
 
 def merge_entities(rows: list[dict]) -> list[dict]:
-    """Rows of one visitor, host, URL, kind and input merged: first/last time, facts joined
-    (evidence becomes a JSON list). Sorted by time, for stable output."""
+    """Rows of one visitor, host, URL, kind and input merged: first/last time, facts joined in
+    the order of their rows' times (evidence becomes a JSON list), whatever order the rows come
+    in (connections end in an order of their own). Sorted by time, for stable output."""
     merged: dict[tuple, dict] = {}
-    for r in rows:
+    facts_of = [r["evidence"] if isinstance(r["evidence"], list)
+                else json.loads(r["evidence"] or "[]") for r in rows]
+    for r, facts in sorted(zip(rows, facts_of),
+                           key=lambda x: (x[0]["ts_first"], x[0]["ts_last"], x[1])):
         key = (r["client_ip"], r["host"], r["url"], r["kind"], r["input_id"])
-        facts = r["evidence"] if isinstance(r["evidence"], list) else json.loads(r["evidence"] or "[]")
         m = merged.setdefault(key, dict(r, evidence=[]))
         m["ts_first"], m["ts_last"] = min(m["ts_first"], r["ts_first"]), max(m["ts_last"], r["ts_last"])
         m["evidence"] += [f for f in facts if f not in m["evidence"]][:MAX_EVIDENCE - len(m["evidence"])]

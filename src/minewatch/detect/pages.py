@@ -18,12 +18,15 @@ does what Python would do with it while that is certain to come to nothing:
   could report (listed hosts, script paths, markers) and for what it would read otherwise
   (a compressed or chunked body, a 101 answer): `browser_needles`. Without any of them a
   `BrowserScan` of the same bytes reports nothing, so nothing is lost by never making one.
+  A connection that holds one is `marked` and read on all the same: what its scan reports
+  is made in Python at its end (`ingest.pagefetch`), from the bytes kept here.
 
 Whatever is not that, it hands to Python before changing anything (`ADOPT`): a RST, data out
 of order, a new SYN, a pause near the reassembler's idle timeout, a packet after the close, a
-first chunk that is not a page's, a POST, an indicator, full buffers. `ingest.pagefetch` then
-builds the connection Python would have at that packet (the reassembler's positions, the
-classifier's record, a `BrowserScan` fed the same chunks) and Python reads on from the packet.
+first chunk that is not a page's, a POST, full buffers, and for a marked connection the packet
+that ends it (the last FIN, the chunk it is given up at). `ingest.pagefetch` then builds the
+connection Python would have at that packet (the reassembler's positions, the classifier's
+record, a `BrowserScan` fed the same chunks) and Python reads on from the packet.
 
 tests/ingest/test_pagefetch.py holds the two paths to the same tables.
 """
@@ -43,6 +46,7 @@ UP_CHUNKS = 64  # client chunks kept with their times
 GIVE_UP_CHUNKS, GIVE_UP_BYTES = 64, 4096  # ingest.packets' (asserted there)
 FREE, OPEN, ADOPTED = 0, 1, 2  # a STATE row's `live`
 CONSUMED, ADOPT, GIVE_UP = 0, 1, 2  # what became of a packet
+FEED, MARK = 3, 4  # a chunk for the browser scan, one holding an indicator
 UP, DOWN = 0, 1
 _FIN, _SYN, _RST, _ACK = 0x01, 0x02, 0x04, 0x10
 _MOD = np.int64(1) << 32
@@ -53,6 +57,7 @@ _POST = np.frombuffer(b"POST ", np.uint8)
 
 STATE = np.dtype([
     ("live", "u1"), ("opened", "u1"), ("classified", "u1"), ("closed", "u1"),
+    ("marked", "u1"),  # an indicator seen: its end (and what its scan reports) is Python's
     ("ticket", "u4"),
     ("c_hi", "u8"), ("c_lo", "u8"), ("s_hi", "u8"), ("s_lo", "u8"),  # client, server
     ("c_port", "u2"), ("s_port", "u2"), ("ver", "u1"),
@@ -159,7 +164,7 @@ def _open_state(st, free):
     n_rows[0] -= 1
     f = rows[n_rows[0]]
     s = st[f]
-    s.live, s.opened, s.classified, s.closed, s.has_isn = OPEN, 0, 0, 0, 0
+    s.live, s.opened, s.classified, s.closed, s.marked, s.has_isn = OPEN, 0, 0, 0, 0, 0
     ticket[0] += 1
     s.ticket = ticket[0] & 0xFFFFFFFF
     for d in range(2):
@@ -211,7 +216,7 @@ def _packet(buf, row, s, bufs, work):
     anchored, nxt = s.anchored[d], s.next[d]
     if not anchored and (n > 0 or syn or fin):
         anchored, nxt = 1, seq & (_MOD - 1)
-    start, fin_at, lo = np.int64(0), s.fin_at[d], np.int64(0)
+    fin_at, lo, size = s.fin_at[d], np.int64(0), np.int64(0)
     if anchored:
         delta = (seq - nxt) % _MOD
         start = nxt + (delta - _MOD if delta >= _HALF else delta)
@@ -221,23 +226,27 @@ def _packet(buf, row, s, bufs, work):
             if start > nxt:
                 return ADOPT  # out of order: Python buffers it
             lo = nxt - start  # (an overlap: the bytes not delivered yet)
-    size = n - lo if anchored and n > 0 and start + n > nxt else np.int64(0)
-    said = CONSUMED
+            size = n - lo
+    said, b, take = FEED, s.buf, np.int64(0)
     if size > 0:
-        said = _chunk(buf, (row.pl_off + lo, size, ts, d), s, bufs, work)
+        said, b, take = _chunk(buf, (row.pl_off + lo, size, d), s, bufs, work)
         if said == ADOPT:
             return ADOPT
+    closes = anchored and fin_at >= 0 and nxt + size >= fin_at and _finished(s, 1 - d)
+    if (s.marked or said == MARK) and (said == GIVE_UP or closes):
+        if b != s.buf:
+            _give_buffer(work[1], b)  # (taken for this first chunk)
+        return ADOPT  # its browser scan reports at its end: Python's to end it
     if not s.opened:
         _open(s, row, up, syn)
     s.last_ts = ts
-    s.anchored[d], s.fin_at[d] = anchored, fin_at
-    if size > 0:
-        s.next[d], s.delivered[d] = nxt + size, s.delivered[d] + size
-    else:
-        s.next[d] = nxt
+    s.anchored[d], s.fin_at[d], s.next[d] = anchored, fin_at, nxt + size
+    s.delivered[d] += size
     if said == GIVE_UP:
         return GIVE_UP
-    if _finished(s, UP) and _finished(s, DOWN):
+    if size > 0:
+        _fed(s, bufs, (b, take, ts, d, size), said == MARK)
+    if closes:
         s.closed = 1  # FIN both ways: Python's page reader reports nothing; strays go to it
         _free_buffer(s, work[1])
     return CONSUMED
@@ -285,52 +294,53 @@ def _rank(port):
 @njit(cache=True, nogil=True)
 def _chunk(buf, chunk, s, bufs, work):
     """A data chunk as ingest.packets reads a page fetch's: the first must be the client's
-    GET, a client POST makes a session, a long connection is given up; the rest goes to the
-    browser scan's input, unless it holds an indicator. Changes s only if not ADOPT."""
-    p, size, ts, d = chunk
+    GET, a client POST makes a session, a long connection is given up; the rest is the
+    browser scan's input, kept after what came before (bytes copied only, nothing counted).
+    (FEED, MARK (it holds an indicator) or GIVE_UP or ADOPT, the buffer row, bytes kept)."""
+    p, size, d = chunk
     needles, free = work
     first = not s.classified
     if first and (d != UP or size == 64 or not _starts(buf, p, size, _GET)):
-        return ADOPT  # not a page fetch by the classifier's rules
+        return ADOPT, -1, 0  # not a page fetch by the classifier's rules
     if d == UP and _starts(buf, p, size, _POST):
-        return ADOPT
-    chunks, seen = s.chunks + 1, s.seen + size
-    if chunks > GIVE_UP_CHUNKS and seen > GIVE_UP_BYTES:
-        s.chunks, s.seen = chunks, seen
-        return GIVE_UP
+        return ADOPT, -1, 0
+    if s.chunks + 1 > GIVE_UP_CHUNKS and s.seen + size > GIVE_UP_BYTES:
+        return GIVE_UP, s.buf, 0
     b = s.buf
     if first:
         b = _take_buffer(free)
         if b < 0:
-            return ADOPT
+            return ADOPT, -1, 0
     take = min(CAP - s.fed[d], size)
-    if take > 0 and not _keep(buf, (p, take, ts, d), s, (bufs, b, needles)):
+    if take <= 0:
+        return FEED, b, 0
+    old = s.fed[d]
+    if d == UP and (old + take > UP_CAP or s.n_up >= UP_CHUNKS):
         if first:
             _give_buffer(free, b)
-        return ADOPT
-    if first:
+        return ADOPT, -1, 0  # more than it keeps of the client's
+    kept = bufs[0][b] if d == UP else bufs[1][b]
+    kept[old:old + take] = buf[p:p + take]
+    if not s.marked and _hit(kept, max(np.int64(0), old - needles[6] + 1), old + take, needles):
+        return MARK, b, take
+    return FEED, b, take
+
+
+@njit(cache=True, nogil=True)
+def _fed(s, bufs, chunk, mark):
+    """Count a chunk read (its bytes kept already): the page reader's record, and the browser
+    scan's client chunks with their times."""
+    b, take, ts, d, size = chunk
+    if not s.classified:
         s.classified, s.first_ts, s.buf = 1, ts, b
-    s.chunks, s.seen = chunks, seen
+    s.chunks, s.seen = s.chunks + 1, s.seen + size
+    if mark:
+        s.marked = 1
     if take > 0:
         if d == UP:
             bufs[2][b, s.n_up], bufs[3][b, s.n_up] = ts, s.fed[UP] + take
             s.n_up += 1
         s.fed[d] += take
-    return CONSUMED
-
-
-@njit(cache=True, nogil=True)
-def _keep(buf, chunk, s, where):
-    """Copy the chunk's bytes after those kept in direction d and search them (with the tail
-    before them) for an indicator; False (nothing counted) if it holds one or has no room."""
-    p, take, ts, d = chunk
-    bufs, b, needles = where
-    old = s.fed[d]
-    if d == UP and (old + take > UP_CAP or s.n_up >= UP_CHUNKS):
-        return False
-    kept = bufs[0][b] if d == UP else bufs[1][b]
-    kept[old:old + take] = buf[p:p + take]
-    return not _hit(kept, max(np.int64(0), old - needles[6] + 1), old + take, needles)
 
 
 @njit(cache=True, nogil=True)

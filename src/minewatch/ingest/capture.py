@@ -127,12 +127,14 @@ class CaptureIngest:
         if self.reader is not None and self.reader.owners:
             self.reader.orphans(self.table, self.dpi)
         if self.pager is not None:
-            self.pager.orphans(self.table)
+            self.pager.orphans(self.table, self.dpi, self._addresses.text)
 
     def finish(self) -> dict[str, pa.Table]:
         self.counters.duplicates = self.table.duplicates  # (the table counts them as it meters)
         if self.reader is not None:
             self.reader.finish(self.dpi)
+        if self.pager is not None:
+            self.pager.finish(self.dpi, self._addresses.text)
         for ended in self.table.expire(float("inf"), self._ended):
             self._keep(ended)
         self._keep(0)

@@ -286,15 +286,15 @@ class PacketIngest:
                    up: list[tuple[float, bytes]], down: bytes) -> None:
         """A page fetch read elsewhere so far (the compiled page reader, ingest.pagefetch):
         its record as `_classify` and `_page` leave it (first chunk's time, chunks and bytes
-        so far), with a browser scan fed the same chunks: the client's each at its time, the
-        server's at once (their times are not read)."""
-        browser = BrowserScan()
-        for ts, data in up:
-            browser.feed("up", ts, data)
-        if down:
-            browser.feed("down", first_ts, down)
+        so far), with a browser scan fed the same chunks."""
         self.conns[key] = _Tracked(first_ts=first_ts, chunks=counts[0], seen=counts[1],
-                                   browser=browser)
+                                   browser=_fed_scan(first_ts, up, down))
+
+    def page_rows(self, key: ConnKey, first_ts: float, up: list[tuple[float, bytes]],
+                  down: bytes) -> None:
+        """What the browser scan of a page fetch read elsewhere reports at its end (`_close`'s
+        rows for it), the scan fed as `adopt_page` feeds it."""
+        self.web_rows += _fed_scan(first_ts, up, down).entities(key.client_ip, self.input_id)
 
     def _take_events(self, key: ConnKey, session) -> None:
         self.events.extend(_event_row(e, key, self.input_id) for e in session.take_events())
@@ -407,6 +407,17 @@ class PacketIngest:
             "web_entities": schema.to_table("web_entities", merge_entities(self.web_rows)),
             "labelled_connections": schema.to_table("labelled_connections", self.labelled),
         }
+
+
+def _fed_scan(first_ts: float, up: list[tuple[float, bytes]], down: bytes) -> BrowserScan:
+    """A browser scan fed a page fetch's chunks: the client's each at its time, the server's
+    at once (their times are not read)."""
+    browser = BrowserScan()
+    for ts, data in up:
+        browser.feed("up", ts, data)
+    if down:
+        browser.feed("down", first_ts, down)
+    return browser
 
 
 def _stratum(key: ConnKey) -> StratumSession:

@@ -12,7 +12,10 @@ tables grow between batches when they run low (a connection that finds no room i
 
 A page fetch that ends, or is given up, in compiled code leaves nothing in Python: its browser
 scan would have reported nothing (detect.pages), and an idle sweep of Python's reassembler
-would have ended it without a word.
+would have ended it without a word. One `marked` (its bytes hold an indicator) is Python's to
+end; where it ends without a packet (an idle sweep, the end of the input), its browser scan's
+rows are made from the bytes kept, as Python would make them then (`merge_entities` joins rows
+alike in whatever order connections end).
 """
 
 from __future__ import annotations
@@ -67,22 +70,47 @@ class PageReader:
         s = self.st[f]
         if not s["opened"]:
             return  # (no packet of it opened a connection: Python opens it with this one)
-        ver = int(s["ver"])
-        key = ConnKey(text(ver, int(s["c_hi"]), int(s["c_lo"])), int(s["c_port"]),
-                      text(ver, int(s["s_hi"]), int(s["s_lo"])), int(s["s_port"]))
+        key = self._key(f, text)
         streams = [(bool(s["anchored"][d]), int(s["next"][d]), int(s["delivered"][d]),
                     int(s["fin_at"][d]) if s["fin_at"][d] >= 0 else None) for d in (0, 1)]
         isn = int(s["isn"]) if s["has_isn"] else None
         conn = dpi.tcp.adopt(key, isn, float(s["last_ts"]), streams, bool(s["closed"]), now)
-        if conn is None or not s["classified"] or s["closed"]:
+        if not s["classified"] or s["closed"]:
             return
+        if conn is None:  # an idle sweep would have ended it
+            self._rows(f, dpi, key)
+            return
+        up, down = self._kept(f)
+        dpi.adopt_page(key, float(s["first_ts"]), (int(s["chunks"]), int(s["seen"])), up, down)
+
+    def finish(self, dpi: packets.PacketIngest, text: Callable) -> None:
+        """The end of the input: the rows of the marked page fetches still open."""
+        for f in np.flatnonzero((self.st["live"] == pg.OPEN) & (self.st["marked"] == 1)):
+            self._rows(int(f), dpi, self._key(int(f), text))
+
+    def _key(self, f: int, text: Callable) -> ConnKey:
+        s = self.st[f]
+        ver = int(s["ver"])
+        return ConnKey(text(ver, int(s["c_hi"]), int(s["c_lo"])), int(s["c_port"]),
+                       text(ver, int(s["s_hi"]), int(s["s_lo"])), int(s["s_port"]))
+
+    def _rows(self, f: int, dpi: packets.PacketIngest, key: ConnKey) -> None:
+        """State f's connection ends where Python would not see it end: what its browser scan
+        reports, if it is a marked page fetch (any other reports nothing)."""
+        s = self.st[f]
+        if s["marked"] and s["classified"] and not s["closed"]:
+            up, down = self._kept(f)
+            dpi.page_rows(key, float(s["first_ts"]), up, down)
+
+    def _kept(self, f: int) -> tuple[list[tuple[float, bytes]], bytes]:
+        """The client's chunks (time, bytes) and the server's bytes kept for state f."""
+        s = self.st[f]
         b, n_up = int(s["buf"]), int(s["n_up"])
         ends = self.bufs[3][b, :n_up].tolist()
         kept = self.bufs[0][b]
         up = [(ts, kept[start:end].tobytes()) for ts, start, end
               in zip(self.bufs[2][b, :n_up].tolist(), [0] + ends[:-1], ends)]
-        down = self.bufs[1][b, :int(s["fed"][pg.DOWN])].tobytes()
-        dpi.adopt_page(key, float(s["first_ts"]), (int(s["chunks"]), int(s["seen"])), up, down)
+        return up, self.bufs[1][b, :int(s["fed"][pg.DOWN])].tobytes()
 
     def release(self) -> None:
         """Free the states Python took over in this batch; make room for the next."""
@@ -91,10 +119,13 @@ class PageReader:
         self.adopts = {}
         self._grow()
 
-    def orphans(self, table: ct.ConnTable) -> None:
-        """Free the states of connections a sweep of the connection table ended."""
+    def orphans(self, table: ct.ConnTable, dpi: packets.PacketIngest, text: Callable) -> None:
+        """Free the states of connections a sweep of the connection table ended (silent for
+        its conn_timeout, Python's idle timeout: a marked one's rows are made now)."""
         for f, ticket in table.page_orphans():
             if self.st["live"][f] == pg.OPEN and self.st["ticket"][f] == ticket:
+                if self.st["opened"][f]:
+                    self._rows(f, dpi, self._key(f, text))
                 self._free(f)
 
     def warm(self) -> None:
