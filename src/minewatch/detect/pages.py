@@ -36,6 +36,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from minewatch.decode import jsonscan as js
 from minewatch.detect.browser import CAP, BrowserIntel
 from minewatch.flows.tcp import SERVICE_PORTS, TcpConfig
 
@@ -300,9 +301,9 @@ def _chunk(buf, chunk, s, bufs, work):
     p, size, d = chunk
     needles, free = work
     first = not s.classified
-    if first and (d != UP or size == 64 or not _starts(buf, p, size, _GET)):
+    if first and (d != UP or size == 64 or not js.is_at(buf, p, p + size, _GET)):
         return ADOPT, -1, 0  # not a page fetch by the classifier's rules
-    if d == UP and _starts(buf, p, size, _POST):
+    if d == UP and js.is_at(buf, p, p + size, _POST):
         return ADOPT, -1, 0
     if s.chunks + 1 > GIVE_UP_CHUNKS and s.seen + size > GIVE_UP_BYTES:
         return GIVE_UP, s.buf, 0
@@ -357,16 +358,6 @@ def _give_buffer(free, b):
     _, _, buf_rows, n_bufs, _ = free
     buf_rows[n_bufs[0]] = b
     n_bufs[0] += 1
-
-
-@njit(cache=True, nogil=True)
-def _starts(buf, p, size, word):
-    if size < len(word):
-        return False
-    for k in range(len(word)):
-        if buf[p + k] != word[k]:
-            return False
-    return True
 
 
 @njit(cache=True, nogil=True)
