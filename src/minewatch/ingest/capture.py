@@ -5,7 +5,9 @@ writes it, pcapng as Wireshark does), their headers parsed into columns (`decode
 and every packet metered in one compiled connection table (`flows.conntable`). Only the packets
 that could belong to a pool session, a TLS ClientHello, a DNS answer or a flow export reach the
 Python decoders of `PacketIngest`, which make every decision about them exactly as when they
-read a capture packet by packet (docs/design-notes.md, "Reading captures").
+read a capture packet by packet (docs/design-notes.md, "Reading captures"); a settled pool
+session (`ingest.handoff`) and a plain HTTP page fetch (`ingest.pagefetch`) are read in
+compiled code, and handed to Python where it must read them.
 
 Memory is bounded by the read block, one batch of packet rows and the live connections: rows
 go to the caller's sink in blocks as they are made, never held for the whole capture.
