@@ -29,11 +29,16 @@ class NeedleSet:
         self._any = (self._first[1:] > self._first[:-1]).astype(np.uint8)  # 64 kB: stays in L2
         self._single = [i for i, n in enumerate(needles) if len(n) == 1]
 
+    def arrays(self) -> tuple:
+        """The compiled scan's tables (`scan`'s needles, starts, ends, order and heads), for
+        compiled callers (detect.pages); its one-byte needles are not in them."""
+        return self._bytes, self._starts, self._ends, self._order, (self._any, self._first)
+
     def present(self, text: bytes) -> list[bool]:
         """For each needle, whether it occurs in text."""
         found = np.zeros(len(self.needles), np.bool_)
         if self.needles and text:
-            _scan(np.frombuffer(text, np.uint8), self._bytes, self._starts, self._ends,
+            scan(np.frombuffer(text, np.uint8), self._bytes, self._starts, self._ends,
                   self._order, (self._any, self._first), found)
             for i in self._single:  # one-byte needles: no two-byte head
                 found[i] = self.needles[i] in text
@@ -46,7 +51,7 @@ def _head(needle: bytes) -> int:
 
 
 @njit(cache=True, nogil=True)
-def _scan(text, needles, starts, ends, order, heads, found) -> None:
+def scan(text, needles, starts, ends, order, heads, found) -> None:
     any_head, first = heads
     n = len(text)
     for pos in range(n - 1):

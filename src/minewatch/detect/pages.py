@@ -38,6 +38,7 @@ from numba import njit
 
 from minewatch.decode import jsonscan as js
 from minewatch.detect.browser import CAP, BrowserIntel
+from minewatch.detect.needles import NeedleSet, scan
 from minewatch.flows.tcp import SERVICE_PORTS, TcpConfig
 
 IDLE_S = TcpConfig().idle_timeout
@@ -90,17 +91,10 @@ def browser_needles(intel: BrowserIntel) -> list[bytes]:
 
 
 def needle_table(needles: list[bytes]) -> tuple:
-    """(bytes, starts, ends, order, any head, first, longest) of lower-case needles of two
-    bytes or more, indexed by their first two bytes (as detect.needles.NeedleSet)."""
+    """A NeedleSet's compiled tables of lower-case needles of two bytes or more, and the
+    length of the longest."""
     assert needles and all(len(n) >= 2 and n == n.lower() for n in needles)
-    data = np.frombuffer(b"".join(needles), np.uint8)
-    ends = np.cumsum([len(n) for n in needles]).astype(np.int64)
-    starts = ends - np.array([len(n) for n in needles], np.int64)
-    heads = np.array([n[0] << 8 | n[1] for n in needles], np.int64)
-    order = np.argsort(heads, kind="stable").astype(np.int64)
-    first = np.searchsorted(heads[order], np.arange(65537)).astype(np.int64)
-    return (data, starts, ends, order, (first[1:] > first[:-1]).astype(np.uint8), first,
-            max(len(n) for n in needles))
+    return NeedleSet(needles).arrays() + (max(len(n) for n in needles),)
 
 
 def buffers(n: int) -> tuple:
@@ -143,7 +137,7 @@ def page_pass(buf, rows, routes, tables, out):
             route[i] = none
             consumed[0] += 1
         elif said == GIVE_UP:
-            _free(st, f, free)
+            free_state(st, f, free)
             conn.dpi, conn.page = ignored, 0
             route[i] = none
             consumed[0] += 1
@@ -176,7 +170,7 @@ def _open_state(st, free):
 
 
 @njit(cache=True, nogil=True)
-def _free(st, f, free):
+def free_state(st, f, free):
     """Give state row f (and its buffers) back to the free lists."""
     rows, n_rows, _, _, _ = free
     _free_buffer(st[f], free)
@@ -187,10 +181,8 @@ def _free(st, f, free):
 
 @njit(cache=True, nogil=True)
 def _free_buffer(s, free):
-    _, _, buf_rows, n_bufs, _ = free
     if s.buf >= 0:
-        buf_rows[n_bufs[0]] = s.buf
-        n_bufs[0] += 1
+        _give_buffer(free, s.buf)
         s.buf = -1
 
 
@@ -322,7 +314,7 @@ def _chunk(buf, chunk, s, bufs, work):
         return ADOPT, -1, 0  # more than it keeps of the client's
     kept = bufs[0][b] if d == UP else bufs[1][b]
     kept[old:old + take] = buf[p:p + take]
-    if not s.marked and _hit(kept, max(np.int64(0), old - needles[6] + 1), old + take, needles):
+    if not s.marked and _hit(kept, max(np.int64(0), old - needles[5] + 1), old + take, needles):
         return MARK, b, take
     return FEED, b, take
 
@@ -367,22 +359,12 @@ def _lower(c):
 
 @njit(cache=True, nogil=True)
 def _hit(text, lo, hi, needles):
-    """Whether a needle occurs in text[lo:hi], ASCII case folded."""
-    data, starts, ends, order, any_head, first, _ = needles
-    for pos in range(lo, hi - 1):
-        key = (_lower(text[pos]) << 8) | _lower(text[pos + 1])
-        if not any_head[key]:
-            continue
-        for k in range(first[key], first[key + 1]):
-            i = order[k]
-            size = ends[i] - starts[i]
-            if pos + size > hi:
-                continue
-            same = True
-            for j in range(2, size):
-                if _lower(text[pos + j]) != data[starts[i] + j]:
-                    same = False
-                    break
-            if same:
-                return True
-    return False
+    """Whether a needle occurs in text[lo:hi], ASCII case folded (NeedleSet's scan of a
+    lower-cased copy)."""
+    data, starts, ends, order, heads, _ = needles
+    window = np.empty(max(hi - lo, 0), np.uint8)
+    for k in range(len(window)):
+        window[k] = _lower(text[lo + k])
+    found = np.zeros(len(starts), np.bool_)
+    scan(window, data, starts, ends, order, heads, found)
+    return found.any()

@@ -138,15 +138,7 @@ class PageReader:
                      (np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64)))
 
     def _free(self, f: int) -> None:
-        rows, n_rows, buf_rows, n_bufs, _ = self.free
-        b = int(self.st["buf"][f])
-        if b >= 0:
-            buf_rows[n_bufs[0]] = b
-            n_bufs[0] += 1
-            self.st["buf"][f] = -1
-        self.st["live"][f] = pg.FREE
-        rows[n_rows[0]] = f
-        n_rows[0] += 1
+        pg.free_state(self.st, f, self.free)
 
     def _grow(self) -> None:
         """Double the states, or the buffers (up to MAX_BUFFERS), when a quarter is left."""
