@@ -30,14 +30,17 @@ from minewatch.flows import conntable as ct
 from minewatch.flows.tcp import ConnKey
 from minewatch.ingest import packets
 
-MAX_BUFFERS = 1024  # page fetches under way in compiled code at most (80 kB of buffers each)
+# page fetches under way in compiled code at most (80 kB of buffers each, allocated at once:
+# the system backs a page of them only once it is written, and growing by copies made each
+# capture pay for page faults as it went)
+MAX_BUFFERS = 1024
 _CODES = (ct.TO_PAGE, ct.DPI, ct.NONE, ct.CANDIDATE, ct.IGNORED, ct.PAGE)
 
 
 class PageReader:
     """The compiled page fetches of one capture (see the module docstring)."""
 
-    def __init__(self, capacity: int = 256, buffers: int = 32) -> None:
+    def __init__(self, capacity: int = 256, buffers: int = MAX_BUFFERS) -> None:
         self.st = np.zeros(capacity, pg.STATE)
         self.bufs = pg.buffers(buffers)
         self.free = (np.arange(capacity - 1, -1, -1, dtype=np.int64),
@@ -141,26 +144,17 @@ class PageReader:
         pg.free_state(self.st, f, self.free)
 
     def _grow(self) -> None:
-        """Double the states, or the buffers (up to MAX_BUFFERS), when a quarter is left."""
+        """Double the states when a quarter is left."""
         rows, n_rows, buf_rows, n_bufs, ticket = self.free
-        if n_rows[0] * 4 < len(self.st):
-            old = len(self.st)
-            st = np.zeros(2 * old, pg.STATE)
-            st[:old] = self.st
-            self.st = st
-            rows = np.concatenate([np.arange(2 * old - 1, old - 1, -1), rows[:n_rows[0]],
-                                   np.zeros(old, np.int64)])
-            n_rows = np.array([old + n_rows[0]], np.int64)
-        count = len(self.bufs[0])
-        if n_bufs[0] * 4 < count and count < MAX_BUFFERS:
-            grown = pg.buffers(2 * count)
-            for new, was in zip(grown, self.bufs):
-                new[:count] = was
-            self.bufs = grown
-            buf_rows = np.concatenate([np.arange(2 * count - 1, count - 1, -1),
-                                       buf_rows[:n_bufs[0]], np.zeros(count, np.int64)])
-            n_bufs = np.array([count + n_bufs[0]], np.int64)
-        self.free = (rows, n_rows, buf_rows, n_bufs, ticket)
+        if n_rows[0] * 4 >= len(self.st):
+            return
+        old = len(self.st)
+        st = np.zeros(2 * old, pg.STATE)
+        st[:old] = self.st
+        self.st = st
+        rows = np.concatenate([np.arange(2 * old - 1, old - 1, -1), rows[:n_rows[0]],
+                               np.zeros(old, np.int64)])
+        self.free = (rows, np.array([old + n_rows[0]], np.int64), buf_rows, n_bufs, ticket)
 
 
 assert (pg.GIVE_UP_CHUNKS, pg.GIVE_UP_BYTES) == (packets.GIVE_UP_CHUNKS, packets.GIVE_UP_BYTES)
