@@ -131,15 +131,6 @@ class PageReader:
                     self._rows(f, dpi, self._key(f, text))
                 self._free(f)
 
-    def warm(self) -> None:
-        """Load (or compile) the page pass, on no packets."""
-        from minewatch.decode.framescan import PACKET
-
-        r = ct.Routes(np.zeros(0, np.uint8), np.zeros(0, np.int64), np.zeros(0, ct.HELLO))
-        pg.page_pass(np.zeros(1, np.uint8), np.zeros(0, PACKET), (r.route, r.slot, _CODES),
-                     (np.zeros(1, ct.SLOT), self.st, self.bufs, self.needles, self.free),
-                     (np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64)))
-
     def _free(self, f: int) -> None:
         pg.free_state(self.st, f, self.free)
 

@@ -90,12 +90,10 @@ def warm() -> None:
     """Compile (or load) every packet kernel in this process."""
     from minewatch.ingest.capture import read_capture
     from minewatch.ingest.handoff import SteadyReader
-    from minewatch.ingest.pagefetch import PageReader
 
     for data in captures():
         read_capture(io.BytesIO(data), "warm-up", "warm-up")
     SteadyReader("warm-up").warm()
-    PageReader().warm()
 
 
 def compile_apart(env: dict = os.environ) -> bool:
