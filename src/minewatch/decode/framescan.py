@@ -37,26 +37,26 @@ PCAP_RECORD_LEN = 16
 MAX_RECORD = 16 << 20  # as pcap.MAX_BLOCK: longer records are corruption
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def u16(b, i):
     """The big-endian 16-bit number at b[i] (network order; flows.conntable reads with it too)."""
     return (np.int64(b[i]) << 8) | np.int64(b[i + 1])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _u32(b, i):
     return (np.int64(b[i]) << 24) | (np.int64(b[i + 1]) << 16) | (np.int64(b[i + 2]) << 8) \
         | np.int64(b[i + 3])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def u32le(b, i):
     """The little-endian 32-bit number at b[i] (pcap headers; the P2P framing conntable reads)."""
     return (np.int64(b[i + 3]) << 24) | (np.int64(b[i + 2]) << 16) | (np.int64(b[i + 1]) << 8) \
         | np.int64(b[i])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _u64(b, i):
     v = np.uint64(0)
     for k in range(8):
@@ -102,7 +102,7 @@ OPB_TYPE, SPB_TYPE, EPB_TYPE = 2, 3, 6
 MAX_BLOCK = 16 << 20  # as pcap.MAX_BLOCK
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _u32o(b, i, big):
     return _u32(b, i) if big else u32le(b, i)
 
@@ -140,7 +140,7 @@ def walk_pcapng(buf, span, section, ifaces, out, n):
     return n, pos, FULL
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _packet_block(b, block, section, ifaces, row):
     """One EPB/SPB/OPB into row (as pcap._Section.block); False when it is damaged."""
     pos, btype, length = block
@@ -183,7 +183,7 @@ def parse_frames(buf, rows, start, stop):
         _parse(buf, rows[i])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _parse(buf, row):
     """A frame's headers, and whether its payload opens a TLS record: the flow meter counts
     those, and peeking here, where the walker has the frame in cache, keeps the meter on
@@ -192,13 +192,13 @@ def _parse(buf, row):
     row.tls = row.status == OK and opens_tls_record(buf, row.pl_off, row.pl_len)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def opens_tls_record(b, p, n):
     """flows.meter.opens_tls_record, compiled: b[p:p + n] opens a TLS record header."""
     return n >= 5 and 20 <= b[p] <= 23 and b[p + 1] == 3 and b[p + 2] <= 4
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _headers(buf, row):
     row.status, row.ver, row.proto, row.flags = ERROR, 0, 0, 0
     row.src_hi = row.src_lo = row.dst_hi = row.dst_lo = np.uint64(0)
@@ -234,7 +234,7 @@ def _headers(buf, row):
             return
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _ip(b, row, ethertype, offset):
     """Parse the IP packet at offset into row; its transport span, (-1, -1) if none."""
     if ethertype == 0x0800:
@@ -242,7 +242,7 @@ def _ip(b, row, ethertype, offset):
     return _ipv6(b, row, offset)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _tunnel(b, row, start, end):
     """(IP ethertype, offset) of the packet row's packet encapsulates; ethertype <= 0: none."""
     if row.proto == 4:
@@ -262,7 +262,7 @@ def _tunnel(b, row, start, end):
     return 0, 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _gre(b, base, pos, end, n):
     if pos + 4 > end:
         return 0, 0
@@ -288,7 +288,7 @@ def _gre(b, base, pos, end, n):
     return _inner_ethernet(b, base, pos, end, n)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _gtpu(b, base, pos, end):
     if pos + 8 > end:
         return 0, 0
@@ -317,14 +317,14 @@ def _gtpu(b, base, pos, end):
     return 0, 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _inner_ethernet(b, base, pos, end, n):
     if pos + 14 > end:
         return 0, 0
     return _ethertype(b, base, n, pos + 14, u16(b, base + pos + 12))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _link(b, base, n, linktype):
     """(ethertype, offset of the IP header from base): ethertype 0 = not IP, -1 = malformed."""
     if linktype == 1:
@@ -373,7 +373,7 @@ def _link(b, base, n, linktype):
     return -1, 0  # unsupported link type
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _ppp(b, base, n, offset):
     """packet._ppp: the protocol field after an optional ff 03, one byte when odd."""
     if n >= offset + 2 and b[base + offset] == 0xFF and b[base + offset + 1] == 0x03:
@@ -395,7 +395,7 @@ def _ppp(b, base, n, offset):
     return 0, 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _c_hdlc(b, base, n, offset):
     """packet._c_hdlc: address, control, then an Ethernet type."""
     if n < offset + 4:
@@ -403,7 +403,7 @@ def _c_hdlc(b, base, n, offset):
     return _ethertype(b, base, n, offset + 4, u16(b, base + offset + 2))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _nflog(b, base, n):
     """packet._nflog: the payload TLV's value, its family from the NFLOG header."""
     if n < 4:
@@ -428,7 +428,7 @@ def _nflog(b, base, n):
     return 0, 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _ethertype(b, base, n, offset, ethertype):
     while ethertype == 0x8100 or ethertype == 0x88A8 or ethertype == 0x9100 \
             or ethertype == 0x9200 or ethertype == 0x8847 or ethertype == 0x8848:
@@ -454,7 +454,7 @@ def _ethertype(b, base, n, offset, ethertype):
     return 0, 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _mpls(b, base, n, offset):
     """packet._mpls: (offset, ethertype) after the label stack; ethertype -1 cut, 0 not IP."""
     while True:
@@ -476,7 +476,7 @@ def _mpls(b, base, n, offset):
     return offset, 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _ipv4(b, row, offset):
     base, n = row.off, row.caplen
     if n < offset + 20:
@@ -502,7 +502,7 @@ def _ipv4(b, row, offset):
     return offset + hlen, end
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _ipv6(b, row, offset):
     base, n = row.off, row.caplen
     if n < offset + 40:
@@ -539,7 +539,7 @@ def _ipv6(b, row, offset):
     return pos, end
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _transport(b, row, start, end):
     """TCP/UDP header at frame offsets [start, end); other protocols have no ports."""
     base = row.off
