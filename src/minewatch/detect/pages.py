@@ -36,6 +36,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from minewatch import memory
 from minewatch.decode import jsonscan as js
 from minewatch.detect.browser import CAP, BrowserIntel
 from minewatch.detect.needles import NeedleSet, scan
@@ -99,7 +100,7 @@ def needle_table(needles: list[bytes]) -> tuple:
 
 def buffers(n: int) -> tuple:
     """(client bytes, server bytes, client chunk times, client chunk ends) for n states."""
-    return (np.zeros((n, UP_CAP), np.uint8), np.zeros((n, CAP), np.uint8),
+    return (memory.zeros((n, UP_CAP), np.uint8), memory.zeros((n, CAP), np.uint8),
             np.zeros((n, UP_CHUNKS)), np.zeros((n, UP_CHUNKS), np.int64))
 
 

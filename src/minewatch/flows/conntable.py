@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from minewatch import memory
 from minewatch.decode import p2p
 from minewatch.decode.framescan import ERROR, NON_IP, OK, u16, u32le
 from minewatch.flows.meter import DUPLICATE_S, PSH
@@ -111,8 +112,8 @@ class ConnTable:
     def __init__(self, config: TableConfig = TableConfig(), capacity: int = 1 << 16):
         self.config, self._cfg = config, config.array()
         self._ports = np.array(config.export_ports, dtype=np.int64)
-        self.slots = np.zeros(capacity, SLOT)
-        self.flows = np.zeros(2 * capacity, FLOW)
+        self.slots = memory.zeros(capacity, SLOT)
+        self.flows = memory.zeros(2 * capacity, FLOW)
         self.used = self.deleted = 0
         self.duplicates = 0  # TCP packets a mirror port sent twice: the copies not counted
         self._routes = Routes(np.zeros(0, np.uint8), np.zeros(0, np.int64), np.zeros(0, HELLO))
@@ -204,7 +205,7 @@ class ConnTable:
         capacity = len(self.slots)
         while (self.used + incoming) * 2 > capacity:
             capacity *= 2
-        slots, flows = np.zeros(capacity, SLOT), np.zeros(2 * capacity, FLOW)
+        slots, flows = memory.zeros(capacity, SLOT), memory.zeros(2 * capacity, FLOW)
         _rehash(self.slots, self.flows, slots, flows)
         self.slots, self.flows, self.deleted = slots, flows, 0
 

@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from minewatch import schema
+from minewatch import memory, schema
 from minewatch.decode import framescan as fs
 from minewatch.decode.packet import Segment, decode_frame
 from minewatch.decode.pcap import sniff
@@ -82,7 +82,7 @@ class CaptureIngest:
         self.counters = self.dpi.counters
         self.pager = PageReader() if self.pages else None
         self.table = ct.ConnTable(ct.TableConfig(pages=self.pages))
-        self._ended = np.zeros(BATCH, ct.ENDED)
+        self._ended = memory.zeros(BATCH, ct.ENDED)
         self._flows: list[pa.Table] = []
         self._pending: list[np.ndarray] = []  # ended records not yet made flow rows
         self._pending_rows = 0

@@ -23,6 +23,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from minewatch import memory
 from minewatch.decode import framescan as fs
 from minewatch.decode import pcap
 from minewatch.errors import DecodeError, NeedMoreData
@@ -86,7 +87,7 @@ class Frames(ABC):
     def _fresh(self) -> np.ndarray:
         """Rows for the next batch of the block being walked (kept with its buffer)."""
         if self._taken == len(self._pool):
-            self._pool.append(np.zeros(BATCH, fs.PACKET))
+            self._pool.append(memory.zeros(BATCH, fs.PACKET))
         self._taken += 1
         return self._pool[self._taken - 1]
 
@@ -271,7 +272,7 @@ class ReadAhead:
         self._out: queue.SimpleQueue = queue.SimpleQueue()
         self._free: queue.SimpleQueue = queue.SimpleQueue()
         for _ in range(BUFFERS):
-            self._free.put(np.empty(reserve + chunk, np.uint8))
+            self._free.put(memory.zeros(reserve + chunk, np.uint8))
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, name="minewatch-read", daemon=True)
 

@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from minewatch import memory
 from minewatch.decode import jsonscan as js
 from minewatch.decode.framescan import PACKET
 from minewatch.decode.jsonrpc import MAX_LINE
@@ -188,8 +189,8 @@ class SteadyReader:
         self.st = np.zeros(0, bk.STATE)
         self._free_rows: list[int] = []  # rows of st free for a state, the next one last
         self._grow(capacity)
-        self.events = np.zeros(EVENT_ROWS, bk.EVENT)
-        self.arena = np.zeros(ARENA, np.uint8)
+        self.events = memory.zeros(EVENT_ROWS, bk.EVENT)
+        self.arena = memory.zeros(ARENA, np.uint8)
         self.count = np.zeros(2, np.int64)  # events and arena bytes held (see _flush)
         self.handed = self.returned = 0  # hand-offs and hand-backs so far
         self.messages = 0  # messages read in compiled code
