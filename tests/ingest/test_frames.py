@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minewatch.decode.pcap import OPB_TYPE, PcapngWriter, PcapReader, PcapWriter
-from minewatch.ingest import frames
+from minewatch.ingest import frames, process
 
 
 def framed(data: bytes, chunk: int = frames.READ, f=None) -> tuple[list, bool, int, str | None]:
@@ -131,10 +131,10 @@ def test_readers_shorten_the_switch_interval_and_give_the_callers_back():
 
     a, b = source(), source()
     next(a), next(b)
-    assert sys.getswitchinterval() == pytest.approx(min(before, frames.SWITCH_S))
+    assert sys.getswitchinterval() == pytest.approx(min(before, process.SWITCH_S))
     for _ in a:
         pass
-    assert sys.getswitchinterval() == pytest.approx(min(before, frames.SWITCH_S))  # b still reads
+    assert sys.getswitchinterval() == pytest.approx(min(before, process.SWITCH_S))  # b still reads
     for _ in b:
         pass
     assert sys.getswitchinterval() == before

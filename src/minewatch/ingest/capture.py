@@ -32,6 +32,7 @@ from minewatch.decode.pcap import sniff
 from minewatch.detect import steady
 from minewatch.errors import DecodeError
 from minewatch.flows import conntable as ct
+from minewatch.ingest import process
 from minewatch.ingest.frames import BATCH, ClassicFrames, Frames, PcapngFrames
 from minewatch.ingest.handoff import SteadyReader
 from minewatch.ingest.packets import PacketIngest, Sink
@@ -56,10 +57,11 @@ def read_capture(f: BinaryIO, input_id: str, exporter: str,
     if kind is None:
         raise DecodeError(f"not a pcap or pcapng file (magic {head.hex()})")
     frames = (ClassicFrames if kind == "pcap" else PcapngFrames)(f, head, advance)
-    ingest = CaptureIngest(input_id, exporter, sink, steady, pages)
-    for buf, rows, n in frames:
-        ingest.batch(buf, rows, n)
-    return ingest.finish(), ingest, frames
+    with process.COLLECTOR:
+        ingest = CaptureIngest(input_id, exporter, sink, steady, pages)
+        for buf, rows, n in frames:
+            ingest.batch(buf, rows, n)
+        return ingest.finish(), ingest, frames
 
 
 @dataclass

@@ -15,7 +15,6 @@ import os
 import queue
 import stat
 import struct
-import sys
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -27,13 +26,13 @@ from minewatch import memory
 from minewatch.decode import framescan as fs
 from minewatch.decode import pcap
 from minewatch.errors import DecodeError, NeedMoreData
+from minewatch.ingest import process
 
 BATCH = 1 << 16  # packet rows per compiled pass
 READ = 4 << 20  # bytes read at a time: small enough to be parsed while still in cache
 RESERVE = 1 << 18  # room in front of a block for the record the block before cut (snaplen 256 kB)
 BUFFERS = 2  # the block being handled and the one being read (a third cost 15% a GB: cache)
 POLL_S = 0.05  # how soon a reader waiting for a buffer notices the caller left
-SWITCH_S = 1e-4  # the interpreter's thread switch interval while a reader runs (see _Switch)
 _EXACT = 2**53  # interface clocks beyond this go through the Python reader (float precision)
 
 
@@ -277,7 +276,7 @@ class ReadAhead:
         self._thread = threading.Thread(target=self._read, name="minewatch-read", daemon=True)
 
     def __enter__(self) -> ReadAhead:
-        _SWITCH.enter()
+        process.SWITCH.enter()
         self._thread.start()
         return self
 
@@ -285,7 +284,7 @@ class ReadAhead:
         self._stop.set()  # a reader waiting for a buffer sees it within POLL_S
         if _cannot_block(self._f):
             self._thread.join()  # (one blocked on a pipe would wait for the writer)
-        _SWITCH.leave()
+        process.SWITCH.leave()
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, int]]:
         while True:
@@ -318,35 +317,6 @@ class ReadAhead:
             except queue.Empty:
                 pass
         return None
-
-
-class _Switch:
-    """The interpreter's thread switch interval, SWITCH_S while any reader runs.
-
-    The reader needs the GIL for a moment between its reads and walks (which release it),
-    while the caller mostly runs Python decoders. With the default interval (5 ms) the reader
-    waited about 0.1 s a GB for the GIL, and since it is the slower thread on ordinary
-    traffic the caller then waited for it: 0.41 s a GB against 0.36 s at 0.1 ms (isp mix).
-    Entered and left by count, so overlapping readers restore the caller's own interval."""
-
-    def __init__(self) -> None:
-        self._lock, self._readers, self._saved = threading.Lock(), 0, 0.0
-
-    def enter(self) -> None:
-        with self._lock:
-            if self._readers == 0:
-                self._saved = sys.getswitchinterval()
-                sys.setswitchinterval(min(self._saved, SWITCH_S))
-            self._readers += 1
-
-    def leave(self) -> None:
-        with self._lock:
-            self._readers -= 1
-            if self._readers == 0:
-                sys.setswitchinterval(self._saved)
-
-
-_SWITCH = _Switch()
 
 
 def _cannot_block(f) -> bool:
