@@ -210,7 +210,7 @@ class ConnTable:
         self.slots, self.flows, self.deleted = slots, flows, 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _hash(ver, proto, a_hi, a_lo, b_hi, b_lo, a_port, b_port):
     h = a_lo * np.uint64(0x9E3779B97F4A7C15) ^ b_lo * np.uint64(0xC2B2AE3D27D4EB4F)
     h ^= a_hi * np.uint64(0x165667B19E3779F9) ^ b_hi * np.uint64(0x27D4EB2F165667C5)
@@ -220,7 +220,7 @@ def _hash(ver, proto, a_hi, a_lo, b_hi, b_lo, a_port, b_port):
     return h ^ (h >> np.uint64(31))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _find(slots, ver, proto, a_hi, a_lo, b_hi, b_lo, a_port, b_port):
     """The slot of this connection, or of the empty slot where it belongs (negated - 1)."""
     mask = np.uint64(len(slots) - 1)
@@ -512,9 +512,13 @@ def _server_name(b, q, end):
 
 @njit(cache=True, nogil=True)
 def _meter(buf, rows, slots, flows, cfg_ports, outs):
+    """First pass, in capture order: each row metered into its connection's flow record and
+    routed, as far as the batch so far tells. The per-packet helpers are inlined and their
+    tuples made once, before the loop: numba takes and drops a reference to every array in a
+    tuple made inside it (atomic operations), and a call passes each array as seven arguments."""
     cfg, ports = cfg_ports
     route, slot_of, ended, hellos, out = outs
-    idle, active = cfg[0], cfg[1]
+    timeouts, sinks = (cfg[0], cfg[1]), (slots, ended, out)
     for i in range(rows.shape[0]):
         row = rows[i]
         if row.status != OK:
@@ -530,7 +534,7 @@ def _meter(buf, rows, slots, flows, cfg_ports, outs):
             out[3] += 1
             continue
         slot_of[i] = s
-        _count(flows, s, d, row, (idle, active), (slots, ended, out))
+        _count(flows, s, d, row, timeouts, sinks)
         if row.proto == 6:
             _remember(flows[2 * s + d], row.ts, a, b)
         if row.tls:
@@ -568,7 +572,7 @@ def _read_hello(buf, row, conn, sink):
         out[2] += 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _slot(slots, row, out):
     """(slot, direction) of a row's connection, opening the slot if new; direction 0 = from
     the lower endpoint (a) to the higher (b)."""
@@ -593,7 +597,7 @@ def _slot(slots, row, out):
     return s, d
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _count(flows, s, d, row, timeouts, sinks):
     """FlowMeter.add for one packet."""
     idle, active = timeouts
@@ -620,7 +624,7 @@ def _count(flows, s, d, row, timeouts, sinks):
         f.psh += 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _fingerprint(row):
     """meter._fingerprint, compiled."""
     a = (np.uint64(row.seq) << np.uint64(32)) | np.uint64(row.ack)
@@ -629,7 +633,7 @@ def _fingerprint(row):
     return a, b
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _repeats(f, ts, a, b):
     """meter._repeats, compiled: whether the TCP packet of fingerprint (a, b) at ts is a copy
     of one of the last two of a live record."""
@@ -641,7 +645,7 @@ def _repeats(f, ts, a, b):
     return False
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _remember(f, ts, a, b):
     """A counted TCP packet becomes the newest of the record's last two."""
     f.seen_ts[0], f.seen_a[0], f.seen_b[0] = f.seen_ts[1], f.seen_a[1], f.seen_b[1]
