@@ -45,6 +45,17 @@ def test_a_collector_switched_off_stays_off_and_a_lazier_one_keeps_its_pace(coll
         assert gc.get_threshold() == before
 
 
+def test_a_callers_own_freeze_is_left_alone(collector):
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with process.COLLECTOR:  # (frozen objects may die meanwhile: the count can only fall)
+            assert 0 < gc.get_freeze_count() <= frozen
+        assert 0 < gc.get_freeze_count() <= frozen  # still the caller's
+    finally:
+        gc.unfreeze()
+
+
 def test_cycles_made_while_held_are_still_collected(collector):
     class Node:
         pass

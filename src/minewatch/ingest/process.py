@@ -55,16 +55,19 @@ def _switch() -> float:
 SWITCH = Held(_switch, sys.setswitchinterval)
 
 
-def _quiet() -> tuple[int, int, int]:
-    saved = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(saved[0] and max(saved[0], GC_FIRST), *saved[1:])  # (0: kept off)
-    return saved
+def _quiet() -> tuple[tuple[int, int, int], bool]:
+    threshold, froze = gc.get_threshold(), gc.get_freeze_count() == 0
+    if froze:  # (a caller's own freeze is left alone: unfreezing would undo it too)
+        gc.freeze()
+    gc.set_threshold(threshold[0] and max(threshold[0], GC_FIRST), *threshold[1:])  # (0: off)
+    return threshold, froze
 
 
-def _unquiet(saved: tuple[int, int, int]) -> None:
-    gc.set_threshold(*saved)
-    gc.unfreeze()
+def _unquiet(saved: tuple[tuple[int, int, int], bool]) -> None:
+    threshold, froze = saved
+    gc.set_threshold(*threshold)
+    if froze:
+        gc.unfreeze()
 
 
 # The collector walked every object the process holds (numba's, pyarrow's: about a million)
