@@ -31,8 +31,8 @@ from minewatch.flows.tcp import ConnKey
 from minewatch.ingest import packets
 
 # page fetches under way in compiled code at most (80 kB of buffers each, allocated at once:
-# the system backs a page of them only once it is written, and growing by copies made each
-# capture pay for page faults as it went)
+# the system backs them only where written, 2 MB at a time (memory.zeros), and growing by
+# copies made each capture pay for page faults as it went)
 MAX_BUFFERS = 1024
 _CODES = (ct.TO_PAGE, ct.DPI, ct.NONE, ct.CANDIDATE, ct.IGNORED, ct.PAGE)
 
