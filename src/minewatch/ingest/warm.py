@@ -88,12 +88,14 @@ def _server_first(rng: np.random.Generator, t0: float) -> list:
 
 def warm() -> None:
     """Compile (or load) every packet kernel in this process."""
+    from minewatch.flows.conntable import ConnTable
     from minewatch.ingest.capture import read_capture
     from minewatch.ingest.handoff import SteadyReader
 
     for data in captures():
         read_capture(io.BytesIO(data), "warm-up", "warm-up")
     SteadyReader("warm-up").warm()
+    ConnTable.warm()  # (a capture with more connections than the table's first slots)
 
 
 def compile_apart(env: dict = os.environ) -> bool:
