@@ -117,11 +117,7 @@ class ClassicFrames(Frames):
         pos, rows = 0, None
         while True:
             rows = self._fresh() if rows is None else rows
-            stop = min(have, pos + self.chunk)
-            n, at, why = fs.walk_pcap(buf, pos, stop, self._layout, rows, 0)
-            if why == fs.NEED_MORE and at == pos and stop < have:  # a record over a chunk
-                stop = have
-                n, at, why = fs.walk_pcap(buf, pos, stop, self._layout, rows, 0)
+            n, at, why = fs.walk_pcap(buf, pos, have, self._layout, rows, 0)
             self.packets += n
             if n:
                 yield buf, rows, n
@@ -131,9 +127,9 @@ class ClassicFrames(Frames):
                                         "big" if self._layout[0] else "little")
                 self._stop(f"record length {caplen} at packet {self.packets + 1}")
                 return None
-            if why == fs.NEED_MORE and stop == have:
+            if why == fs.NEED_MORE:
                 return at
-            pos = at
+            pos = at  # (FULL: the block's next batch)
 
 
 class PcapngFrames(Frames):
@@ -159,19 +155,13 @@ class PcapngFrames(Frames):
         while True:
             if self._section is not None and self._compiled:
                 rows = self._fresh() if rows is None else rows
-                stop = min(have, pos + self.chunk)
-                n, at, why = fs.walk_pcapng(buf, (pos, stop), self._state, self._ifaces,
-                                            rows, 0)
-                if why == fs.NEED_MORE and at == pos and stop < have:  # a block over a chunk
-                    stop = have
-                    n, at, why = fs.walk_pcapng(buf, (pos, stop), self._state, self._ifaces,
-                                                rows, 0)
-                pos = at
+                n, pos, why = fs.walk_pcapng(buf, (pos, have), self._state, self._ifaces,
+                                             rows, 0)
                 self.packets += n
                 if n:
                     yield buf, rows, n
                     rows = None
-                if why == fs.FULL or (why == fs.NEED_MORE and stop < have):
+                if why == fs.FULL:
                     continue
                 if why == fs.NEED_MORE:
                     return pos
