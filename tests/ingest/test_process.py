@@ -56,6 +56,40 @@ def test_a_callers_own_freeze_is_left_alone(collector):
         gc.unfreeze()
 
 
+def test_settle_freezes_what_lives_now_until_the_hold_ends(collector):
+    class Node:
+        pass
+
+    saved, frozen = collector
+    with process.COLLECTOR:
+        held = gc.get_freeze_count()
+        kept = [Node() for _ in range(1000)]  # what an input leaves behind
+        process.COLLECTOR.settle()
+        assert gc.get_freeze_count() >= held + 1000
+        a, b = Node(), Node()  # a cycle made after it is still collected
+        a.other, b.other = b, a
+        gone = weakref.ref(a)
+        del a, b
+        gc.collect()
+        assert gone() is None
+    assert gc.get_freeze_count() == frozen and kept
+
+
+def test_settle_freezes_nothing_unheld_or_over_a_callers_freeze(collector):
+    saved, frozen = collector
+    process.COLLECTOR.settle()
+    assert gc.get_freeze_count() == frozen
+    gc.freeze()
+    try:
+        mine = gc.get_freeze_count()
+        with process.COLLECTOR:
+            junk = [object() for _ in range(100)] + [[] for _ in range(1000)]
+            process.COLLECTOR.settle()  # (the caller's unfreeze would thaw them, not ours)
+            assert gc.get_freeze_count() <= mine and junk
+    finally:
+        gc.unfreeze()
+
+
 def test_cycles_made_while_held_are_still_collected(collector):
     class Node:
         pass

@@ -22,7 +22,7 @@ from minewatch.detect.intel import PoolIntel
 from minewatch.engine.derive import rebuild
 from minewatch.enrich.geo import GeoDB
 from minewatch.errors import DecodeError, InputError
-from minewatch.ingest import dnslog, nfcapd, packed, warm, zeeklogs
+from minewatch.ingest import dnslog, nfcapd, packed, process, warm, zeeklogs
 from minewatch.ingest.exports import ExportDecoder
 from minewatch.ingest.capture import read_capture
 from minewatch.limits import release_memory
@@ -89,14 +89,26 @@ def sniff(head: bytes) -> str | None:
 
 
 def analyze(paths: list[str], db: Path, registry: Path | None, progress) -> AnalysisResult:
-    """Ingest every input, then rebuild the derived tables once."""
+    """Ingest every input, then rebuild the derived tables once.
+
+    Memory is released after every input (limits.release_memory), and its full garbage
+    collection walked every object of the process: about 200,000 after a first capture
+    (modules, compiled kernels, the store), 0.09 s each time, longer than a 5 MB capture takes
+    to read. The inputs are read with the quiet collector held (ingest.process.COLLECTOR),
+    and what outlives each input is frozen with the rest, so each release walks only what the
+    next input made: 40 rotated captures of 5 MB went from 7.9 s to 4.2 s (one file of
+    the same 200 MB: 2.7 s)."""
     from minewatch.store.duck import Store
 
     result = AnalysisResult()
     with Store(db) as store:
-        for path in paths:
-            result.inputs.append(ingest_one(path, store, progress))
-            release_memory()
+        with process.COLLECTOR:
+            for path in paths:
+                result.inputs.append(ingest_one(path, store, progress))
+                release_memory()
+                process.COLLECTOR.settle()
+        if len(paths) > 1:
+            release_memory()  # (cycles among what earlier inputs had kept, thawed now)
         progress.start("deriving sessions and miners", None)
         rebuild_derived(store, registry)
         progress.done()
