@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from scipy.stats import chi2
+from scipy.special import gammaincinv
 
 from minewatch.errors import DecodeError, UsageError
 
@@ -162,10 +162,13 @@ class HashrateEstimate:
 
 
 def poisson_interval(count: float, confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """Exact (Garwood) interval for a Poisson mean after observing `count` events."""
+    """Exact (Garwood) interval for a Poisson mean after observing `count` events:
+    chi2.ppf(alpha/2, 2k)/2 and chi2.ppf(1 - alpha/2, 2k + 2)/2, computed as scipy's chi2
+    computes them (the inverse regularised gamma function), without importing scipy.stats
+    (half a second of every command's start)."""
     alpha = 1 - confidence
-    low = chi2.ppf(alpha / 2, 2 * count) / 2 if count > 0 else 0.0
-    high = chi2.ppf(1 - alpha / 2, 2 * count + 2) / 2
+    low = gammaincinv(count, alpha / 2) if count > 0 else 0.0
+    high = gammaincinv(count + 1, 1 - alpha / 2)
     return float(low), float(high)
 
 
