@@ -49,10 +49,11 @@ EMPTY, USED, DELETED = 0, 1, 2  # slot states
 UNDECIDED, PLAIN, CANDIDATE, TLS, IGNORED, STEADY, PAGE = 0, 1, 2, 3, 4, 5, 6
 NONE, DPI, DNS, EXPORT, CHECK, TO_STEADY, TO_PAGE = 0, 1, 2, 3, 4, 5, 6
 COPY = -2  # the slot of a mirror's second copy of a packet (no slot is -1)
-# slots a table starts with (doubled as it fills): room for a batch of a 4 MB block of
-# ordinary packets at half load, 4.8 MB with the flow records. Each fresh page costs a fault
-# when first written (on a virtual machine, more when the host must back it too), so a table
-# made larger than the capture needs costs faults for nothing: 65,536 slots were 19 MB.
+# slots a table starts with (doubled as it fills), 4.8 MB with the flow records: room at half
+# load for the 3,000-8,000 packets of a 4 MB block of ordinary traffic (a block of small
+# packets grows it at once). Each fresh page costs a fault when first written (on a virtual
+# machine, more when the host must back it too), so a table made larger than the capture
+# needs costs faults for nothing: 65,536 slots were 19 MB.
 CAPACITY = 1 << 14
 
 SLOT = np.dtype([
