@@ -60,7 +60,7 @@ def test_settle_freezes_what_lives_now_until_the_hold_ends(collector):
     class Node:
         pass
 
-    saved, frozen = collector
+    _, frozen = collector
     with process.COLLECTOR:
         held = gc.get_freeze_count()
         kept = [Node() for _ in range(1000)]  # what an input leaves behind
@@ -76,14 +76,14 @@ def test_settle_freezes_what_lives_now_until_the_hold_ends(collector):
 
 
 def test_settle_freezes_nothing_unheld_or_over_a_callers_freeze(collector):
-    saved, frozen = collector
+    _, frozen = collector
     process.COLLECTOR.settle()
     assert gc.get_freeze_count() == frozen
     gc.freeze()
     try:
         mine = gc.get_freeze_count()
         with process.COLLECTOR:
-            junk = [object() for _ in range(100)] + [[] for _ in range(1000)]
+            junk = [[] for _ in range(1000)]  # (containers: the collector tracks them)
             process.COLLECTOR.settle()  # (the caller's unfreeze would thaw them, not ours)
             assert gc.get_freeze_count() <= mine and junk
     finally:
