@@ -399,7 +399,6 @@ class SteadyReader:
         _key(b"1"), _head_key(("x", None))
         none = np.zeros(0, np.int64)
         bk.seed_jobs(self.rg, 0, np.frombuffer(b"\0", np.uint8), (none, none, none))  # (_seed's)
-        ct.ConnTable(capacity=4).orphans()
         rows, route = np.zeros(0, PACKET), np.zeros(0, np.uint8)
         steady.steady_pass(np.zeros(1, np.uint8), rows, (route, np.zeros(0, np.int64), (
             ct.TO_STEADY, ct.DPI, ct.NONE, ct.CANDIDATE)), (np.zeros(1, ct.SLOT), self.st, self.rg,
