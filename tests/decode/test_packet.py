@@ -208,12 +208,16 @@ def set_fragment(frame: bytes, flags_offset: int) -> bytes:
     return frame[:20] + struct.pack("!H", flags_offset) + frame[22:]
 
 
-def test_ipv4_fragments():
-    first = decode_frame(1, set_fragment(TCP_V4, 0x2000), 0.0)  # MF, offset 0
-    assert (first.sport, first.payload) == (50000, b"hello")
-    later = decode_frame(1, set_fragment(TCP_V4, 0x0005), 0.0)  # offset 40 bytes
-    assert (later.proto, later.sport, later.dport, later.payload, later.ip_len) == (
-        6, 0, 0, b"", 45)
+def test_ipv4_fragments_are_pieces_for_the_reassembler():
+    """A first fragment (MF, offset 0) and a later one (offset 40 bytes) have no ports: their
+    payload is the IP packet itself, header first, for flows.ipfrag."""
+    for flags_offset in (0x2000, 0x0005, 0x4000 | 0x2000):
+        frame = set_fragment(TCP_V4, flags_offset)
+        seg = decode_frame(1, frame, 0.0)
+        assert (seg.fragment, seg.proto, seg.sport, seg.dport, seg.payload, seg.ip_len) == (
+            True, 6, 0, 0, frame[14:14 + 45], 45)
+    whole = decode_frame(1, set_fragment(TCP_V4, 0x4000), 0.0)  # DF only: a whole packet
+    assert (whole.fragment, whole.sport, whole.payload) == (False, 50000, b"hello")
 
 
 def ipv6_with_extensions(chain: list[tuple[int, bytes]], upper: int, body: bytes) -> bytes:
@@ -234,17 +238,23 @@ DEST = (60, b"\0" + b"\x01\x04\0\0\0\0")
 
 def test_ipv6_extension_headers_are_skipped():
     tcp = ip_part(TCP_V6)[40:]
-    first_fragment = (44, b"\0" + struct.pack("!HI", 0x0001, 77))  # offset 0, M flag
-    frame = ipv6_with_extensions([HBH, ROUTING, DEST, first_fragment], 6, tcp)
+    atomic = (44, b"\0" + struct.pack("!HI", 0x0000, 77))  # offset 0, no M flag: RFC 6946
+    frame = ipv6_with_extensions([HBH, ROUTING, DEST, atomic], 6, tcp)
     seg = decode_frame(1, frame, 0.0)
     assert (seg.proto, seg.sport, seg.dport, seg.payload) == (6, 50000, 3333, b"hello")
     assert seg.ip_len == 40 + 8 + 24 + 8 + 8 + len(tcp)
+    first = (44, b"\0" + struct.pack("!HI", 0x0001, 77))  # offset 0, M flag: a piece
+    frame = ipv6_with_extensions([HBH, ROUTING, DEST, first], 6, tcp)
+    seg = decode_frame(1, frame, 0.0)
+    assert (seg.fragment, seg.proto, seg.sport, seg.payload) == (True, 6, 0, frame[14:])
 
 
 def test_ipv6_later_fragment_and_no_next_header():
     later = (44, b"\0" + struct.pack("!HI", 100 << 3, 77))
-    seg = decode_frame(1, ipv6_with_extensions([HBH, later], 17, b"\0" * 30), 0.0)
-    assert (seg.proto, seg.sport, seg.dport, seg.payload) == (17, 0, 0, b"")
+    frame = ipv6_with_extensions([HBH, later], 17, b"\0" * 30)
+    seg = decode_frame(1, frame, 0.0)
+    assert (seg.fragment, seg.proto, seg.sport, seg.dport, seg.payload) == (
+        True, 17, 0, 0, frame[14:])
     seg = decode_frame(1, ipv6_with_extensions([DEST], 59, b""), 0.0)
     assert (seg.proto, seg.sport, seg.payload) == (59, 0, b"")
 

@@ -18,8 +18,8 @@ from numba import njit
 
 from minewatch.decode.packet import GTPU_PORT, MAX_TUNNELS, VXLAN_PORT
 
-# status of a parsed frame
-OK, NON_IP, ERROR = 0, 1, 2
+# status of a parsed frame; a FRAGMENT row's payload span is its IP packet, header first
+OK, NON_IP, ERROR, FRAGMENT = 0, 1, 2, 3
 
 PACKET = np.dtype([
     ("ts", "f8"), ("off", "i8"), ("caplen", "i4"), ("wirelen", "u4"), ("linktype", "i4"),
@@ -226,7 +226,7 @@ def _headers(buf, row):
         row.src_hi = row.dst_hi = np.uint64(0)
         row.pl_off, row.pl_len = row.off, 0
         start, end = _ip(buf, row, ethertype, offset)
-        if row.status != OK:
+        if row.status != OK and row.status != FRAGMENT:
             (row.ver, row.proto, row.flags, row.src_hi, row.src_lo, row.dst_hi, row.dst_lo,
              row.sport, row.dport, row.seq, row.ack, row.ip_len, row.pl_off, row.pl_len,
              row.mark) = outer
@@ -494,10 +494,10 @@ def _ipv4(b, row, offset):
     row.ver, row.proto, row.ip_len = 4, b[o + 9], total
     row.mark = u16(b, o + 4) << 16
     row.src_lo, row.dst_lo = np.uint64(_u32(b, o + 12)), np.uint64(_u32(b, o + 16))
-    if u16(b, o + 6) & 0x1FFF:  # a later fragment: no transport header
-        row.status = OK
-        return -1, -1
     end = min(offset + total, n)
+    if u16(b, o + 6) & 0x3FFF:  # more fragments, or an offset: a piece of a datagram
+        _fragment(row, o, end - offset)
+        return -1, -1
     _transport(b, row, offset + hlen, end)
     return offset + hlen, end
 
@@ -523,8 +523,9 @@ def _ipv6(b, row, offset):
             return -1, -1
         p = base + pos
         if proto == 44:
-            if u16(b, p + 2) >> 3:  # a fragment other than the first
-                row.proto, row.status = b[p], OK
+            if u16(b, p + 2) & 0xFFF9:  # an offset or more to come (not an atomic fragment)
+                row.proto = b[p]
+                _fragment(row, o, end - offset)
                 return -1, -1
             proto, pos = b[p], pos + 8
         elif proto == 51:
@@ -537,6 +538,12 @@ def _ipv6(b, row, offset):
         return -1, -1
     _transport(b, row, pos, end)
     return pos, end
+
+
+@njit(cache=True, nogil=True, forceinline=True)
+def _fragment(row, at, length):
+    """row is an IP fragment: its payload span is the IP packet at buffer offset `at`."""
+    row.status, row.pl_off, row.pl_len = FRAGMENT, at, length
 
 
 @njit(cache=True, nogil=True, forceinline=True)

@@ -86,6 +86,9 @@ class Segment(NamedTuple):
     # IPv4 identification << 16 | TCP checksum: with seq, ack, flags and length, what tells a
     # mirror port's second copy of a packet from a retransmission (flows.meter.DUPLICATE_S)
     mark: int = 0
+    # a piece of a fragmented datagram: no ports, and `payload` is the IP packet, header
+    # first, for the reassembler (flows.ipfrag)
+    fragment: bool = False
 
 
 # -- decoding -----------------------------------------------------------------------------------
@@ -114,7 +117,7 @@ def decode_frame(linktype: int, data: bytes, ts: float) -> Segment | None:
 
 
 def _ip(data: bytes, ethertype: int, offset: int, ts: float) -> tuple[Segment, tuple | None]:
-    """The segment and its transport span (start, end), None for a later fragment."""
+    """The segment and its transport span (start, end), None for a fragment."""
     if ethertype == ETH_IPV4:
         return _ipv4(data, offset, ts)
     return _ipv6(data, offset, ts)
@@ -373,13 +376,12 @@ def _ipv4(data: bytes, offset: int, ts: float) -> tuple[Segment, tuple | None]:
         total = len(data) - offset
     elif total < hlen:
         raise DecodeError(f"IPv4 total length {total} below header length {hlen}")
-    if frag & 0x1FFF:  # a later fragment: no transport header in it
-        transport, span = _NO_PORTS, None
-    else:
-        end = min(offset + total, len(data))  # drop Ethernet padding; snaplen may cut shorter
-        transport, span = _transport(proto, data, offset + hlen, end), (offset + hlen, end)
+    end = min(offset + total, len(data))  # drop Ethernet padding; snaplen may cut shorter
     src = _v4_cache.get(src) or _v4_text(src)
     dst = _v4_cache.get(dst) or _v4_text(dst)
+    if frag & 0x3FFF:  # more fragments, or an offset: a piece of a datagram
+        return _fragment(ts, src, dst, proto, data[offset:end], total, ident << 16), None
+    transport, span = _transport(proto, data, offset + hlen, end), (offset + hlen, end)
     *ports, checksum = transport
     return Segment(ts, src, dst, proto, *ports, total, ident << 16 | checksum), span
 
@@ -393,22 +395,25 @@ def _ipv6(data: bytes, offset: int, ts: float) -> tuple[Segment, tuple | None]:
     total = _V6_LEN + plen if plen else len(data) - offset  # 0: jumbogram or offload
     end = min(offset + total, len(data))
     proto, start = _skip_extensions(data, offset + _V6_LEN, end, proto)
-    transport = _transport(proto, data, start, end) if start >= 0 else _NO_PORTS
     src = _v6_cache.get(src) or _v6_text(src)
     dst = _v6_cache.get(dst) or _v6_text(dst)
+    if start == _PIECE:
+        return _fragment(ts, src, dst, proto, data[offset:end], total, 0), None
+    transport = _transport(proto, data, start, end) if start >= 0 else _NO_PORTS
     *ports, checksum = transport
     return Segment(ts, src, dst, proto, *ports, total, checksum), \
         (start, end) if start >= 0 else None
 
 
 def _skip_extensions(data: bytes, pos: int, end: int, proto: int) -> tuple[int, int]:
-    """(upper-layer protocol, its offset); offset -1 for a fragment other than the first."""
+    """(upper-layer protocol, its offset); offset _PIECE for a fragment (not an atomic one),
+    -1 for no upper layer."""
     while proto in _V6_SKIPPED:
         if pos + 8 > end:
             raise DecodeError(f"IPv6 extension header {proto} cut short")
         if proto == _V6_FRAGMENT:
-            if _U16.unpack_from(data, pos + 2)[0] >> 3:
-                return data[pos], -1
+            if _U16.unpack_from(data, pos + 2)[0] & 0xFFF9:  # an offset or more to come
+                return data[pos], _PIECE
             proto, pos = data[pos], pos + 8
         elif proto == _V6_AH:
             proto, pos = data[pos], pos + (data[pos + 1] + 2) * 4
@@ -419,6 +424,13 @@ def _skip_extensions(data: bytes, pos: int, end: int, proto: int) -> tuple[int, 
 
 # (sport, dport, flags, seq, ack, payload, TCP checksum) for protocols without ports
 _NO_PORTS = (0, 0, 0, 0, 0, b"", 0)
+_PIECE = -2
+
+
+def _fragment(ts: float, src: str, dst: str, proto: int, packet: bytes, total: int,
+              mark: int) -> Segment:
+    """A fragment's segment: no ports, the IP packet as its payload (framescan.FRAGMENT)."""
+    return Segment(ts, src, dst, proto, 0, 0, 0, 0, 0, packet, total, mark, True)
 
 
 def _transport(proto: int, data: bytes, start: int, end: int) -> tuple:

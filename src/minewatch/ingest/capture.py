@@ -33,6 +33,7 @@ from minewatch.detect import steady
 from minewatch.errors import DecodeError
 from minewatch.flows import conntable as ct
 from minewatch.ingest import process
+from minewatch.ingest.fragments import FragmentRows
 from minewatch.ingest.frames import BATCH, ClassicFrames, Frames, PcapngFrames
 from minewatch.ingest.handoff import SteadyReader
 from minewatch.ingest.packets import PacketIngest, Sink
@@ -84,6 +85,7 @@ class CaptureIngest:
         self.counters = self.dpi.counters
         self.pager = PageReader() if self.pages else None
         self.table = ct.ConnTable(ct.TableConfig(pages=self.pages))
+        self.fragments = FragmentRows()
         self._ended = memory.zeros(BATCH, ct.ENDED)
         self._flows: list[pa.Table] = []
         self._pending: list[np.ndarray] = []  # ended records not yet made flow rows
@@ -97,7 +99,17 @@ class CaptureIngest:
         self._counts, self._times = np.zeros(4, np.int64), np.zeros(3)  # (batch_stats')
 
     def batch(self, buf: np.ndarray, rows: np.ndarray, n: int) -> None:
-        """Meter and route rows[:n], whose frames are in buf and headers parsed."""
+        """Meter and route rows[:n], whose frames are in buf and headers parsed (with the
+        datagrams its IP fragments complete, `ingest.fragments`)."""
+        merged = self.fragments.merge(buf, rows, n)
+        if merged is None:
+            self._batch(buf, rows, n, n)
+        else:
+            self._batch(*merged, frames=n)
+
+    def _batch(self, buf: np.ndarray, rows: np.ndarray, n: int, frames: int) -> None:
+        """rows[:n] metered and routed, of which `frames` are frames of the capture (the rest
+        come from its IP fragments)."""
         swept = False
         for ended in self.table.evict(n, self._ended):
             self._keep(ended)
@@ -106,7 +118,7 @@ class CaptureIngest:
             self._orphans()
         r = self.table.route(buf, rows, n, self._ended)
         self._keep(r.ended)
-        self._count(rows[:n], r.slot)
+        self._count(rows[:n], r.slot, frames)
         self._hellos(buf, rows, r.hellos)
         if self.reader is not None:
             self.reader.run(buf, rows[:n], r, (self.table, self.dpi))
@@ -134,7 +146,12 @@ class CaptureIngest:
             self.pager.orphans(self.table, self.dpi, self._addresses.text)
 
     def finish(self) -> dict[str, pa.Table]:
-        self.counters.duplicates = self.table.duplicates  # (the table counts them as it meters)
+        left = self.fragments.flush()
+        if left is not None:
+            self._batch(*left, frames=0)
+        self.counters.fragments_left = self.fragments.left
+        # (the table counts copies as it meters; the reassembler, copies of fragments)
+        self.counters.duplicates = self.table.duplicates + self.fragments.gather.repeats
         if self.reader is not None:
             self.reader.finish(self.dpi)
         if self.pager is not None:
@@ -147,11 +164,11 @@ class CaptureIngest:
         return self.dpi.finish(flows if flows is not None else _flow_table(
             np.zeros(0, ct.ENDED), self.exporter, self.input_id))
 
-    def _count(self, rows: np.ndarray, slots: np.ndarray) -> None:
+    def _count(self, rows: np.ndarray, slots: np.ndarray, frames: int) -> None:
         c, dpi, counts, times = self.counters, self.dpi, self._counts, self._times
         ct.batch_stats(rows, slots, counts, times)
         non_ip, cut, longest, ok = counts.tolist()
-        c.packets += len(rows)
+        c.packets += frames
         c.non_ip += non_ip
         if cut:
             c.cut(cut, longest)

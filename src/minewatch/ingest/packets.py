@@ -20,7 +20,8 @@ from minewatch import schema
 from minewatch.decode import dns as dnsdec
 from minewatch.decode import tls as tlsdec
 from minewatch.decode.http import is_http_start
-from minewatch.decode.packet import decode_frame
+from minewatch.decode.ipfrag import RAW_IP, parse_fragment
+from minewatch.decode.packet import Segment, decode_frame
 from minewatch.decode.pcap import RawPacket
 from minewatch.decode.proxy import opens_tunnel
 from minewatch.detect.browser import BrowserScan, merge_entities
@@ -30,9 +31,11 @@ from minewatch.detect.sv2 import Sv2Session, may_open_sv2
 from minewatch.errors import DecodeError, NeedMoreData
 from minewatch.flows.conntable import CLASSIFY_PACKETS, look_further  # one rule for both
 from minewatch.flows.conntable import HEAD_SCAN
+from minewatch.flows.ipfrag import FragmentReassembler, Outcome
 from minewatch.flows.meter import FlowMeter, MeterConfig
 from minewatch.flows.tcp import ConnClosed, ConnKey, TcpConnectionTable
 from minewatch.ingest.exports import ExportDecoder, looks_like_export
+from minewatch.ingest.fragments import carried, lone_mark
 
 TLS_HELLO_LIMIT = 16384  # bytes of a client's first flight we wait for to read the SNI
 GIVE_UP_CHUNKS = 64  # data chunks a connection may carry before it must have shown mining,
@@ -102,6 +105,7 @@ class Counters:
     snaplen: int = 0  # the most bytes it kept of such a frame
     holes: int = 0  # holes in pool sessions the reassembler gave up on (capture drops)
     duplicates: int = 0  # TCP packets a mirror port sent twice: the second copies, not counted
+    fragments_left: int = 0  # IP fragments of datagrams never rebuilt: metered, not read
 
     def cut(self, frames: int, kept: int) -> None:
         """Frames the capture cut short, the longest after `kept` bytes."""
@@ -117,6 +121,9 @@ class Counters:
         if self.duplicates:
             parts.append(f"{_count(self.duplicates, 'packet')} captured twice (a mirror port's "
                          "second copy), counted once")
+        if self.fragments_left:
+            parts.append(f"{_count(self.fragments_left, 'IP fragment')} of datagrams that could "
+                         "not be put together, counted but not read")
         return "; ".join(parts)
 
     def error(self, message: str) -> None:
@@ -164,6 +171,7 @@ class PacketIngest:
         # pool sessions whose steady state could move to compiled code (None: no such reader)
         self.ready: list[tuple[ConnKey, _Tracked]] | None = None
         self.on_close: Callable[[ConnKey], None] | None = None  # before a connection ends
+        self.fragments = FragmentReassembler()  # (the compiled path has its own: its rows)
 
     def add(self, raw: RawPacket) -> None:
         self.counters.packets += 1
@@ -177,6 +185,46 @@ class PacketIngest:
         if seg is None:
             self.counters.non_ip += 1
             return
+        gather = self.fragments
+        if gather.oldest is not None and gather.oldest < seg.ts - gather.timeout:
+            for outcome in gather.expire(seg.ts):  # (compiled path: at a fragment, a batch end)
+                for whole in self._outcome(outcome):
+                    self._segment(whole)
+        if seg.fragment:
+            for whole in self._pieces(seg):
+                self._segment(whole)
+            return
+        self._segment(seg)
+
+    def _pieces(self, seg: Segment) -> list[Segment]:
+        """What a fragment completes or gives up, as `ingest.fragments` makes them on the
+        compiled path."""
+        try:
+            frag = parse_fragment(seg.payload)
+        except DecodeError:
+            frag = None
+        done = self.fragments.add(seg.ts, frag, (seg, frag)) if frag is not None \
+            else [Outcome(None, [(seg, None)])]
+        return [whole for outcome in done for whole in self._outcome(outcome)]
+
+    def _outcome(self, outcome: Outcome) -> list[Segment]:
+        if outcome.packet is None:
+            self.counters.fragments_left += len(outcome.records)
+            return [seg._replace(payload=b"", fragment=False, **_lone(seg, frag))
+                    for seg, frag in outcome.records]
+        last = outcome.records[-1][0]
+        try:
+            whole = decode_frame(RAW_IP, outcome.packet, last.ts)
+        except DecodeError as exc:
+            self.counters.error(f"packet {self.counters.packets}: {exc}")
+            return []
+        if whole.fragment:  # a fragment inside a rebuilt tunnel
+            whole = whole._replace(payload=b"", fragment=False)
+        pieces = sum(seg.ip_len for seg, _ in outcome.records)
+        return [whole._replace(ip_len=carried(whole.ip_len, len(outcome.packet), pieces))]
+
+    def _segment(self, seg: Segment) -> None:
+        """One whole segment metered and inspected."""
         if self.first_ts is None:
             self.first_ts = seg.ts
         last, self.last_ts = self.last_ts, max(self.last_ts, seg.ts)
@@ -386,6 +434,11 @@ class PacketIngest:
 
     def finish(self, flows: pa.Table | None = None) -> dict[str, pa.Table]:
         """All tables; `flows` replaces this object's own meter (the compiled path meters)."""
+        for outcome in self.fragments.flush():
+            for seg in self._outcome(outcome):
+                self._segment(seg)
+        self.counters.duplicates += self.fragments.repeats
+        self.fragments.repeats = 0  # (counted once, should finish be called again)
         for ev in self.tcp.flush():
             self._event(ev)
         self.flow_rows += self.meter.flush()
@@ -407,6 +460,14 @@ class PacketIngest:
             "web_entities": schema.to_table("web_entities", merge_entities(self.web_rows)),
             "labelled_connections": schema.to_table("labelled_connections", self.labelled),
         }
+
+
+def _lone(seg: Segment, frag) -> dict:
+    """The fields ingest.fragments gives a fragment given up: the first one's ports."""
+    if frag is None:
+        return {}
+    fields = dict(zip(("sport", "dport", "flags", "seq", "ack"), frag.transport()))
+    return fields | {"mark": lone_mark(seg.mark, frag)}
 
 
 def _fed_scan(first_ts: float, up: list[tuple[float, bytes]], down: bytes) -> BrowserScan:
