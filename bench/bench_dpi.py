@@ -12,7 +12,7 @@ its own child process, so peak RSS is its own:
 - minewatch reads it as `analyze` does (`ingest.capture.read_capture`), after a warm-up that
   loads the compiled kernels from numba's cache. It hands its row blocks to a sink, as `analyze`
   hands them to the store, so its peak RSS is that of the packet path. Its work runs on one
-  thread; a second one reads the file ahead and walks its records (`ingest.frames`).
+  thread; a second one reads the file ahead (`ingest.frames`).
 - NFStream runs with one meter (one process reads and inspects; the parent takes its flows)
   and nDPI's default settings.
 
