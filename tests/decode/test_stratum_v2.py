@@ -168,6 +168,7 @@ def test_random_bytes_raise_only_decode_error(data):
     sv2.Sv2Framer().feed(data)
     sv2.looks_like_setup_connection(data)
     sv2.looks_like_sv2_noise(data[:64], data[64:])
+    sv2.looks_like_braiins_noise(data[:34], data[34:])
 
 
 # --- recognition --------------------------------------------------------------------------------
@@ -205,3 +206,29 @@ def test_noise_refuses_text_and_structure():
     assert not sv2.looks_like_sv2_noise(_random(64, 4), (b"HTTP/1.1 200 OK\r\n" * 20)[:234])
     assert not sv2.looks_like_sv2_noise(bytes(64), _random(234, 5))
     assert not sv2.looks_like_sv2_noise(_random(32, 6) * 2, _random(234, 7))  # few distinct bytes
+
+
+def braiins_answer(size: int, seed: int) -> bytes:
+    return size.to_bytes(2, "little") + _random(size, seed)
+
+
+def test_braiins_length_prefixed_handshake():
+    """Braiins' earlier SV2 (their reference client's wrap(): a 2-byte little-endian length
+    before each Noise message): 20 00 + a 32-byte X25519 key, answered by 174 bytes (a length
+    of 172: e 32, s 32 + 16, a SignatureNoiseMessage 76 + 16)."""
+    for seed in range(50):
+        up = b"\x20\x00" + _random(32, seed)
+        assert sv2.opens_braiins_noise(up)
+        assert sv2.looks_like_braiins_noise(up, braiins_answer(172, seed + 1000))
+    up, down = b"\x20\x00" + _random(32, 1), braiins_answer(172, 2)
+    assert not sv2.looks_like_braiins_noise(b"\x21\x00" + up[2:], down)  # another length
+    assert not sv2.looks_like_braiins_noise(up[:33], down)
+    assert not sv2.looks_like_braiins_noise(up, down + b"x")  # longer than it says
+    assert not sv2.looks_like_braiins_noise(up, down[:-1])
+    assert not sv2.looks_like_braiins_noise(up, braiins_answer(40, 3))  # too short for keys
+    assert not sv2.looks_like_braiins_noise(up, (172).to_bytes(2, "little") + b"A" * 172)
+    assert not sv2.looks_like_braiins_noise(b"\x20\x00" + bytes(32), down)  # not a key
+    assert not sv2.looks_like_sv2_noise(up, down) and not sv2.looks_like_braiins_noise(
+        _random(64, 4), _random(234, 5))  # (the two handshakes do not mix)
+    assert sv2.noise_flights_fit(34, 174) and sv2.noise_flights_fit(64, 234)
+    assert not sv2.noise_flights_fit(64, 235) and not sv2.noise_flights_fit(35, 0)

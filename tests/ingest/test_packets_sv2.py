@@ -1,5 +1,6 @@
 """PacketIngest tracks Stratum V2: plaintext sessions with shares, Noise-encrypted ones by shape."""
 
+import io
 import json
 import random
 
@@ -7,7 +8,8 @@ import numpy as np
 
 from minewatch.decode import stratum_v2 as sv2
 from minewatch.decode.packet import encode_tcp
-from minewatch.decode.pcap import RawPacket
+from minewatch.decode.pcap import PcapWriter, RawPacket
+from minewatch.ingest.capture import read_capture
 from minewatch.ingest.packets import PacketIngest
 from minewatch.sim.packets import Conn, tcp_session
 
@@ -63,11 +65,42 @@ def test_encrypted_sv2_session():
     assert json.loads(row["evidence"]) == ["Noise NX handshake on port 3336"]
 
 
+def braiins(seed: int, answer: int = 172):
+    """Braiins' earlier encrypted SV2: each Noise message behind a 2-byte little-endian
+    length; the 32-byte key, the 172-byte answer, then length-prefixed ciphertexts."""
+    rnd = random.Random(seed)
+
+    def wrap(n: int) -> bytes:
+        return n.to_bytes(2, "little") + rnd.randbytes(n)
+
+    msgs = [(T0, True, wrap(32)), (T0 + 0.05, False, wrap(answer))]
+    return msgs + [(T0 + 1 + k, k % 2 == 0, wrap(rnd.randint(60, 300))) for k in range(20)]
+
+
+def test_braiins_encrypted_sv2_session_on_both_paths():
+    pk = session(braiins(5), port=3336)
+    (row,) = ingest(pk)["payload_sessions"].to_pylist()
+    assert row["dialect"] == "stratum-v2" and row["tls"] is True and row["hashes"] is None
+    assert json.loads(row["evidence"]) == [
+        "Noise NX handshake on port 3336 (X25519 keys behind 2-byte lengths, as Braiins Pool's "
+        "first Stratum V2)"]
+    out = io.BytesIO()
+    writer = PcapWriter(out)
+    for p in sorted(pk, key=lambda p: p.ts):
+        writer.write(p.ts, encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags,
+                                      p.payload))
+    tables, _, _ = read_capture(io.BytesIO(out.getvalue()), "input-2", "test")
+    assert [r["dialect"] for r in tables["payload_sessions"].to_pylist()] == ["stratum-v2"]
+
+
 def test_binary_look_alikes_are_no_sessions():
     rnd = random.Random(4)
     other = [(T0, True, rnd.randbytes(64)), (T0 + 0.05, False, rnd.randbytes(600)),
              (T0 + 0.1, True, rnd.randbytes(64))]
     text = [(T0, True, b"EHLO mail.example.org\r\n".ljust(64, b" ")),
             (T0 + 0.05, False, rnd.randbytes(234)), (T0 + 0.1, True, b"QUIT\r\n")]
-    tables = ingest(session(other) + session(text, port=25, cport=41001, seed=2))
+    prefixed = braiins(6)
+    prefixed[1] = (T0 + 0.05, False, rnd.randbytes(174))  # no length in front of the answer
+    tables = ingest(session(other) + session(text, port=25, cport=41001, seed=2)
+                    + session(prefixed, port=3336, cport=41002, seed=3))
     assert tables["payload_sessions"].num_rows == 0

@@ -12,7 +12,8 @@ declared fields (TLV extension fields, 3.4.3) are ignored. Message types not dec
 decode to `Unknown`.
 
 Encrypted SV2 (every remote pool connection, by the spec) shows nothing of this: only the
-Noise handshake sizes, see `looks_like_sv2_noise`.
+Noise handshake sizes, see `looks_like_sv2_noise` (the spec's) and `looks_like_braiins_noise`
+(what Braiins Pool and Braiins OS+ ran before the spec took ElligatorSwift keys).
 """
 
 from __future__ import annotations
@@ -38,6 +39,15 @@ MAX_PAYLOAD = 1 << 20  # a mining-protocol frame is a few KiB; bigger ones are s
 # 90; SRI's INITIATOR_EXPECTED_HANDSHAKE_MESSAGE_SIZE is 234.)
 NOISE_INITIATOR_SIZE = 64
 NOISE_RESPONDER_SIZE = 64 + (64 + 16) + (74 + 16)
+# Braiins' Stratum V2, as Braiins Pool (v2.*.stratum.slushpool.com:3336) and Braiins OS+ spoke
+# it from 2020 on: Noise_NX_25519_ChaChaPoly_BLAKE2s with every Noise message behind a 2-byte
+# little-endian length (their reference client's wrap()). The initiator sends its 32-byte
+# X25519 key, so 20 00 and 32 random bytes; the responder e (32), encrypted s (32 + 16) and its
+# encrypted SignatureNoiseMessage (version, validity, an ed25519 signature: 76 + 16) behind
+# its length, 174 bytes in all, a little more or less as the certificate's format changed.
+BRAIINS_INITIATOR = b"\x20\x00"  # the length of a 32-byte key
+BRAIINS_INITIATOR_SIZE = 2 + 32
+BRAIINS_RESPONDER = range(32 + 48 + 16, 1024)  # the answer's length field: keys, MACs, a payload
 
 PROTOCOLS = {0: "mining", 1: "job-declaration", 2: "template-distribution"}
 _SETUP_MAX = 1 + 2 + 2 + 4 + 256 + 2 + 4 * 256 + 1024  # all fields at their longest, + TLVs
@@ -494,3 +504,30 @@ def looks_like_sv2_noise(first_up: bytes, first_down: bytes) -> bool:
     handshake", never as a confirmed miner, and cross-check the server against pool intel."""
     return (len(first_up) == NOISE_INITIATOR_SIZE and len(first_down) == NOISE_RESPONDER_SIZE
             and looks_like_key_material(first_up) and looks_like_key_material(first_down))
+
+
+def opens_braiins_noise(first_up: bytes) -> bool:
+    """Whether a client's first flight is the first message of Braiins' Noise handshake: the
+    length 32 (little-endian), then 32 random-looking bytes."""
+    return (len(first_up) == BRAIINS_INITIATOR_SIZE and first_up[:2] == BRAIINS_INITIATOR
+            and looks_like_key_material(first_up[2:]))
+
+
+def looks_like_braiins_noise(first_up: bytes, first_down: bytes) -> bool:
+    """Whether a connection's first client flight and the server's first answer are Braiins'
+    length-prefixed Noise NX handshake (see BRAIINS_INITIATOR): the answer must be exactly
+    its own 2-byte length field plus that many random-looking bytes, so a look-alike needs a
+    34-byte opening with this prefix and a self-describing random answer of the right size."""
+    if not opens_braiins_noise(first_up) or len(first_down) < 2:
+        return False
+    size = int.from_bytes(first_down[:2], "little")
+    return (len(first_down) == 2 + size and size in BRAIINS_RESPONDER
+            and looks_like_key_material(first_down[2:]))
+
+
+def noise_flights_fit(up: int, down: int) -> bool:
+    """Whether first flights of `up` and `down` bytes so far can still be a Noise handshake,
+    the spec's or Braiins'."""
+    if up == NOISE_INITIATOR_SIZE:
+        return down <= NOISE_RESPONDER_SIZE
+    return up == BRAIINS_INITIATOR_SIZE and down <= 2 + BRAIINS_RESPONDER.stop - 1

@@ -4,8 +4,9 @@ NX handshake of an encrypted one.
 `Sv2Session` has StratumSession's interface (feed, is_mining, summary, take_events, counters).
 It first sniffs the connection: a plaintext SetupConnection from the client makes it "plain";
 a first client flight of exactly 64 random bytes answered by exactly 234 random bytes makes it
-"noise" (see `decode.stratum_v2.looks_like_sv2_noise`); anything else makes it "other" and
-`gave_up` tells the caller to stop feeding it.
+"noise" (see `decode.stratum_v2.looks_like_sv2_noise`), and so does the length-prefixed
+handshake of Braiins' earlier Stratum V2 (`looks_like_braiins_noise`); anything else makes it
+"other" and `gave_up` tells the caller to stop feeding it.
 
 Hash accounting (plaintext): each channel has a target (OpenStandard/ExtendedMiningChannel
 .Success, then SetTarget). A job is priced at the target in force when it arrives; a future job
@@ -49,8 +50,9 @@ def hps_from_target(target: int | None) -> float | None:
 
 def may_open_sv2(first_up: bytes) -> bool:
     """Whether a connection whose client sent `first_up` first is worth an Sv2Session: a
-    plaintext SetupConnection, or a 64-byte random-looking chunk (a Noise NX ephemeral key)."""
-    if sv2.looks_like_setup_connection(first_up):
+    plaintext SetupConnection, or a 64-byte random-looking chunk (a Noise NX ephemeral key),
+    or Braiins' length-prefixed 32-byte one."""
+    if sv2.looks_like_setup_connection(first_up) or sv2.opens_braiins_noise(first_up):
         return True
     return (len(first_up) == sv2.NOISE_INITIATOR_SIZE
             and sv2.looks_like_key_material(first_up))
@@ -166,7 +168,7 @@ class Sv2Session:
                 self.mode = "other"
         elif direction == "down":
             down += data
-            if len(up) != sv2.NOISE_INITIATOR_SIZE or len(down) > sv2.NOISE_RESPONDER_SIZE:
+            if not sv2.noise_flights_fit(len(up), len(down)):
                 self.mode = "other"
         else:
             self._decide_noise()
@@ -176,10 +178,14 @@ class Sv2Session:
     def _decide_noise(self) -> None:
         up, down = bytes(self._flights["up"]), bytes(self._flights["down"])
         self._flights = {}
+        port = self.server[1] if self.server else "?"
         if sv2.looks_like_sv2_noise(up, down):
             self.mode = "noise"
-            port = self.server[1] if self.server else "?"
             self._fact(f"Noise NX handshake on port {port}")
+        elif sv2.looks_like_braiins_noise(up, down):
+            self.mode = "noise"
+            self._fact(f"Noise NX handshake on port {port} (X25519 keys behind 2-byte lengths, "
+                       "as Braiins Pool's first Stratum V2)")
         else:
             self.mode = "other"
 

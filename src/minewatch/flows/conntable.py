@@ -298,6 +298,8 @@ def _classify(buf, p, n, late):
         return CANDIDATE  # a coin node's P2P message: labelled `node` (detect.nodes)
     if n == 64:  # a Noise NX ephemeral key opens an encrypted Stratum V2 connection
         return CANDIDATE
+    if n == 34 and b0 == 0x20 and buf[p + 1] == 0:
+        return CANDIDATE  # the same, as Braiins' earlier Stratum V2 sent it (length 32 first)
     if n >= 11 and b0 == 0 and (buf[p + 1] == 0 or buf[p + 1] == 0x80) and buf[p + 2] == 0:
         return CANDIDATE  # a plaintext SV2 SetupConnection frame header
     if _opens_tunnel(buf, p, n):
