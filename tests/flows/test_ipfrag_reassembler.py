@@ -8,7 +8,7 @@ import struct
 
 from minewatch.decode.ipfrag import fragment, parse_fragment
 from minewatch.decode.packet import encode_udp
-from minewatch.flows.ipfrag import FragmentReassembler
+from minewatch.flows.ipfrag import FRAGMENT_COST, MAX_PIECES, FragmentReassembler
 from minewatch.flows.meter import DUPLICATE_S
 
 
@@ -30,6 +30,8 @@ def test_any_order_gives_the_datagram_once_with_every_record():
         out += gather.add(1.0 + k / 1000, frags[k], k)
     assert [(o.packet, sorted(o.records)) for o in out] == [(packet, order and sorted(order))]
     assert (gather.rebuilt, gather.given_up, gather.held, gather.oldest) == (1, 0, 0, None)
+    assert gather.add(2.0, frags[0], "again") == [] and gather.held == len(frags[0].data) \
+        + FRAGMENT_COST
 
 
 def test_second_copies_are_dropped_and_counted_also_just_after_the_datagram():
@@ -70,8 +72,25 @@ def test_cut_fragments_and_the_end_of_the_input_give_up_with_their_reason():
 
 def test_the_budget_pushes_out_the_oldest_datagram():
     first, second = pieces(6)[1], pieces(7)[1]
-    gather = FragmentReassembler(budget=len(first[0].data) + 10)
+    gather = FragmentReassembler(budget=len(first[0].data) + FRAGMENT_COST + 10)
     assert gather.add(1.0, first[0], "old") == []
     [pushed] = gather.add(2.0, second[0], "new")
     assert (pushed.records, pushed.why, gather.held) == (["old"], "fragment memory full",
-                                                         len(second[0].data))
+                                                         len(second[0].data) + FRAGMENT_COST)
+
+
+def test_tiny_fragments_are_bounded_in_number_and_memory():
+    """A flood of 8-byte fragments: each datagram stops at MAX_PIECES, and what is held stays
+    within the budget, counting what each fragment costs besides its data."""
+    _, frags = pieces(8, size=8 * (MAX_PIECES + 40), mtu=28)  # 8 data bytes a fragment
+    gather = FragmentReassembler()
+    for k, frag in enumerate(frags[:-1]):
+        assert gather.add(1.0, frag, k) == []
+    [gone] = gather.flush()
+    assert gone.why == f"more than {MAX_PIECES} fragments" and len(gone.records) == len(frags) - 1
+    small = FragmentReassembler(budget=100 * (8 + FRAGMENT_COST))
+    out = []
+    for k, frag in enumerate(frags[:300]):
+        out += small.add(1.0 + k, frag._replace(key=(4, b"a", b"b", 17, k)), k)
+        assert small.held <= small.budget
+    assert sum(len(o.records) for o in out) == 200 and small.given_up == 200

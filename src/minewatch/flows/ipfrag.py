@@ -21,8 +21,12 @@ from minewatch.decode.ipfrag import MAX_DATAGRAM, Fragment, datagram
 from minewatch.flows.meter import DUPLICATE_S
 
 TIMEOUT_S = 30.0  # Linux's net.ipv4.ipfrag_time
-BUDGET = 64 << 20  # bytes of fragment data held at most (Linux's ipfrag_high_thresh is 4 MB
-# per namespace; a mirror of a whole province's links sees far more at once)
+BUDGET = 64 << 20  # bytes held at most (Linux's ipfrag_high_thresh is 4 MB per namespace; a
+# mirror of a whole province's links sees far more at once)
+FRAGMENT_COST = 512  # bytes a fragment costs besides its data (its records, its entry), so
+# that a flood of tiny fragments is bounded by the budget too
+MAX_PIECES = 512  # fragments a datagram may have (a full 64 kB one over Ethernet has 45; more
+# is a tiny-fragment attack, and every piece is checked against the others)
 
 
 class Outcome(NamedTuple):
@@ -43,6 +47,7 @@ class _Pending:
     first: Fragment | None = None  # the one at offset 0, whose head the datagram takes
     size: int | None = None  # the fragmentable part's length, once the last fragment came
     have: int = 0  # bytes of data held
+    cost: int = 0  # what they count against the budget
     spoiled: str = ""  # why it can no longer be rebuilt (kept until it times out)
 
 
@@ -53,7 +58,7 @@ class FragmentReassembler:
 
     timeout: float = TIMEOUT_S
     budget: int = BUDGET
-    held: int = 0  # bytes of fragment data held now
+    held: int = 0  # bytes held now: fragment data and FRAGMENT_COST a fragment
     rebuilt: int = 0
     given_up: int = 0
     repeats: int = 0
@@ -64,7 +69,7 @@ class FragmentReassembler:
     def add(self, ts: float, frag: Fragment, record) -> list[Outcome]:
         """Take one fragment (with the caller's record of it); the outcomes it brings about:
         its datagram rebuilt or spoiled, older ones pushed out by the budget."""
-        out = self._make_room(len(frag.data))
+        out = self._make_room(len(frag.data) + FRAGMENT_COST)
         if self._copy_of_done(ts, frag):
             self.repeats += 1
             return out
@@ -79,7 +84,7 @@ class FragmentReassembler:
         p.records.append(record)
         if not p.spoiled and p.size is not None and p.have == p.size and p.first is not None:
             del self._pending[frag.key]
-            self.held -= p.have
+            self.held -= p.cost
             self.rebuilt += 1
             self._done[frag.key] = ts, frozenset((at, hash(d)) for at, d in p.pieces.items())
             data = b"".join(p.pieces[at] for at in sorted(p.pieces))
@@ -126,6 +131,8 @@ class FragmentReassembler:
             return "longer than an IP datagram can be"
         if frag.more and len(frag.data) % 8:
             return "a fragment not a multiple of 8 bytes long before the last"
+        if len(p.pieces) >= MAX_PIECES:
+            return f"more than {MAX_PIECES} fragments"
         if frag.offset in p.pieces and p.pieces[frag.offset] == frag.data:
             return "repeat"
         for at, data in p.pieces.items():
@@ -139,7 +146,8 @@ class FragmentReassembler:
             p.size = end
         p.pieces[frag.offset] = frag.data
         p.have += len(frag.data)
-        self.held += len(frag.data)
+        p.cost += len(frag.data) + FRAGMENT_COST
+        self.held += len(frag.data) + FRAGMENT_COST
         if frag.offset == 0:
             p.first = frag
         return ""
@@ -153,6 +161,6 @@ class FragmentReassembler:
 
     def _give_up(self, key: tuple, why: str) -> Outcome:
         p = self._pending.pop(key)
-        self.held -= p.have
+        self.held -= p.cost
         self.given_up += 1
         return Outcome(None, p.records, why)
