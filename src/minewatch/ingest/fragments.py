@@ -38,19 +38,18 @@ class FragmentRows:
         if not len(idx) and not self._late(end):
             return None
         added = _Added(len(buf))
-        for i in idx.tolist():
-            row = rows[i]
-            ts = float(row["ts"])
+        kept = rows[idx]  # (one copy of the fragments' rows; records are views into it)
+        spans = zip(kept["ts"].tolist(), kept["pl_off"].tolist(), kept["pl_len"].tolist())
+        for j, (i, (ts, at, size)) in enumerate(zip(idx.tolist(), spans)):
             added.outcomes(i, self.gather.expire(ts))  # (timed out by this fragment's time)
-            packet = buf[row["pl_off"]:row["pl_off"] + row["pl_len"]].tobytes()
             try:
-                frag = parse_fragment(packet)
+                frag = parse_fragment(buf[at:at + size].tobytes())
             except DecodeError:
                 frag = None  # (the compiled parser read its header: only a disagreement)
             if frag is None:
-                added.outcomes(i + 1, [Outcome(None, [(row.copy(), None)])])
+                added.outcomes(i + 1, [Outcome(None, [(kept[j], None)])])
             else:
-                added.outcomes(i + 1, self.gather.add(ts, frag, (row.copy(), frag)))
+                added.outcomes(i + 1, self.gather.add(ts, frag, (kept[j], frag)))
         if self._late(end):
             added.outcomes(n, self.gather.expire(end))
         self.left += added.left
@@ -77,48 +76,55 @@ class _Added:
     def __init__(self, base: int) -> None:
         self.base = base  # where the datagrams' bytes will start in the merged buffer
         self.at: list[int] = []
-        self.rows: list[np.void] = []
-        self.rebuilt: list[int] = []  # of self.rows, those of datagrams rebuilt
+        self.lone: list[tuple[int, np.void, object]] = []  # (index in at, record row, frag)
+        self.rebuilt: list[tuple[int, float, int]] = []  # (index in at, time, IP bytes)
         self.packets: list[bytes] = []
-        self.size, self.left = 0, 0
+        self.left = 0
+
+    @property
+    def rows(self) -> int:
+        return len(self.at)
 
     def outcomes(self, position: int, outcomes: list[Outcome]) -> None:
         for outcome in outcomes:
             if outcome.packet is None:
                 for row, frag in outcome.records:
-                    self._put(position, _lone(row, frag))
+                    self.lone.append((len(self.at), row, frag))
+                    self.at.append(position)
                 self.left += len(outcome.records)
             else:
-                self.rebuilt.append(len(self.rows))
-                self._put(position, self._rebuilt(outcome))
+                pieces = sum(int(r["ip_len"]) for r, _ in outcome.records)  # (see carried)
+                self.rebuilt.append((len(self.at), float(outcome.records[-1][0]["ts"]), pieces))
+                self.packets.append(outcome.packet)
+                self.at.append(position)
 
     def into(self, buf: np.ndarray, rows: np.ndarray):
-        new = np.array(self.rows, fs.PACKET) if self.rows else np.zeros(0, fs.PACKET)
+        new = np.zeros(len(self.at), fs.PACKET)
+        if self.lone:
+            where = [k for k, _, _ in self.lone]
+            new[where] = np.array([row for _, row, _ in self.lone], fs.PACKET)
+            for k, _, frag in self.lone:
+                _lone(new[k], frag)
         if self.packets:
             buf = np.concatenate([buf, np.frombuffer(b"".join(self.packets), np.uint8)])
-            for k in self.rebuilt:
-                pieces = new[k]["ip_len"]
-                fs.parse_frames(buf, new, k, k + 1)
-                if new[k]["status"] == fs.FRAGMENT:  # a fragment inside a rebuilt tunnel
-                    new[k]["status"], new[k]["pl_len"] = fs.OK, 0
-                new[k]["ip_len"] = carried(int(new[k]["ip_len"]), int(new[k]["caplen"]), pieces)
+            new[[k for k, _, _ in self.rebuilt]] = self._parsed(buf)
         merged = np.insert(rows, self.at, new) if len(rows) else new
         return buf, merged, len(merged)
 
-    def _rebuilt(self, outcome: Outcome) -> np.void:
-        last = outcome.records[-1][0]
-        row = np.zeros(1, fs.PACKET)[0]
-        row["ts"], row["linktype"] = last["ts"], RAW_IP
-        row["off"] = self.base + self.size
-        row["caplen"] = row["wirelen"] = len(outcome.packet)
-        row["ip_len"] = sum(int(r["ip_len"]) for r, _ in outcome.records)  # (see carried)
-        self.packets.append(outcome.packet)
-        self.size += len(outcome.packet)
-        return row
-
-    def _put(self, position: int, row: np.void) -> None:
-        self.at.append(position)
-        self.rows.append(row)
+    def _parsed(self, buf: np.ndarray) -> np.ndarray:
+        """The rebuilt datagrams' rows, parsed from buf (whose end holds their bytes)."""
+        sizes = np.array([len(p) for p in self.packets], np.int64)
+        out = np.zeros(len(sizes), fs.PACKET)
+        out["ts"] = [ts for _, ts, _ in self.rebuilt]
+        out["off"] = self.base + np.cumsum(sizes) - sizes
+        out["caplen"] = out["wirelen"] = sizes
+        out["linktype"] = RAW_IP
+        fs.parse_frames(buf, out, 0, len(out))
+        inner = out["status"] == fs.FRAGMENT  # a fragment inside a rebuilt tunnel: not again
+        out["status"][inner], out["pl_len"][inner] = fs.OK, 0
+        pieces = np.array([n for _, _, n in self.rebuilt], np.int64)
+        out["ip_len"] = np.where(out["ip_len"] == sizes, pieces, out["ip_len"])  # carried()
+        return out
 
 
 def carried(ip_len: int, size: int, pieces: int) -> int:
@@ -129,16 +135,14 @@ def carried(ip_len: int, size: int, pieces: int) -> int:
     return pieces if ip_len == size else ip_len
 
 
-def _lone(row: np.void, frag) -> np.void:
-    """A fragment given up, as a row to meter: its addresses, protocol and IP length, the
-    first fragment's ports, no payload."""
-    row = row.copy()
+def _lone(row: np.void, frag) -> None:
+    """A fragment given up (row, in place), as a row to meter: its addresses, protocol and IP
+    length, the first fragment's ports, no payload."""
     row["status"], row["tls"], row["off"], row["pl_off"], row["pl_len"] = fs.OK, 0, 0, 0, 0
     row["caplen"] = row["wirelen"] = 0  # (its frame was counted, cut or not, where it came)
     if frag is not None:
         row["sport"], row["dport"], row["flags"], row["seq"], row["ack"] = frag.transport()
         row["mark"] = lone_mark(int(row["mark"]), frag)
-    return row
 
 
 def lone_mark(mark: int, frag) -> int:
