@@ -196,3 +196,28 @@ def test_a_real_capture_fragmented_reads_as_the_original():
     for name in ("payload_sessions", "stratum_events"):
         assert rows(tables[name]) == rows(base[name]), name
     assert sum(flow_bytes(tables).values()) == sum(flow_bytes(base).values()) + extra
+
+
+def test_errors_are_numbered_by_frame_around_rebuilt_datagrams():
+    """A rebuilt datagram that does not decode is reported at the fragment that completed it,
+    and a frame before it by its own number, on both paths: rows added to a batch are no
+    frames of the capture."""
+    first = frames_of()[:1]
+    ts, good = first[0]
+    broken = good[:14] + b"\x4f" + good[15:30]  # IPv4 header of 60 bytes, cut at 16
+    bad = bytearray(good + bytes(600))
+    bad[14 + 20 + 12] = 0x20  # TCP data offset 2 words: below the header's 20 bytes
+    bad[16:18] = (len(bad) - 14).to_bytes(2, "big")
+    pieces, _ = cut([(ts + 1, bytes(bad))], 256)
+    frames = [(ts, broken)] + first + pieces + [(ts + 2, good)]
+    _, counters = compiled(pcap(frames))
+    _, ref = reference(pcap(frames))
+    assert counters.first_error.startswith("packet 1: ")
+    assert (counters.skipped, counters.packets) == (2, len(frames))
+    assert (ref.first_error, ref.skipped) == (counters.first_error, counters.skipped)
+    last = PacketIngest("in", exporter="cap")  # (the second error's number, on its own)
+    for raw in PcapReader(io.BytesIO(pcap(frames[1:]))):
+        last.add(raw)
+    assert last.counters.first_error.startswith(f"packet {1 + len(pieces)}: ")
+    _, alone = compiled(pcap(frames[1:]))
+    assert alone.first_error == last.counters.first_error

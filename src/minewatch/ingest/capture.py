@@ -39,6 +39,7 @@ from minewatch.ingest.handoff import SteadyReader
 from minewatch.ingest.packets import PacketIngest, Sink
 from minewatch.ingest.pagefetch import PageReader
 
+_NONE = np.zeros(0, np.int64)
 EXPIRE_EVERY = 1 << 16  # packets between sweeps for idle flow records
 HELLO_BLOCK = 1 << 13  # server names read by the compiled path, gathered before going to Arrow
 TLS_COLUMNS = schema.column_names("tls_hellos")
@@ -86,6 +87,7 @@ class CaptureIngest:
         self.pager = PageReader() if self.pages else None
         self.table = ct.ConnTable(ct.TableConfig(pages=self.pages))
         self.fragments = FragmentRows()
+        self._added = _NONE  # indices of the rows a batch's fragments added (see batch)
         self._ended = memory.zeros(BATCH, ct.ENDED)
         self._flows: list[pa.Table] = []
         self._pending: list[np.ndarray] = []  # ended records not yet made flow rows
@@ -105,7 +107,9 @@ class CaptureIngest:
         if merged is None:
             self._batch(buf, rows, n, n)
         else:
+            self._added = self.fragments.added  # (rows that are no frame: for numbering)
             self._batch(*merged, frames=n)
+            self._added = _NONE
 
     def _batch(self, buf: np.ndarray, rows: np.ndarray, n: int, frames: int) -> None:
         """rows[:n] metered and routed, of which `frames` are frames of the capture (the rest
@@ -223,7 +227,7 @@ class CaptureIngest:
         batch are read there after this pass (`_read_deferred`)."""
         idx = np.flatnonzero(r.route)
         self.routed += len(idx)
-        first = self.counters.packets - len(r.route) + 1
+        first = self.counters.packets - len(r.route) + len(self._added) + 1
         skip, dpi, sel, ready = set(), self.dpi, rows[idx], {}
         fast, deferred = {}, []  # slots handed over in this batch (their keys), later rows
         # a session handed over mid-batch has its later packets read after this pass, so no
@@ -248,7 +252,8 @@ class CaptureIngest:
             elif where == ct.EXPORT:
                 dpi.export(seg)
             else:  # a frame the compiled parser could not read: decode_frame says why
-                self.counters.error(f"packet {first + i}: {_why(buf, sel[k])}")
+                number = first + i - int(np.searchsorted(self._added, i, side="right"))
+                self.counters.error(f"packet {number}: {_why(buf, sel[k])}")
         for _, key, ts in touches[t:]:
             dpi.tcp.touch(key, ts)
         if deferred:

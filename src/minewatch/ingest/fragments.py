@@ -29,6 +29,7 @@ class FragmentRows:
     def __init__(self, gather: FragmentReassembler | None = None) -> None:
         self.gather = gather or FragmentReassembler()
         self.left = 0  # fragments of datagrams given up, metered without being read
+        self.added = np.zeros(0, np.int64)  # where the last merge's new rows are in its batch
 
     def merge(self, buf: np.ndarray, rows: np.ndarray, n: int):
         """(buffer, rows, rows filled) of the batch rows[:n] with what its fragments and the
@@ -53,7 +54,9 @@ class FragmentRows:
         if self._late(end):
             added.outcomes(n, self.gather.expire(end))
         self.left += added.left
-        return added.into(buf, rows[:n])
+        merged = added.into(buf, rows[:n])
+        self.added = added.where
+        return merged
 
     def _late(self, now: float) -> bool:
         """Whether a pending datagram has timed out by `now`."""
@@ -109,6 +112,7 @@ class _Added:
             buf = np.concatenate([buf, np.frombuffer(b"".join(self.packets), np.uint8)])
             new[[k for k, _, _ in self.rebuilt]] = self._parsed(buf)
         merged = np.insert(rows, self.at, new) if len(rows) else new
+        self.where = np.sort(np.array(self.at, np.int64), kind="stable") + np.arange(len(new))
         return buf, merged, len(merged)
 
     def _parsed(self, buf: np.ndarray) -> np.ndarray:
