@@ -47,7 +47,8 @@ class _Pending:
     first: Fragment | None = None  # the one at offset 0, whose head the datagram takes
     size: int | None = None  # the fragmentable part's length, once the last fragment came
     have: int = 0  # bytes of data held
-    cost: int = 0  # what they count against the budget
+    cost: int = 0  # what its records count against the budget
+    seen: set = field(default_factory=set)  # (offset, more, data) of every fragment taken
     spoiled: str = ""  # why it can no longer be rebuilt (kept until it times out)
 
 
@@ -76,12 +77,15 @@ class FragmentReassembler:
         p = self._pending.get(frag.key)
         if p is None:
             p = self._pending[frag.key] = _Pending(ts)
+        if (frag.offset, frag.more, frag.data) in p.seen:
+            self.repeats += 1
+            return out  # (its record is not kept: the copy is not metered twice)
+        p.seen.add((frag.offset, frag.more, frag.data))
         if not p.spoiled:
             p.spoiled = self._place(p, frag)
-            if p.spoiled == "repeat":
-                p.spoiled, self.repeats = "", self.repeats + 1
-                return out  # (its record is not kept: the copy is not metered twice)
         p.records.append(record)
+        p.cost += len(frag.data) + FRAGMENT_COST  # (a spoiled datagram's records count too)
+        self.held += len(frag.data) + FRAGMENT_COST
         if not p.spoiled and p.size is not None and p.have == p.size and p.first is not None:
             del self._pending[frag.key]
             self.held -= p.cost
@@ -123,7 +127,7 @@ class FragmentReassembler:
         return done is not None and (frag.offset, hash(frag.data)) in done[1]
 
     def _place(self, p: _Pending, frag: Fragment) -> str:
-        """Put frag's data in p; 'repeat' for an exact repeat, why p is spoiled, or ''."""
+        """Put frag's data in p; why p is spoiled, or ''."""
         end = frag.offset + len(frag.data)
         if frag.cut:
             return "a fragment cut by the snap length"
@@ -133,8 +137,6 @@ class FragmentReassembler:
             return "a fragment not a multiple of 8 bytes long before the last"
         if len(p.pieces) >= MAX_PIECES:
             return f"more than {MAX_PIECES} fragments"
-        if frag.offset in p.pieces and p.pieces[frag.offset] == frag.data:
-            return "repeat"
         for at, data in p.pieces.items():
             if at < end and frag.offset < at + len(data):
                 return "overlapping fragments"
@@ -146,8 +148,6 @@ class FragmentReassembler:
             p.size = end
         p.pieces[frag.offset] = frag.data
         p.have += len(frag.data)
-        p.cost += len(frag.data) + FRAGMENT_COST
-        self.held += len(frag.data) + FRAGMENT_COST
         if frag.offset == 0:
             p.first = frag
         return ""
