@@ -71,6 +71,8 @@ def cut(frames, mtu: int, *, shuffle=False, copies=False, drop=None, tunnel=None
     for ts, data in frames:
         data = encapsulate(data, tunnel) if tunnel else data
         head, ip = data[:14], data[14:]
+        if tunnel and ip[0] >> 4 == 4:  # (each outer packet its own identification: RFC 6864)
+            ip = ip[:4] + (len(out) % 65535 + 1).to_bytes(2, "big") + ip[6:]
         pieces = fragment(ip, mtu, ident=seen + 1)
         if len(pieces) > 1:
             extra += sum(len(p) for p in pieces) - len(ip)
@@ -178,6 +180,24 @@ def test_a_datagram_missing_a_piece_is_counted_not_read(whole, at):
     assert ref_counters.fragments_left == pieces
     assert rows(ref["flows"]) == rows(tables["flows"])
     assert rows(ref["payload_sessions"]) == rows(tables["payload_sessions"])
+
+
+def test_a_mirrored_erspan_feed_missing_a_piece(whole):
+    """Fragmented outer packets, each sent twice by the mirror, one piece lost: the copies are
+    counted as copies, the incomplete datagram's other pieces once each, both paths alike."""
+    data, base = whole[4]
+    frames = frames_from(data)
+    lost, _ = cut(frames, 256, drop=(3, 1), tunnel="erspan2", copies=True)
+    outer = [f for _, f in frames if len(encapsulate(f, "erspan2")) - 14 > 256][3]
+    pieces = len(fragment(encapsulate(outer, "erspan2")[14:], 256)) - 1
+    tables, counters = compiled(pcap(lost))
+    assert counters.fragments_left == pieces
+    assert counters.duplicates == len(lost) // 2  # (every frame was sent twice)
+    ref, ref_counters = reference(pcap(lost))
+    assert (ref_counters.fragments_left, ref_counters.duplicates) == (
+        counters.fragments_left, counters.duplicates)
+    assert rows(ref["flows"]) == rows(tables["flows"])
+    assert [r["wallet"] for r in tables["payload_sessions"].to_pylist()] == [WALLET]
 
 
 def _ip_of(frames, index: int) -> bytes:
