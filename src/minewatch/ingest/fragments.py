@@ -83,6 +83,7 @@ class _Added:
         self.rebuilt: list[tuple[int, float, int]] = []  # (index in at, time, IP bytes)
         self.packets: list[bytes] = []
         self.left = 0
+        self.where = np.zeros(0, np.int64)  # (after into: the new rows' indices in the batch)
 
     @property
     def rows(self) -> int:
