@@ -232,3 +232,22 @@ def test_braiins_length_prefixed_handshake():
         _random(64, 4), _random(234, 5))  # (the two handshakes do not mix)
     assert sv2.noise_flights_fit(34, 174) and sv2.noise_flights_fit(64, 234)
     assert not sv2.noise_flights_fit(64, 235) and not sv2.noise_flights_fit(35, 0)
+
+
+def test_mining_frames_from_inside_a_session():
+    """A capture begun inside a plaintext session shows mining frames first, from either side:
+    whole frames of mining types, the channel bit as the spec sets it, declared ones decoding."""
+    submit = sv2.encode(sv2.SubmitSharesStandard(5, 7, 1, 9, 1_600_000_000, 0x20000000))
+    job = sv2.encode(sv2.NewMiningJob(5, 1, 1_600_000_000, 0x20000000, bytes(32)))
+    target = sv2.encode(sv2.SetTarget(5, 2**240))
+    for first in (submit, job + target, sv2.encode(sv2.SubmitSharesSuccess(5, 7, 1, 65536))):
+        assert sv2.looks_like_mining_frames(first)
+    assert not sv2.looks_like_mining_frames(sv2.encode(SETUP))  # (that one has its own rule)
+    assert not sv2.looks_like_mining_frames(submit[:-1]) and not sv2.looks_like_mining_frames(
+        submit + b"\0")  # cut, or trailing bytes
+    assert not sv2.looks_like_mining_frames(b"\x00\x00" + submit[2:])  # no channel bit
+    assert not sv2.looks_like_mining_frames(b"\x01\x80" + submit[2:])  # an extension
+    short = submit[:3] + (4).to_bytes(3, "little") + submit[6:10]
+    assert not sv2.looks_like_mining_frames(short)  # a submit of 4 bytes does not decode
+    assert not sv2.looks_like_mining_frames(b"") and not sv2.looks_like_mining_frames(
+        b"\x00\x80\x40" + (0).to_bytes(3, "little"))  # no declared message, or no mining type

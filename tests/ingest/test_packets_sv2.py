@@ -93,6 +93,26 @@ def test_braiins_encrypted_sv2_session_on_both_paths():
     assert [r["dialect"] for r in tables["payload_sessions"].to_pylist()] == ["stratum-v2"]
 
 
+def test_a_plaintext_session_seen_from_inside_on_both_paths():
+    """No handshake, no SetupConnection, no channel opening: the capture begins at a job."""
+    msgs = plaintext(6)[4:]  # NewMiningJob, then six submits and their acknowledgements
+    pk = tcp_session(Conn(MINER, 41000, POOL, 34254), msgs, np.random.default_rng(1), False,
+                     close_at=None)
+    (row,) = ingest(pk)["payload_sessions"].to_pylist()
+    assert (row["dialect"], row["tls"], row["shares"], row["shares_accepted"]) == (
+        "stratum-v2", False, 6, 6)
+    assert "a capture begun inside the session" in row["evidence"]
+    out = io.BytesIO()
+    writer = PcapWriter(out)
+    for p in sorted(pk, key=lambda p: p.ts):
+        writer.write(p.ts, encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags,
+                                      p.payload))
+    tables, _, _ = read_capture(io.BytesIO(out.getvalue()), "input-2", "test")
+    (fast,) = tables["payload_sessions"].to_pylist()
+    assert (fast["dialect"], fast["shares"], fast["evidence"]) == (
+        "stratum-v2", 6, row["evidence"])
+
+
 def test_binary_look_alikes_are_no_sessions():
     rnd = random.Random(4)
     other = [(T0, True, rnd.randbytes(64)), (T0 + 0.05, False, rnd.randbytes(600)),

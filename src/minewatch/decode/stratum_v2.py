@@ -477,6 +477,36 @@ def looks_like_setup_connection(head: bytes) -> bool:
     return protocol in PROTOCOLS and 1 <= low <= high <= 255
 
 
+MINING_TYPES = range(0x10, 0x27)  # the mining protocol's message types (spec 5.3)
+
+
+def looks_like_mining_frames(data: bytes) -> bool:
+    """Whether `data`, the first bytes seen of a connection in either direction, is one or
+    more whole plaintext frames of the mining protocol and nothing else: a capture begun
+    inside a session (no SetupConnection before it). Every frame must be of a mining type
+    without extension, and every declared one must decode, with the channel bit the spec
+    gives it."""
+    pos, declared = 0, 0
+    while pos < len(data):
+        if len(data) - pos < HEADER_LEN:
+            return False
+        ext, msg_type, length = parse_header(data[pos:pos + HEADER_LEN])
+        end = pos + HEADER_LEN + length
+        if ext & ~CHANNEL_BIT or msg_type not in MINING_TYPES or end > len(data):
+            return False
+        cls = MESSAGES.get(msg_type)
+        if cls is not None:
+            if bool(ext & CHANNEL_BIT) != cls.CHANNEL:
+                return False
+            try:
+                decode(Frame(ext, msg_type, bytes(data[pos + HEADER_LEN:end])))
+            except DecodeError:
+                return False
+            declared += 1
+        pos = end
+    return declared > 0
+
+
 def _printable_share(data: bytes) -> float:
     return sum(32 <= b < 127 or b in (9, 10, 13) for b in data) / max(len(data), 1)
 

@@ -5,8 +5,9 @@ NX handshake of an encrypted one.
 It first sniffs the connection: a plaintext SetupConnection from the client makes it "plain";
 a first client flight of exactly 64 random bytes answered by exactly 234 random bytes makes it
 "noise" (see `decode.stratum_v2.looks_like_sv2_noise`), and so does the length-prefixed
-handshake of Braiins' earlier Stratum V2 (`looks_like_braiins_noise`); anything else makes it
-"other" and `gave_up` tells the caller to stop feeding it.
+handshake of Braiins' earlier Stratum V2 (`looks_like_braiins_noise`); whole mining-protocol
+frames from either side first make it "plain" too (a capture begun inside the session);
+anything else makes it "other" and `gave_up` tells the caller to stop feeding it.
 
 Hash accounting (plaintext): each channel has a target (OpenStandard/ExtendedMiningChannel
 .Success, then SetTarget). A job is priced at the target in force when it arrives; a future job
@@ -157,6 +158,11 @@ class Sv2Session:
     def _sniff(self, direction: str, data: bytes) -> bytes:
         """Decide plain / noise / other; returns the bytes still to read as plaintext frames."""
         up, down = self._flights["up"], self._flights["down"]
+        if not up and not down and sv2.looks_like_mining_frames(data):
+            self.mode, self._flights = "plain", {}
+            self._fact("Stratum V2 mining frames with no SetupConnection before them (a "
+                       "capture begun inside the session)")
+            return bytes(data)
         if direction == "down" and not up:
             self.mode = "other"  # the server spoke first: not SV2
         elif direction == "up" and not down:

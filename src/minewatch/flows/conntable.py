@@ -41,6 +41,7 @@ from numba import njit
 
 from minewatch import memory
 from minewatch.decode import p2p
+from minewatch.decode import stratum_v2 as sv2
 from minewatch.decode.framescan import ERROR, NON_IP, OK, u16, u32le
 from minewatch.flows.meter import DUPLICATE_S, PSH
 
@@ -302,6 +303,8 @@ def _classify(buf, p, n, late):
         return CANDIDATE  # the same, as Braiins' earlier Stratum V2 sent it (length 32 first)
     if n >= 11 and b0 == 0 and (buf[p + 1] == 0 or buf[p + 1] == 0x80) and buf[p + 2] == 0:
         return CANDIDATE  # a plaintext SV2 SetupConnection frame header
+    if _sv2_frames(buf, p, n):
+        return CANDIDATE  # whole SV2 mining frames: a capture begun inside a session
     if _opens_tunnel(buf, p, n):
         return CANDIDATE  # a SOCKS or HTTP CONNECT preamble: a pool dialect may follow it
     if n < 8 and _starts_a_word(buf, p, n):
@@ -314,6 +317,23 @@ def _classify(buf, p, n, late):
                 or (b0 == 72 and b1 == 84 and b2 == 84 and b3 == 80 and b4 == 47):
             return CANDIDATE  # "POST ", "HTTP/"
     return CANDIDATE if _opens_json(buf, p, p + min(n, HEAD_SCAN)) else PLAIN
+
+
+_SV2_FIRST, _SV2_LAST = sv2.MINING_TYPES.start, sv2.MINING_TYPES.stop - 1
+
+
+@njit(cache=True, nogil=True)
+def _sv2_frames(buf, p, n):
+    """A superset of decode.stratum_v2.looks_like_mining_frames: buf[p:p + n] is whole SV2
+    frames of mining types without extension, ending exactly at n."""
+    q, end = p, p + n
+    while q < end:
+        if end - q < 6 or buf[q] != 0 or (buf[q + 1] != 0 and buf[q + 1] != 0x80) \
+                or not _SV2_FIRST <= buf[q + 2] <= _SV2_LAST:
+            return False
+        q += 6 + (np.int64(buf[q + 3]) | (np.int64(buf[q + 4]) << 8)
+                  | (np.int64(buf[q + 5]) << 16))
+    return q == end and n > 0
 
 
 _MAGICS = np.array(sorted(int.from_bytes(m, "little") for m in p2p.NETWORKS), np.int64)

@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from minewatch import schema
 from minewatch.decode import dns as dnsdec
+from minewatch.decode import stratum_v2 as sv2
 from minewatch.decode import tls as tlsdec
 from minewatch.decode.http import is_http_start
 from minewatch.decode.ipfrag import RAW_IP, parse_fragment
@@ -384,7 +385,8 @@ class PacketIngest:
             return _Tracked(_stratum(key), first_ts=ts) if opens_rpc_line(head) else _IGNORE
         if direction == "up" and head[:1] == b"\x16":
             return _Tracked(first_ts=ts)
-        if direction == "up" and may_open_sv2(head):  # before "{": binary frames may hold one
+        if (direction == "up" and may_open_sv2(head)) or sv2.looks_like_mining_frames(head):
+            # (before "{": binary frames may hold one; mining frames either way: mid-session)
             return _Tracked(Sv2Session(server=(key.server_ip, key.server_port)), first_ts=ts)
         if direction == "up" and opens_tunnel(head):  # SOCKS or CONNECT: a pool may follow
             return _Tracked(_stratum(key), first_ts=ts)
