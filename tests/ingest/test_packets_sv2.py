@@ -26,6 +26,16 @@ def ingest(packets) -> dict:
     return state.finish()
 
 
+def compiled(packets) -> dict:
+    """The tables of the compiled capture path (read_capture) for the same packets."""
+    out = io.BytesIO()
+    writer = PcapWriter(out)
+    for p in sorted(packets, key=lambda p: p.ts):
+        writer.write(p.ts, encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags,
+                                      p.payload))
+    return read_capture(io.BytesIO(out.getvalue()), "input-2", "test")[0]
+
+
 def session(msgs, port=34254, cport=41000, seed=1):
     return tcp_session(Conn(MINER, cport, POOL, port), msgs, np.random.default_rng(seed), True,
                        close_at=msgs[-1][0] + 1)
@@ -84,12 +94,7 @@ def test_braiins_encrypted_sv2_session_on_both_paths():
     assert json.loads(row["evidence"]) == [
         "Noise NX handshake on port 3336 (X25519 keys behind 2-byte lengths, as Braiins Pool's "
         "first Stratum V2)"]
-    out = io.BytesIO()
-    writer = PcapWriter(out)
-    for p in sorted(pk, key=lambda p: p.ts):
-        writer.write(p.ts, encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags,
-                                      p.payload))
-    tables, _, _ = read_capture(io.BytesIO(out.getvalue()), "input-2", "test")
+    tables = compiled(pk)
     assert [r["dialect"] for r in tables["payload_sessions"].to_pylist()] == ["stratum-v2"]
 
 
@@ -102,12 +107,7 @@ def test_a_plaintext_session_seen_from_inside_on_both_paths():
     assert (row["dialect"], row["tls"], row["shares"], row["shares_accepted"]) == (
         "stratum-v2", False, 6, 6)
     assert "a capture begun inside the session" in row["evidence"]
-    out = io.BytesIO()
-    writer = PcapWriter(out)
-    for p in sorted(pk, key=lambda p: p.ts):
-        writer.write(p.ts, encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags,
-                                      p.payload))
-    tables, _, _ = read_capture(io.BytesIO(out.getvalue()), "input-2", "test")
+    tables = compiled(pk)
     (fast,) = tables["payload_sessions"].to_pylist()
     assert (fast["dialect"], fast["shares"], fast["evidence"]) == (
         "stratum-v2", 6, row["evidence"])
