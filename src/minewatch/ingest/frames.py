@@ -52,9 +52,10 @@ class Frames(ABC):
         self.advance, self.packets = advance, 0
         self.truncated, self.skipped, self.error = False, 0, None
         self._tail = np.empty(0, np.uint8)  # the unwalked end of the last block
-        self._rows: dict[int, list[np.ndarray]] = {}  # buffer id -> its row arrays
-        self._pool: list[np.ndarray] = []  # the row arrays of the block being walked
-        self._taken = 0  # of them, in use
+        # row arrays, reused block after block (the caller is done with a block's batches
+        # before the next is walked, in its own thread), and how many the block has taken
+        self._pool: list[np.ndarray] = []
+        self._taken = 0
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray, int]]:
         with ReadAhead(self._f, self.chunk, RESERVE) as blocks:
@@ -68,7 +69,7 @@ class Frames(ABC):
     def _block(self, buf: np.ndarray, got: int):
         """Yield the batches of the block just read (with the end of the one before in front
         of it); return where its whole records end, None when the framing is lost."""
-        self._pool, self._taken = self._rows.setdefault(id(buf), []), 0
+        self._taken = 0
         view = _behind(self._tail, buf, got)
         pos = yield from self._walk(view, len(view))
         if pos is not None:
