@@ -87,7 +87,6 @@ class CaptureIngest:
         self.pager = PageReader() if self.pages else None
         self.table = ct.ConnTable(ct.TableConfig(pages=self.pages))
         self.fragments = FragmentRows()
-        self._added = _NONE  # indices of the rows a batch's fragments added (see batch)
         self._ended = memory.zeros(BATCH, ct.ENDED)
         self._flows: list[pa.Table] = []
         self._pending: list[np.ndarray] = []  # ended records not yet made flow rows
@@ -105,15 +104,13 @@ class CaptureIngest:
         datagrams its IP fragments complete, `ingest.fragments`)."""
         merged = self.fragments.merge(buf, rows, n)
         if merged is None:
-            self._batch(buf, rows, n, n)
+            self._batch(buf, rows, n)
         else:
-            self._added = self.fragments.added  # (rows that are no frame: for numbering)
-            self._batch(*merged, frames=n)
-            self._added = _NONE
+            self._batch(*merged)
 
-    def _batch(self, buf: np.ndarray, rows: np.ndarray, n: int, frames: int) -> None:
-        """rows[:n] metered and routed, of which `frames` are frames of the capture (the rest
-        come from its IP fragments)."""
+    def _batch(self, buf: np.ndarray, rows: np.ndarray, n: int, added=_NONE) -> None:
+        """rows[:n] metered and routed; `added` (sorted) are the indices of those that are no
+        frames of the capture but came of its IP fragments."""
         swept = False
         for ended in self.table.evict(n, self._ended):
             self._keep(ended)
@@ -122,13 +119,13 @@ class CaptureIngest:
             self._orphans()
         r = self.table.route(buf, rows, n, self._ended)
         self._keep(r.ended)
-        self._count(rows[:n], r.slot, frames)
+        self._count(rows[:n], r.slot, n - len(added))
         self._hellos(buf, rows, r.hellos)
         if self.reader is not None:
             self.reader.run(buf, rows[:n], r, (self.table, self.dpi))
         if self.pager is not None:
             self.pager.run(buf, rows[:n], r, self.table)
-        self._dispatch(buf, rows, r)
+        self._dispatch(buf, rows, r, added)
         if self.pager is not None:
             self.pager.release()
         if (self.reader is not None and self.reader.touches) \
@@ -152,7 +149,7 @@ class CaptureIngest:
     def finish(self) -> dict[str, pa.Table]:
         left = self.fragments.flush()
         if left is not None:
-            self._batch(*left, frames=0)
+            self._batch(*left)
         self.counters.fragments_left = self.fragments.left
         # (the table counts copies as it meters; the reassembler, copies of fragments)
         self.counters.duplicates = self.table.duplicates + self.fragments.gather.repeats
@@ -221,13 +218,14 @@ class CaptureIngest:
             "server_port": r["dport"].astype(np.int64),
             "proxy": pa.nulls(len(r), pa.string())}).select(TLS_COLUMNS))
 
-    def _dispatch(self, buf: np.ndarray, rows: np.ndarray, r: ct.Routes) -> None:
+    def _dispatch(self, buf: np.ndarray, rows: np.ndarray, r: ct.Routes,
+                  added: np.ndarray) -> None:
         """The routed packets through the Python decoders, in capture order. A pool session
         that settles on the way moves to compiled code at once: its later packets in the
         batch are read there after this pass (`_read_deferred`)."""
         idx = np.flatnonzero(r.route)
         self.routed += len(idx)
-        first = self.counters.packets - len(r.route) + len(self._added) + 1
+        first = self.counters.packets - len(r.route) + len(added) + 1
         skip, dpi, sel, ready = set(), self.dpi, rows[idx], {}
         fast, deferred = {}, []  # slots handed over in this batch (their keys), later rows
         # a session handed over mid-batch has its later packets read after this pass, so no
@@ -252,7 +250,7 @@ class CaptureIngest:
             elif where == ct.EXPORT:
                 dpi.export(seg)
             else:  # a frame the compiled parser could not read: decode_frame says why
-                number = first + i - int(np.searchsorted(self._added, i, side="right"))
+                number = first + i - int(np.searchsorted(added, i, side="right"))
                 self.counters.error(f"packet {number}: {_why(buf, sel[k])}")
         for _, key, ts in touches[t:]:
             dpi.tcp.touch(key, ts)

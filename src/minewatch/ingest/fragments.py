@@ -29,11 +29,11 @@ class FragmentRows:
     def __init__(self, gather: FragmentReassembler | None = None) -> None:
         self.gather = gather or FragmentReassembler()
         self.left = 0  # fragments of datagrams given up, metered without being read
-        self.added = np.zeros(0, np.int64)  # where the last merge's new rows are in its batch
 
     def merge(self, buf: np.ndarray, rows: np.ndarray, n: int):
-        """(buffer, rows, rows filled) of the batch rows[:n] with what its fragments and the
-        datagrams timed out by its time bring; None when they bring nothing."""
+        """(buffer, rows, rows filled, indices of the rows added) of the batch rows[:n] with
+        what its fragments and the datagrams timed out by its time bring; None when they bring
+        nothing."""
         idx = np.flatnonzero(rows["status"][:n] == fs.FRAGMENT)
         end = float(rows["ts"][n - 1]) if n else 0.0
         if not len(idx) and not self._late(end):
@@ -54,9 +54,7 @@ class FragmentRows:
         if self._late(end):
             added.outcomes(n, self.gather.expire(end))
         self.left += added.left
-        merged = added.into(buf, rows[:n])
-        self.added = added.where
-        return merged
+        return added.into(buf, rows[:n])
 
     def _late(self, now: float) -> bool:
         """Whether a pending datagram has timed out by `now`."""
@@ -64,8 +62,8 @@ class FragmentRows:
         return oldest is not None and oldest < now - self.gather.timeout
 
     def flush(self):
-        """(buffer, rows, rows filled) of every datagram still pending, given up; None if
-        there is none."""
+        """(buffer, rows, rows filled, indices of the rows added: all) of every datagram still
+        pending, given up; None if there is none."""
         added = _Added(1)
         added.outcomes(0, self.gather.flush())
         self.left += added.left
@@ -83,7 +81,6 @@ class _Added:
         self.rebuilt: list[tuple[int, float, int]] = []  # (index in at, time, IP bytes)
         self.packets: list[bytes] = []
         self.left = 0
-        self.where = np.zeros(0, np.int64)  # (after into: the new rows' indices in the batch)
 
     @property
     def rows(self) -> int:
@@ -113,8 +110,8 @@ class _Added:
             buf = np.concatenate([buf, np.frombuffer(b"".join(self.packets), np.uint8)])
             new[[k for k, _, _ in self.rebuilt]] = self._parsed(buf)
         merged = np.insert(rows, self.at, new) if len(rows) else new
-        self.where = np.sort(np.array(self.at, np.int64), kind="stable") + np.arange(len(new))
-        return buf, merged, len(merged)
+        where = np.sort(np.array(self.at, np.int64), kind="stable") + np.arange(len(new))
+        return buf, merged, len(merged), where
 
     def _parsed(self, buf: np.ndarray) -> np.ndarray:
         """The rebuilt datagrams' rows, parsed from buf (whose end holds their bytes)."""
