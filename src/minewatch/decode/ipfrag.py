@@ -14,7 +14,7 @@ from __future__ import annotations
 import struct
 from typing import NamedTuple
 
-from minewatch.decode.packet import IPV4, IPV6
+from minewatch.decode.packet import IPV4, IPV6, header_checksum
 from minewatch.decode.pcap import field_struct
 from minewatch.errors import DecodeError
 
@@ -131,14 +131,8 @@ def _fields(head: bytearray, frag: int) -> None:
     """An IPv4 header's flags and offset set to frag, its checksum made again."""
     struct.pack_into("!H", head, 6, frag)
     struct.pack_into("!H", head, 10, 0)
-    struct.pack_into("!H", head, 10, _checksum(head))
-
-
-def _checksum(header: bytes | bytearray) -> int:
-    words = sum(struct.unpack(f"!{len(header) // 2}H", header))
-    words = (words & 0xFFFF) + (words >> 16)
-    words = (words & 0xFFFF) + (words >> 16)
-    return ~words & 0xFFFF
+    words = sum(struct.unpack(f"!{len(head) // 2}H", head))
+    struct.pack_into("!H", head, 10, header_checksum(words))
 
 
 def fragment(packet: bytes, mtu: int, ident: int = 0x1234) -> list[bytes]:

@@ -509,7 +509,7 @@ def _route(src: str, dst: str, proto: int) -> tuple[int, bytes, bytes, int]:
     return 4, s, d, words
 
 
-def _checksum(words: int) -> int:
+def header_checksum(words: int) -> int:
     """IPv4 header checksum from the sum of the header's 16-bit words."""
     words = (words & 0xFFFF) + (words >> 16)
     words = (words & 0xFFFF) + (words >> 16)
@@ -528,7 +528,7 @@ def encode_tcp(src: str, dst: str, sport: int, dport: int, seq: int, ack: int, f
         total = _V4_LEN + _TCP_LEN + len(payload)
         return _ETH_V4_TCP.pack(
             MAC_DST, MAC_SRC, ETH_IPV4, 0x45, 0, total, 0, _DONT_FRAGMENT, _TTL, TCP_PROTO,
-            _checksum(words + total), s, d, sport, dport, seq, ack, flags, _WINDOW, 0, 0,
+            header_checksum(words + total), s, d, sport, dport, seq, ack, flags, _WINDOW, 0, 0,
         ) + payload
     return _ETH_V6_TCP.pack(
         MAC_DST, MAC_SRC, ETH_IPV6, 0x60000000, _TCP_LEN + len(payload), TCP_PROTO, _TTL, s, d,
@@ -544,7 +544,7 @@ def encode_udp(src: str, dst: str, sport: int, dport: int, payload: bytes = b"")
         total = _V4_LEN + length
         return _ETH_V4_UDP.pack(
             MAC_DST, MAC_SRC, ETH_IPV4, 0x45, 0, total, 0, _DONT_FRAGMENT, _TTL, UDP_PROTO,
-            _checksum(words + total), s, d, sport, dport, length, 0,
+            header_checksum(words + total), s, d, sport, dport, length, 0,
         ) + payload
     return _ETH_V6_UDP.pack(
         MAC_DST, MAC_SRC, ETH_IPV6, 0x60000000, length, UDP_PROTO, _TTL, s, d,
@@ -559,7 +559,7 @@ def encode_ip(src: str, dst: str, proto: int, body: bytes = b"") -> bytes:
         total = _V4_LEN + len(body)
         return _ETH_V4.pack(
             MAC_DST, MAC_SRC, ETH_IPV4, 0x45, 0, total, 0, _DONT_FRAGMENT, _TTL, proto,
-            _checksum(words + total), s, d,
+            header_checksum(words + total), s, d,
         ) + body
     return _ETH_V6.pack(
         MAC_DST, MAC_SRC, ETH_IPV6, 0x60000000, len(body), proto, _TTL, s, d,
