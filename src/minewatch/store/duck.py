@@ -104,7 +104,7 @@ class Store:
         table = table.select(schema.column_names(name)).cast(schema.arrow_schema(name))
         self.db.register("_incoming", table)
         try:
-            self.db.execute(f'INSERT INTO "{name}" SELECT * FROM _incoming')
+            self.db.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM _incoming')
         finally:
             self.db.unregister("_incoming")
 
@@ -156,7 +156,8 @@ class Ingestion:
         try:
             for name in self._writers:
                 path = (self._spool / f"{name}.parquet").as_posix()
-                db.execute(f'INSERT INTO "{name}" SELECT * FROM read_parquet(?)', [path])
+                db.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM read_parquet(?)',
+                           [path])
             self._store._log(log_row)
             db.execute("COMMIT")
         except BaseException:
