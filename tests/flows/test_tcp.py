@@ -285,6 +285,7 @@ def test_syn_ack_seen_first_still_orients():
     (3333, 50000, SYN | ACK, False),
     (3333, 50000, ACK, False),  # pool port
     (40000, 45700, ACK, True),  # a pool on a high port: known service ports beat "higher"
+    (33001, 34254, ACK, True),  # Stratum V2's port
     (443, 80, ACK, True),  # both well-known: the higher port is the client's
     (1023, 60000, ACK, False),  # a port below 1024 is the server's
     (50001, 50000, ACK, True),  # two ephemeral ports: the higher is the client's

@@ -682,3 +682,41 @@ def test_real_pool_captures_begun_at_any_packet_still_show_their_miner(name):
         assert sessions, f"no miner once the first {cut} packets are cut"
         assert {(s["dialect"], s["coin"]) for s in sessions} <= kinds, cut
         assert {s["wallet"] for s in sessions} - {None} <= logins, cut
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3, 4, 7])
+def test_a_handshake_read_in_an_earlier_batch_still_names_the_client(batch, monkeypatch):
+    """The reassembler opens a connection at its first payload, and the handshake goes to it
+    only when both are in one batch. Across batches, the table's memory of the handshake
+    names the client: on a port no list knows, from a lower ephemeral port, the ports alone
+    would name the pool as the miner."""
+    monkeypatch.setattr(frames, "READ", 4096)
+    monkeypatch.setattr(frames, "BATCH", batch)
+    rng = np.random.default_rng(batch)
+    msgs = [(1000.0 + 2 * k, k % 2 == 0, payload) for k, payload in enumerate(
+        stratum_lines(rng))]
+    pkts = tcp_session(Conn("10.0.0.5", 33001, "192.0.2.80", 40500), msgs, rng, True,
+                       close_at=None)
+    out = io.BytesIO()
+    writer = PcapWriter(out)
+    for p in pkts:
+        writer.write(p.ts, encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags,
+                                      p.payload))
+    want, got = reference(out.getvalue()), compiled(out.getvalue())
+    assert_same(want, got)
+    (session,) = got["payload_sessions"].to_pylist()
+    assert (session["client_ip"], session["server_port"]) == ("10.0.0.5", 40500)
+    assert session["shares"] == 3
+
+
+def stratum_lines(rng) -> list[bytes]:
+    """A miner's opening and three shares, each answered (alternating, the miner first)."""
+    out = [b'{"id":1,"method":"mining.subscribe","params":["cgminer/4.10"]}\n',
+           b'{"id":1,"result":[[],"08000002",4],"error":null}\n',
+           b'{"id":2,"method":"mining.authorize","params":["bc1qw.rig1","x"]}\n',
+           b'{"id":2,"result":true,"error":null}\n']
+    for k in range(3):
+        out.append(f'{{"id":{10 + k},"method":"mining.submit","params":["bc1qw.rig1","j{k}",'
+                   f'"00000001","{k:08x}","{int(rng.integers(1 << 31)):08x}"]}}\n'.encode())
+        out.append(f'{{"id":{10 + k},"result":true,"error":null}}\n'.encode())
+    return out

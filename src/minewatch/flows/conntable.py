@@ -43,6 +43,7 @@ from minewatch import memory
 from minewatch.decode import p2p
 from minewatch.decode import stratum_v2 as sv2
 from minewatch.decode.framescan import ERROR, NON_IP, OK, u16, u32le
+from minewatch.decode.packet import ACK, SYN
 from minewatch.flows.meter import DUPLICATE_S, PSH
 
 EMPTY, USED, DELETED = 0, 1, 2  # slot states
@@ -65,6 +66,7 @@ SLOT = np.dtype([
     ("fast", "i4"),  # STEADY: 1 + the connection's row in the compiled pool reader (detect.steady)
     ("ticket", "u4"),  # and the number of the hand-off (a row is reused, a ticket never)
     ("page", "i4"),  # PAGE: 1 + its row in the compiled page reader (detect.pages), same ticket
+    ("client", "u1"),  # which endpoint the handshake showed to be the client: 1 a, 2 b, 0 unseen
 ])
 FLOW = np.dtype([("live", "u1"), ("flags", "u1"), ("start", "f8"), ("end", "f8"),
                  ("packets", "i8"), ("bytes", "i8"), ("psh", "i8"), ("bytes_sq", "i8"),
@@ -577,6 +579,8 @@ def _meter(buf, rows, slots, flows, cfg_ports, outs):
         conn = slots[s]
         if row.ts > conn.last_ts:
             conn.last_ts = row.ts
+        if row.proto == 6 and row.flags & SYN:
+            _handshake(conn, d, row.flags)
         if row.proto == 17 and row.sport == 53:
             route[i] = DNS
         elif row.proto == 6 and conn.dpi == UNDECIDED and row.pl_len > 0:
@@ -628,8 +632,31 @@ def _slot(slots, row, out):
         c.state, c.ver, c.proto, c.dpi = USED, row.ver, row.proto, UNDECIDED
         c.a_hi, c.a_lo, c.b_hi, c.b_lo, c.a_port, c.b_port = a_hi, a_lo, b_hi, b_lo, a_port, b_port
         c.last_ts, c.budget, c.first_dir, c.tries, c.fast, c.page = row.ts, 0, 0, 0, 0, 0
+        c.client = 0
         out[1] += 1
     return s, d
+
+
+@njit(cache=True, nogil=True, forceinline=True)
+def _handshake(conn, d, flags):
+    """Which endpoint is the client, as a handshake packet sent in direction d shows it: a
+    SYN's sender (always: a SYN may open a new connection on the same ports), a SYN/ACK's
+    receiver (unless a SYN said)."""
+    if not flags & ACK:
+        conn.client = 1 + d
+    elif conn.client == 0:
+        conn.client = 2 - d
+
+
+def client_side(rows: np.ndarray, slots: np.ndarray, slot: np.ndarray) -> list[int]:
+    """Per row: 1 if its sender is its connection's client, 0 if the server, -1 when no
+    handshake was seen. The reassembler opens a connection at its first payload (the
+    handshake goes to it only in the same batch) and would otherwise guess from the ports."""
+    conn = slots[np.maximum(slot, 0)]
+    from_a = (rows["src_hi"] == conn["a_hi"]) & (rows["src_lo"] == conn["a_lo"]) \
+        & (rows["sport"] == conn["a_port"])
+    known = (slot >= 0) & (conn["client"] > 0)
+    return np.where(known, (conn["client"] == 1) == from_a, -1).tolist()
 
 
 @njit(cache=True, nogil=True, forceinline=True)

@@ -11,7 +11,9 @@ bytes already in flight when it was sent reach a tap after it (a pool's last job
 miner's reset), and they continue that side's stream. The RST's sender says nothing more.
 
 Which side is the client:
-1. a SYN without ACK was sent by the client; a SYN+ACK was sent to it;
+1. a SYN without ACK was sent by the client; a SYN+ACK was sent to it (also when the caller
+   read the handshake and this table sees the connection only from a later segment: `add`'s
+   `client`);
 2. without a SYN seen, the side on the more "service-like" port is the server: ports below 1024
    first, then the well-known service and mining-pool ports of SERVICE_PORTS, then any other;
 3. between two ports of the same kind, the higher (ephemeral) port is the client's;
@@ -35,8 +37,8 @@ _START = itemgetter(0)
 SERVICE_PORTS = frozenset({
     1080, 1433, 1521, 2375, 3128, 3306, 3333, 3334, 3335, 3336, 3389, 4444, 5432, 5555, 5900,
     6379, 6666, 7777, 8000, 8008, 8080, 8332, 8333, 8443, 8888, 9000, 9050, 9332, 9333, 9999,
-    14433, 14444, 20535, 20580, 45560, 45700,
-})
+    14433, 14444, 20535, 20580, 34254, 45560, 45700,
+})  # (34254: Stratum V2 pools', the port of its specification's pool URL)
 
 
 class StreamReassembler:
@@ -283,8 +285,10 @@ class TcpConnectionTable:
     def __len__(self) -> int:
         return len(self._conns)
 
-    def add(self, seg: Segment) -> list[Event]:
-        """Events caused by one segment (and by idle connections it shows have expired)."""
+    def add(self, seg: Segment, client: int = -1) -> list[Event]:
+        """Events caused by one segment (and by idle connections it shows have expired).
+        `client`: 1 if seg's sender is the client, 0 if the server, as a handshake read
+        elsewhere showed (-1: unknown, the segment and its ports tell)."""
         if seg.proto != TCP_PROTO:
             return []
         events = self.expire(seg.ts) if seg.ts >= self._next_sweep else []
@@ -296,7 +300,7 @@ class TcpConnectionTable:
                 events += self._end(conn, "reused", conn.last_ts)
             conn = None  # the ports were reused by a new connection
         if conn is None:
-            conn = self._open(seg)
+            conn = self._open(seg, client)
             if conn is None:
                 self.strays += 1
                 return events
@@ -397,12 +401,12 @@ class TcpConnectionTable:
             return conn, True
         return self._conns.pop((seg.dst, seg.dport, seg.src, seg.sport), None), False
 
-    def _open(self, seg: Segment) -> _Connection | None:
+    def _open(self, seg: Segment, client: int) -> _Connection | None:
         """A new connection for seg, or None for a stray segment."""
         syn = seg.flags & SYN
         if not (syn or seg.payload) or seg.flags & RST:
             return None  # a stray ACK/FIN/RST of a connection never seen
-        if client_is_source(seg):
+        if client == 1 or (client < 0 and client_is_source(seg)):
             key, isn = ConnKey(seg.src, seg.sport, seg.dst, seg.dport), seg.seq if syn else None
         else:
             key, isn = ConnKey(seg.dst, seg.dport, seg.src, seg.sport), None

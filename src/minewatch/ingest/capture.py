@@ -234,17 +234,18 @@ class CaptureIngest:
         self._until = float(rows["ts"][:len(r.route)].max()) if len(r.route) else 0.0
         touches = self.reader.touches if self.reader is not None else []
         adopts = self.pager.adopts if self.pager is not None else {}
+        sides = ct.client_side(sel, self.table.slots, r.slot[idx])
         t = 0
-        for k, (i, where, slot, seg) in enumerate(zip(
+        for k, (i, where, slot, seg, side) in enumerate(zip(
                 idx.tolist(), r.route[idx].tolist(), r.slot[idx].tolist(),
-                self._segments(buf, sel))):
+                self._segments(buf, sel), sides)):
             while t < len(touches) and touches[t][0] < i:  # packets read in compiled code
                 dpi.tcp.touch(touches[t][1], touches[t][2])
                 t += 1
             if where == ct.DPI:
                 if i in adopts:  # a page fetch Python takes over from compiled code here
                     self.pager.adopt(adopts[i], dpi, self._addresses.text, seg.ts)
-                self._read_routed(i, slot, seg, (fast, deferred, skip, ready))
+                self._read_routed(i, slot, seg, (fast, deferred, skip, ready), side)
             elif where == ct.DNS:
                 dpi.dns(seg)
             elif where == ct.EXPORT:
@@ -260,22 +261,24 @@ class CaptureIngest:
         for key, (slot, st) in ready.items():  # settled but left waiting (see _settled)
             self._hand_off(key, st, slot, skip)
 
-    def _read_routed(self, i: int, slot: int, seg: Segment, marks: tuple) -> None:
+    def _read_routed(self, i: int, slot: int, seg: Segment, marks: tuple,
+                     side: int = -1) -> None:
         """Row i, routed to DPI, through the Python decoders, unless its session moved to
         compiled code earlier in this round: then it waits for the next round (`deferred`).
-        A session it settles moves at once (`fast`); marks = (fast, deferred, skip, ready)."""
+        A session it settles moves at once (`fast`); marks = (fast, deferred, skip, ready);
+        `side`: whether the row's sender is its connection's client (ct.client_side)."""
         fast, deferred, skip, ready = marks
         if slot in fast:
             deferred.append(i)
             self._defer(fast, slot, seg)
             return
-        self._inspect(seg, slot, skip)
+        self._inspect(seg, slot, skip, side)
         if self.dpi.ready:
             fast.update(self._settled(seg, slot, (skip, ready)))
 
-    def _inspect(self, seg: Segment, slot: int, skip: set) -> None:
+    def _inspect(self, seg: Segment, slot: int, skip: set, side: int) -> None:
         """seg through the Python decoders; its slot joins `skip` if they stopped reading it."""
-        if slot not in skip and any(_same(key, seg) for key in self.dpi.inspect(seg)):
+        if slot not in skip and any(_same(key, seg) for key in self.dpi.inspect(seg, side)):
             skip.add(slot)
 
     def _hand_off(self, key, st, slot: int, skip: set) -> bool:

@@ -242,11 +242,12 @@ class PacketIngest:
         if self.counters.packets % 4096 == 0:
             self.flow_rows += self.meter.expired(seg.ts)
 
-    def inspect(self, seg) -> list[ConnKey]:
+    def inspect(self, seg, client: int = -1) -> list[ConnKey]:
         """Deep inspection of one TCP segment (reassembly, pool dialects, TLS SNI, web pages);
-        the connections it made DPI stop reading."""
+        the connections it made DPI stop reading. `client`: whether seg's sender is the client
+        as a handshake the caller read showed it (TcpConnectionTable.add)."""
         self.dropped = []
-        for ev in self.tcp.add(seg):
+        for ev in self.tcp.add(seg, client):
             self._event(ev)
         return self.dropped
 
