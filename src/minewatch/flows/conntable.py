@@ -649,14 +649,25 @@ def _handshake(conn, d, flags):
 
 
 def client_side(rows: np.ndarray, slots: np.ndarray, slot: np.ndarray) -> list[int]:
-    """Per row: 1 if its sender is its connection's client, 0 if the server, -1 when no
-    handshake was seen. The reassembler opens a connection at its first payload (the
-    handshake goes to it only in the same batch) and would otherwise guess from the ports."""
-    conn = slots[np.maximum(slot, 0)]
-    from_a = (rows["src_hi"] == conn["a_hi"]) & (rows["src_lo"] == conn["a_lo"]) \
-        & (rows["sport"] == conn["a_port"])
-    known = (slot >= 0) & (conn["client"] > 0)
-    return np.where(known, (conn["client"] == 1) == from_a, -1).tolist()
+    """Per row (of connection slot[k]): 1 if its sender is its connection's client, 0 if the
+    server, -1 when no handshake was seen. The reassembler opens a connection at its first
+    payload (the handshake goes to it only in the same batch) and would otherwise guess from
+    the ports."""
+    out = np.empty(len(slot), np.int8)
+    _sides(rows, slots, slot, out)
+    return out.tolist()
+
+
+@njit(cache=True, nogil=True)
+def _sides(rows, slots, slot, out):
+    for k in range(len(slot)):
+        s = slot[k]
+        if s < 0 or slots[s].client == 0:
+            out[k] = -1
+            continue
+        c, row = slots[s], rows[k]
+        from_a = row.src_hi == c.a_hi and row.src_lo == c.a_lo and row.sport == c.a_port
+        out[k] = 1 if (c.client == 1) == from_a else 0
 
 
 @njit(cache=True, nogil=True, forceinline=True)
