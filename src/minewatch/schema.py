@@ -83,6 +83,11 @@ SESSIONS = _cols(
     ("dialect", STR, "protocol dialect (see stratum_events.dialect); 'tls' or 'flow' when unseen"),
     ("coin", STR, "ticker symbol (BTC, ETH, XMR, LTC, ZEC, ...) or empty when unknown"),
     ("algorithm", STR, "sha256d, scrypt, ethash, randomx, equihash, kawpow, ... or empty"),
+    ("coin_confidence", F64, "how sure the coin is, by the strongest evidence naming it: 0.95 "
+     "the wallet's address, of that coin alone; 0.9 one of the wallet's coins that the pool's "
+     "name or the job's chain picks, or the chain alone; 0.85 the pool's name or a pool list; "
+     "0.75 an algorithm name (rx/0: Monero); 0.7 the first of several coins alike; 0.5 assumed, "
+     "the algorithm's main coin; null for no coin"),
     ("pool_host", STR, "pool host name from the login, HTTP Host, TLS SNI or DNS"),
     ("wallet", STR, "wallet address or pool login"),
     ("worker", STR, "worker name"),
@@ -113,6 +118,8 @@ SESSIONS = _cols(
     ("packets_up", I64, "packets miner to pool"),
     ("packets_down", I64, "packets pool to miner"),
     ("detection", STR, "payload, sni, dns-intel, ip-intel, or behaviour (the flow model alone)"),
+    ("confidence", F64, "confidence that the session is pool mining, by its detection: payload "
+     "0.99, sni 0.9, dns-intel 0.8, ip-intel 0.6, behaviour 0.5 (a lead to verify)"),
     ("evidence", STR, "JSON list of the facts behind the detection"),
     ("input_id", STR, "sha256 of the input file that produced the session"),
 )

@@ -139,6 +139,26 @@ def test_split_login(login, wallet, worker):
     assert coins.split_login(login) == (wallet, worker)
 
 
+
+@pytest.mark.parametrize("coin,algorithm,evidence,expected", [
+    ("XMR", "randomx", {"wallet": ("XMR",)}, 0.95),  # a 4... address: Monero's alone
+    ("LTC", "scrypt", {"wallet": ("BTC", "BCH", "LTC")}, 0.95),  # a 3... address, scrypt jobs
+    ("BTC", "sha256d", {"wallet": ("BTC", "BCH")}, 0.7),  # a 1... address, nothing picks
+    ("BCH", "sha256d", {"wallet": ("BTC", "BCH"), "pool": ("BCH",)}, 0.9),  # bch.pool
+    ("BTC", "sha256d", {"wallet": ("BTC", "BCH"), "chain": ("BTC",)}, 0.9),  # the chain's
+    ("BTC", "sha256d", {"wallet": ("BTC", "BCH"), "chain": ("BTC", "BCH")}, 0.7),
+    ("DOGE", "scrypt", {"wallet": ("DOGE", "DGB")}, 0.7),  # DigiByte mines scrypt too
+    ("LTC", "scrypt", {"pool": ("LTC",)}, 0.85),  # an account login at ltc.f2pool.com
+    ("BTC", "sha256d", {"chain": ("BTC",)}, 0.9),
+    ("BTC", "sha256d", {"chain": ("BTC", "BCH")}, 0.7),
+    ("XMR", "randomx", {"names": ("rx/0",)}, 0.75),
+    ("RVN", "kawpow", {}, 0.5),  # the algorithm's main coin, assumed
+    ("ETC", "etchash", {"wallet": ("ETH", "ETC", "ETHW"), "names": ("etchash",)}, 0.95),
+    ("", "sha256d", {"wallet": ("BTC",)}, None),
+])
+def test_coin_confidence_follows_the_strongest_evidence(coin, algorithm, evidence, expected):
+    assert coins.coin_confidence(coin, algorithm, evidence) == expected
+
 def test_algorithm_and_coin_picking():
     assert coins.algorithm_family("rx/0") == ("randomx", "XMR")
     assert coins.algorithm_family("cn-heavy/xhv") == ("cryptonight", None)

@@ -62,6 +62,7 @@ def test_ethproxy_dwarfpool():
     assert (summary["dialect"], summary["coin"], summary["algorithm"]) == (
         "ethproxy", "ETH", "ethash")
     assert summary["wallet"] == "0x512ee0989a7ec0382365f824f9b620de312fd212"
+    assert summary["coin_confidence"] == 0.7  # an 0x address mines Ether or EthereumPoW alike
     assert (summary["shares"], summary["shares_accepted"], summary["shares_rejected"]) == (4, 1, 3)
     # the pool answers three of the four with a bare `"result": false` (tshark shows no reason):
     # they were hashed, so all four count as effort, as measurement.md §2.1 counts them
@@ -85,6 +86,7 @@ def test_bitcoin_stratum_bitminter():
     v1 = [m for m in found if m["dialect"] == "stratum-v1"]
     assert all("coinbase height 535,018 on 2018-08-03: the chain of BTC, BCH (sha256d)"
                in m["evidence"] and m["algorithm"] == "sha256d" for m in v1) and len(v1) == 3
+    assert {(m["coin"], m["coin_confidence"]) for m in v1} == {("BTC", 0.7)}  # of two chains
     http_ones = [m for m in found if m["dialect"] != "stratum-v1"]
     assert {m["pool_host"] for m in http_ones} == {"us1.bitminter.com"}
     # mining.authorize ["broatcast", "123"]; the HTTP ones send Basic "Bigsky:123" (and
@@ -108,7 +110,7 @@ def test_litecoin_pool_side_capture():
     # above SHA-256d's limit 1d00ffff, so no Bitcoin chain's (its coinbase height 283,723 on
     # 2014-05-28 was no main chain's then: Litecoin's was near 570,000). Scrypt: 2^16 fewer
     # hashes a share.
-    assert m["algorithm"] == "scrypt" and m["coin"] == ""
+    assert m["algorithm"] == "scrypt" and m["coin"] == "" and m["coin_confidence"] is None
     assert "network target 1d7b5889 above SHA-256d's limit" in m["evidence"]
     assert m["hashes"] == pytest.approx(4 * 32 * K / 2**16)
     daemon = [s for s in sessions("ltc-stratum-pool-side-mini.pcapng") if s.dialect == "daemon-rpc"]

@@ -52,6 +52,7 @@ def test_plaintext_session_shares_and_hashes():
     assert (out["shares"], out["shares_accepted"], out["shares_rejected"]) == (5, 4, 1)
     assert out["hashes"] == 3 * 2**256 / T1 + 2**256 / T2
     assert out["wallet"] == BTC and out["worker"] == "rig7" and out["coin"] == "BTC"
+    assert out["coin_confidence"] == 0.7  # a 1... address is Bitcoin Cash's too
     assert out["agent"] == "Bitmain S19 Pro braiins-os-2023-06" and out["pool_host"] == "v2.pool.example"
     assert out["algorithm"] == "sha256d" and out["reported_hashrate_hs"] == pytest.approx(1.1e14)  # F32
     assert s.counters["rejected_stale"] == 1 and s.counters["shares_unpriced"] == 0
@@ -59,7 +60,7 @@ def test_plaintext_session_shares_and_hashes():
     assert set(out) == set(schema.column_names("sessions")) - {
         "session_id", "shares_unpriced", "window_s", "hashrate_hs", "hashrate_low_hs",
         "hashrate_high_hs", "hashrate_method", "bytes_up", "bytes_down", "packets_up",
-        "packets_down"}
+        "packets_down", "confidence"}
 
 
 def test_a_gap_stops_reading_the_direction_it_cut():

@@ -42,6 +42,9 @@ def test_ether_before_the_merge_ethereum_classic_after(sessions):
     assert (before["coin"], before["algorithm"], before["shares"]) == ("ETH", "ethash", 2)
     assert (after["coin"], after["algorithm"], after["shares"]) == ("ETC", "etchash", 2)
     assert any("since the Merge" in f for f in json.loads(after["evidence"]))
+    # an 0x address is Ether's and EthereumPoW's alike (both Ethash): the first is taken, and
+    # after the Merge Ethereum Classic for its hash power; the payload says they are pools'
+    assert [(s["coin_confidence"], s["confidence"]) for s in (before, after)] == [(0.7, 0.99)] * 2
     assert after["hashrate_hs"] * after["window_s"] == pytest.approx(
         before["hashrate_hs"] * before["window_s"])  # the same work, whatever the coin
 
@@ -67,6 +70,7 @@ def test_a_cryptonote_session_nothing_names_is_moneros_of_its_time(analyzed):
     assert (old["dialect"], old["coin"], old["algorithm"]) == ("cryptonote", "XMR", "cryptonight")
     assert (new["dialect"], new["coin"], new["algorithm"]) == ("cryptonote", "XMR", "randomx")
     assert any("assumed" in f for f in json.loads(new["evidence"]))
+    assert old["coin_confidence"] == new["coin_confidence"] == 0.5
 
 
 def test_a_coin_named_otherwise_keeps_its_own_algorithm():
@@ -79,3 +83,16 @@ def test_a_coin_named_otherwise_keeps_its_own_algorithm():
     _cryptonote_default(bare)
     assert (named["coin"], named["algorithm"]) == ("TRTL", "")
     assert (bare["coin"], bare["algorithm"]) == ("XMR", "randomx")
+    assert "coin_confidence" not in named and bare["coin_confidence"] == 0.5
+
+
+def test_a_pool_named_for_one_of_the_wallets_coins_picks_it():
+    """A 1... address is Bitcoin's and Bitcoin Cash's: taken for Bitcoin's (the first by hash
+    power), then for Bitcoin Cash's where the pool's name says bch, more surely either way."""
+    from minewatch.engine.derive import _pool_names_the_coin
+
+    wallet = "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"
+    for host, coin in (("bch.pool.example", "BCH"), ("btc.pool.example", "BTC")):
+        s = {"wallet": wallet, "coin": "BTC", "coin_confidence": 0.7, "pool_host": host}
+        _pool_names_the_coin(s, None)
+        assert (s["coin"], s["coin_confidence"]) == (coin, 0.9)

@@ -74,3 +74,20 @@ def test_connection_across_rotated_captures_is_one_session(tmp_path):
     # count at the mean price of the priced ones, which here is the same difficulty.
     assert a["shares_unpriced"] > 0 and b["shares_unpriced"] == 0
     assert a["hashrate_hs"] == pytest.approx(b["hashrate_hs"], rel=0.01)
+
+
+def test_pieces_of_one_session_keep_their_coins_surest_confidence():
+    """A coin one piece took for the first of several may be another piece's for sure (its
+    wallet seen there): the merged session keeps the surer; a piece of another coin changes
+    nothing."""
+    from minewatch.engine.derive import merge_pieces
+
+    base = {"client_ip": MINER, "client_port": 45000, "server_ip": POOL, "server_port": 3333,
+            "window_s": 10.0, "evidence": "[]"}
+    pieces = [dict(base, ts_start=t, ts_end=t + 10, coin=coin, coin_confidence=c)
+              for t, coin, c in ((0.0, "", None), (20.0, "XMR", 0.5), (40.0, "XMR", 0.95),
+                                 (60.0, "BTC", 0.99))]
+    (merged,) = merge_pieces(pieces)
+    assert (merged["coin"], merged["coin_confidence"]) == ("XMR", 0.95)
+    (merged,) = merge_pieces(pieces[1:2] + pieces[3:])
+    assert (merged["coin"], merged["coin_confidence"]) == ("XMR", 0.5)

@@ -43,3 +43,4 @@ def test_a_pool_named_after_its_algorithm_mines_its_main_coin(sessions):
     (s,) = sessions
     assert s["coin"] == "RVN"
     assert "coin RVN: kawpow's main coin, as nothing names another" in json.loads(s["evidence"])
+    assert (s["coin_confidence"], s["confidence"]) == (0.5, 0.9)  # assumed; a pool's SNI

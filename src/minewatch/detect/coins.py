@@ -222,12 +222,54 @@ def pick_algorithm(names, wallet_coins: tuple[str, ...]) -> str:
 def pick_coin(algorithm: str, wallet_coins: tuple[str, ...], names=()) -> str:
     """The first wallet candidate mined with `algorithm`, else a coin one of the algorithm
     `names` implies (rx/0 -> XMR), else the algorithm family's main coin, else ""."""
-    fits = [c for c in wallet_coins if not algorithm or COIN_ALGORITHMS.get(c) == algorithm
-            or algorithm in MULTI_ALGORITHM.get(c, ()) + FORMER_ALGORITHMS.get(c, ())]
+    fits = _mined_with(wallet_coins, algorithm)
     if fits:
         return fits[0]
-    implied = [algorithm_family(n)[1] for n in names if n]
-    return next((c for c in implied if c), FAMILY_COINS.get(algorithm, ""))
+    return next((c for c in _implied(names) if c), FAMILY_COINS.get(algorithm, ""))
+
+
+def _mined_with(coins, algorithm: str) -> list[str]:
+    """The coins (in order, once each) mined with `algorithm` (all of them for "")."""
+    return [c for c in dict.fromkeys(coins) if not algorithm or COIN_ALGORITHMS.get(c) == algorithm
+            or algorithm in MULTI_ALGORITHM.get(c, ()) + FORMER_ALGORITHMS.get(c, ())]
+
+
+def _implied(names) -> list[str | None]:
+    return [algorithm_family(n)[1] for n in names if n]
+
+
+# How sure a session's coin is (sessions.coin_confidence), by the strongest evidence naming it
+COIN_CONFIDENCE = {
+    "wallet": 0.95,  # the wallet's checksummed address is of this coin alone (of the algorithm's)
+    "picked": 0.9,  # of this coin and others; the pool's name or the job's chain picks it
+    "chain": 0.9,  # the jobs build on this coin's chain alone
+    "pool": 0.85,  # the pool's host name, or a pool list, names it
+    "name": 0.75,  # an algorithm name implies it (rx/0 Monero, etchash Ethereum Classic)
+    "first": 0.7,  # of this coin and others alike, nothing picking: the one of most hash power
+    "main": 0.5,  # nothing names a coin: the algorithm's main one is assumed
+}
+
+
+def coin_confidence(coin: str | None, algorithm: str, evidence: dict) -> float | None:
+    """How sure `coin` is, mined with `algorithm`, given the coins each kind of evidence names:
+    evidence = {"wallet": coins, "pool": coins, "chain": coins, "names": algorithm names}
+    (any may be absent). None for no coin."""
+    if not coin:
+        return None
+    wallet, pool, chain = (_mined_with(evidence.get(k, ()), algorithm)
+                           for k in ("wallet", "pool", "chain"))
+    if coin in wallet:
+        if len(wallet) == 1:
+            return COIN_CONFIDENCE["wallet"]
+        picked = coin in pool or chain == [coin]
+        return COIN_CONFIDENCE["picked" if picked else "first"]
+    if coin in pool:
+        return COIN_CONFIDENCE["pool"]
+    if coin in chain:
+        return COIN_CONFIDENCE["chain" if len(chain) == 1 else "first"]
+    if coin in _implied(evidence.get("names", ())):
+        return COIN_CONFIDENCE["name"]
+    return COIN_CONFIDENCE["main"]
 
 
 def b58decode(text: str) -> bytes | None:

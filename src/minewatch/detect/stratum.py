@@ -36,7 +36,7 @@ from minewatch.decode.jsonrpc import LineFramer, RpcMessage, id_text, parse_mess
 from minewatch.detect.bounded import MAX_EVIDENCE, MAX_TRACKED, JobWindow, add_fact, remember
 from minewatch.detect.chains import Chain, block_chain, job_chain
 from minewatch.detect.coins import (COIN_ALGORITHMS, EQUIHASH_ALGORITHMS, OWN_ETHEREUMSTRATUM,
-                                    XMR_RANDOMX_VERSION, agent_algorithm,
+                                    XMR_RANDOMX_VERSION, agent_algorithm, coin_confidence,
                                     host_coins, identify_address, password_worker,
                                     pick_algorithm, pick_coin, split_login)
 from minewatch.detect.tunnel import ProxyTunnel
@@ -791,11 +791,14 @@ class StratumSession:
             f"{changes} later difficulty changes, the last {last}"] * (changes > 0) + [
             f"{self.shares} shares: {self.accepted} accepted, {self.rejected} rejected"] * (
             self.shares > 0)
+        names = (self.algorithm_hint, self._algo["job"], self._algo["login"])
+        coin = pick_coin(algorithm, self._candidates() + self._chain_coins(), names)
         return self._endpoints() | {
             "dialect": self.dialect or ("tls" if self.tls else None),
-            "coin": pick_coin(algorithm, self._candidates() + self._chain_coins(),
-                              (self.algorithm_hint, self._algo["job"], self._algo["login"])),
-            "algorithm": algorithm,
+            "coin": coin, "algorithm": algorithm,
+            "coin_confidence": coin_confidence(coin, algorithm, {
+                "wallet": self._coins, "pool": host_coins(self.pool_host),
+                "chain": self._chain.coins if self._chain else (), "names": names}),
             "pool_host": self.pool_host, "wallet": self.wallet, "worker": self.worker,
             "password": self.password, "agent": self.agent, "tls": self.tls, "shares": self.shares,
             "shares_accepted": self.accepted, "shares_rejected": self.rejected,

@@ -27,7 +27,8 @@ from collections import Counter, OrderedDict
 from minewatch import schema
 from minewatch.decode import stratum_v2 as sv2
 from minewatch.detect.bounded import add_fact, remember
-from minewatch.detect.coins import identify_address, pick_coin, split_login
+from minewatch.detect.coins import (coin_confidence, host_coins, identify_address, pick_coin,
+                                    split_login)
 from minewatch.detect.stratum import SteadyBook
 from minewatch.errors import DecodeError
 from minewatch.estimate.hashrate import hps_from_target256
@@ -325,9 +326,12 @@ class Sv2Session:
         hashes, hashes_sq = self.hashes() if self.mode == "plain" else (None, None)
         facts = self._evidence + [f"{self.shares} shares: {self.accepted} accepted, "
                                   f"{self.rejected} rejected"] * (self.shares > 0)
+        coin = pick_coin(ALGORITHM, self._coins)
         return self._endpoints() | {
             "dialect": DIALECT if self.mode in ("plain", "noise") else None,
-            "coin": pick_coin(ALGORITHM, self._coins), "algorithm": ALGORITHM,
+            "coin": coin, "algorithm": ALGORITHM,
+            "coin_confidence": coin_confidence(coin, ALGORITHM, {
+                "wallet": self._coins, "pool": host_coins(self.pool_host)}),
             "pool_host": self.pool_host, "wallet": self.wallet, "worker": self.worker,
             "password": None,  # SV2 opens a channel with a user identity alone
             "agent": self.agent, "tls": self.encrypted, "shares": self.shares,

@@ -19,8 +19,8 @@ import pyarrow as pa
 
 from minewatch import schema
 from minewatch.detect.behaviour import behaviour_sessions
-from minewatch.detect.coins import (MAIN_COINS, MERGE_TS, XMR_RANDOMX_TS, host_coins,
-                                    identify_address)
+from minewatch.detect.coins import (COIN_CONFIDENCE, MAIN_COINS, MERGE_TS, XMR_RANDOMX_TS,
+                                    host_coins, identify_address)
 from minewatch.detect.intel import Endpoint, Pool, PoolIntel, named_pool, serving_pool
 from minewatch.detect.verdict import MinerFacts, judge
 from minewatch.enrich.geo import GeoDB
@@ -87,6 +87,8 @@ def rebuild(store: Store, intel: PoolIntel, geo: GeoDB, register=None) -> None:
     flow += behaviour_sessions(store.db, read | {_key4(s) for s in flow})
     _estimate_flow_sessions(flow, sessions)
     sessions += flow
+    for s in sessions:
+        s["confidence"] = CONFIDENCE.get(s["detection"], CONFIDENCE["behaviour"])
     store.replace("sessions", schema.to_table("sessions", sessions))
     scans = scan_facts(store, sessions)
     store.replace("miners", schema.to_table("miners", build_miners(sessions, period, geo, register,
@@ -124,6 +126,9 @@ def merge_pieces(rows: list[dict]) -> list[dict]:
             if r.get(col) is not None:
                 m[col] = (m.get(col) or 0) + r[col]
         m["ts_end"] = max(m.get("ts_end") or 0.0, r.get("ts_end") or 0.0)
+        if r.get("coin") and r.get("coin") == m.get("coin"):  # (another piece may know more)
+            m["coin_confidence"] = max(m.get("coin_confidence") or 0.0,
+                                       r.get("coin_confidence") or 0.0) or None
         for col, value in r.items():
             if m.get(col) in (None, "") and value not in (None, ""):
                 m[col] = value
@@ -218,7 +223,8 @@ def _finish_payload(s: dict, conn: dict, endpoints: dict, names: dict[tuple, str
             if s.get("dialect") == "stratum-v1":
                 _reprice(s, share_multiplier(pool.algorithm))
         s["pool_host"] = s.get("pool_host") or pool.host
-        s["coin"] = s.get("coin") or pool.coin
+        if not s.get("coin") and pool.coin:
+            _set_coin(s, pool.coin, "pool")
     _pool_names_the_coin(s, pool)
     _cryptonote_default(s)
     _main_coin(s)
@@ -236,7 +242,8 @@ def _cryptonote_default(s: dict) -> None:
     if s.get("dialect") != "cryptonote" or s.get("algorithm") or coin != "XMR":
         return
     s["algorithm"] = "randomx" if (s.get("ts_start") or 0.0) >= XMR_RANDOMX_TS else "cryptonight"
-    s["coin"] = coin
+    if not s.get("coin"):
+        _set_coin(s, coin, "main")
     _add_facts(s, f"coin {s['coin']}, algorithm {s['algorithm']} assumed: Monero's, the "
                "CryptoNote protocol's main coin, as nothing names another")
 
@@ -245,7 +252,7 @@ def _main_coin(s: dict) -> None:
     """Where nothing names a coin, the algorithm's main one (with a fact); no Ether after the
     Merge."""
     if not s.get("coin") and MAIN_COINS.get(s.get("algorithm") or ""):
-        s["coin"] = MAIN_COINS[s["algorithm"]]
+        _set_coin(s, MAIN_COINS[s["algorithm"]], "main")
         _add_facts(s, f"coin {s['coin']}: {s['algorithm']}'s main coin, as nothing names another")
     _no_ether_after_the_merge(s)
 
@@ -257,19 +264,26 @@ def _pool_names_the_coin(s: dict, pool: Pool | None) -> None:
     names = host_coins(s.get("pool_host")) + ((pool.coin,) if pool and pool.coin else ())
     named = next((c for c in names if c in identify_address(s.get("wallet") or "")[0]), None)
     if named and named != s.get("coin"):
-        s["coin"] = named
+        _set_coin(s, named, "picked")
         _add_facts(s, f"coin {named}: the pool's name says it, of the wallet's coins")
+    elif named:  # (the pool's name picks the coin the session took for the first of several)
+        s["coin_confidence"] = max(s.get("coin_confidence") or 0.0, COIN_CONFIDENCE["picked"])
 
 
 def _no_ether_after_the_merge(s: dict) -> None:
     """Ether has not been mined since the Merge: Ethash work seen later is another coin's,
     by hash power nearly always Ethereum Classic's (etchash since ECIP-1099)."""
     if s.get("coin") == "ETH" and (s.get("ts_start") or 0.0) >= MERGE_TS:
-        s["coin"] = "ETC"
+        _set_coin(s, "ETC", "first")
         s["algorithm"] = "etchash" if s.get("algorithm") in ("ethash", "", None) \
             else s["algorithm"]
         _add_facts(s, "coin ETC: Ethereum has had no proof of work since the Merge "
                       "(2022-09-15); ETC is the Ethash coin of nearly all the hash power since")
+
+
+def _set_coin(s: dict, coin: str, basis: str) -> None:
+    """The coin a derive rule names, with the confidence of its basis (COIN_CONFIDENCE)."""
+    s["coin"], s["coin_confidence"] = coin, COIN_CONFIDENCE[basis]
 
 
 def _add_facts(s: dict, *facts: str) -> None:
@@ -328,6 +342,7 @@ def _flow_session(key: tuple, up: dict, conn: dict, pool, sni: str | None,
     went through (its server is the proxy, and the name was read inside the tunnel)."""
     s = {"client_ip": key[0], "client_port": key[1], "server_ip": key[2], "server_port": key[3],
          "ts_start": up["ts_start"], "ts_end": up["ts_end"], "coin": pool.coin,
+         "coin_confidence": COIN_CONFIDENCE["pool"] if pool.coin else None,
          "algorithm": pool.algorithm, "pool_host": sni or pool.host, "tls": bool(sni) or pool.tls,
          "dialect": "tls" if sni else "flow",
          "detection": "sni" if sni else "dns-intel" if pool.via == "dns-intel" else "ip-intel",
