@@ -46,6 +46,19 @@ def test_getwork_work_target_is_little_endian():
     assert _decode(b'{"method":"getwork","params":["0000000109a7"],"id":1}').data == "0000000109a7"
 
 
+def test_a_reply_carrying_work_counts_as_getwork():
+    """A long poll's answer has no request method to name: its work unit does."""
+    work = {"data": "0a" * 128, "target": "ff" * 28 + "00000000"}
+    reply = RpcMessage(id=None, result=work)
+    assert gw.is_work(work) and gw.rpc_method(reply) == "getwork" and gw.recognise(reply)
+    for other in ({"data": "0a" * 128}, {"data": "0a" * 129, "target": work["target"]},
+                  {"data": "zz" * 128, "target": work["target"]}, [work], None):
+        assert not gw.is_work(other)
+        assert gw.rpc_method(RpcMessage(id=None, result=other)) is None
+    assert gw.asks_for_work(b"GET /LP HTTP/1.1\r\nx-MINING-extensions: longpoll\r\n\r\n")
+    assert not gw.asks_for_work(b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n")
+
+
 def test_block_template_and_submitblock():
     gbt = _decode(b'{"id": 0, "method": "getblocktemplate", "params": [{"capabilities": '
                   b'["coinbasetxn", "workid", "longpoll"], "maxversion": 4}]}')

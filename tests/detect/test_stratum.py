@@ -457,6 +457,33 @@ def test_getwork_over_http():
     assert summary["hashes"] == pytest.approx(2**256 / int("00000000" + "ff" * 28, 16))
 
 
+def _long_poll(headers: tuple, body: dict) -> list:
+    """A GET and its answer: how getwork pools pushed new work (X-Long-Polling: /LP)."""
+    return [(UP, http.encode(http.request("GET", "/LP", headers, b""))),
+            (DOWN, _json_response(body))]
+
+
+def test_a_getwork_long_poll_is_a_pool_session():
+    """cgminer's long-poll connection: a GET the pool answers with work when a block is
+    found. The answer names no method, but a work unit's shape (128 bytes of data, a 256-bit
+    target) is getwork's alone."""
+    target = "ff" * 28 + "00000000"
+    headers = (("Host", "mining.bitcoin.cz:8332"), http.basic_auth_header("slush.w1", "x"),
+               ("User-Agent", "cgminer 2.3.1"),
+               ("X-Mining-Extensions", "longpoll midstate rollntime submitold"))
+    s = run(_long_poll(headers, ok(0, {"data": "00" * 128, "target": target,
+                                          "midstate": "ab" * 32, "hash1": "00" * 64}, None)))
+    summary = s.summary()
+    assert s.is_mining() and summary["dialect"] == "getwork-http"
+    assert (summary["pool_host"], summary["wallet"], summary["worker"]) == (
+        "mining.bitcoin.cz", "slush", "w1")
+    assert [e["method"] for e in s.events] == ["result"] and s.events[0]["difficulty"] == 2**32
+    # an API's GET answered with data and target fields of other shapes is no work
+    for result in ({"data": "00" * 127, "target": target}, {"data": "00" * 128, "target": 7},
+                   {"data": [1, 2], "target": target}):
+        assert not run(_long_poll(headers[:3], ok(0, result, None))).is_mining()
+
+
 def test_getblocktemplate_to_a_pool():
     s = run([(UP, _getwork_post({"id": 0, "method": "getblocktemplate",
                                  "params": [{"capabilities": ["coinbasetxn", "workid"]}]})),

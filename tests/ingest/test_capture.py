@@ -720,3 +720,29 @@ def stratum_lines(rng) -> list[bytes]:
                    f'"00000001","{k:08x}","{int(rng.integers(1 << 31)):08x}"]}}\n'.encode())
         out.append(f'{{"id":{10 + k},"result":true,"error":null}}\n'.encode())
     return out
+
+
+def test_a_getwork_long_poll_is_read_as_a_pool_session_and_a_page_is_not():
+    """A GET with X-Mining-Extensions (a getwork miner's long poll) goes to the pool decoders
+    on both paths; the same answer to a browser's GET stays a page fetch."""
+    work = json.dumps({"id": 0, "error": None, "result": {
+        "data": "00" * 128, "target": "ff" * 28 + "00000000", "midstate": "ab" * 32}})
+    answer = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+              f"{len(work)}\r\n\r\n{work}").encode()
+    rng, pkts = np.random.default_rng(3), []
+    for client, extensions in (("10.0.0.5", "X-Mining-Extensions: longpoll midstate\r\n"),
+                               ("10.0.0.6", "")):
+        ask = (f"GET /LP HTTP/1.1\r\nHost: pool.example.net:8332\r\n{extensions}"
+               "User-Agent: cgminer 2.3.1\r\n\r\n").encode()
+        pkts += tcp_session(Conn(client, 50000, "192.0.2.80", 8332),
+                            [(1000.0, True, ask), (1030.0, False, answer)], rng, True,
+                            close_at=1031.0)
+    out = io.BytesIO()
+    writer = PcapWriter(out)
+    for p in sorted(pkts, key=lambda p: p.ts):
+        writer.write(p.ts, encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags,
+                                      p.payload))
+    want, got = reference(out.getvalue()), compiled(out.getvalue())
+    assert_same(want, got)
+    assert [(s["client_ip"], s["dialect"]) for s in got["payload_sessions"].to_pylist()] == [
+        ("10.0.0.5", "getwork-http")]

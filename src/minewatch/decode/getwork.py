@@ -32,6 +32,7 @@ from minewatch.decode.stratum_v1 import Reply, Unknown, hex256, text
 from minewatch.errors import DecodeError
 
 TEMPLATE_METHODS = frozenset({"getblocktemplate", "submitblock"})  # BIP 22/23 (rule 3's)
+WORK_DATA_HEX = 256  # a getwork unit's data: the 80-byte header padded to 128 bytes, in hex
 MINING_METHODS = TEMPLATE_METHODS | {"getwork"}
 # monerod's JSON-RPC (POST /json_rpc): no pool speaks it, so a miner polling it (XMRig's
 # daemon mode) mines solo against a node. Its getblocktemplate alias takes an object of params
@@ -204,16 +205,42 @@ def _reply(msg: RpcMessage):
 
 def rpc_method(msg: RpcMessage) -> str | None:
     """The method as `classify` counts it: monerod's getblocktemplate alias (its params an
-    object) as get_block_template."""
+    object) as get_block_template; a reply carrying a getwork work unit as getwork (a pool's
+    long poll answers a GET, with no request body to name the method)."""
     if msg.method == "getblocktemplate" and isinstance(msg.params, dict):
         return "get_block_template"
+    if msg.method is None and is_work(msg.result):
+        return Getwork.METHOD
     return msg.method
+
+
+# The request header getwork miners announce their extensions in (longpoll, midstate, ...):
+# a GET that carries it is a long poll for work, not a page fetch
+MINING_HEADER = b"x-mining-extensions:"
+
+
+def asks_for_work(head: bytes) -> bool:
+    """Whether an HTTP request head carries X-Mining-Extensions (any case)."""
+    return MINING_HEADER in head.lower()
+
+
+def is_work(result: Any) -> bool:
+    """Whether a reply's result is a getwork work unit: `data`, the 128-byte padded block
+    header, and a 256-bit `target`, in hex."""
+    return isinstance(result, dict) and _hex(result.get("data"), WORK_DATA_HEX) \
+        and _hex(result.get("target"), 64)
+
+
+def _hex(value: Any, length: int) -> bool:
+    return isinstance(value, str) and len(value) == length and all(
+        c in "0123456789abcdefABCDEF" for c in value)
 
 
 def recognise(msg: RpcMessage) -> bool:
     """A coin daemon's RPC method (Bitcoin's mining or node-only ones, monerod's) whose
-    conversation `classify` can judge."""
-    return msg.method in MINING_METHODS or msg.method in NODE_ONLY_METHODS
+    conversation `classify` can judge, or a getwork work unit (`rpc_method`)."""
+    return msg.method in MINING_METHODS or msg.method in NODE_ONLY_METHODS \
+        or (msg.method is None and is_work(msg.result))
 
 
 def decode(msg: RpcMessage):

@@ -40,7 +40,7 @@ import numpy as np
 from numba import njit
 
 from minewatch import memory
-from minewatch.decode import p2p
+from minewatch.decode import getwork, p2p
 from minewatch.decode import stratum_v2 as sv2
 from minewatch.decode.framescan import ERROR, NON_IP, OK, u16, u32le
 from minewatch.decode.packet import ACK, SYN
@@ -313,8 +313,9 @@ def _classify(buf, p, n, late):
         return CANDIDATE  # "PO" of "POST ": a first segment cut short (split to dodge DPI)
     if n >= 5:
         b1, b2, b3, b4 = buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4]
-        if b0 == 71 and b1 == 69 and b2 == 84 and b3 == 32 and b4 == 47:
-            return PAGE  # "GET /"
+        if b0 == 71 and b1 == 69 and b2 == 84 and b3 == 32 and b4 == 47:  # "GET /"
+            mining = _holds_folded(buf, p, p + min(n, HEAD_SCAN), _MINING_HEADER)
+            return CANDIDATE if mining else PAGE  # (a getwork miner's long poll: a pool's)
         if (b0 == 80 and b1 == 79 and b2 == 83 and b3 == 84 and b4 == 32) \
                 or (b0 == 72 and b1 == 84 and b2 == 84 and b3 == 80 and b4 == 47):
             return CANDIDATE  # "POST ", "HTTP/"
@@ -322,6 +323,21 @@ def _classify(buf, p, n, late):
 
 
 _SV2_FIRST, _SV2_LAST = sv2.MINING_TYPES.start, sv2.MINING_TYPES.stop - 1
+_MINING_HEADER = np.frombuffer(getwork.MINING_HEADER, np.uint8)
+
+
+@njit(cache=True, nogil=True)
+def _holds_folded(buf, start, stop, needle):
+    """A superset of `needle in buf[start:stop].lower()` (needle lower-case): each byte is
+    compared with its 0x20 bit set, which folds ASCII case (and a few other bytes)."""
+    m = len(needle)
+    for q in range(start, stop - m + 1):
+        k = 0
+        while k < m and (buf[q + k] | 0x20) == needle[k]:
+            k += 1
+        if k == m:
+            return True
+    return False
 
 
 @njit(cache=True, nogil=True)

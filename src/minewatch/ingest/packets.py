@@ -20,6 +20,7 @@ from minewatch import schema
 from minewatch.decode import dns as dnsdec
 from minewatch.decode import stratum_v2 as sv2
 from minewatch.decode import tls as tlsdec
+from minewatch.decode.getwork import asks_for_work
 from minewatch.decode.http import is_http_start
 from minewatch.decode.ipfrag import RAW_IP, parse_fragment
 from minewatch.decode.packet import Segment, decode_frame
@@ -324,9 +325,10 @@ class PacketIngest:
     def _page(self, key: ConnKey, st: _Tracked, direction: str, ts: float, data: bytes) -> None:
         """A connection that opened with a GET: a page fetch, read by the browser scan alone.
         No pool dialect is spoken over GET (getwork, getblocktemplate and ETHProxy's HTTP
-        polling all POST; a long poll that GETs work is answered without a method, which
-        tells nothing), so the Stratum session that would parse every page is spared until
-        the client POSTs. It is given up after as many chunks as a pool session would be."""
+        polling all POST; a getwork miner's long poll GETs with X-Mining-Extensions, and
+        `_classify` gives it a Stratum session), so the Stratum session that would parse every
+        page is spared until the client POSTs. It is given up after as many chunks as a pool
+        session would be."""
         if _spoke_long(st, data):
             self._give_up(key, st)
             return
@@ -396,7 +398,7 @@ class PacketIngest:
             http_like = is_http_start(head) or (short and head[:1] != b"C")
             browser = BrowserScan() if http_like else None
             get = head[:4] == b"GET " or (short and b"GET /".startswith(head))
-            if browser is not None and direction == "up" and get:
+            if browser is not None and direction == "up" and get and not asks_for_work(head):
                 return _Tracked(first_ts=ts, browser=browser)  # a page fetch: see _page
             return _Tracked(_stratum(key), first_ts=ts, browser=browser)
         return _IGNORE
