@@ -746,3 +746,30 @@ def test_a_getwork_long_poll_is_read_as_a_pool_session_and_a_page_is_not():
     assert_same(want, got)
     assert [(s["client_ip"], s["dialect"]) for s in got["payload_sessions"].to_pylist()] == [
         ("10.0.0.5", "getwork-http")]
+
+
+def test_a_node_connection_met_again_after_an_idle_pause_is_labelled_once():
+    """The reassembler ends a connection silent for its idle timeout (300 s) and meets it
+    again at its next message: it is still one connection, one `node` row on both paths."""
+    from minewatch.decode import p2p
+
+    def msg(cmd: str, payload: bytes) -> bytes:
+        return p2p.encode_message(bytes.fromhex("f9beb4d9"), cmd, payload)
+
+    version = p2p.encode_version(p2p.Version(70016, 0x409, 1000, 7, "/Satoshi:25.0.0/",
+                                             800_000, True))
+    msgs = [(1000.0, True, msg("version", version)), (1000.1, False, msg("version", version)),
+            (1000.2, True, msg("verack", b"")), (1400.0, False, msg("inv", bytes(37))),
+            (1401.0, True, msg("inv", bytes(37)))]
+    pkts = tcp_session(Conn("10.0.0.5", 50000, "192.0.2.80", 8333), msgs,
+                       np.random.default_rng(4), True, close_at=None)
+    out = io.BytesIO()
+    writer = PcapWriter(out)
+    for p in pkts:
+        writer.write(p.ts, encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags,
+                                      p.payload))
+    want, got = reference(out.getvalue()), compiled(out.getvalue())
+    assert_same(want, got)
+    (row,) = got["labelled_connections"].to_pylist()
+    assert (row["label"], row["client_ip"], row["ts_start"], row["agent"]) == (
+        "node", "10.0.0.5", pytest.approx(1000.0, abs=0.2), "/Satoshi:25.0.0/")

@@ -168,7 +168,9 @@ class PacketIngest:
         self.dns_rows = Rows("dns_map", sink=self.sink)
         self.tls_rows = Rows("tls_hellos", sink=self.sink)
         self.web_rows: list[dict] = []
-        self.labelled: list[dict] = []  # connections of no miner, labelled (daemon-rpc, node)
+        # connections of no miner, labelled (daemon-rpc, node): one row per connection and
+        # label, however often the reassembler reopened it (after idle pauses)
+        self.labelled: dict[tuple, dict] = {}
         self.dropped: list[ConnKey] = []  # connections the last inspect() stopped reading
         # pool sessions whose steady state could move to compiled code (None: no such reader)
         self.ready: list[tuple[ConnKey, _Tracked]] | None = None
@@ -374,8 +376,9 @@ class PacketIngest:
 
     def _label(self, key: ConnKey, label: dict, ts_start: float) -> None:
         """A connection of no miner, labelled (labelled_connections): label, methods, agent
-        and evidence from `label`."""
-        self.labelled.append(label | {
+        and evidence from `label`. A connection the reassembler ended after an idle pause
+        and met again is the same connection: its first label stands."""
+        self.labelled.setdefault((key, label["label"]), label | {
             "ts_start": ts_start, "client_ip": key.client_ip, "client_port": key.client_port,
             "server_ip": key.server_ip, "server_port": key.server_port,
             "input_id": self.input_id})
@@ -463,7 +466,8 @@ class PacketIngest:
             "dns_map": self.dns_rows.table(),
             "tls_hellos": self.tls_rows.table(),
             "web_entities": schema.to_table("web_entities", merge_entities(self.web_rows)),
-            "labelled_connections": schema.to_table("labelled_connections", self.labelled),
+            "labelled_connections": schema.to_table("labelled_connections",
+                                                    list(self.labelled.values())),
         }
 
 

@@ -27,12 +27,14 @@ def build_report(db: Path) -> tuple[dict, list[dict]]:
 
 
 def _labelled(store: Store) -> dict[str, int]:
-    """Labelled connections by label (none in a database written before the table was)."""
+    """Labelled connections by label (none in a database written before the table was), each
+    counted once however many inputs (rotated captures) labelled it."""
     if not store.scalar("SELECT count(*) FROM information_schema.tables "
                         "WHERE table_name = 'labelled_connections'"):
         return {}
     return {r["label"]: r["n"] for r in store.rows(
-        "SELECT label, count(*) AS n FROM labelled_connections GROUP BY label ORDER BY label")}
+        "SELECT label, count(DISTINCT (client_ip, client_port, server_ip, server_port)) AS n "
+        "FROM labelled_connections GROUP BY label ORDER BY label")}
 
 
 def _period(period: dict, span: list[dict]) -> tuple[float, float]:
