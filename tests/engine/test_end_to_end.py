@@ -127,8 +127,11 @@ def test_every_session_counted_once(province):
             for s in province["sessions"]]
     assert len(keys) == len(set(keys))
     # one pool session per miner, and one more for each stock XMRig's donation minute in view
-    donations = sum(m["donation_in_capture"] for m in province["truth"]["miners"])
-    assert len(province["sessions"]) == len(province["truth"]["miners"]) + donations
+    # (a session of a host that mines nothing is a false detection, which the precision test
+    # bounds: the model's threshold lets a small share of look-alike conversations through)
+    truth = {m["ip"]: m for m in province["truth"]["miners"]}
+    got = Counter(s["client_ip"] for s in province["sessions"] if s["client_ip"] in truth)
+    assert got == {ip: 1 + m["donation_in_capture"] for ip, m in truth.items()}
 
 
 def test_feeding_the_same_files_again_changes_nothing(province):
