@@ -19,7 +19,7 @@ from minewatch.ingest import capture, frames
 from minewatch.ingest.capture import read_capture
 from minewatch.ingest.packets import PacketIngest
 from minewatch.sim import background as bg
-from minewatch.sim.packets import Conn, SimPacket, tcp_session
+from minewatch.sim.packets import Conn, SimPacket, tcp_session, write_pcap
 
 PCAPS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "pcaps"
 
@@ -684,6 +684,14 @@ def test_real_pool_captures_begun_at_any_packet_still_show_their_miner(name):
         assert {s["wallet"] for s in sessions} - {None} <= logins, cut
 
 
+def read_both_ways(pkts) -> dict:
+    """Simulated packets as a capture, read by both paths, which must agree: the tables."""
+    out = io.BytesIO()
+    write_pcap(out, pkts)
+    want, got = reference(out.getvalue()), compiled(out.getvalue())
+    assert_same(want, got)
+    return got
+
 @pytest.mark.parametrize("batch", [1, 2, 3, 4, 7])
 def test_a_handshake_read_in_an_earlier_batch_still_names_the_client(batch, monkeypatch):
     """The reassembler opens a connection at its first payload, and the handshake goes to it
@@ -695,15 +703,8 @@ def test_a_handshake_read_in_an_earlier_batch_still_names_the_client(batch, monk
     rng = np.random.default_rng(batch)
     msgs = [(1000.0 + 2 * k, k % 2 == 0, payload) for k, payload in enumerate(
         stratum_lines(rng))]
-    pkts = tcp_session(Conn("10.0.0.5", 33001, "192.0.2.80", 40500), msgs, rng, True,
-                       close_at=None)
-    out = io.BytesIO()
-    writer = PcapWriter(out)
-    for p in pkts:
-        writer.write(p.ts, encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags,
-                                      p.payload))
-    want, got = reference(out.getvalue()), compiled(out.getvalue())
-    assert_same(want, got)
+    got = read_both_ways(tcp_session(Conn("10.0.0.5", 33001, "192.0.2.80", 40500), msgs, rng,
+                                     True, close_at=None))
     (session,) = got["payload_sessions"].to_pylist()
     assert (session["client_ip"], session["server_port"]) == ("10.0.0.5", 40500)
     assert session["shares"] == 3
@@ -737,13 +738,7 @@ def test_a_getwork_long_poll_is_read_as_a_pool_session_and_a_page_is_not():
         pkts += tcp_session(Conn(client, 50000, "192.0.2.80", 8332),
                             [(1000.0, True, ask), (1030.0, False, answer)], rng, True,
                             close_at=1031.0)
-    out = io.BytesIO()
-    writer = PcapWriter(out)
-    for p in sorted(pkts, key=lambda p: p.ts):
-        writer.write(p.ts, encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags,
-                                      p.payload))
-    want, got = reference(out.getvalue()), compiled(out.getvalue())
-    assert_same(want, got)
+    got = read_both_ways(pkts)
     assert [(s["client_ip"], s["dialect"]) for s in got["payload_sessions"].to_pylist()] == [
         ("10.0.0.5", "getwork-http")]
 
@@ -761,15 +756,8 @@ def test_a_node_connection_met_again_after_an_idle_pause_is_labelled_once():
     msgs = [(1000.0, True, msg("version", version)), (1000.1, False, msg("version", version)),
             (1000.2, True, msg("verack", b"")), (1400.0, False, msg("inv", bytes(37))),
             (1401.0, True, msg("inv", bytes(37)))]
-    pkts = tcp_session(Conn("10.0.0.5", 50000, "192.0.2.80", 8333), msgs,
-                       np.random.default_rng(4), True, close_at=None)
-    out = io.BytesIO()
-    writer = PcapWriter(out)
-    for p in pkts:
-        writer.write(p.ts, encode_tcp(p.src, p.dst, p.sport, p.dport, p.seq, p.ack, p.flags,
-                                      p.payload))
-    want, got = reference(out.getvalue()), compiled(out.getvalue())
-    assert_same(want, got)
+    got = read_both_ways(tcp_session(Conn("10.0.0.5", 50000, "192.0.2.80", 8333), msgs,
+                                     np.random.default_rng(4), True, close_at=None))
     (row,) = got["labelled_connections"].to_pylist()
     assert (row["label"], row["client_ip"], row["ts_start"], row["agent"]) == (
         "node", "10.0.0.5", pytest.approx(1000.0, abs=0.2), "/Satoshi:25.0.0/")
