@@ -28,8 +28,8 @@ class Everything:
         return np.ones(len(x))
 
 
-def _flow(src, sport, dst, dport, source="pcap", tls=0, ts=0.0):
-    return {"ts_start": 1e9 + ts, "ts_end": 1e9 + ts + 600, "src_ip": src, "src_port": sport,
+def _flow(src, sport, dst, dport, source="pcap", tls=0, ts=0.0, span=600.0):
+    return {"ts_start": 1e9 + ts, "ts_end": 1e9 + ts + span, "src_ip": src, "src_port": sport,
             "dst_ip": dst, "dst_port": dport, "proto": 6, "packets": 60, "bytes": 6000,
             "tcp_flags": 0x18, "psh_packets": None if source != "pcap" else 60,
             "bytes_sq": None if source != "pcap" else 600000, "gap_sq": None if source != "pcap" else 600.0,
@@ -58,6 +58,17 @@ def test_only_encrypted_or_payloadless_unexplained_conversations_are_judged(db):
     covered = {("10.0.0.4", 50004, "198.51.100.4", 3333)}
     got = {(s["client_ip"], s["dialect"], s["tls"]) for s in behaviour_sessions(db, covered, Everything())}
     assert got == {("10.0.0.1", "tls", True), ("10.0.0.3", "flow", False)}
+
+
+def test_a_flow_only_conversation_of_minutes_is_not_judged(db):
+    """Flow records show a shape only over a long stretch (MIN_FLOW_S); TLS in a capture
+    keeps its packet statistics and is judged however short."""
+    rows = (_both(("10.0.0.5", 50005), ("198.51.100.4", 3333), source="ipfix", span=599.0)
+            + _both(("10.0.0.6", 50006), ("203.0.113.9", 443), tls=3, span=60.0))
+    db.register("more", schema.to_table("flows", rows))
+    db.execute("INSERT INTO flows_once SELECT * FROM more")
+    got = {s["client_ip"] for s in behaviour_sessions(db, set(), Everything())}
+    assert got == {"10.0.0.1", "10.0.0.3", "10.0.0.4", "10.0.0.6"}
 
 
 def test_a_session_says_what_judged_it(db):

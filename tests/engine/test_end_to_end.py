@@ -1,6 +1,7 @@
 """End to end on a simulated province: simulate -> analyze -> miners/report, against truth.json.
 
-The seed is not one the code was tuned on; set MINEWATCH_E2E_SEED to try others. The bars are the
+The seed is not one the code was tuned on; set MINEWATCH_E2E_SEED to try others (and
+MINEWATCH_E2E_SCALE=medium for a larger province). The bars are the
 acceptance of issue 2: recall >= 0.95 on plaintext miners, precision >= 0.99 on everything
 reported, the true hashrate inside [low, high] for >= 90% of plaintext miners, and city, ISP and
 owner type equal to the truth for every detected miner.
@@ -26,7 +27,7 @@ SEED = int(os.environ.get("MINEWATCH_E2E_SEED", "90210"))
 @pytest.fixture(scope="module")
 def province(tmp_path_factory):
     out = tmp_path_factory.mktemp("province")
-    simulate(out, SEED, "small", NullProgress())
+    simulate(out, SEED, os.environ.get("MINEWATCH_E2E_SCALE", "small"), NullProgress())
     db = out / "mw.duckdb"
     result = analyze([str(out / "packets.pcap"), str(out / "ipfix.pcap"), str(out / "dns.log")],
                      db, out / "registry.csv", NullProgress())

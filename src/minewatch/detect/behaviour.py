@@ -25,6 +25,11 @@ import pyarrow as pa
 from minewatch.flows import features
 
 DETECTION = "behaviour"
+# Flow records alone show a conversation's shape only over a long stretch: the model's flow-export
+# recall falls from 0.94 over an hour to 0.17 over five minutes (docs/behavioural-model.md), and
+# what it flags among conversations of a minute or two is look-alikes. A flow-only conversation
+# seen for less than this is not judged.
+MIN_FLOW_S = 600.0
 
 # Per flagged conversation, over both directions' records in flows_once: whether flow exports
 # alone saw it, and how many of its packets opened a TLS record.
@@ -54,7 +59,8 @@ def behaviour_sessions(db, covered: set[tuple], model=None) -> list[dict]:
     rows = [(r, score) for r, score in rows if _key(r) not in covered
             and _flip(_key(r)) not in covered]
     seen = _seen(db, [r for r, _ in rows])
-    return [_session(r, score, seen[_key(r)], model) for r, score in rows if _key(r) in seen]
+    return [_session(r, score, seen[_key(r)], model) for r, score in rows if _key(r) in seen
+            and (seen[_key(r)] == "tls" or r["ts_end"] - r["ts_start"] >= MIN_FLOW_S)]
 
 
 def _flagged(convs: pa.Table, scores: np.ndarray, threshold: float) -> list[tuple[dict, float]]:
