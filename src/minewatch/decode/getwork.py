@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from minewatch.decode.jsonrpc import RpcMessage, encode_message
-from minewatch.decode.stratum_v1 import Reply, Unknown, hex256, text
+from minewatch.decode.stratum_v1 import HEX_DIGITS, Reply, Unknown, hex256, text
 from minewatch.errors import DecodeError
 
 TEMPLATE_METHODS = frozenset({"getblocktemplate", "submitblock"})  # BIP 22/23 (rule 3's)
@@ -232,8 +232,7 @@ def is_work(result: Any) -> bool:
 
 
 def _hex(value: Any, length: int) -> bool:
-    return isinstance(value, str) and len(value) == length and all(
-        c in "0123456789abcdefABCDEF" for c in value)
+    return isinstance(value, str) and len(value) == length and not value.strip(HEX_DIGITS)
 
 
 def recognise(msg: RpcMessage) -> bool:

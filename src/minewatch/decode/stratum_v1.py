@@ -241,7 +241,7 @@ def header_time(ntime: str) -> int | None:
 
 
 def _hex_bytes(text: str) -> bytes | None:
-    if len(text) % 2 or text.strip(_HEX_DIGITS):
+    if len(text) % 2 or text.strip(HEX_DIGITS):
         return None
     return bytes.fromhex(text)
 
@@ -388,13 +388,13 @@ def number(value: Any, what: str = "difficulty") -> float | int:
     return value
 
 
-_HEX_DIGITS = "0123456789abcdefABCDEF"
+HEX_DIGITS = "0123456789abcdefABCDEF"
 
 
 def hex256(value: Any, what: str = "target") -> str:
     """A target as 1-64 hex digits, optional 0x (kept as sent)."""
     digits = text(value, what).removeprefix("0x")
-    if not 0 < len(digits) <= 64 or digits.strip(_HEX_DIGITS):
+    if not 0 < len(digits) <= 64 or digits.strip(HEX_DIGITS):
         raise DecodeError(f"{what} is not a 256-bit hex number")
     return value
 
